@@ -1,0 +1,44 @@
+/**
+ * The event bus between the gateway and everything behind it. Two implementations share this
+ * interface: the in-process bus (embedded default) and Kafka. Guarantees every implementation keeps:
+ * - `publish` resolves only once the bus has taken the records under its durability guarantee
+ *   (in memory for the in-process bus; acknowledged by the brokers for Kafka). A 2xx depends on it.
+ * - records with the same key are delivered in publish order;
+ * - every consumer group sees every record at least once; a handler's batch counts as consumed only
+ *   when its promise resolves, so handlers must be idempotent (events carry ids for that).
+ */
+export interface BusRecord<T> {
+  /** Partitioning key; Helios uses `tenant/service` so one service's events stay in order. */
+  key: string;
+  value: T;
+}
+
+export type BusHandler<T> = (records: readonly BusRecord<T>[]) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Most records handed to one handler call. */
+  maxBatch?: number;
+}
+
+export interface Subscription {
+  /** Stop consuming after the batch in flight; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: string;
+  publish<T>(topic: string, records: readonly BusRecord<T>[]): Promise<void>;
+  subscribe<T>(topic: string, group: string, handler: BusHandler<T>, options?: SubscribeOptions): Subscription;
+  /** False while the bus cannot take records (gateway answers 503 on /readyz). */
+  isReady(): boolean;
+  /** Wait until every group consumed everything published so far (or the timeout passed). */
+  drain(timeoutMs?: number): Promise<boolean>;
+  /** Refuse new publishes, drain, stop consumers. Idempotent. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export const Topics = {
+  events: 'helios.events',
+  anomalies: 'helios.anomalies',
+  reports: 'helios.reports',
+} as const;

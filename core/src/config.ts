@@ -1,0 +1,157 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { HeliosError } from './errors.js';
+import { compileValidator } from './event/validate.js';
+
+/**
+ * The one Helios configuration object. Every key has a documented default here; the reference in the
+ * README is generated from these descriptions (`helios config --reference`), so they cannot drift.
+ * Layers, strongest first: command-line flag, environment variable, config file, default.
+ */
+const PluginSpecSchema = Type.Object(
+  {
+    use: Type.String({ minLength: 1, description: 'npm package name, or a path (relative to the config file) to a module exporting a plugin.' }),
+    options: Type.Optional(Type.Unknown({ description: "The plugin's own options, validated against its config schema." })),
+  },
+  { additionalProperties: false },
+);
+export type PluginSpec = Static<typeof PluginSpecSchema>;
+
+export const HeliosConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ default: './.helios', description: 'Where embedded state lives (PGlite database, reports). Env HELIOS_DATA_DIR, flag --data-dir.' }),
+    log: Type.Object({ level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }) }, { default: {}, additionalProperties: false }),
+    gateway: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0', description: 'Interface the HTTP gateway binds.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'HTTP port (0 picks a free one). Env HELIOS_PORT, flag --port.' }),
+        maxBodyBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'Largest accepted request body, bytes (413 beyond).' }),
+        maxEventsPerRequest: Type.Integer({ minimum: 1, default: 10_000, description: 'Most events in one request (413 beyond).' }),
+        transport: Type.Union([Type.Literal('auto'), Type.Literal('uws'), Type.Literal('node')], { default: 'auto', description: 'HTTP server: uWebSockets.js, node:http, or auto (uWS when its binary loads).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    bus: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('memory')], { default: 'memory', description: 'Event bus: `memory` (in-process, bounded).' }),
+        capacity: Type.Integer({ minimum: 1, default: 100_000, description: 'In-process bus: most unconsumed records per topic before publishers get HLS_ERR_BUS_FULL (429).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    store: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('pglite')], { default: 'pglite', description: 'Store: `pglite` (embedded PostgreSQL in <dataDir>/pglite, or in memory when dataDir is `:memory:`).' }),
+        batchSize: Type.Integer({ minimum: 1, default: 2000, description: 'Most events written in one statement.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    detection: Type.Object(
+      {
+        windowMs: Type.Integer({ minimum: 1000, default: 300_000, description: 'Length of a feature window (default 5 min).' }),
+        hopMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'How often a window closes (default 1 min); windows overlap when hop < window.' }),
+        allowedLatenessMs: Type.Integer({ minimum: 0, default: 10_000, description: 'How long after its end a window waits for late events (event time).' }),
+        idleFlushMs: Type.Integer({ minimum: 0, default: 5_000, description: 'Wall-clock time without events after which open windows are closed anyway (0: never).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    plugins: Type.Object(
+      {
+        timeoutMs: Type.Integer({ minimum: 1, default: 5000, description: 'Time limit for one plugin hook call; slower calls count as errors.' }),
+        detectors: Type.Array(PluginSpecSchema, { default: [{ use: '@helios/detector-isolation-forest' }], description: 'Detector plugins, in order.' }),
+        reporters: Type.Array(PluginSpecSchema, {
+          default: [{ use: '@helios/reporter-template' }, { use: '@helios/reporter-file' }],
+          description: 'Reporter plugins: composers (template) write the report, deliverers (file) send it.',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type HeliosConfig = Static<typeof HeliosConfigSchema>;
+
+export interface ConfigSources {
+  /** Path of a helios.config.(yaml|json); HELIOS_CONFIG otherwise; ./helios.config.{yaml,yml,json} when present. */
+  configPath?: string;
+  /** Explicit overrides (from flags), applied last. */
+  overrides?: { port?: number; dataDir?: string };
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: HeliosConfig;
+  /** File the config came from, if any; plugin paths resolve relative to its folder. */
+  path: string | undefined;
+  baseDir: string;
+}
+
+function readConfigFile(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${name}: expected an integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const configValidator = compileValidator<HeliosConfig>(HeliosConfigSchema);
+
+/** Apply defaults and validate; errors name the key and list the allowed keys for unknown ones. */
+export function resolveConfig(raw: unknown, source = 'config'): HeliosConfig {
+  const candidate = Value.Default(HeliosConfigSchema, structuredClone(raw ?? {}));
+  if (configValidator.check(candidate)) return candidate;
+  const details = configValidator.errors(candidate).map((line) => withAllowedKeys(line, HeliosConfigSchema));
+  throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${source}: ${details[0]}`, { details });
+}
+
+function withAllowedKeys(line: string, root: TSchema): string {
+  if (!line.endsWith(': unknown field')) return line;
+  const path = line.slice(0, -': unknown field'.length).split('.');
+  let schema: TSchema | undefined = root;
+  for (const key of path.slice(0, -1)) schema = (schema?.['properties'] as Record<string, TSchema> | undefined)?.[key.replace(/\[\d+\]$/, '')];
+  const items = schema?.['type'] === 'array' ? (schema['items'] as TSchema) : schema;
+  const allowed = Object.keys((items?.['properties'] as object | undefined) ?? {});
+  return allowed.length > 0 ? `${line} (allowed: ${allowed.join(', ')})` : line;
+}
+
+export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
+  const env = sources.env ?? process.env;
+  const cwd = sources.cwd ?? process.cwd();
+  let path = sources.configPath ?? (env['HELIOS_CONFIG'] || undefined);
+  if (path !== undefined) {
+    path = resolve(cwd, path);
+    if (!existsSync(path)) throw new HeliosError('HLS_ERR_CONFIG_NOT_FOUND', `config file not found: ${path}`);
+  } else {
+    path = ['helios.config.yaml', 'helios.config.yml', 'helios.config.json'].map((f) => resolve(cwd, f)).find((f) => existsSync(f));
+  }
+  const raw = (path === undefined ? {} : readConfigFile(path)) ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${path}: expected a mapping at the top level`);
+  const layered = structuredClone(raw) as Record<string, any>;
+  const port = sources.overrides?.port ?? intFromEnv(env, 'HELIOS_PORT');
+  if (port !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), port };
+  const dataDir = sources.overrides?.dataDir ?? (env['HELIOS_DATA_DIR'] || undefined);
+  if (dataDir !== undefined) layered['dataDir'] = dataDir;
+  const config = resolveConfig(layered, path ?? 'config');
+  const baseDir = path === undefined ? cwd : dirname(path);
+  // A data dir from the file is relative to the file; one from a flag or env to where the command runs.
+  if (config.dataDir !== ':memory:') config.dataDir = resolve(dataDir === undefined ? baseDir : cwd, config.dataDir);
+  return { config, path, baseDir };
+}
+
+/** The defaults alone, e.g. for tests and `helios config --defaults`. */
+export function defaultConfig(): HeliosConfig {
+  return resolveConfig({});
+}

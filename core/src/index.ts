@@ -1,0 +1,14 @@
+export { ErrorCodes, HeliosError, isHeliosError, type ErrorCode } from './errors.js';
+export {
+  EVENT_SCHEMA_VERSION, LEVELS, KINDS, ERROR_LEVELS, EventInputSchema, HeliosEventSchema, jsonSchemas,
+  type Level, type Kind, type AttributeValue, type EventInput, type HeliosEvent,
+} from './event/schema.js';
+export {
+  compileValidator, normalizeEventInput, normalizeEventBatch, levelFromSeverityNumber, parseLevel, newEventId,
+  type SchemaValidator, type NormalizeOptions,
+} from './event/validate.js';
+export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type HeliosConfig, type PluginSpec, type LoadedConfig, type ConfigSources } from './config.js';
+export { Topics, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus/bus.js';
+export { createMemoryBus, type MemoryBusOptions } from './bus/memory-bus.js';
+export { createLogger, silentLogger, type Logger } from './logger.js';
+export { createMetricsRegistry, Registry } from './metrics.js';
