@@ -1,0 +1,130 @@
+/**
+ * What travels behind the detectors: feature windows, anomalies (topic helios.anomalies),
+ * the context a report is written from, and incident reports (topic helios.reports).
+ */
+
+/** The seven features of the original design, in the order of feature vectors. */
+export const FEATURE_NAMES = ['total_events', 'error_rate', 'avg_latency', 'p95_latency', 'p99_latency', 'latency_stddev', 'unique_endpoints'] as const;
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export type Features = Record<FeatureName, number>;
+
+/** One closed window of one series (tenant + service). Times are epoch ms; the window is [start, end). */
+export interface FeatureWindow {
+  tenant: string;
+  service: string;
+  start: number;
+  end: number;
+  features: Features;
+}
+
+export interface FeatureExplanation {
+  feature: FeatureName;
+  value: number;
+  /** Typical value of the series (median of the training windows). */
+  baseline: number;
+  /** Share of the anomaly score this feature accounts for (sums to 1 across features). */
+  contribution: number;
+  direction: 'up' | 'down' | 'flat';
+}
+
+/** A detector plugin's verdict on one window. */
+export interface Detection {
+  /** Anomaly score, higher is more anomalous; detector-specific scale, comparable to `threshold`. */
+  score: number;
+  threshold: number;
+  anomalous: boolean;
+  /** Features ranked by how much they drove the score, strongest first. */
+  explanation: FeatureExplanation[];
+  modelVersion: string;
+}
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+
+export interface Anomaly {
+  id: string;
+  tenant: string;
+  service: string;
+  windowStart: number;
+  windowEnd: number;
+  detectedAt: number;
+  detector: string;
+  severity: Severity;
+  score: number;
+  threshold: number;
+  features: Features;
+  explanation: FeatureExplanation[];
+  modelVersion: string;
+}
+
+export interface EndpointStats {
+  endpoint: string;
+  events: number;
+  errors: number;
+  avgLatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+export interface ErrorStats {
+  errorCode: string | null;
+  message: string;
+  events: number;
+  lastSeen: number;
+}
+
+export interface WindowTotals {
+  from: number;
+  to: number;
+  events: number;
+  errors: number;
+  avgLatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+/** Facts from the store around an anomaly; every list is bounded. */
+export interface IncidentContext {
+  window: WindowTotals;
+  /** The same service just before the anomaly (the window's length, repeated `baselineWindows` times). */
+  baseline: WindowTotals;
+  topErrors: ErrorStats[];
+  slowestEndpoints: EndpointStats[];
+  tenants: Array<{ tenant: string; events: number; errors: number }>;
+  exampleTraceIds: string[];
+}
+
+export interface Incident {
+  anomaly: Anomaly;
+  context: IncidentContext;
+}
+
+/** The five sections of every Helios incident report. */
+export interface ReportSections {
+  executiveSummary: string;
+  rootCauseAnalysis: string;
+  impactAssessment: string;
+  recommendedActions: { immediate: string[]; shortTerm: string[]; longTerm: string[] };
+  preventionMeasures: string[];
+}
+
+export interface ReportDelivery {
+  reporter: string;
+  status: 'delivered' | 'failed';
+  location?: string;
+  error?: string;
+  at: number;
+}
+
+export interface IncidentReport {
+  id: string;
+  anomalyId: string;
+  tenant: string;
+  service: string;
+  createdAt: number;
+  title: string;
+  severity: Severity;
+  /** Which reporter wrote it (e.g. @helios/reporter-template), and notes such as an LLM fallback. */
+  composer: string;
+  notes: string[];
+  sections: ReportSections;
+  markdown: string;
+  deliveries: ReportDelivery[];
+}

@@ -1,0 +1,27 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { SqlClient } from './sql-client.js';
+
+/** Embedded PostgreSQL (WASM). `dataDir` undefined or ':memory:' keeps the database in memory. */
+export async function createPgliteClient(dataDir?: string): Promise<SqlClient> {
+  const inMemory = dataDir === undefined || dataDir === ':memory:';
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const db = inMemory ? new PGlite() : new PGlite(dataDir);
+  await db.waitReady;
+  let closed = false;
+  return {
+    dialect: 'pglite',
+    query: async <R>(text: string, params?: unknown[]) => {
+      const result = await db.query<R>(text, params);
+      return { rows: result.rows };
+    },
+    exec: async (text: string) => {
+      await db.exec(text);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
+import { HeliosError } from '@helios/core';
+import { migrate } from './migrations.js';
+import type { SqlClient } from './sql-client.js';
+import type { ContextQuery, ListOptions, Page, Store } from './store.js';
+
+const ERROR_PREDICATE = `(level IN ('ERROR', 'CRITICAL') OR status_code >= 500)`;
+
+function toNumberOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function millis(value: unknown): number {
+  return value instanceof Date ? value.getTime() : new Date(String(value)).getTime();
+}
+
+function clampLimit(limit: number | undefined, max = 500): number {
+  return Math.max(1, Math.min(max, Math.floor(limit ?? 50)));
+}
+
+/** Cursor = "<epoch ms>_<uuid>" of the last item; keyset pagination stays fast on deep pages. */
+function decodeCursor(cursor: string | undefined): { at: number; id: string } | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  const match = /^(\d+)_([0-9a-f-]{36})$/.exec(cursor);
+  if (match === null) throw new HeliosError('HLS_ERR_EVENT_INVALID', `before: not a cursor from a previous page, got ${JSON.stringify(cursor)}`);
+  return { at: Number(match[1]), id: match[2]! };
+}
+
+function rowToAnomaly(r: Record<string, any>): Anomaly {
+  return {
+    id: r.id, tenant: r.tenant, service: r.service,
+    windowStart: millis(r.window_start), windowEnd: millis(r.window_end), detectedAt: millis(r.detected_at),
+    detector: r.detector, severity: r.severity, score: Number(r.score), threshold: Number(r.threshold),
+    features: r.features, explanation: r.explanation, modelVersion: r.model_version,
+  };
+}
+
+function rowToReport(r: Record<string, any>): IncidentReport {
+  return {
+    id: r.id, anomalyId: r.anomaly_id, tenant: r.tenant, service: r.service, createdAt: millis(r.created_at),
+    title: r.title, severity: r.severity, composer: r.composer, notes: r.notes, sections: r.sections,
+    markdown: r.markdown, deliveries: r.deliveries,
+  };
+}
+
+/**
+ * The store on any PostgreSQL speaking client (node-postgres or PGlite). Writes go through one
+ * JSON parameter expanded by json_to_recordset: one round trip per batch, and ON CONFLICT makes
+ * redelivery harmless.
+ */
+export function createSqlStore(client: SqlClient, options: { batchSize?: number } = {}): Store {
+  const batchSize = options.batchSize ?? 2000;
+
+  async function windowTotals(service: string, from: number, to: number): Promise<WindowTotals> {
+    const { rows } = await client.query<Record<string, unknown>>(
+      `SELECT count(*) AS events, count(*) FILTER (WHERE ${ERROR_PREDICATE}) AS errors,
+              avg(latency_ms) AS avg_latency, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency
+         FROM helios_events WHERE service = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)`,
+      [service, from, to],
+    );
+    const r = rows[0]!;
+    return { from, to, events: Number(r['events']), errors: Number(r['errors']), avgLatencyMs: toNumberOrNull(r['avg_latency']), p95LatencyMs: toNumberOrNull(r['p95_latency']) };
+  }
+
+  async function page<T extends { id: string }>(table: 'helios_anomalies' | 'helios_reports', timeColumn: 'detected_at' | 'created_at', map: (r: Record<string, any>) => T, at: (t: T) => number, opts: ListOptions): Promise<Page<T>> {
+    const limit = clampLimit(opts.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const cursor = decodeCursor(opts.before);
+    if (cursor !== undefined) {
+      params.push(cursor.at, cursor.id);
+      where.push(`(${timeColumn}, id) < (to_timestamp($${params.length - 1} / 1000.0), $${params.length}::uuid)`);
+    }
+    if (opts.service !== undefined) where.push(`service = $${params.push(opts.service)}`);
+    if (opts.tenant !== undefined) where.push(`tenant = $${params.push(opts.tenant)}`);
+    params.push(limit + 1);
+    const { rows } = await client.query(
+      `SELECT * FROM ${table} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map(map);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last !== undefined ? `${at(last)}_${last.id}` : undefined };
+  }
+
+  return {
+    dialect: client.dialect,
+    migrate: () => migrate(client),
+
+    async insertEvents(events: readonly HeliosEvent[]): Promise<number> {
+      let inserted = 0;
+      for (let i = 0; i < events.length; i += batchSize) {
+        const batch = events.slice(i, i + batchSize);
+        const { rows } = await client.query<{ n: string | number }>(
+          `WITH ins AS (
+             INSERT INTO helios_events (id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource)
+             SELECT id, to_timestamp(timestamp / 1000.0), tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource
+               FROM json_to_recordset($1::json) AS r(id uuid, timestamp double precision, tenant text, service text, level text, kind text, message text,
+                    endpoint text, latency_ms double precision, status_code integer, error_code text, trace_id text, span_id text, attributes jsonb, resource jsonb)
+             ON CONFLICT DO NOTHING RETURNING 1)
+           SELECT count(*) AS n FROM ins`,
+          [JSON.stringify(batch)],
+        );
+        inserted += Number(rows[0]?.n ?? 0);
+      }
+      return inserted;
+    },
+
+    async insertAnomalies(anomalies: readonly Anomaly[]): Promise<number> {
+      if (anomalies.length === 0) return 0;
+      const { rows } = await client.query<{ n: string | number }>(
+        `WITH ins AS (
+           INSERT INTO helios_anomalies (id, tenant, service, window_start, window_end, detected_at, detector, severity, score, threshold, features, explanation, model_version)
+           SELECT id, tenant, service, to_timestamp("windowStart" / 1000.0), to_timestamp("windowEnd" / 1000.0), to_timestamp("detectedAt" / 1000.0),
+                  detector, severity, score, threshold, features, explanation, "modelVersion"
+             FROM json_to_recordset($1::json) AS r(id uuid, tenant text, service text, "windowStart" double precision, "windowEnd" double precision,
+                  "detectedAt" double precision, detector text, severity text, score double precision, threshold double precision,
+                  features jsonb, explanation jsonb, "modelVersion" text)
+           ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT count(*) AS n FROM ins`,
+        [JSON.stringify(anomalies)],
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    async saveReport(report: IncidentReport): Promise<void> {
+      await client.query(
+        `INSERT INTO helios_reports (id, anomaly_id, tenant, service, created_at, title, severity, composer, notes, sections, markdown, deliveries)
+         VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12::jsonb)
+         ON CONFLICT (anomaly_id) DO UPDATE SET title = EXCLUDED.title, severity = EXCLUDED.severity, composer = EXCLUDED.composer,
+           notes = EXCLUDED.notes, sections = EXCLUDED.sections, markdown = EXCLUDED.markdown, deliveries = EXCLUDED.deliveries`,
+        [report.id, report.anomalyId, report.tenant, report.service, report.createdAt, report.title, report.severity, report.composer,
+          JSON.stringify(report.notes), JSON.stringify(report.sections), report.markdown, JSON.stringify(report.deliveries)],
+      );
+    },
+
+    async setDeliveries(reportId: string, deliveries: readonly ReportDelivery[]): Promise<void> {
+      await client.query('UPDATE helios_reports SET deliveries = $2::jsonb WHERE id = $1', [reportId, JSON.stringify(deliveries)]);
+    },
+
+    async incidentContext(q: ContextQuery): Promise<IncidentContext> {
+      const limit = clampLimit(q.limit, 50);
+      const length = q.to - q.from;
+      const baselineWindows = q.baselineWindows ?? 3;
+      const range = [q.service, q.from, q.to];
+      const inRange = `service = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)`;
+      const [window, baseline, errors, endpoints, tenants, traces] = await Promise.all([
+        windowTotals(q.service, q.from, q.to),
+        windowTotals(q.service, q.from - baselineWindows * length, q.from),
+        client.query<Record<string, any>>(
+          `SELECT error_code, message, count(*) AS events, max(ts) AS last_seen FROM helios_events
+            WHERE ${inRange} AND ${ERROR_PREDICATE} GROUP BY error_code, message ORDER BY events DESC, error_code LIMIT ${limit}`, range),
+        client.query<Record<string, any>>(
+          `SELECT endpoint, count(*) AS events, count(*) FILTER (WHERE ${ERROR_PREDICATE}) AS errors, avg(latency_ms) AS avg_latency,
+                  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency
+             FROM helios_events WHERE ${inRange} AND endpoint IS NOT NULL
+            GROUP BY endpoint ORDER BY p95_latency DESC NULLS LAST, events DESC LIMIT ${limit}`, range),
+        client.query<Record<string, any>>(
+          `SELECT tenant, count(*) AS events, count(*) FILTER (WHERE ${ERROR_PREDICATE}) AS errors FROM helios_events
+            WHERE ${inRange} GROUP BY tenant ORDER BY errors DESC, events DESC LIMIT ${limit}`, range),
+        client.query<Record<string, any>>(
+          `SELECT trace_id, max(latency_ms) AS worst FROM helios_events WHERE ${inRange} AND trace_id IS NOT NULL AND ${ERROR_PREDICATE}
+            GROUP BY trace_id ORDER BY worst DESC NULLS LAST LIMIT ${Math.min(limit, 10)}`, range),
+      ]);
+      return {
+        window,
+        baseline,
+        topErrors: errors.rows.map((r) => ({ errorCode: r.error_code ?? null, message: r.message, events: Number(r.events), lastSeen: millis(r.last_seen) })),
+        slowestEndpoints: endpoints.rows.map((r) => ({ endpoint: r.endpoint, events: Number(r.events), errors: Number(r.errors), avgLatencyMs: toNumberOrNull(r.avg_latency), p95LatencyMs: toNumberOrNull(r.p95_latency) })),
+        tenants: tenants.rows.map((r) => ({ tenant: r.tenant, events: Number(r.events), errors: Number(r.errors) })),
+        exampleTraceIds: traces.rows.map((r) => r.trace_id as string),
+      };
+    },
+
+    listAnomalies: (opts = {}) => page('helios_anomalies', 'detected_at', rowToAnomaly, (a) => a.detectedAt, opts),
+    listReports: (opts = {}) => page('helios_reports', 'created_at', rowToReport, (r) => r.createdAt, opts),
+
+    async getReport(id: string) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const { rows } = await client.query('SELECT * FROM helios_reports WHERE id = $1', [id]);
+      return rows[0] === undefined ? undefined : rowToReport(rows[0]);
+    },
+
+    async countEvents(filter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.service !== undefined) where.push(`service = $${params.push(filter.service)}`);
+      if (filter.tenant !== undefined) where.push(`tenant = $${params.push(filter.tenant)}`);
+      const { rows } = await client.query<{ n: string | number }>(`SELECT count(*) AS n FROM helios_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`, params);
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,50 @@
+import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `before` to get the next (older) page; undefined on the last page. */
+  nextCursor: string | undefined;
+}
+
+export interface ListOptions {
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  before?: string;
+  service?: string;
+  tenant?: string;
+}
+
+export interface ContextQuery {
+  tenant: string;
+  service: string;
+  from: number;
+  to: number;
+  /** How many windows of the same length before `from` make the baseline. */
+  baselineWindows?: number;
+  /** Most rows in each list. */
+  limit?: number;
+}
+
+/** Read access, as plugins see it through their context. */
+export interface StoreReader {
+  incidentContext(query: ContextQuery): Promise<IncidentContext>;
+  listAnomalies(options?: ListOptions): Promise<Page<Anomaly>>;
+  listReports(options?: ListOptions): Promise<Page<IncidentReport>>;
+  getReport(id: string): Promise<IncidentReport | undefined>;
+  countEvents(filter?: { service?: string; tenant?: string }): Promise<number>;
+}
+
+export interface Store extends StoreReader {
+  readonly dialect: 'pglite' | 'postgres';
+  migrate(): Promise<number[]>;
+  /** Idempotent by event id: redelivered events are stored once. Returns how many were new. */
+  insertEvents(events: readonly HeliosEvent[]): Promise<number>;
+  /** Idempotent by anomaly id. */
+  insertAnomalies(anomalies: readonly Anomaly[]): Promise<number>;
+  /** Insert, or replace the report written for the same anomaly (a retried report). */
+  saveReport(report: IncidentReport): Promise<void>;
+  setDeliveries(reportId: string, deliveries: readonly ReportDelivery[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type { WindowTotals };
