@@ -43,8 +43,17 @@ export const HeliosConfigSchema = Type.Object(
     ),
     store: Type.Object(
       {
-        kind: Type.Union([Type.Literal('pglite')], { default: 'pglite', description: 'Store: `pglite` (embedded PostgreSQL in <dataDir>/pglite, or in memory when dataDir is `:memory:`).' }),
-        batchSize: Type.Integer({ minimum: 1, default: 2000, description: 'Most events written in one statement.' }),
+        kind: Type.Union([Type.Literal('pglite'), Type.Literal('postgres')], {
+          default: 'pglite',
+          description: 'Store: `pglite` (embedded PostgreSQL in <dataDir>/pglite, or in memory when dataDir is `:memory:`) or `postgres` (a PostgreSQL server at `url`; TimescaleDB used when installed).',
+        }),
+        url: Type.String({ default: '', description: 'PostgreSQL connection URL for kind `postgres`, e.g. postgres://helios:secret@db:5432/helios (libpq parameters such as sslmode allowed).' }),
+        poolSize: Type.Integer({ minimum: 1, default: 10, description: 'Most connections to PostgreSQL (kind `postgres`).' }),
+        batchSize: Type.Integer({ minimum: 1, default: 5000, description: 'The writer flushes when this many events are buffered (and most events in one statement).' }),
+        flushIntervalMs: Type.Integer({ minimum: 1, default: 200, description: 'The writer flushes buffered events at least this often.' }),
+        retentionDays: Type.Integer({ minimum: 1, default: 7, description: 'Raw events older than this are dropped a whole day partition at a time (rollups are kept).' }),
+        partitionsAhead: Type.Integer({ minimum: 1, default: 3, description: 'Daily event partitions created ahead of today (a default partition catches anything else).' }),
+        maintenanceIntervalMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'How often partitions are created and dropped and the per-minute rollups are brought up to date.' }),
       },
       { default: {}, additionalProperties: false },
     ),
