@@ -123,15 +123,17 @@ export function createSqlStore(client: SqlClient, options: { batchSize?: number 
       return Number(rows[0]?.n ?? 0);
     },
 
-    async saveReport(report: IncidentReport): Promise<void> {
-      await client.query(
+    async saveReport(report: IncidentReport): Promise<string> {
+      const { rows } = await client.query<{ id: string }>(
         `INSERT INTO helios_reports (id, anomaly_id, tenant, service, created_at, title, severity, composer, notes, sections, markdown, deliveries)
          VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12::jsonb)
          ON CONFLICT (anomaly_id) DO UPDATE SET title = EXCLUDED.title, severity = EXCLUDED.severity, composer = EXCLUDED.composer,
-           notes = EXCLUDED.notes, sections = EXCLUDED.sections, markdown = EXCLUDED.markdown, deliveries = EXCLUDED.deliveries`,
+           notes = EXCLUDED.notes, sections = EXCLUDED.sections, markdown = EXCLUDED.markdown, deliveries = EXCLUDED.deliveries
+         RETURNING id`,
         [report.id, report.anomalyId, report.tenant, report.service, report.createdAt, report.title, report.severity, report.composer,
           JSON.stringify(report.notes), JSON.stringify(report.sections), report.markdown, JSON.stringify(report.deliveries)],
       );
+      return rows[0]!.id;
     },
 
     async setDeliveries(reportId: string, deliveries: readonly ReportDelivery[]): Promise<void> {

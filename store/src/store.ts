@@ -41,8 +41,8 @@ export interface Store extends StoreReader {
   insertEvents(events: readonly HeliosEvent[]): Promise<number>;
   /** Idempotent by anomaly id. */
   insertAnomalies(anomalies: readonly Anomaly[]): Promise<number>;
-  /** Insert, or replace the report written for the same anomaly (a retried report). */
-  saveReport(report: IncidentReport): Promise<void>;
+  /** Insert, or replace the report written for the same anomaly (a retried report). Returns the stored report's id. */
+  saveReport(report: IncidentReport): Promise<string>;
   setDeliveries(reportId: string, deliveries: readonly ReportDelivery[]): Promise<void>;
   close(): Promise<void>;
 }
