@@ -1,20 +1,36 @@
-export type { Store, StoreReader, Page, ListOptions, ContextQuery } from './store.js';
-export type { SqlClient } from './sql-client.js';
-export { createSqlStore } from './sql-store.js';
+export type { Store, StoreReader, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute } from './store.js';
+export type { SqlClient, SqlQueryable, SqlTransaction } from './sql-client.js';
+export { createSqlStore, type SqlStoreOptions } from './sql-store.js';
 export { createPgliteClient } from './pglite.js';
+export { createPostgresClient, isTransientStoreError, type PostgresClientOptions } from './postgres.js';
 export { migrate, MIGRATIONS, type Migration } from './migrations.js';
-export { startStorageConsumer } from './storage-consumer.js';
+export type { MaintenanceResult } from './maintenance.js';
+export { createEventWriter, type EventWriter, type EventWriterOptions } from './event-writer.js';
+export { startStorageConsumer, type StorageConsumer, type StorageConsumerOptions } from './storage-consumer.js';
 
 import { join } from 'node:path';
-import type { HeliosConfig } from '@helios/core';
+import { HeliosError, type HeliosConfig, type Logger } from '@helios/core';
 import { createPgliteClient } from './pglite.js';
+import { createPostgresClient } from './postgres.js';
 import { createSqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
-/** The store the config asks for, migrated and ready. */
-export async function openStore(config: Pick<HeliosConfig, 'dataDir' | 'store'>): Promise<Store> {
-  const client = await createPgliteClient(config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'pglite'));
-  const store = createSqlStore(client, { batchSize: config.store.batchSize });
-  await store.migrate();
+/** The store the config asks for (embedded PGlite or a PostgreSQL server), migrated and ready. */
+export async function openStore(config: Pick<HeliosConfig, 'dataDir' | 'store'>, options: { logger?: Logger } = {}): Promise<Store> {
+  const s = config.store;
+  let client;
+  if (s.kind === 'postgres') {
+    if (s.url === '') throw new HeliosError('HLS_ERR_CONFIG_INVALID', "store.url: required when store.kind is 'postgres'");
+    client = createPostgresClient({ connectionString: s.url, max: s.poolSize }, options.logger === undefined ? {} : { logger: options.logger });
+  } else {
+    client = await createPgliteClient(config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'pglite'));
+  }
+  const store = createSqlStore(client, { batchSize: s.batchSize, retentionDays: s.retentionDays, partitionsAhead: s.partitionsAhead });
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return store;
 }

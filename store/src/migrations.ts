@@ -6,35 +6,109 @@ export interface Migration {
   sql: string;
 }
 
+const EVENT_COLUMNS = `
+  id uuid NOT NULL,
+  ts timestamptz NOT NULL,
+  tenant text NOT NULL,
+  service text NOT NULL,
+  level text NOT NULL,
+  kind text NOT NULL,
+  message text NOT NULL,
+  endpoint text,
+  latency_ms double precision,
+  status_code integer,
+  error_code text,
+  trace_id text,
+  span_id text,
+  attributes jsonb NOT NULL,
+  resource jsonb NOT NULL,
+  PRIMARY KEY (id, ts)`;
+
+/** The continuous aggregate (TimescaleDB); the same columns as the rollup table, which maintenance.ts fills with the same aggregates. */
+const ROLLUP_SELECT = `
+  SELECT time_bucket(interval '1 minute', ts) AS bucket, tenant, service,
+         count(*) AS events,
+         count(*) FILTER (WHERE level = 'TRACE') AS trace, count(*) FILTER (WHERE level = 'DEBUG') AS debug,
+         count(*) FILTER (WHERE level = 'INFO') AS info, count(*) FILTER (WHERE level = 'WARN') AS warn,
+         count(*) FILTER (WHERE level = 'ERROR') AS error, count(*) FILTER (WHERE level = 'CRITICAL') AS critical,
+         count(*) FILTER (WHERE level IN ('ERROR', 'CRITICAL') OR status_code >= 500) AS errors,
+         avg(latency_ms) AS latency_avg,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50,
+         percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS latency_p95,
+         percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS latency_p99,
+         max(latency_ms) AS latency_max,
+         count(DISTINCT endpoint) AS unique_endpoints
+    FROM helios_events GROUP BY 1, 2, 3`;
+
 /**
- * Versioned, append-only: never edit a migration that has shipped, add a new one.
- * The events table's key includes ts so the table can become a partitioned table / hypertable.
+ * Versioned, append-only once shipped: never edit a migration that has shipped, add a new one.
+ * (Migration 1 was rewritten before the first release to make the time-partitioned layout the first one.)
+ *
+ * Events are partitioned by time so retention drops whole days instead of deleting rows:
+ * - with TimescaleDB installed (and preloaded), a hypertable with daily chunks and the per-minute
+ *   rollups as a continuous aggregate refreshed by a TimescaleDB policy;
+ * - otherwise native declarative partitioning by range of `ts`: daily partitions created ahead by the
+ *   maintenance job, a DEFAULT partition so no write ever fails for lack of one, and the rollups as a
+ *   table the maintenance job brings up to date from `helios_rollup_pending` (minutes the writer touched).
+ * The primary key (id, ts) includes the partition key, which both layouts require; an event id
+ * always comes with the same timestamp, so it still makes redelivered events unique.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'events, anomalies, reports',
+    name: 'time-partitioned events, rollups, anomalies, reports',
     sql: `
-      CREATE TABLE helios_events (
-        id uuid NOT NULL,
-        ts timestamptz NOT NULL,
-        tenant text NOT NULL,
-        service text NOT NULL,
-        level text NOT NULL,
-        kind text NOT NULL,
-        message text NOT NULL,
-        endpoint text,
-        latency_ms double precision,
-        status_code integer,
-        error_code text,
-        trace_id text,
-        span_id text,
-        attributes jsonb NOT NULL,
-        resource jsonb NOT NULL,
-        PRIMARY KEY (id, ts)
-      );
+      DO $helios$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
+          BEGIN
+            CREATE EXTENSION IF NOT EXISTS timescaledb;
+          EXCEPTION WHEN others THEN
+            RAISE NOTICE 'helios: timescaledb is available but CREATE EXTENSION failed (%); using declarative partitioning', SQLERRM;
+          END;
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+          CREATE TABLE helios_events (${EVENT_COLUMNS});
+          PERFORM create_hypertable('helios_events', 'ts', chunk_time_interval => interval '1 day');
+        ELSE
+          CREATE TABLE helios_events (${EVENT_COLUMNS}) PARTITION BY RANGE (ts);
+          CREATE TABLE helios_events_default PARTITION OF helios_events DEFAULT;
+        END IF;
+      END
+      $helios$;
       CREATE INDEX helios_events_service_ts ON helios_events (service, ts DESC);
       CREATE INDEX helios_events_errors ON helios_events (service, ts DESC) WHERE level IN ('ERROR', 'CRITICAL') OR status_code >= 500;
+
+      CREATE TABLE helios_rollup_pending (
+        tenant text NOT NULL,
+        service text NOT NULL,
+        bucket timestamptz NOT NULL
+      );
+
+      DO $helios$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+          BEGIN
+            EXECUTE $sql$CREATE MATERIALIZED VIEW helios_rollups_1m WITH (timescaledb.continuous) AS ${ROLLUP_SELECT} WITH NO DATA$sql$;
+            PERFORM add_continuous_aggregate_policy('helios_rollups_1m', start_offset => interval '3 days', end_offset => interval '1 minute', schedule_interval => interval '1 minute');
+            RETURN;
+          EXCEPTION WHEN others THEN
+            RAISE NOTICE 'helios: continuous aggregate not created (%); using a rollup table', SQLERRM;
+          END;
+        END IF;
+        CREATE TABLE helios_rollups_1m (
+          bucket timestamptz NOT NULL,
+          tenant text NOT NULL,
+          service text NOT NULL,
+          events bigint NOT NULL,
+          trace bigint NOT NULL, debug bigint NOT NULL, info bigint NOT NULL, warn bigint NOT NULL, error bigint NOT NULL, critical bigint NOT NULL,
+          errors bigint NOT NULL,
+          latency_avg double precision, latency_p50 double precision, latency_p95 double precision, latency_p99 double precision, latency_max double precision,
+          unique_endpoints bigint NOT NULL,
+          PRIMARY KEY (service, tenant, bucket)
+        );
+      END
+      $helios$;
 
       CREATE TABLE helios_anomalies (
         id uuid PRIMARY KEY,
@@ -76,24 +150,24 @@ export const MIGRATIONS: readonly Migration[] = [
 // Any constant works; it only has to be the same in every Helios process sharing a database.
 const MIGRATION_LOCK_KEY = 4_815_162_342;
 
-/** Apply pending migrations; safe to run twice and from two processes at once (advisory lock). */
+/**
+ * Apply pending migrations in one transaction; safe to run twice and from two processes at once:
+ * the transaction-scoped advisory lock serializes migrators, and the second one reads the versions
+ * the first committed (each statement sees what committed before it started).
+ */
 export async function migrate(client: SqlClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-  try {
-    await client.exec(`CREATE TABLE IF NOT EXISTS helios_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM helios_migrations');
+  return client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS helios_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM helios_migrations');
     const done = new Set(rows.map((r) => Number(r.version)));
     const applied: number[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;
-      await client.exec(`BEGIN; ${m.sql}; INSERT INTO helios_migrations (version, name) VALUES (${m.version}, '${m.name.replace(/'/g, "''")}'); COMMIT;`);
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO helios_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }
     return applied;
-  } catch (err) {
-    await client.exec('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
-  }
+  });
 }

@@ -18,6 +18,15 @@ export async function createPgliteClient(dataDir?: string): Promise<SqlClient> {
     exec: async (text: string) => {
       await db.exec(text);
     },
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          query: async <R>(text: string, params?: unknown[]) => ({ rows: (await tx.query<R>(text, params)).rows }),
+          exec: async (text: string) => {
+            await tx.exec(text);
+          },
+        }),
+      ),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -1,8 +1,10 @@
 import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
 import { HeliosError } from '@helios/core';
+import { EVENT_COPY_COLUMNS, eventsToCopyText } from './copy-text.js';
+import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
 import type { SqlClient } from './sql-client.js';
-import type { ContextQuery, ListOptions, Page, Store } from './store.js';
+import type { ContextQuery, ListOptions, Page, ServiceMinute, Store } from './store.js';
 
 const ERROR_PREDICATE = `(level IN ('ERROR', 'CRITICAL') OR status_code >= 500)`;
 
@@ -44,12 +46,60 @@ function rowToReport(r: Record<string, any>): IncidentReport {
 }
 
 /**
- * The store on any PostgreSQL speaking client (node-postgres or PGlite). Writes go through one
- * JSON parameter expanded by json_to_recordset: one round trip per batch, and ON CONFLICT makes
- * redelivery harmless.
+ * The store on any PostgreSQL speaking client (node-postgres or PGlite). Event writes are idempotent
+ * by (id, ts) with ON CONFLICT DO NOTHING, fed either by COPY into a staging table (PostgreSQL) or by
+ * one JSON parameter expanded by json_to_recordset (PGlite, which has no COPY FROM STDIN stream).
  */
-export function createSqlStore(client: SqlClient, options: { batchSize?: number } = {}): Store {
-  const batchSize = options.batchSize ?? 2000;
+export interface SqlStoreOptions {
+  /** Most events in one statement (default 5000). */
+  batchSize?: number;
+  /** `copy` (COPY into staging, PostgreSQL only; its default) or `recordset` (one json_to_recordset INSERT; PGlite's default). */
+  writeMethod?: 'copy' | 'recordset';
+  /** Raw events kept this many days (default 7). */
+  retentionDays?: number;
+  /** Daily partitions created ahead (default 3). */
+  partitionsAhead?: number;
+}
+
+export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {}): Store {
+  const batchSize = options.batchSize ?? 5000;
+
+  const writeMethod = options.writeMethod ?? (client.dialect === 'postgres' ? 'copy' : 'recordset');
+  const maintenance = { retentionDays: options.retentionDays ?? 7, partitionsAhead: options.partitionsAhead ?? 3 };
+
+  // One statement: insert the new events and mark the minutes they touched for the rollup job.
+  // Only rows actually inserted are marked, so a redelivered batch costs no rollup work.
+  const insertFrom = (source: string) => `
+    WITH ins AS (
+      INSERT INTO helios_events (${EVENT_COPY_COLUMNS}) ${source}
+      ON CONFLICT DO NOTHING RETURNING tenant, service, ts),
+    marked AS (INSERT INTO helios_rollup_pending (tenant, service, bucket) SELECT DISTINCT tenant, service, date_trunc('minute', ts) FROM ins)
+    SELECT count(*) AS n FROM ins`;
+
+  const recordsetInsert = insertFrom(`
+    SELECT id, to_timestamp(timestamp / 1000.0), tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource
+      FROM json_to_recordset($1::json) AS r(id uuid, timestamp double precision, tenant text, service text, level text, kind text, message text,
+           endpoint text, latency_ms double precision, status_code integer, error_code text, trace_id text, span_id text, attributes jsonb, resource jsonb)`);
+  const stagingInsert = insertFrom(`SELECT ${EVENT_COPY_COLUMNS} FROM helios_events_staging`);
+
+  async function insertByRecordset(batch: readonly HeliosEvent[]): Promise<number> {
+    const { rows } = await client.query<{ n: string | number }>(recordsetInsert, [JSON.stringify(batch)]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * COPY into a per-connection temporary staging table (emptied at commit), then one INSERT ... SELECT
+   * with ON CONFLICT DO NOTHING: COPY's speed, and redelivered events are stored once.
+   */
+  async function insertByCopy(batch: readonly HeliosEvent[]): Promise<number> {
+    return client.transaction(async (tx) => {
+      if (tx.copyFrom === undefined) throw new HeliosError('HLS_ERR_STORE', `writeMethod 'copy' needs a PostgreSQL client with COPY; this is ${client.dialect}`);
+      await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS helios_events_staging (LIKE helios_events) ON COMMIT DELETE ROWS`);
+      await tx.copyFrom(`COPY helios_events_staging (${EVENT_COPY_COLUMNS}) FROM STDIN`, eventsToCopyText(batch));
+      const { rows } = await tx.query<{ n: string | number }>(stagingInsert);
+      return Number(rows[0]?.n ?? 0);
+    });
+  }
 
   async function windowTotals(service: string, from: number, to: number): Promise<WindowTotals> {
     const { rows } = await client.query<Record<string, unknown>>(
@@ -90,18 +140,8 @@ export function createSqlStore(client: SqlClient, options: { batchSize?: number 
     async insertEvents(events: readonly HeliosEvent[]): Promise<number> {
       let inserted = 0;
       for (let i = 0; i < events.length; i += batchSize) {
-        const batch = events.slice(i, i + batchSize);
-        const { rows } = await client.query<{ n: string | number }>(
-          `WITH ins AS (
-             INSERT INTO helios_events (id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource)
-             SELECT id, to_timestamp(timestamp / 1000.0), tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource
-               FROM json_to_recordset($1::json) AS r(id uuid, timestamp double precision, tenant text, service text, level text, kind text, message text,
-                    endpoint text, latency_ms double precision, status_code integer, error_code text, trace_id text, span_id text, attributes jsonb, resource jsonb)
-             ON CONFLICT DO NOTHING RETURNING 1)
-           SELECT count(*) AS n FROM ins`,
-          [JSON.stringify(batch)],
-        );
-        inserted += Number(rows[0]?.n ?? 0);
+        const batch = events.length <= batchSize ? events : events.slice(i, i + batchSize);
+        inserted += writeMethod === 'copy' ? await insertByCopy(batch) : await insertByRecordset(batch);
       }
       return inserted;
     },
@@ -191,6 +231,25 @@ export function createSqlStore(client: SqlClient, options: { batchSize?: number 
       const { rows } = await client.query<{ n: string | number }>(`SELECT count(*) AS n FROM helios_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`, params);
       return Number(rows[0]?.n ?? 0);
     },
+
+    async rollups(q) {
+      const params: unknown[] = [q.service, q.from, Math.min(q.to, q.from + 10_080 * 60_000)];
+      const tenant = q.tenant === undefined ? '' : `AND tenant = $${params.push(q.tenant)}`;
+      const { rows } = await client.query<Record<string, any>>(
+        `SELECT * FROM helios_rollups_1m WHERE service = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0) ${tenant}
+          ORDER BY bucket, tenant`,
+        params,
+      );
+      return rows.map((r): ServiceMinute => ({
+        minute: millis(r.bucket), tenant: r.tenant, service: r.service, events: Number(r.events),
+        levels: { TRACE: Number(r.trace), DEBUG: Number(r.debug), INFO: Number(r.info), WARN: Number(r.warn), ERROR: Number(r.error), CRITICAL: Number(r.critical) },
+        errors: Number(r.errors), latencyAvgMs: toNumberOrNull(r.latency_avg), latencyP50Ms: toNumberOrNull(r.latency_p50),
+        latencyP95Ms: toNumberOrNull(r.latency_p95), latencyP99Ms: toNumberOrNull(r.latency_p99), latencyMaxMs: toNumberOrNull(r.latency_max),
+        uniqueEndpoints: Number(r.unique_endpoints),
+      }));
+    },
+
+    maintain: (opts = {}) => maintain(client, { ...maintenance, ...opts }),
 
     close: () => client.close(),
   };

@@ -1,23 +1,81 @@
 import { Topics, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
+import { createEventWriter } from './event-writer.js';
 import type { Store } from './store.js';
+
+export interface StorageConsumerOptions {
+  bus: Bus;
+  store: Store;
+  logger: Logger;
+  /** Flush at this many buffered events; also the most records taken from the bus at once (default 5000). */
+  batchSize?: number;
+  /** Flush at most this long after the first buffered event (default 200 ms). */
+  flushIntervalMs?: number;
+  /** Run `store.maintain()` this often (partitions, retention, rollups); 0 disables it (default 60 s). */
+  maintenanceIntervalMs?: number;
+  /** Backoff while the database is unreachable (defaults 100 ms doubling to 5 s). */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  onStored?: (count: number) => void;
+}
+
+export interface StorageConsumer extends Subscription {
+  /** Since when the database has been unreachable (writes held and retried); undefined when healthy. */
+  readonly unavailableSince: number | undefined;
+}
 
 /**
  * The storage role: everything on the events and anomalies topics ends up in the store.
  * A batch is acknowledged to the bus only after the store committed it, and inserts are idempotent,
- * so a redelivered batch is stored once.
+ * so a redelivered batch is stored once. While the database is down the writer holds the batch in
+ * flight and retries it with backoff, so the bus stops handing out records: nothing is dropped and
+ * nothing piles up in this process beyond one batch.
  */
-export function startStorageConsumer(options: { bus: Bus; store: Store; logger: Logger; onStored?: (count: number) => void }): Subscription {
-  const { bus, store } = options;
-  const events = bus.subscribe<HeliosEvent>(Topics.events, 'helios-storage', async (records) => {
-    const inserted = await store.insertEvents(records.map((r) => r.value));
-    options.onStored?.(inserted);
-  }, { maxBatch: 2000 });
+export function startStorageConsumer(options: StorageConsumerOptions): StorageConsumer {
+  const { bus, store, logger } = options;
+  const batchSize = options.batchSize ?? 5000;
+  const writer = createEventWriter({
+    store, batchSize, flushIntervalMs: options.flushIntervalMs ?? 200, logger,
+    ...(options.retryInitialMs === undefined ? {} : { retryInitialMs: options.retryInitialMs }),
+    ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
+    ...(options.onStored === undefined ? {} : { onStored: options.onStored }),
+  });
+  const events = bus.subscribe<HeliosEvent>(Topics.events, 'helios-storage', (records) => writer.write(records.map((r) => r.value)), { maxBatch: batchSize });
   const anomalies = bus.subscribe<Anomaly>(Topics.anomalies, 'helios-storage', async (records) => {
     await store.insertAnomalies(records.map((r) => r.value));
   });
+
+  const maintenanceIntervalMs = options.maintenanceIntervalMs ?? 60_000;
+  let maintenanceTimer: NodeJS.Timeout | undefined;
+  let maintaining: Promise<void> | undefined;
+  const runMaintenance = () => {
+    maintaining ??= store.maintain()
+      .then((result) => {
+        if (result.partitionsCreated.length + result.partitionsDropped.length > 0) logger.info(result, 'store maintenance');
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'store maintenance failed; retrying at the next interval'))
+      .finally(() => {
+        maintaining = undefined;
+      });
+  };
+  if (maintenanceIntervalMs > 0) {
+    runMaintenance();
+    maintenanceTimer = setInterval(runMaintenance, maintenanceIntervalMs);
+    maintenanceTimer.unref();
+  }
+
+  let closing: Promise<void> | undefined;
   return {
-    async close() {
-      await Promise.all([events.close(), anomalies.close()]);
+    get unavailableSince() {
+      return writer.unavailableSince;
+    },
+    close() {
+      closing ??= (async () => {
+        if (maintenanceTimer !== undefined) clearInterval(maintenanceTimer);
+        // Stop intake and let the batch in flight finish (or fail, so the bus keeps it), then wait for maintenance.
+        await Promise.all([events.close(), anomalies.close(), writer.close()]);
+        await maintaining;
+      })();
+      return closing;
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { MaintenanceResult } from './maintenance.js';
 import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
 
 export interface Page<T> {
@@ -25,6 +26,32 @@ export interface ContextQuery {
   limit?: number;
 }
 
+export interface RollupQuery {
+  service: string;
+  tenant?: string;
+  from: number;
+  to: number;
+}
+
+/** One tenant's service during one minute; what detectors can train on instead of raw events. */
+export interface ServiceMinute {
+  /** Start of the minute, epoch ms. */
+  minute: number;
+  tenant: string;
+  service: string;
+  events: number;
+  /** Events by level. */
+  levels: { TRACE: number; DEBUG: number; INFO: number; WARN: number; ERROR: number; CRITICAL: number };
+  /** ERROR or CRITICAL, or status code >= 500. */
+  errors: number;
+  latencyAvgMs: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  latencyP99Ms: number | null;
+  latencyMaxMs: number | null;
+  uniqueEndpoints: number;
+}
+
 /** Read access, as plugins see it through their context. */
 export interface StoreReader {
   incidentContext(query: ContextQuery): Promise<IncidentContext>;
@@ -32,6 +59,8 @@ export interface StoreReader {
   listReports(options?: ListOptions): Promise<Page<IncidentReport>>;
   getReport(id: string): Promise<IncidentReport | undefined>;
   countEvents(filter?: { service?: string; tenant?: string }): Promise<number>;
+  /** Per-minute rollups in [from, to), oldest first, at most 10,080 minutes (a week). Up to date as of the last maintenance run. */
+  rollups(query: RollupQuery): Promise<ServiceMinute[]>;
 }
 
 export interface Store extends StoreReader {
@@ -44,6 +73,8 @@ export interface Store extends StoreReader {
   /** Insert, or replace the report written for the same anomaly (a retried report). Returns the stored report's id. */
   saveReport(report: IncidentReport): Promise<string>;
   setDeliveries(reportId: string, deliveries: readonly ReportDelivery[]): Promise<void>;
+  /** Create partitions ahead, drop expired ones, bring the rollups up to date; safe from several processes. */
+  maintain(options?: { now?: number }): Promise<MaintenanceResult>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,165 @@
+import { HeliosError, type HeliosEvent, type Logger } from '@helios/core';
+import { isTransientStoreError } from './postgres.js';
+import type { Store } from './store.js';
+
+export interface EventWriterOptions {
+  store: Pick<Store, 'insertEvents'>;
+  /** Flush when this many events are buffered. */
+  batchSize: number;
+  /** Flush at most this long after the first buffered event. */
+  flushIntervalMs: number;
+  /** Callers of `write` wait while this many events are buffered (bounded memory); default 4 x batchSize. */
+  maxBufferedEvents?: number;
+  /** Backoff while the database is unreachable: first wait, doubled up to the max. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  logger?: Logger;
+  onStored?: (inserted: number) => void;
+}
+
+export interface EventWriter {
+  /** Resolves once these events are committed (new ones counted through `onStored`); rejects on a non-transient store error. */
+  write(events: readonly HeliosEvent[]): Promise<void>;
+  /** Write everything buffered now. */
+  flush(): Promise<void>;
+  /** Since when (epoch ms) the database has been unreachable; undefined while writes succeed. */
+  readonly unavailableSince: number | undefined;
+  /** Flush what is buffered, then refuse writes; a write still waiting for the database is rejected. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  events: readonly HeliosEvent[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Batches writes by size and time. Concurrent writers (e.g. several partitions' consumers) share
+ * a batch; each caller's promise settles when its events are committed, so a bus acknowledges
+ * records only after they are stored. While the database is unreachable the writer keeps the batch
+ * and retries it with backoff, and callers wait (the bus stops handing out records meanwhile);
+ * a retried batch that had in fact been committed is harmless since inserts are idempotent.
+ */
+export function createEventWriter(options: EventWriterOptions): EventWriter {
+  const maxBuffered = options.maxBufferedEvents ?? options.batchSize * 4;
+  const retryInitialMs = options.retryInitialMs ?? 100;
+  const retryMaxMs = options.retryMaxMs ?? 5000;
+  let buffer: Pending[] = [];
+  let bufferedEvents = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> | undefined;
+  let unavailableSince: number | undefined;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let spaceWaiters: Array<() => void> = [];
+
+  function takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let n = 0;
+    while (buffer.length > 0 && (n === 0 || n + buffer[0]!.events.length <= options.batchSize)) {
+      const p = buffer.shift()!;
+      batch.push(p);
+      n += p.events.length;
+    }
+    bufferedEvents -= n;
+    return batch;
+  }
+
+  async function insertWithRetry(events: HeliosEvent[]): Promise<number> {
+    let wait = retryInitialMs;
+    for (;;) {
+      try {
+        const inserted = await options.store.insertEvents(events);
+        if (unavailableSince !== undefined) {
+          options.logger?.info({ downMs: Date.now() - unavailableSince }, 'store reachable again; writes resumed');
+          unavailableSince = undefined;
+        }
+        return inserted;
+      } catch (err) {
+        if (!isTransientStoreError(err) || closed) throw err;
+        if (unavailableSince === undefined) {
+          unavailableSince = Date.now();
+          options.logger?.warn({ err, events: events.length }, 'store unreachable; holding the batch and retrying');
+        }
+        await sleep(wait);
+        wait = Math.min(retryMaxMs, wait * 2);
+      }
+    }
+  }
+
+  async function flushAll(): Promise<void> {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    while (buffer.length > 0) {
+      const batch = takeBatch();
+      const waiters = spaceWaiters;
+      spaceWaiters = [];
+      for (const w of waiters) w();
+      const events = batch.length === 1 ? (batch[0]!.events as HeliosEvent[]) : batch.flatMap((p) => p.events);
+      try {
+        const inserted = await insertWithRetry(events);
+        options.onStored?.(inserted);
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+      // Below a full batch, wait for the timer again rather than writing small batches back to back.
+      if (bufferedEvents < options.batchSize && !closed) break;
+    }
+    if (buffer.length > 0) armTimer();
+  }
+
+  function startFlush(): Promise<void> {
+    flushing ??= flushAll().finally(() => {
+      flushing = undefined;
+      if (bufferedEvents >= options.batchSize) void startFlush();
+    });
+    return flushing;
+  }
+
+  function armTimer(): void {
+    if (timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void startFlush();
+    }, options.flushIntervalMs);
+    timer.unref();
+  }
+
+  return {
+    async write(events) {
+      if (closed) throw new HeliosError('HLS_ERR_STORE', 'event writer is closed');
+      if (events.length === 0) return;
+      while (bufferedEvents > 0 && bufferedEvents + events.length > maxBuffered) {
+        await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+        if (closed) throw new HeliosError('HLS_ERR_STORE', 'event writer is closed');
+      }
+      const settled = new Promise<void>((resolve, reject) => buffer.push({ events, resolve, reject }));
+      bufferedEvents += events.length;
+      if (bufferedEvents >= options.batchSize) void startFlush();
+      else armTimer();
+      return settled;
+    },
+    async flush() {
+      while (buffer.length > 0 || flushing !== undefined) await (flushing ?? startFlush());
+    },
+    get unavailableSince() {
+      return unavailableSince;
+    },
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        for (const w of spaceWaiters) w();
+        spaceWaiters = [];
+        await startFlush();
+        while (flushing !== undefined) await flushing;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import type { SqlClient, SqlQueryable } from './sql-client.js';
+
+const DAY_MS = 86_400_000;
+// Serializes maintenance across Helios processes sharing a database (one partition creator, one rollup refresher).
+const MAINTENANCE_LOCK_KEY = 4_815_162_343;
+const PARTITION_NAME = /^helios_events_p(\d{4})(\d{2})(\d{2})$/;
+const ROLLUP_KEYS_PER_ROUND = 10_000;
+
+export interface MaintenanceOptions {
+  /** Raw events older than this many days are dropped (whole partitions, plus stragglers in the default partition). */
+  retentionDays: number;
+  /** Daily partitions created ahead of today. */
+  partitionsAhead: number;
+  /** Clock for the day arithmetic; tests move it. */
+  now?: number;
+}
+
+export interface MaintenanceResult {
+  layout: 'partitioned' | 'hypertable';
+  partitionsCreated: string[];
+  partitionsDropped: string[];
+  /** Minutes (per tenant and service) whose rollup was recomputed; 0 when TimescaleDB maintains them. */
+  rollupsRefreshed: number;
+}
+
+const startOfUtcDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+const partitionName = (dayStart: number) => `helios_events_p${new Date(dayStart).toISOString().slice(0, 10).replace(/-/g, '')}`;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function eventsLayout(db: SqlQueryable): Promise<'partitioned' | 'hypertable'> {
+  const { rows } = await db.query<{ relkind: string }>(`SELECT relkind FROM pg_class WHERE oid = to_regclass('helios_events')`);
+  return rows[0]?.relkind === 'p' ? 'partitioned' : 'hypertable';
+}
+
+/**
+ * Create the daily partition for [dayStart, dayStart + 1 day). Rows for that day that already
+ * landed in the default partition (late or early events) are moved into it in the same
+ * transaction, since PostgreSQL refuses a new partition whose range the default partition holds rows of.
+ */
+async function createDayPartition(client: SqlClient, dayStart: number): Promise<boolean> {
+  const name = partitionName(dayStart);
+  const from = iso(dayStart);
+  const to = iso(dayStart + DAY_MS);
+  return client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MAINTENANCE_LOCK_KEY]);
+    const { rows } = await tx.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
+    if (rows[0]?.present === true) return false;
+    // Writers wait here for a moment, so no row for this day can reach the default partition between the check and the create.
+    await tx.exec('LOCK TABLE helios_events_default IN EXCLUSIVE MODE');
+    const stray = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM helios_events_default WHERE ts >= $1 AND ts < $2) AS any`, [from, to]);
+    if (stray.rows[0]?.any !== true) {
+      await tx.exec(`CREATE TABLE ${name} PARTITION OF helios_events FOR VALUES FROM ('${from}') TO ('${to}')`);
+      return true;
+    }
+    await tx.exec(`
+      ALTER TABLE helios_events DETACH PARTITION helios_events_default;
+      CREATE TABLE ${name} PARTITION OF helios_events FOR VALUES FROM ('${from}') TO ('${to}');
+      INSERT INTO ${name} SELECT * FROM helios_events_default WHERE ts >= '${from}' AND ts < '${to}';
+      DELETE FROM helios_events_default WHERE ts >= '${from}' AND ts < '${to}';
+      ALTER TABLE helios_events ATTACH PARTITION helios_events_default DEFAULT;
+    `);
+    return true;
+  });
+}
+
+async function dropExpired(client: SqlClient, cutoff: number): Promise<string[]> {
+  return client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MAINTENANCE_LOCK_KEY]);
+    const { rows } = await tx.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass('helios_events')`,
+    );
+    const dropped: string[] = [];
+    for (const { name } of rows) {
+      const m = PARTITION_NAME.exec(name);
+      if (m === null) continue;
+      const dayEnd = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) + DAY_MS;
+      if (dayEnd > cutoff) continue;
+      await tx.exec(`DROP TABLE ${name}`);
+      dropped.push(name);
+    }
+    await tx.query('DELETE FROM helios_events_default WHERE ts < $1', [iso(cutoff)]);
+    return dropped;
+  });
+}
+
+/**
+ * Recompute the per-minute rollups of the minutes writers marked in helios_rollup_pending.
+ * Percentiles cannot be merged, so a touched minute is recomputed from its raw events (one index
+ * range scan on (service, ts) per minute). Only pending marks visible to this statement's snapshot
+ * are deleted, and those were committed together with their events, so the recomputation sees
+ * them; marks committed later stay for the next round. The advisory lock keeps an older snapshot
+ * from overwriting a newer one.
+ */
+export async function refreshRollups(client: SqlClient): Promise<number> {
+  let refreshed = 0;
+  for (;;) {
+    const n = await client.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MAINTENANCE_LOCK_KEY]);
+      const { rows } = await tx.query<{ n: string | number }>(
+        `WITH due AS (
+           DELETE FROM helios_rollup_pending WHERE ctid IN (SELECT ctid FROM helios_rollup_pending LIMIT ${ROLLUP_KEYS_PER_ROUND})
+           RETURNING tenant, service, bucket),
+         keys AS (SELECT DISTINCT tenant, service, bucket FROM due),
+         upserted AS (
+           INSERT INTO helios_rollups_1m (bucket, tenant, service, events, trace, debug, info, warn, error, critical, errors,
+                                          latency_avg, latency_p50, latency_p95, latency_p99, latency_max, unique_endpoints)
+           SELECT k.bucket, k.tenant, k.service, a.* FROM keys k CROSS JOIN LATERAL (
+             SELECT count(*) AS events,
+                    count(*) FILTER (WHERE level = 'TRACE'), count(*) FILTER (WHERE level = 'DEBUG'),
+                    count(*) FILTER (WHERE level = 'INFO'), count(*) FILTER (WHERE level = 'WARN'),
+                    count(*) FILTER (WHERE level = 'ERROR'), count(*) FILTER (WHERE level = 'CRITICAL'),
+                    count(*) FILTER (WHERE level IN ('ERROR', 'CRITICAL') OR status_code >= 500),
+                    avg(latency_ms),
+                    percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
+                    percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
+                    percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms),
+                    max(latency_ms),
+                    count(DISTINCT endpoint)
+               FROM helios_events e
+              WHERE e.service = k.service AND e.tenant = k.tenant AND e.ts >= k.bucket AND e.ts < k.bucket + interval '1 minute'
+           ) a
+           ON CONFLICT (service, tenant, bucket) DO UPDATE SET
+             events = EXCLUDED.events, trace = EXCLUDED.trace, debug = EXCLUDED.debug, info = EXCLUDED.info, warn = EXCLUDED.warn,
+             error = EXCLUDED.error, critical = EXCLUDED.critical, errors = EXCLUDED.errors, latency_avg = EXCLUDED.latency_avg,
+             latency_p50 = EXCLUDED.latency_p50, latency_p95 = EXCLUDED.latency_p95, latency_p99 = EXCLUDED.latency_p99,
+             latency_max = EXCLUDED.latency_max, unique_endpoints = EXCLUDED.unique_endpoints
+           RETURNING 1)
+         SELECT (SELECT count(*) FROM due) AS n`,
+      );
+      return Number(rows[0]?.n ?? 0);
+    });
+    if (n === 0) return refreshed;
+    refreshed += n;
+  }
+}
+
+/** Partitions ahead, retention, rollups: what the storage role runs every `maintenanceIntervalMs`. */
+export async function maintain(client: SqlClient, options: MaintenanceOptions): Promise<MaintenanceResult> {
+  const now = options.now ?? Date.now();
+  const cutoff = now - options.retentionDays * DAY_MS;
+  const layout = await eventsLayout(client);
+  const result: MaintenanceResult = { layout, partitionsCreated: [], partitionsDropped: [], rollupsRefreshed: 0 };
+  if (layout === 'partitioned') {
+    // From the oldest day still within retention (late events) to `partitionsAhead` days ahead.
+    for (let day = startOfUtcDay(cutoff); day <= startOfUtcDay(now) + options.partitionsAhead * DAY_MS; day += DAY_MS) {
+      if (await createDayPartition(client, day)) result.partitionsCreated.push(partitionName(day));
+    }
+    result.partitionsDropped = await dropExpired(client, cutoff);
+  } else {
+    const { rows } = await client.query<{ chunk: string }>(`SELECT drop_chunks('helios_events', older_than => $1::timestamptz) AS chunk`, [iso(cutoff)]);
+    result.partitionsDropped = rows.map((r) => r.chunk);
+  }
+  const rollupKind = await client.query<{ relkind: string }>(`SELECT relkind FROM pg_class WHERE oid = to_regclass('helios_rollups_1m')`);
+  if (rollupKind.rows[0]?.relkind === 'r') {
+    result.rollupsRefreshed = await refreshRollups(client);
+  } else {
+    // A continuous aggregate: TimescaleDB's policy refreshes it; the writers' marks are not needed.
+    await client.query('DELETE FROM helios_rollup_pending');
+  }
+  return result;
+}

@@ -1,0 +1,110 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import pgCopyStreams from 'pg-copy-streams';
+import { HeliosError, type Logger } from '@helios/core';
+import type { SqlClient, SqlTransaction } from './sql-client.js';
+
+// SQLSTATEs after which the same statement can succeed later: connection failures (class 08),
+// server shutting down or starting (57P01-57P03), too many connections, serialization and deadlock.
+const TRANSIENT_SQLSTATE = /^(08...|57P0[1-3]|53300|40001|40P01)$/;
+
+/**
+ * True when a store error means "the database is unreachable or busy; retry the same write later"
+ * rather than "this write is wrong". Anything that is not a reply from the server (refused or reset
+ * connections, a connection terminated mid-query) counts as transient.
+ */
+export function isTransientStoreError(err: unknown): boolean {
+  const cause = err instanceof HeliosError ? (err as Error).cause : err;
+  if (cause instanceof pg.DatabaseError) return TRANSIENT_SQLSTATE.test(cause.code ?? '');
+  return cause instanceof Error;
+}
+
+/** Every driver error leaves the store as HLS_ERR_STORE, with the SQLSTATE (when any) in the message and the driver error as cause. */
+export function toStoreError(err: unknown, what: string): HeliosError {
+  if (err instanceof HeliosError) return err;
+  const code = err instanceof pg.DatabaseError && err.code !== undefined ? ` [${err.code}]` : '';
+  return new HeliosError('HLS_ERR_STORE', `${what}: ${(err as Error)?.message ?? String(err)}${code}`, { cause: err });
+}
+
+export interface PostgresClientOptions {
+  logger?: Logger;
+}
+
+/**
+ * A node-postgres pool behind the SqlClient surface. Connections broken by a server restart are
+ * dropped from the pool (the pool's `error` event is handled, so an idle connection dying never
+ * crashes the process) and new ones are opened on the next query.
+ */
+export function createPostgresClient(config: string | pg.PoolConfig, options: PostgresClientOptions = {}): SqlClient {
+  const poolConfig: pg.PoolConfig = typeof config === 'string' ? { connectionString: config } : { ...config };
+  poolConfig.connectionTimeoutMillis ??= 10_000;
+  poolConfig.max ??= 10;
+  const pool = new pg.Pool(poolConfig);
+  pool.on('error', (err) => options.logger?.warn({ err }, 'idle PostgreSQL connection failed; it was dropped from the pool'));
+  let closing: Promise<void> | undefined;
+
+  async function connect(): Promise<pg.PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw toStoreError(err, 'connecting to PostgreSQL');
+    }
+  }
+
+  function transactionOn(conn: pg.PoolClient): SqlTransaction {
+    return {
+      query: async <R>(text: string, params?: unknown[]) => ({ rows: (await conn.query(text, params)).rows as R[] }),
+      exec: async (text: string) => {
+        await conn.query(text);
+      },
+      copyFrom: async (copySql: string, data: string) => {
+        const stream = conn.query(pgCopyStreams.from(copySql));
+        await pipeline(Readable.from([data]), stream);
+        return stream.rowCount;
+      },
+    };
+  }
+
+  return {
+    dialect: 'postgres',
+    async query<R>(text: string, params?: unknown[]) {
+      try {
+        return { rows: (await pool.query(text, params)).rows as R[] };
+      } catch (err) {
+        throw toStoreError(err, 'PostgreSQL query failed');
+      }
+    },
+    async exec(text: string) {
+      try {
+        await pool.query(text);
+      } catch (err) {
+        throw toStoreError(err, 'PostgreSQL script failed');
+      }
+    },
+    async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+      const conn = await connect();
+      let broken: Error | undefined;
+      try {
+        await conn.query('BEGIN');
+        const result = await fn(transactionOn(conn));
+        await conn.query('COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          await conn.query('ROLLBACK');
+        } catch (rollbackErr) {
+          // The connection is unusable (server gone, COPY aborted mid-stream): destroy it, never reuse it.
+          broken = rollbackErr as Error;
+        }
+        throw toStoreError(err, 'PostgreSQL transaction failed');
+      } finally {
+        conn.release(broken ?? false);
+      }
+    },
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeEventInput, newEventId, type Anomaly, type IncidentReport } from '@helios/core';
+import type { Store } from './store.js';
+
+/** The behaviour every store must have, run against PGlite always and against PostgreSQL when one is configured. */
+export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const DAY = 86_400_000;
+export const event = (fields: Record<string, unknown>) => normalizeEventInput({ service: 'checkout', ...fields }, { tenant: 'acme', now: T0 });
+
+function anomaly(detectedAt: number): Anomaly {
+  return {
+    id: newEventId(), tenant: 'acme', service: 'checkout', windowStart: detectedAt - 300_000, windowEnd: detectedAt, detectedAt,
+    detector: 'test', severity: 'high', score: 0.8, threshold: 0.6,
+    features: { total_events: 1, error_rate: 0.5, avg_latency: 1, p95_latency: 1, p99_latency: 1, latency_stddev: 0, unique_endpoints: 1 },
+    explanation: [], modelVersion: 'v1',
+  };
+}
+
+export function describeStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(name, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await open();
+      await store.migrate();
+    });
+    afterAll(() => store?.close());
+
+    it('applies migrations once', async () => {
+      expect(await store.migrate()).toEqual([]);
+    });
+
+    it('stores a redelivered event once', async () => {
+      const e = event({ message: 'hello' });
+      expect(await store.insertEvents([e])).toBe(1);
+      expect(await store.insertEvents([e, e])).toBe(0);
+      expect(await store.countEvents({ service: 'checkout' })).toBe(1);
+    });
+
+    it('stores a batch that repeats an event once, and keeps text with tabs, newlines and backslashes intact', async () => {
+      const tricky = event({ service: 'tricky', message: 'a\tb\nc\\d\r\n"quoted" ünïcode ✓', endpoint: '/x\\y', attributes: { 'k\tey': 'v\nal' } });
+      expect(await store.insertEvents([tricky, event({ service: 'tricky' }), tricky])).toBe(2);
+      expect(await store.countEvents({ service: 'tricky' })).toBe(2);
+      const ctx = await store.incidentContext({ tenant: 'acme', service: 'tricky', from: T0, to: T0 + 1 });
+      expect(ctx.window.events).toBe(2);
+      expect(ctx.slowestEndpoints.map((e) => e.endpoint)).toEqual(['/x\\y']);
+    });
+
+    it('builds incident context: totals vs baseline, top errors, slowest endpoints, traces', async () => {
+      const events = [];
+      for (let i = 0; i < 30; i++) events.push(event({ timestamp: T0 - 600_000 + i * 1000, endpoint: '/pay', latency_ms: 20, service: 'ctx' }));
+      for (let i = 0; i < 10; i++) {
+        events.push(event({ timestamp: T0 + i * 1000, endpoint: '/pay', latency_ms: 900, level: 'ERROR', error_code: 'DB_TIMEOUT', message: 'db timeout', service: 'ctx', trace_id: 'ab'.repeat(16) }));
+        events.push(event({ timestamp: T0 + i * 1000, endpoint: '/cart', latency_ms: 30, service: 'ctx' }));
+      }
+      await store.insertEvents(events);
+      const ctx = await store.incidentContext({ tenant: 'acme', service: 'ctx', from: T0, to: T0 + 300_000 });
+      expect(ctx.window).toMatchObject({ events: 20, errors: 10 });
+      expect(ctx.baseline).toMatchObject({ events: 30, errors: 0 });
+      expect(ctx.topErrors[0]).toMatchObject({ errorCode: 'DB_TIMEOUT', message: 'db timeout', events: 10 });
+      expect(ctx.slowestEndpoints.map((e) => e.endpoint)).toEqual(['/pay', '/cart']);
+      expect(ctx.exampleTraceIds).toEqual(['ab'.repeat(16)]);
+      expect(ctx.tenants).toEqual([{ tenant: 'acme', events: 20, errors: 10 }]);
+    });
+
+    it('pages anomalies newest first with a cursor', async () => {
+      const all = [1, 2, 3, 4, 5].map((i) => anomaly(T0 + i * 60_000));
+      expect(await store.insertAnomalies(all)).toBe(5);
+      expect(await store.insertAnomalies(all)).toBe(0);
+      const first = await store.listAnomalies({ limit: 2 });
+      expect(first.items.map((a) => a.detectedAt)).toEqual([T0 + 300_000, T0 + 240_000]);
+      const second = await store.listAnomalies({ limit: 2, before: first.nextCursor });
+      expect(second.items.map((a) => a.detectedAt)).toEqual([T0 + 180_000, T0 + 120_000]);
+      const third = await store.listAnomalies({ limit: 2, before: second.nextCursor });
+      expect(third.items).toHaveLength(1);
+      expect(third.nextCursor).toBeUndefined();
+    });
+
+    it('saves a report and replaces it when the same anomaly is reported again', async () => {
+      const base: IncidentReport = {
+        id: newEventId(), anomalyId: newEventId(), tenant: 'acme', service: 'checkout', createdAt: T0, title: 't1', severity: 'high',
+        composer: 'x', notes: [], markdown: '# t1', deliveries: [],
+        sections: { executiveSummary: 's', rootCauseAnalysis: 'r', impactAssessment: 'i', recommendedActions: { immediate: [], shortTerm: [], longTerm: [] }, preventionMeasures: [] },
+      };
+      await store.saveReport(base);
+      await store.saveReport({ ...base, id: newEventId(), title: 't2' });
+      const got = await store.getReport(base.id);
+      expect(got?.title).toBe('t2');
+      await store.setDeliveries(base.id, [{ reporter: 'file', status: 'delivered', location: '/tmp/x.md', at: T0 }]);
+      expect((await store.getReport(base.id))?.deliveries[0]?.location).toBe('/tmp/x.md');
+      expect(await store.getReport('not-a-uuid')).toBeUndefined();
+    });
+
+    it('creates daily partitions around today, moving rows the default partition already held into them', async () => {
+      // Events of T0's day were written above before any partition existed: they sit in the default partition.
+      const before = await store.countEvents();
+      const result = await store.maintain({ now: T0 });
+      expect(result.layout).toBe('partitioned');
+      // 7 days of retention behind (the oldest day partly), today, 3 ahead.
+      expect(result.partitionsCreated).toEqual(
+        [-7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3].map((d) => `helios_events_p${new Date(T0 + d * DAY).toISOString().slice(0, 10).replace(/-/g, '')}`),
+      );
+      expect(await store.countEvents()).toBe(before);
+      expect((await store.maintain({ now: T0 })).partitionsCreated).toEqual([]);
+      // Still idempotent once the event lives in its day partition.
+      const e = event({ service: 'partitioned', timestamp: T0 + 5 });
+      expect(await store.insertEvents([e])).toBe(1);
+      expect(await store.insertEvents([e])).toBe(0);
+    });
+
+    it('retention drops whole expired day partitions and expired rows of the default partition', async () => {
+      await store.maintain({ now: T0 });
+      const oldDay = event({ service: 'retention', timestamp: T0 - 6 * DAY });
+      const ancient = event({ service: 'retention', timestamp: T0 - 60 * DAY }); // no partition: default
+      const recent = event({ service: 'retention', timestamp: T0 });
+      expect(await store.insertEvents([oldDay, ancient, recent])).toBe(3);
+      const result = await store.maintain({ now: T0 + 3 * DAY });
+      // Cutoff T0 - 4 days (12:00): the partitions of days -7, -6, -5 end before it; day -4 holds events after it.
+      expect(result.partitionsDropped.sort()).toEqual(
+        [-7, -6, -5].map((d) => `helios_events_p${new Date(T0 + d * DAY).toISOString().slice(0, 10).replace(/-/g, '')}`),
+      );
+      expect(await store.countEvents({ service: 'retention' })).toBe(1);
+    });
+
+    it('keeps per-minute rollups per service up to date: counts by level, latency percentiles, unique endpoints', async () => {
+      const minute = T0 + 3_600_000;
+      const events = [];
+      for (let i = 1; i <= 100; i++) events.push(event({ service: 'rollup', timestamp: minute + i * 100, latency_ms: i, endpoint: `/e${i % 4}`, level: i <= 10 ? 'ERROR' : 'INFO' }));
+      events.push(event({ service: 'rollup', timestamp: minute + 60_000, level: 'WARN', status_code: 503 }));
+      events.push(event({ service: 'other', timestamp: minute }));
+      await store.insertEvents(events);
+      await store.insertEvents(events.slice(0, 50)); // redelivery changes nothing
+      await store.maintain({ now: T0 });
+      const rows = await store.rollups({ service: 'rollup', from: minute, to: minute + 120_000 });
+      expect(rows).toHaveLength(2);
+      expect(rows[0]).toMatchObject({
+        minute, tenant: 'acme', service: 'rollup', events: 100, errors: 10, uniqueEndpoints: 4,
+        levels: { TRACE: 0, DEBUG: 0, INFO: 90, WARN: 0, ERROR: 10, CRITICAL: 0 },
+        latencyAvgMs: 50.5, latencyP50Ms: 50.5, latencyMaxMs: 100,
+      });
+      expect(rows[0]!.latencyP95Ms).toBeCloseTo(95.05, 6);
+      expect(rows[0]!.latencyP99Ms).toBeCloseTo(99.01, 6);
+      expect(rows[1]).toMatchObject({ minute: minute + 60_000, events: 1, errors: 1, levels: { WARN: 1 }, latencyAvgMs: null, uniqueEndpoints: 0 });
+
+      // A late event for an already rolled-up minute: the minute is recomputed at the next run.
+      await store.insertEvents([event({ service: 'rollup', timestamp: minute + 30_000, latency_ms: 1000, level: 'CRITICAL', endpoint: '/late' })]);
+      const refreshed = await store.maintain({ now: T0 });
+      expect(refreshed.rollupsRefreshed).toBe(1);
+      const [first] = await store.rollups({ service: 'rollup', from: minute, to: minute + 60_000 });
+      expect(first).toMatchObject({ events: 101, errors: 11, uniqueEndpoints: 5, latencyMaxMs: 1000, levels: { CRITICAL: 1 } });
+      expect((await store.maintain({ now: T0 })).rollupsRefreshed).toBe(0);
+    });
+  });
+}
