@@ -1,0 +1,262 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { resolveConfig, SDK_NAME, SDK_VERSION, type HeliosOptions, type ResolvedConfig } from './config.js';
+import { createDefaultDiagnosticHandler, type DiagnosticHandler } from './errors.js';
+import {
+  clampEndpoint, clampErrorCode, errorCodeOf, isErrorLevel, LEVEL_RANK, MAX_MESSAGE_LENGTH, parseLevel, toAttributes,
+  type Attributes, type EventKind, type Level, type LevelInput, type WireEvent,
+} from './event.js';
+import { uuidv7 } from './event-id.js';
+import { createEventExporter, type EventExporter, type ExporterCounters } from './event-exporter.js';
+import { createHttpTransport, type Transport } from './http-transport.js';
+import { openOfflineBuffer } from './offline-buffer.js';
+import { startOtel, type OtelHandle } from './otel-setup.js';
+
+export interface EventOptions {
+  message: string;
+  /** Default INFO; any case, `warning` and `fatal` accepted. */
+  level?: LevelInput;
+  /** Default `event`. */
+  kind?: EventKind;
+  /** Route template (`/users/:id`), not the raw path. */
+  endpoint?: string;
+  latency_ms?: number;
+  status_code?: number;
+  error_code?: string;
+  /**
+   * The original design's envelope: `endpoint`, `latency_ms`, `status_code`, `error_code` are lifted to
+   * their fields, every other key becomes an attribute.
+   */
+  metadata?: Record<string, unknown>;
+  /** Flat key/values; nested values are sent as JSON text. */
+  attributes?: Record<string, unknown>;
+  /** Epoch ms or a Date. Default now. */
+  timestamp?: number | Date;
+}
+
+export type LogMethod = (message: string | Error, attributes?: Record<string, unknown>) => void;
+
+export interface HeliosLogger {
+  trace: LogMethod;
+  debug: LogMethod;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
+  critical: LogMethod;
+}
+
+export interface HeliosStats extends ExporterCounters {
+  /** Non-error events removed by `sampleRate`. */
+  sampledOut: number;
+}
+
+export interface HeliosClient {
+  /** Record one structured event, correlated with the active span. Never throws, never blocks. */
+  event(event: EventOptions): void;
+  readonly logger: HeliosLogger;
+  readonly service: string;
+  /** False when the kill switch (HELIOS_DISABLED) is on: every call is a no-op. */
+  readonly enabled: boolean;
+  /** Resolves true once everything recorded before the call is delivered, rejected or persisted to disk; false on timeout. */
+  flush(options?: { timeoutMs?: number }): Promise<boolean>;
+  /** Flush, spill what is left to the offline buffer, stop OpenTelemetry. Idempotent; safe to call twice. */
+  shutdown(): Promise<void>;
+  /** The SDK's counters: what was sent, dropped, sampled out, retried, spilled to disk. */
+  stats(): HeliosStats;
+}
+
+/**
+ * Sets up Helios for this process: the Helios JSON exporter and, unless `otel: false`, the OpenTelemetry
+ * Node SDK with OTLP/HTTP exporters to the same gateway. Options fall back to environment variables
+ * (see README). Throws HLS_ERR_SDK_CONFIG_INVALID on bad options; never throws after that.
+ */
+export function init(options: HeliosOptions = {}): HeliosClient {
+  const config = resolveConfig(options);
+  const report = options.onDiagnostic ?? createDefaultDiagnosticHandler();
+  if (config.disabled) return createDisabledClient(config.service);
+  return createClient(config, report, startOtel(config, report));
+}
+
+/**
+ * A client without OpenTelemetry setup (for tests, or processes that configure OTel themselves).
+ * Same options as `init`, the `otel` option is ignored.
+ */
+export function createHeliosClient(options: HeliosOptions = {}): HeliosClient {
+  const config = resolveConfig({ ...options, otel: false });
+  const report = options.onDiagnostic ?? createDefaultDiagnosticHandler();
+  if (config.disabled) return createDisabledClient(config.service);
+  return createClient(config, report, undefined);
+}
+
+/** Keeps the SDK's own export requests out of the user's traces when http instrumentation is on. */
+function untracedTransport(transport: Transport): Transport {
+  return {
+    send: (json) => context.with(suppressTracing(context.active()), () => transport.send(json)),
+    close: () => transport.close(),
+  };
+}
+
+function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: OtelHandle | undefined): HeliosClient {
+  const transport = untracedTransport(
+    createHttpTransport({
+      url: `${config.endpoint}/api/v1/events`,
+      apiKey: config.apiKey,
+      compression: config.compression,
+      timeoutMs: config.requestTimeoutMs,
+      userAgent: `${SDK_NAME}/${SDK_VERSION} node/${process.versions.node}`,
+    }),
+  );
+  const exporter: EventExporter = createEventExporter({
+    transport,
+    offlineBuffer: config.offlineBuffer === undefined ? undefined : openOfflineBuffer(config.offlineBuffer, report),
+    maxQueueSize: config.maxQueueSize,
+    maxBatchSize: config.maxBatchSize,
+    flushIntervalMs: config.flushIntervalMs,
+    backoff: { initialBackoffMs: config.initialBackoffMs, maxBackoffMs: config.maxBackoffMs },
+    beforeSend: config.beforeSend,
+    report,
+  });
+  const { service, resource, sampleRate } = config;
+  const minLogRank = LEVEL_RANK[config.logLevel];
+  let sampledOut = 0;
+
+  function record(level: Level, kind: EventKind, message: string, timestamp: number, fields: Partial<WireEvent>, attributes: Attributes | undefined): void {
+    // Errors are never sampled away: they are what the detector and the incident report need most.
+    if (sampleRate < 1 && !isErrorLevel(level) && Math.random() >= sampleRate) {
+      sampledOut++;
+      return;
+    }
+    let traceId: string | undefined;
+    let spanId: string | undefined;
+    const span = trace.getActiveSpan();
+    if (span !== undefined) {
+      const spanContext = span.spanContext();
+      if (isSpanContextValid(spanContext)) {
+        traceId = spanContext.traceId;
+        spanId = spanContext.spanId;
+      }
+    }
+    // Every event has the same property order and set, so V8 keeps one hidden class for all of them.
+    const event: WireEvent = {
+      id: uuidv7(),
+      timestamp,
+      service,
+      level,
+      message: message.length > MAX_MESSAGE_LENGTH ? message.slice(0, MAX_MESSAGE_LENGTH) : message,
+      kind,
+      endpoint: clampEndpoint(fields.endpoint),
+      latency_ms: validLatency(fields.latency_ms),
+      status_code: validStatus(fields.status_code),
+      error_code: clampErrorCode(fields.error_code),
+      trace_id: traceId,
+      span_id: spanId,
+      attributes,
+      resource,
+    };
+    exporter.enqueue(event);
+  }
+
+  function event(input: EventOptions): void {
+    try {
+      const level = input.level === undefined ? 'INFO' : (parseLevel(input.level) ?? 'INFO');
+      const metadata = input.metadata;
+      let attributes = metadata === undefined ? undefined : toAttributes(metadata, undefined, true);
+      if (input.attributes !== undefined) attributes = toAttributes(input.attributes, attributes, false);
+      const fields: Partial<WireEvent> = {
+        endpoint: input.endpoint ?? stringField(metadata?.['endpoint']),
+        latency_ms: input.latency_ms ?? numberField(metadata?.['latency_ms']),
+        status_code: input.status_code ?? numberField(metadata?.['status_code']),
+        error_code: input.error_code ?? stringField(metadata?.['error_code']),
+      };
+      const timestamp = input.timestamp === undefined ? Date.now() : typeof input.timestamp === 'number' ? input.timestamp : input.timestamp.getTime();
+      record(level, input.kind ?? 'event', typeof input.message === 'string' ? input.message : String(input.message), timestamp, fields, attributes);
+    } catch (error) {
+      // Telemetry must never take the application down; a bug here costs one event, not a request.
+      void error;
+    }
+  }
+
+  function logMethod(level: Level): LogMethod {
+    const rank = LEVEL_RANK[level];
+    return function log(message, attributes) {
+      if (rank < minLogRank) return;
+      try {
+        let attrs = attributes === undefined ? undefined : toAttributes(attributes, undefined, false);
+        let errorCode: string | undefined;
+        let text: string;
+        if (message instanceof Error) {
+          text = message.message;
+          errorCode = errorCodeOf(message);
+          attrs = toAttributes({ 'exception.type': message.name, 'exception.stacktrace': message.stack }, attrs, false);
+        } else {
+          text = String(message);
+          const code = attributes?.['error_code'];
+          if (typeof code === 'string') errorCode = code;
+        }
+        record(level, 'log', text, Date.now(), { error_code: errorCode }, attrs);
+      } catch (error) {
+        void error;
+      }
+    };
+  }
+
+  const logger: HeliosLogger = {
+    trace: logMethod('TRACE'),
+    debug: logMethod('DEBUG'),
+    info: logMethod('INFO'),
+    warn: logMethod('WARN'),
+    error: logMethod('ERROR'),
+    critical: logMethod('CRITICAL'),
+  };
+
+  let shutdownPromise: Promise<void> | undefined;
+  return {
+    event,
+    logger,
+    service,
+    enabled: true,
+    flush: (options) => exporter.flush(options?.timeoutMs ?? config.shutdownTimeoutMs),
+    shutdown() {
+      shutdownPromise ??= (async () => {
+        await exporter.shutdown(config.shutdownTimeoutMs);
+        await otel?.shutdown();
+      })();
+      return shutdownPromise;
+    },
+    stats: () => ({ ...exporter.counters(), sampledOut }),
+  };
+}
+
+function stringField(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function numberField(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+function validLatency(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+function validStatus(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isInteger(value) && value >= 0 && value <= 999 ? value : undefined;
+}
+
+const EMPTY_STATS: HeliosStats = {
+  queued: 0, enqueued: 0, sent: 0, dropped: 0, filtered: 0, rejected: 0, failedRequests: 0,
+  spilled: 0, replayed: 0, offlineDropped: 0, offlineBytes: 0, sampledOut: 0,
+};
+
+function createDisabledClient(service: string): HeliosClient {
+  const noop = (): void => {};
+  return {
+    event: noop,
+    logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, critical: noop },
+    service,
+    enabled: false,
+    flush: () => Promise.resolve(true),
+    shutdown: () => Promise.resolve(),
+    stats: () => ({ ...EMPTY_STATS }),
+  };
+}
