@@ -223,6 +223,11 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       return rows[0] === undefined ? undefined : rowToReport(rows[0]);
     },
 
+    async latestEventTime(service: string) {
+      const { rows } = await client.query<{ latest: unknown }>('SELECT max(ts) AS latest FROM helios_events WHERE service = $1', [service]);
+      return rows[0]?.latest === null || rows[0]?.latest === undefined ? undefined : millis(rows[0].latest);
+    },
+
     async countEvents(filter = {}) {
       const where: string[] = [];
       const params: unknown[] = [];

@@ -59,6 +59,8 @@ export interface StoreReader {
   listReports(options?: ListOptions): Promise<Page<IncidentReport>>;
   getReport(id: string): Promise<IncidentReport | undefined>;
   countEvents(filter?: { service?: string; tenant?: string }): Promise<number>;
+  /** Newest stored event time of a service (epoch ms), undefined when it has none; uses the (service, ts) index. */
+  latestEventTime(service: string): Promise<number | undefined>;
   /** Per-minute rollups in [from, to), oldest first, at most 10,080 minutes (a week). Up to date as of the last maintenance run. */
   rollups(query: RollupQuery): Promise<ServiceMinute[]>;
 }
