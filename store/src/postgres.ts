@@ -85,6 +85,12 @@ export function createPostgresClient(config: string | pg.PoolConfig, options: Po
     async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
       const conn = await connect();
       let broken: Error | undefined;
+      // A checked-out connection has no pool listener; without one, a server going away between two
+      // statements of the transaction would be an uncaught 'error' event. The failing statement reports it.
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      conn.on('error', onError);
       try {
         await conn.query('BEGIN');
         const result = await fn(transactionOn(conn));
@@ -99,6 +105,7 @@ export function createPostgresClient(config: string | pg.PoolConfig, options: Po
         }
         throw toStoreError(err, 'PostgreSQL transaction failed');
       } finally {
+        conn.off('error', onError);
         conn.release(broken ?? false);
       }
     },

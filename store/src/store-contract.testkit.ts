@@ -81,8 +81,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         composer: 'x', notes: [], markdown: '# t1', deliveries: [],
         sections: { executiveSummary: 's', rootCauseAnalysis: 'r', impactAssessment: 'i', recommendedActions: { immediate: [], shortTerm: [], longTerm: [] }, preventionMeasures: [] },
       };
-      await store.saveReport(base);
-      await store.saveReport({ ...base, id: newEventId(), title: 't2' });
+      expect(await store.saveReport(base)).toBe(base.id);
+      expect(await store.saveReport({ ...base, id: newEventId(), title: 't2' })).toBe(base.id);
       const got = await store.getReport(base.id);
       expect(got?.title).toBe('t2');
       await store.setDeliveries(base.id, [{ reporter: 'file', status: 'delivered', location: '/tmp/x.md', at: T0 }]);
