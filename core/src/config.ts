@@ -31,6 +31,18 @@ export const HeliosConfigSchema = Type.Object(
         maxBodyBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'Largest accepted request body, bytes (413 beyond).' }),
         maxEventsPerRequest: Type.Integer({ minimum: 1, default: 10_000, description: 'Most events in one request (413 beyond).' }),
         transport: Type.Union([Type.Literal('auto'), Type.Literal('uws'), Type.Literal('node')], { default: 'auto', description: 'HTTP server: uWebSockets.js, node:http, or auto (uWS when its binary loads).' }),
+        otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP exporters work with their default endpoint (-1: off, 0: any free port).' }),
+        maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
+        retryAfterSeconds: Type.Integer({ minimum: 1, default: 1, description: 'Retry-After sent with 429/503 when the bus is full or unavailable.' }),
+        auth: Type.Object(
+          {
+            enabled: Type.Boolean({ default: false, description: 'Require an API key (Authorization: Bearer <key> or x-api-key) on ingestion and API routes.' }),
+            keys: Type.Array(Type.Object({ key: Type.String({ minLength: 8 }), tenant: Type.String({ minLength: 1 }) }, { additionalProperties: false }), {
+              default: [], description: 'API keys and the tenant each one stamps on its events.',
+            }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -63,6 +75,9 @@ export const HeliosConfigSchema = Type.Object(
         hopMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'How often a window closes (default 1 min); windows overlap when hop < window.' }),
         allowedLatenessMs: Type.Integer({ minimum: 0, default: 10_000, description: 'How long after its end a window waits for late events (event time).' }),
         idleFlushMs: Type.Integer({ minimum: 0, default: 5_000, description: 'Wall-clock time without events after which open windows are closed anyway (0: never).' }),
+        vote: Type.Union([Type.Literal('any'), Type.Literal('majority'), Type.Literal('all')], { default: 'any', description: 'With several detectors: how many must call a window anomalous.' }),
+        confirmWindows: Type.Integer({ minimum: 1, default: 2, description: 'Consecutive anomalous windows that open an incident (with 1-minute hops, 2 means flagged within about 2 minutes and single-window blips ignored).' }),
+        resolveAfterWindows: Type.Integer({ minimum: 1, default: 3, description: 'Consecutive normal windows that resolve an open incident; until then no new anomaly is raised for the series.' }),
       },
       { default: {}, additionalProperties: false },
     ),

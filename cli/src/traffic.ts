@@ -1,0 +1,86 @@
+import type { EventInput } from '@helios/core';
+
+/** Deterministic PRNG (mulberry32) so the demo and tests generate the same traffic every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface ServiceProfile {
+  service: string;
+  endpoints: string[];
+  eventsPerMinute: number;
+  latencyMs: number;
+  errorRate: number;
+}
+
+export type IncidentKind = 'error-burst' | 'latency-regression' | 'traffic-drop';
+
+export interface IncidentSpec {
+  service: string;
+  kind: IncidentKind;
+  /** Minutes from the start of the traffic. */
+  startMinute: number;
+  minutes: number;
+}
+
+export const DEMO_SERVICES: ServiceProfile[] = [
+  { service: 'checkout', endpoints: ['/api/payments', '/api/cart', '/api/orders/:id'], eventsPerMinute: 120, latencyMs: 45, errorRate: 0.01 },
+  { service: 'catalog', endpoints: ['/api/products', '/api/products/:id', '/api/search'], eventsPerMinute: 200, latencyMs: 25, errorRate: 0.005 },
+  { service: 'accounts', endpoints: ['/api/login', '/api/users/:id'], eventsPerMinute: 80, latencyMs: 60, errorRate: 0.008 },
+];
+
+/** Log-normal-ish latency: most requests near the typical value, a long right tail. */
+function latency(random: () => number, typical: number): number {
+  const u = Math.max(random(), 1e-9);
+  const v = random();
+  const gaussian = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  return Math.round(typical * Math.exp(0.35 * gaussian) * 10) / 10;
+}
+
+/**
+ * One minute of a service's traffic as Helios JSON events, with gentle daily seasonality and noise;
+ * inside an incident the minute is distorted according to its kind.
+ */
+export function minuteOfTraffic(profile: ServiceProfile, minuteStart: number, random: () => number, incident?: IncidentKind): EventInput[] {
+  const hour = new Date(minuteStart).getUTCHours() + new Date(minuteStart).getUTCMinutes() / 60;
+  const seasonal = 1 + 0.03 * Math.sin(((hour - 6) / 24) * 2 * Math.PI);
+  let n = Math.round(profile.eventsPerMinute * seasonal * (0.92 + 0.16 * random()));
+  if (incident === 'traffic-drop') n = Math.round(n * 0.1);
+  const events: EventInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const endpoint = profile.endpoints[Math.floor(random() * profile.endpoints.length)]!;
+    const hit = incident !== undefined && endpoint === profile.endpoints[0];
+    let failed = random() < profile.errorRate;
+    let ms = latency(random, profile.latencyMs);
+    let errorCode: string | undefined = failed ? 'UPSTREAM_5XX' : undefined;
+    let message = failed ? 'upstream returned 502' : `${endpoint} served`;
+    if (hit && incident === 'error-burst' && random() < 0.6) {
+      failed = true;
+      ms = latency(random, profile.latencyMs * 25);
+      errorCode = 'DB_TIMEOUT';
+      message = 'database connection timeout after 5000 ms (pool exhausted)';
+    } else if (hit && incident === 'latency-regression') {
+      ms = latency(random, profile.latencyMs * 12);
+    }
+    events.push({
+      timestamp: minuteStart + Math.floor(random() * 60_000),
+      service: profile.service,
+      level: failed ? 'ERROR' : 'INFO',
+      kind: 'event',
+      message,
+      endpoint,
+      latency_ms: ms,
+      status_code: failed ? (errorCode === 'DB_TIMEOUT' ? 504 : 502) : 200,
+      ...(errorCode !== undefined ? { error_code: errorCode } : {}),
+      ...(failed ? { trace_id: Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('') } : {}),
+    });
+  }
+  return events;
+}

@@ -1,0 +1,628 @@
+import kafkajs from 'kafkajs';
+import type { Admin, Consumer, KafkaConfig, Message, PartitionMetadata, Producer, RetryOptions, SASLOptions, EachBatchPayload } from 'kafkajs';
+import { HeliosError } from '../errors.js';
+import { EVENT_SCHEMA_VERSION } from '../event/schema.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { Topics, type Bus, type BusHandler, type BusRecord, type SubscribeOptions, type Subscription } from './bus.js';
+import { compressionType, KAFKA_COMPRESSIONS, registerKafkaCodecs, type KafkaCompression } from './kafka-compression.js';
+
+const { Kafka, Partitioners, ConfigResourceTypes, logLevel } = kafkajs;
+
+export { KAFKA_COMPRESSIONS, type KafkaCompression };
+
+/** Header carrying the schema version of the JSON value; consumers refuse versions they do not know. */
+export const SCHEMA_VERSION_HEADER = 'helios-schema-version';
+/** Header on dead-lettered records: why the record could not be handed to a handler. */
+export const DEAD_LETTER_REASON_HEADER = 'helios-dead-letter-reason';
+
+export interface KafkaTopicSpec {
+  partitions: number;
+  /** Default: the broker's default.replication.factor. */
+  replicationFactor?: number;
+  /** Topic-level configs used when the topic is created, e.g. `{ 'retention.ms': '604800000' }`. */
+  config?: Record<string, string>;
+}
+
+export interface KafkaBusOptions {
+  /** Bootstrap servers, `host:port`. */
+  brokers: readonly string[];
+  clientId?: string;
+  /** Topics created at start when missing (existing ones are left as they are). Merged over the defaults. */
+  topics?: Record<string, KafkaTopicSpec>;
+  /** Passed to kafkajs as is: `true` or tls.connect options. */
+  ssl?: KafkaConfig['ssl'];
+  /** Passed to kafkajs as is: plain, scram-sha-256/512, aws, oauthbearer. */
+  sasl?: SASLOptions;
+  /** Default `lz4`. */
+  compression?: KafkaCompression;
+  /** How long the first publish waits for others to share its produce request. Default 5 ms. */
+  lingerMs?: number;
+  /** A produce request is sent at once when this many records wait. Default 10,000. */
+  maxBatchRecords?: number;
+  /** Upper bound for one produce request (all partitions together), bytes before compression. Default 16 MiB. */
+  maxRequestBytes?: number;
+  /** kafkajs retry policy for produce/admin requests; a publish rejects once it is exhausted. */
+  retry?: RetryOptions;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Consumer handler retry backoff, doubled per failure up to `maxRetryMs`. Defaults 100 ms, 10 s. */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** While the producer is unreachable, how often to try reconnecting (drives `isReady`). Default 1 s. */
+  reconnectMs?: number;
+  /**
+   * Records a consumer cannot decode (not JSON, unknown schema version) go here with the reason in a
+   * header, so they never block their partition. Without it they are logged and skipped.
+   */
+  deadLetterTopic?: string;
+  sessionTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Per-partition consumer lag of one group on one topic. */
+export interface PartitionLag {
+  topic: string;
+  group: string;
+  partition: number;
+  /** Next offset the group will read: its committed offset, or the log start when it committed none. */
+  position: number;
+  /** Offset the next produced record will get (the high watermark). */
+  endOffset: number;
+  lag: number;
+}
+
+export interface KafkaBusStats {
+  /** Produce requests sent (successful or not); far below `publishCalls` when publishes are batched. */
+  produceRequests: number;
+  publishCalls: number;
+  recordsAcknowledged: number;
+  publishFailures: number;
+  /** Records handed to dead-letter handling by consumers. */
+  deadLettered: number;
+}
+
+export interface KafkaBus extends Bus {
+  readonly kind: 'kafka';
+  /** Per-partition lag of `group` on `topic` (any group, not only this process's). For metrics. */
+  lag(topic: string, group: string): Promise<PartitionLag[]>;
+  stats(): KafkaBusStats;
+}
+
+export const DEFAULT_KAFKA_TOPICS: Readonly<Record<string, KafkaTopicSpec>> = {
+  [Topics.events]: { partitions: 10 },
+  [Topics.anomalies]: { partitions: 3 },
+  [Topics.reports]: { partitions: 3 },
+};
+
+/** Fixed overhead of a record batch (v2 header) and a conservative per-record framing estimate. */
+const BATCH_OVERHEAD_BYTES = 512;
+const RECORD_OVERHEAD_BYTES = 64;
+
+interface TopicInfo {
+  /** Stand-in partition list for the key partitioner, which only reads its length for keyed records. */
+  partitionMetadata: PartitionMetadata[];
+  /** Largest record batch the broker accepts for this topic (max.message.bytes). */
+  maxBatchBytes: number;
+}
+
+interface EncodedRecord {
+  partition: number;
+  message: Message;
+  bytes: number;
+}
+
+/** One publish call waiting to be acknowledged; it may travel in several produce requests. */
+interface PendingPublish {
+  topic: string;
+  records: EncodedRecord[];
+  /** Records already put into a produce request. */
+  taken: number;
+  /** Produce requests carrying some of its records that are not acknowledged yet. */
+  inFlight: number;
+  failed: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface GroupState {
+  topic: string;
+  group: string;
+  consumer: Consumer;
+  closed: boolean;
+  closing?: Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+function kafkaLogCreator(logger: Logger) {
+  return () =>
+    ({ namespace, level, log }: { namespace: string; level: number; log: { message: string; [key: string]: unknown } }) => {
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const fields = { kafka: namespace, ...extra };
+      // kafkajs logs every failed request at ERROR, including ones it retries; those are warnings here.
+      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, message);
+      else if (level === logLevel.INFO) logger.debug(fields, message);
+      else logger.trace(fields, message);
+    };
+}
+
+/**
+ * The Kafka implementation of the Helios bus (kafkajs).
+ *
+ * Producing: every publish call is encoded at once, queued, and sent by one sender that keeps exactly
+ * one produce request in flight, with everything queued by then (after a linger of a few ms). So many
+ * concurrent publishes share produce requests, and the idempotent producer never sees concurrent sends
+ * (kafkajs#1005 reports silent loss when concurrent sends outnumber partitions). A publish resolves when
+ * the brokers acknowledged all its records with acks=all; a failed request rejects every publish that
+ * had records in it (some of their records may have been written: at least once, consumers dedupe by
+ * event id). Records are partitioned here by the Java-compatible murmur2 hash of their key, so one key
+ * maps to one partition, and requests are cut so no partition's batch exceeds the topic's max.message.bytes.
+ *
+ * Consuming: one kafkajs consumer per subscription; offsets are committed only after the handler's
+ * promise resolved for the records before them; a failing handler is retried with backoff, never skipped.
+ */
+export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus> {
+  if (options.brokers.length === 0) throw new HeliosError('HLS_ERR_CONFIG_INVALID', "bus 'brokers' must name at least one host:port");
+  const compression = options.compression ?? 'lz4';
+  if (!KAFKA_COMPRESSIONS.includes(compression)) {
+    throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus 'compression' must be one of ${KAFKA_COMPRESSIONS.join(', ')}, got ${JSON.stringify(compression)}`);
+  }
+  const topicSpecs: Record<string, KafkaTopicSpec> = { ...DEFAULT_KAFKA_TOPICS, ...options.topics };
+  for (const [name, spec] of Object.entries(topicSpecs)) {
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+      throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus 'topics.${name}.partitions' must be a positive integer, got ${JSON.stringify(spec.partitions)}`);
+    }
+  }
+  registerKafkaCodecs();
+
+  const logger = options.logger ?? silentLogger();
+  const lingerMs = options.lingerMs ?? 5;
+  const maxBatchRecords = options.maxBatchRecords ?? 10_000;
+  const maxRequestBytes = options.maxRequestBytes ?? 16 * 1024 * 1024;
+  const retryMs = options.retryMs ?? 100;
+  const maxRetryMs = options.maxRetryMs ?? 10_000;
+  const reconnectMs = options.reconnectMs ?? 1000;
+  const compressionCode = compressionType(compression);
+  const schemaVersion = String(EVENT_SCHEMA_VERSION);
+
+  const kafka = new Kafka({
+    clientId: options.clientId ?? 'helios',
+    brokers: [...options.brokers],
+    ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
+    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    retry: options.retry ?? { initialRetryTime: 100, maxRetryTime: 2000, retries: 8 },
+    logLevel: logLevel.INFO,
+    logCreator: kafkaLogCreator(logger),
+  });
+
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  const topicInfo = new Map<string, TopicInfo>();
+  try {
+    await ensureTopics(admin, topicSpecs, logger);
+    for (const topic of Object.keys(topicSpecs)) topicInfo.set(topic, await describeTopic(admin, topic));
+  } catch (err) {
+    await admin.disconnect().catch(() => undefined);
+    throw err;
+  }
+
+  // One partitioner instance: the same function kafkajs would use, so keys land where other Java-compatible clients put them.
+  const partitionOf = Partitioners.DefaultPartitioner();
+  const newProducer = () =>
+    kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  let producer: Producer = newProducer();
+  try {
+    await producer.connect();
+  } catch (err) {
+    await admin.disconnect().catch(() => undefined);
+    throw err;
+  }
+
+  const stats: KafkaBusStats = { produceRequests: 0, publishCalls: 0, recordsAcknowledged: 0, publishFailures: 0, deadLettered: 0 };
+  const queue: PendingPublish[] = [];
+  let queuedRecords = 0;
+  let sending = false;
+  let lingerTimer: NodeJS.Timeout | undefined;
+  let reachable = true;
+  let reconnecting: Promise<void> | undefined;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const idleWaiters: Array<() => void> = [];
+  const groups = new Set<GroupState>();
+
+  async function topicInfoFor(topic: string): Promise<TopicInfo> {
+    let info = topicInfo.get(topic);
+    if (info === undefined) {
+      info = await describeTopic(admin, topic);
+      topicInfo.set(topic, info);
+    }
+    return info;
+  }
+
+  function encode(topic: string, info: TopicInfo, records: readonly BusRecord<unknown>[]): EncodedRecord[] {
+    const encoded: EncodedRecord[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const value = Buffer.from(JSON.stringify(record.value));
+      const message: Message = { key: record.key, value, headers: { [SCHEMA_VERSION_HEADER]: schemaVersion } };
+      const partition = partitionOf({ topic, partitionMetadata: info.partitionMetadata, message });
+      message.partition = partition;
+      const bytes = Buffer.byteLength(record.key) + value.length + RECORD_OVERHEAD_BYTES;
+      if (bytes + BATCH_OVERHEAD_BYTES > info.maxBatchBytes) {
+        throw new HeliosError('HLS_ERR_BODY_TOO_LARGE', `record ${i} (key ${record.key}) is ${bytes} bytes; topic ${topic} accepts at most ${info.maxBatchBytes}`);
+      }
+      encoded[i] = { partition, message, bytes };
+    }
+    return encoded;
+  }
+
+  function scheduleSend(): void {
+    if (sending || queue.length === 0) return;
+    if (queuedRecords >= maxBatchRecords || lingerMs === 0) {
+      if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+      lingerTimer = undefined;
+      void sendLoop();
+    } else {
+      lingerTimer ??= setTimeout(() => {
+        lingerTimer = undefined;
+        void sendLoop();
+      }, lingerMs);
+    }
+  }
+
+  /** Take queued records into one produce request, keeping every partition's batch under its topic's limit. */
+  function takeRequest(): { parts: Array<{ publish: PendingPublish; records: EncodedRecord[] }>; count: number } {
+    const partitionBytes = new Map<string, number>();
+    const parts: Array<{ publish: PendingPublish; records: EncodedRecord[] }> = [];
+    let totalBytes = 0;
+    let count = 0;
+    outer: for (const publish of queue) {
+      if (publish.failed || publish.taken === publish.records.length) continue;
+      const info = topicInfo.get(publish.topic)!;
+      const start = publish.taken;
+      for (let i = publish.taken; i < publish.records.length; i++) {
+        const record = publish.records[i]!;
+        const slot = `${publish.topic}\u0000${record.partition}`;
+        const used = partitionBytes.get(slot) ?? BATCH_OVERHEAD_BYTES;
+        if (count > 0 && (used + record.bytes > info.maxBatchBytes || totalBytes + record.bytes > maxRequestBytes || count >= maxBatchRecords)) {
+          if (i > start) parts.push({ publish, records: publish.records.slice(start, i) });
+          publish.taken = i;
+          break outer;
+        }
+        partitionBytes.set(slot, used + record.bytes);
+        totalBytes += record.bytes;
+        count++;
+      }
+      parts.push({ publish, records: start === 0 ? publish.records : publish.records.slice(start) });
+      publish.taken = publish.records.length;
+    }
+    for (const part of parts) part.publish.inFlight++;
+    queuedRecords -= count;
+    return { parts, count };
+  }
+
+  function settle(publish: PendingPublish): void {
+    if (!publish.failed && publish.inFlight === 0 && publish.taken === publish.records.length) publish.resolve();
+  }
+
+  async function sendLoop(): Promise<void> {
+    if (sending) return;
+    sending = true;
+    try {
+      while (queue.length > 0) {
+        const { parts, count } = takeRequest();
+        if (count > 0) await sendRequest(parts);
+        // Drop publishes that are fully sent (their promises settle when their requests do) or failed.
+        while (queue.length > 0 && (queue[0]!.failed || queue[0]!.taken === queue[0]!.records.length)) queue.shift();
+      }
+    } finally {
+      sending = false;
+      if (queue.length > 0) scheduleSend();
+      else for (const wake of idleWaiters.splice(0)) wake();
+    }
+  }
+
+  async function sendRequest(parts: Array<{ publish: PendingPublish; records: EncodedRecord[] }>): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const { publish, records } of parts) {
+      let messages = byTopic.get(publish.topic);
+      if (messages === undefined) byTopic.set(publish.topic, (messages = []));
+      for (const r of records) messages.push(r.message);
+    }
+    stats.produceRequests++;
+    let failure: unknown;
+    try {
+      await producer.sendBatch({ acks: -1, compression: compressionCode, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      reachable = true;
+    } catch (err) {
+      failure = err;
+    }
+    for (const { publish, records } of parts) {
+      publish.inFlight--;
+      if (failure === undefined) stats.recordsAcknowledged += records.length;
+      else if (!publish.failed) {
+        publish.failed = true;
+        stats.publishFailures++;
+        // Records of this publish not yet taken will not be sent: its caller learns it failed as a whole.
+        queuedRecords -= publish.records.length - publish.taken;
+        publish.taken = publish.records.length;
+        publish.reject(new HeliosError('HLS_ERR_BUS_CLOSED', `kafka did not acknowledge the records: ${(failure as Error).message}`, { cause: failure }));
+        continue;
+      }
+      settle(publish);
+    }
+    if (failure !== undefined) {
+      logger.warn({ err: failure }, 'kafka produce failed; rejecting the publishes in that request');
+      reachable = false;
+      // After a failed request the idempotent producer's sequence numbers may no longer match the
+      // broker's; a fresh producer (new producer id) starts clean.
+      await replaceProducer();
+    }
+  }
+
+  async function replaceProducer(): Promise<void> {
+    const old = producer;
+    producer = newProducer();
+    await old.disconnect().catch(() => undefined);
+    try {
+      await producer.connect();
+      reachable = true;
+    } catch (err) {
+      logger.warn({ err }, 'kafka producer cannot connect; retrying in the background');
+      watchReconnect();
+    }
+  }
+
+  /** While unreachable, reconnect periodically so `isReady` turns true again without traffic. */
+  function watchReconnect(): void {
+    reconnecting ??= (async () => {
+      while (!reachable && !closed) {
+        await sleep(reconnectMs);
+        if (reachable || closed || sending) continue;
+        try {
+          await producer.connect();
+          reachable = true;
+          logger.info('kafka producer reconnected');
+        } catch {
+          // Still down; the next round tries again.
+        }
+      }
+      reconnecting = undefined;
+    })();
+  }
+
+  async function waitIdle(): Promise<void> {
+    while (sending || queue.length > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+  }
+
+  /** Queue encoded records behind everything queued before; resolves once the brokers acknowledged them all. */
+  function enqueue(topic: string, records: EncodedRecord[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ topic, records, taken: 0, inFlight: 0, failed: false, resolve, reject });
+      queuedRecords += records.length;
+      scheduleSend();
+    });
+  }
+
+  async function deadLetter(topic: string, partition: number, message: { key: Buffer | null; value: Buffer | null; offset: string }, reason: string): Promise<void> {
+    stats.deadLettered++;
+    const target = options.deadLetterTopic;
+    logger.error({ topic, partition, offset: message.offset, reason, deadLetterTopic: target }, 'undecodable record');
+    if (target === undefined) return;
+    const info = await topicInfoFor(target);
+    const dead: Message = {
+      key: message.key,
+      value: message.value,
+      headers: { [DEAD_LETTER_REASON_HEADER]: reason, 'helios-source': `${topic}/${partition}/${message.offset}` },
+    };
+    dead.partition = partitionOf({ topic: target, partitionMetadata: info.partitionMetadata, message: dead });
+    // Through the same queue as publishes (one sender, no concurrent sends); the consumer commits past the
+    // record only after this resolved, so a dead letter is never lost.
+    await enqueue(target, [{ partition: dead.partition, message: dead, bytes: (message.key?.length ?? 0) + (message.value?.length ?? 0) + reason.length + RECORD_OVERHEAD_BYTES }]);
+  }
+
+  function decode<T>(batch: EachBatchPayload['batch'], from: number, to: number): { records: BusRecord<T>[]; rejected: Array<{ index: number; reason: string }> } {
+    const records: BusRecord<T>[] = [];
+    const rejected: Array<{ index: number; reason: string }> = [];
+    for (let i = from; i < to; i++) {
+      const m = batch.messages[i]!;
+      const version = m.headers?.[SCHEMA_VERSION_HEADER]?.toString();
+      if (version !== schemaVersion) {
+        rejected.push({ index: i, reason: `schema version ${version ?? '(missing)'} is not ${schemaVersion}` });
+        continue;
+      }
+      try {
+        records.push({ key: m.key?.toString() ?? '', value: JSON.parse(m.value?.toString() ?? 'null') as T });
+      } catch (err) {
+        rejected.push({ index: i, reason: `value is not JSON: ${(err as Error).message}` });
+      }
+    }
+    return { records, rejected };
+  }
+
+  function startConsumer<T>(state: GroupState, handler: BusHandler<T>, maxBatch: number): void {
+    const { consumer, topic, group } = state;
+    const run = async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          for (let from = 0; from < batch.messages.length; from += maxBatch) {
+            if (!isRunning() || isStale() || state.closed) return;
+            const to = Math.min(batch.messages.length, from + maxBatch);
+            const { records, rejected } = decode<T>(batch, from, to);
+            for (const { index, reason } of rejected) await deadLetter(topic, batch.partition, batch.messages[index]!, reason);
+            if (records.length > 0) {
+              for (let failures = 0; ; ) {
+                try {
+                  await handler(records);
+                  break;
+                } catch (err) {
+                  // At-least-once: the same records are retried, never skipped; nothing past them is committed.
+                  failures++;
+                  logger.error({ err, topic, group, partition: batch.partition, records: records.length, failures }, 'bus handler failed; retrying batch');
+                  await sleep(Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 16)));
+                  if (!isRunning() || isStale() || state.closed) return;
+                  await heartbeat();
+                }
+              }
+            }
+            const last = batch.messages[to - 1]!.offset;
+            resolveOffset(last);
+            await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+            await heartbeat();
+          }
+        },
+      });
+    };
+    run().catch((err) => logger.error({ err, topic, group }, 'kafka consumer failed to start'));
+  }
+
+  async function lag(topic: string, group: string): Promise<PartitionLag[]> {
+    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+    const committedByPartition = new Map<number, number>();
+    for (const t of committed) for (const p of t.partitions) committedByPartition.set(p.partition, Number(p.offset));
+    return ends
+      .map((end) => {
+        const endOffset = Number(end.high);
+        const c = committedByPartition.get(end.partition) ?? -1;
+        const position = c >= 0 ? c : Number(end.low);
+        return { topic, group, partition: end.partition, position, endOffset, lag: Math.max(0, endOffset - position) };
+      })
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  const bus: KafkaBus = {
+    kind: 'kafka',
+    async publish<T>(topic: string, records: readonly BusRecord<T>[]) {
+      if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
+      if (records.length === 0) return;
+      stats.publishCalls++;
+      const info = topicInfo.get(topic) ?? (await topicInfoFor(topic));
+      await enqueue(topic, encode(topic, info, records));
+    },
+    subscribe<T>(topic: string, group: string, handler: BusHandler<T>, subscribeOptions?: SubscribeOptions): Subscription {
+      if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
+      for (const g of groups) if (g.topic === topic && g.group === group) throw new Error(`group ${group} already consumes ${topic} in this process`);
+      const consumer = kafka.consumer({
+        groupId: group,
+        allowAutoTopicCreation: false,
+        sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: 3000,
+        retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },
+      });
+      const state: GroupState = { topic, group, consumer, closed: false };
+      groups.add(state);
+      startConsumer(state, handler, subscribeOptions?.maxBatch ?? 1000);
+      return {
+        close() {
+          state.closing ??= (async () => {
+            state.closed = true;
+            await consumer.disconnect().catch((err) => logger.warn({ err, topic, group }, 'kafka consumer disconnect failed'));
+            groups.delete(state);
+          })();
+          return state.closing;
+        },
+      };
+    },
+    isReady: () => reachable && !closed,
+    async drain(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      await Promise.race([waitIdle(), sleep(timeoutMs)]);
+      // Everything published so far: the end offsets now. Done when every local group committed up to them.
+      const targets = new Map<string, Map<number, number>>();
+      try {
+        for (const topic of new Set([...groups].map((g) => g.topic))) {
+          targets.set(topic, new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)])));
+        }
+      } catch (err) {
+        logger.warn({ err }, 'kafka drain could not read end offsets');
+        return false;
+      }
+      for (;;) {
+        let pending = false;
+        try {
+          for (const g of groups) {
+            if (g.closed) continue;
+            for (const p of await lag(g.topic, g.group)) if (p.position < (targets.get(g.topic)?.get(p.partition) ?? 0)) pending = true;
+          }
+        } catch (err) {
+          logger.warn({ err }, 'kafka drain could not read committed offsets');
+          pending = true;
+        }
+        if (!pending) return true;
+        if (Date.now() >= deadline) return false;
+        await sleep(50);
+      }
+    },
+    lag,
+    stats: () => ({ ...stats }),
+    close(timeoutMs = 30_000) {
+      closing ??= (async () => {
+        // Drain before refusing publishes: stages behind the bus publish too (events -> anomalies).
+        await bus.drain(timeoutMs);
+        closed = true;
+        await Promise.race([waitIdle(), sleep(timeoutMs)]);
+        if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+        for (const publish of queue.splice(0)) {
+          if (!publish.failed) {
+            publish.failed = true;
+            publish.reject(new HeliosError('HLS_ERR_BUS_CLOSED', 'the bus closed before kafka acknowledged these records'));
+          }
+        }
+        await Promise.all([...groups].map((g) => (g.closing ??= (async () => {
+          g.closed = true;
+          await g.consumer.disconnect().catch(() => undefined);
+          groups.delete(g);
+        })())));
+        await producer.disconnect().catch(() => undefined);
+        await admin.disconnect().catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+  return bus;
+}
+
+async function ensureTopics(admin: Admin, specs: Record<string, KafkaTopicSpec>, logger: Logger): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = Object.entries(specs).filter(([name]) => !existing.has(name));
+  if (missing.length > 0) {
+    // Returns false (no error) when another process created them meanwhile.
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map(([topic, spec]) => ({
+        topic,
+        numPartitions: spec.partitions,
+        replicationFactor: spec.replicationFactor ?? -1,
+        configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    logger.info({ topics: missing.map(([name]) => name) }, 'kafka topics created');
+  }
+  const present = Object.keys(specs).filter((name) => existing.has(name));
+  if (present.length === 0) return;
+  const metadata = await admin.fetchTopicMetadata({ topics: present });
+  for (const t of metadata.topics) {
+    const wanted = specs[t.name]!.partitions;
+    if (t.partitions.length !== wanted) {
+      logger.warn({ topic: t.name, partitions: t.partitions.length, configured: wanted }, 'kafka topic exists with another partition count; using it as it is');
+    }
+  }
+}
+
+async function describeTopic(admin: Admin, topic: string): Promise<TopicInfo> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  const partitions = metadata.topics[0]?.partitions ?? [];
+  if (partitions.length === 0) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `kafka topic ${topic} does not exist (add it to the bus topics so it is created)`);
+  const configs = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+  });
+  const maxBatchBytes = Number(configs.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 1_048_588);
+  return { partitionMetadata: partitions.map((p) => ({ ...p, partitionId: p.partitionId })), maxBatchBytes };
+}

@@ -1,0 +1,228 @@
+import { Counter, Histogram } from 'prom-client';
+import { HeliosError, Topics, normalizeEventBatch, type Bus, type BusRecord, type HeliosConfig, type HeliosEvent, type Logger, type Registry } from '@helios/core';
+import type { StoreReader } from '@helios/store';
+import { createAuthenticator } from './auth.js';
+import { decodeContentEncoding, jsonBodyKind, parseEventsBody } from './ingest-body.js';
+import { createNodeTransport } from './http/node-transport.js';
+import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions } from './http/transport.js';
+import { createUwsTransport, loadUws } from './http/uws-transport.js';
+
+export interface GatewayOptions {
+  config: HeliosConfig['gateway'];
+  bus: Bus;
+  /** Serves the anomalies/reports API when given. */
+  store?: StoreReader;
+  logger: Logger;
+  metrics: Registry;
+  /** Extra readiness condition (e.g. the store is reachable). */
+  isReady?: () => boolean;
+  now?: () => number;
+}
+
+export interface Gateway {
+  readonly transport: 'uws' | 'node';
+  /** Bound ports: the main one, and the OTLP default port when enabled. */
+  start(): Promise<{ port: number; otlpPort: number | undefined }>;
+  /** Stop accepting, finish requests in flight (their events reach the bus), close. Idempotent. */
+  stop(): Promise<void>;
+  /** The request handler, transport-free (used by tests and benchmarks). */
+  handle(request: GatewayRequest): Promise<GatewayResponse>;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+function json(status: number, body: unknown, headers?: Record<string, string>): GatewayResponse {
+  return { status, headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const { config, bus, store, logger } = options;
+  const now = options.now ?? Date.now;
+  const authenticate = createAuthenticator(config.auth);
+  const retryAfter = String(config.retryAfterSeconds);
+  let inFlight = 0;
+  let stopping = false;
+  let idle: (() => void) | undefined;
+
+  const ingested = new Counter({ name: 'helios_events_ingested_total', help: 'Events accepted by the gateway (published to the bus)', labelNames: ['service', 'level'], registers: [options.metrics] });
+  const rejected = new Counter({ name: 'helios_events_rejected_total', help: 'Requests or events refused by the gateway, by error code', labelNames: ['code'], registers: [options.metrics] });
+  const latency = new Histogram({
+    name: 'helios_ingestion_latency_seconds', help: 'Time from a complete request body to the response (includes the bus acknowledgement)', labelNames: ['route'], registers: [options.metrics],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
+  const requests = new Counter({ name: 'helios_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [options.metrics] });
+
+  function errorResponse(err: unknown): GatewayResponse {
+    if (err instanceof HeliosError) {
+      rejected.inc({ code: err.code });
+      const headers: Record<string, string> = {};
+      if (err.status === 429 || err.status === 503) headers['retry-after'] = retryAfter;
+      if (err.status === 401) headers['www-authenticate'] = 'Bearer';
+      return json(err.status, { error: err.toJSON() }, headers);
+    }
+    logger.error({ err }, 'unexpected error handling a request');
+    rejected.inc({ code: 'HLS_ERR_INTERNAL' });
+    return json(500, { error: { code: 'HLS_ERR_INTERNAL', message: 'internal error' } });
+  }
+
+  /** Count accepted events per service and level with one counter update per pair, not per event. */
+  function countIngested(events: readonly HeliosEvent[]): void {
+    if (events.length === 1) {
+      ingested.inc({ service: events[0]!.service, level: events[0]!.level });
+      return;
+    }
+    const counts = new Map<string, { service: string; level: string; n: number }>();
+    for (const e of events) {
+      const k = `${e.service}\u0000${e.level}`;
+      const c = counts.get(k);
+      if (c === undefined) counts.set(k, { service: e.service, level: e.level, n: 1 });
+      else c.n++;
+    }
+    for (const c of counts.values()) ingested.inc({ service: c.service, level: c.level }, c.n);
+  }
+
+  /** A 2xx is a promise: answer only once the bus has taken every event of the request. */
+  async function publish(events: HeliosEvent[]): Promise<void> {
+    const records: BusRecord<HeliosEvent>[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) records[i] = { key: `${events[i]!.tenant}/${events[i]!.service}`, value: events[i]! };
+    await bus.publish(Topics.events, records);
+    countIngested(events);
+  }
+
+  async function ingestHeliosJson(request: GatewayRequest): Promise<GatewayResponse> {
+    const tenant = authenticate(request.headers);
+    const kind = jsonBodyKind(request.headers['content-type']);
+    if (kind === undefined) throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type "${request.headers['content-type']}" is not supported here; use application/json or application/x-ndjson`);
+    const body = await decodeContentEncoding(request.body, request.headers['content-encoding'], config.maxInflatedBytes);
+    const values = parseEventsBody(body, kind, config.maxEventsPerRequest);
+    const events = normalizeEventBatch(values, { tenant, now: now() });
+    await publish(events);
+    return json(202, { accepted: events.length, ids: events.map((e) => e.id) });
+  }
+
+  function parseQuery(query: string): URLSearchParams {
+    return new URLSearchParams(query);
+  }
+
+  async function listApi(request: GatewayRequest, what: 'anomalies' | 'reports'): Promise<GatewayResponse> {
+    const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
+    if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API (run the api or all-in-one role)');
+    const q = parseQuery(request.query);
+    const limitText = q.get('limit');
+    const limit = limitText === null ? undefined : Number(limitText);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 500)) throw new HeliosError('HLS_ERR_EVENT_INVALID', `limit: expected an integer from 1 to 500, got ${JSON.stringify(limitText)}`);
+    const listOptions = { limit, before: q.get('before') ?? undefined, service: q.get('service') ?? undefined, tenant };
+    const page = what === 'anomalies' ? await store.listAnomalies(listOptions) : await store.listReports(listOptions);
+    return json(200, { items: page.items, next: page.nextCursor ?? null });
+  }
+
+  async function getReport(request: GatewayRequest, id: string): Promise<GatewayResponse> {
+    const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
+    if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API');
+    const report = await store.getReport(id);
+    if (report === undefined || (tenant !== undefined && report.tenant !== tenant)) throw new HeliosError('HLS_ERR_NOT_FOUND', `no report ${id}`);
+    if (parseQuery(request.query).get('format') === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: report.markdown };
+    return json(200, report);
+  }
+
+  function ready(): boolean {
+    return !stopping && bus.isReady() && (options.isReady?.() ?? true);
+  }
+
+  async function route(request: GatewayRequest): Promise<[string, GatewayResponse]> {
+    const { method, path } = request;
+    if (path === '/api/v1/events') {
+      if (method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', 'use POST for /api/v1/events');
+      if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
+      return ['events', await ingestHeliosJson(request)];
+    }
+    if (method === 'GET' || method === 'HEAD') {
+      switch (path) {
+        case '/healthz':
+          return ['healthz', json(200, { status: 'ok' })];
+        case '/readyz':
+          return ['readyz', ready() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', bus: bus.isReady() }, { 'retry-after': retryAfter })];
+        case '/metrics':
+          return ['metrics', { status: 200, headers: { 'content-type': options.metrics.contentType }, body: await options.metrics.metrics() }];
+        case '/api/v1/anomalies':
+          return ['anomalies', await listApi(request, 'anomalies')];
+        case '/api/v1/reports':
+          return ['reports', await listApi(request, 'reports')];
+      }
+      if (path.startsWith('/api/v1/reports/')) return ['report', await getReport(request, decodeURIComponent(path.slice('/api/v1/reports/'.length)))];
+    }
+    throw new HeliosError('HLS_ERR_NOT_FOUND', `no route ${method} ${path}`);
+  }
+
+  async function handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const started = performance.now();
+    inFlight++;
+    let routeName = 'unknown';
+    let response: GatewayResponse;
+    try {
+      [routeName, response] = await route(request);
+    } catch (err) {
+      response = errorResponse(err);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    }
+    if (routeName === 'events') latency.observe({ route: routeName }, (performance.now() - started) / 1000);
+    requests.inc({ route: routeName, status: response.status });
+    return response;
+  }
+
+  const transportOptions = (port: number): TransportOptions => ({
+    host: config.host, port, maxBodyBytes: config.maxBodyBytes, handler: handle,
+    tooLarge: () => errorResponse(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `request body exceeds ${config.maxBodyBytes} bytes`)),
+  });
+
+  let transportName: 'uws' | 'node' = 'node';
+  const makeTransport = (port: number): HttpTransport => {
+    if (config.transport !== 'node') {
+      const loaded = loadUws();
+      if ('uws' in loaded) {
+        transportName = 'uws';
+        return createUwsTransport(loaded.uws, transportOptions(port));
+      }
+      if (config.transport === 'uws') throw loaded.error;
+      logger.warn({ err: loaded.error.message }, 'uWebSockets.js did not load on this platform; falling back to node:http');
+    }
+    transportName = 'node';
+    return createNodeTransport(transportOptions(port));
+  };
+
+  let transports: HttpTransport[] = [];
+  let stopped: Promise<void> | undefined;
+  return {
+    get transport() {
+      return transportName;
+    },
+    handle,
+    async start() {
+      const main = makeTransport(config.port);
+      transports = [main];
+      const port = await main.listen();
+      let otlpPort: number | undefined;
+      if (config.otlpPort >= 0 && config.otlpPort !== port) {
+        const otlp = makeTransport(config.otlpPort);
+        try {
+          otlpPort = await otlp.listen();
+          transports.push(otlp);
+        } catch (err) {
+          logger.warn({ err: (err as Error).message, port: config.otlpPort }, 'could not bind the OTLP default port; OTLP is still served on the main port');
+        }
+      }
+      return { port, otlpPort };
+    },
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        await Promise.all(transports.map((t) => t.stopListening()));
+        if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+        await Promise.all(transports.map((t) => t.close()));
+      })();
+      return stopped;
+    },
+  };
+}

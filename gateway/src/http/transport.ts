@@ -1,0 +1,55 @@
+/**
+ * The gateway's HTTP layer is split in two: a transport (uWebSockets.js, or node:http where its binary
+ * does not load) that only moves bytes, and one request handler that does everything else. Both
+ * transports therefore behave identically, and tests can run the same suite against each.
+ */
+export interface GatewayRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: string;
+  /** Lower-case names; only the headers the gateway reads. */
+  headers: RequestHeaders;
+  body: Buffer;
+}
+
+export interface RequestHeaders {
+  'content-type': string;
+  'content-encoding': string;
+  authorization: string;
+  'x-api-key': string;
+}
+
+export const HEADER_NAMES = ['content-type', 'content-encoding', 'authorization', 'x-api-key'] as const;
+
+export interface GatewayResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+export type RequestHandler = (request: GatewayRequest) => Promise<GatewayResponse>;
+
+export interface TransportOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  handler: RequestHandler;
+  /** Answer for a body over the limit, sent without reading the rest. */
+  tooLarge: () => GatewayResponse;
+}
+
+export interface HttpTransport {
+  readonly name: 'uws' | 'node';
+  /** Resolves with the bound port. */
+  listen(): Promise<number>;
+  /** Stop accepting connections; requests in flight finish. */
+  stopListening(): Promise<void>;
+  /** Close everything, including idle keep-alive connections. */
+  close(): Promise<void>;
+}
+
+export const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 202: 'Accepted', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed',
+  413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};

@@ -1,0 +1,65 @@
+import { gunzip, inflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import { HeliosError } from '@helios/core';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+/**
+ * Undo Content-Encoding with a cap on the inflated size: a small gzip bomb must not become gigabytes.
+ * Inflating runs on libuv's thread pool, off the event loop.
+ */
+export async function decodeContentEncoding(body: Buffer, encoding: string, maxInflatedBytes: number): Promise<Buffer> {
+  const e = encoding.trim().toLowerCase();
+  if (e === '' || e === 'identity') return body;
+  if (e !== 'gzip' && e !== 'deflate') throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-encoding "${encoding}" is not supported (use gzip, deflate or identity)`);
+  try {
+    return await (e === 'gzip' ? gunzipAsync : inflateAsync)(body, { maxOutputLength: maxInflatedBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      throw new HeliosError('HLS_ERR_BODY_TOO_LARGE', `inflated body exceeds ${maxInflatedBytes} bytes`);
+    }
+    throw new HeliosError('HLS_ERR_BODY_MALFORMED', `body is not valid ${e}: ${(err as Error).message}`);
+  }
+}
+
+export type JsonBodyKind = 'json' | 'ndjson';
+
+export function jsonBodyKind(contentType: string): JsonBodyKind | undefined {
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  if (type === 'application/json' || type === '') return 'json';
+  if (type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl' || type === 'application/x-jsonlines') return 'ndjson';
+  return undefined;
+}
+
+/** Parse a Helios JSON body: one event, an array of events, or NDJSON (one event per line). */
+export function parseEventsBody(body: Buffer, kind: JsonBodyKind, maxEvents: number): unknown[] {
+  if (body.length === 0) throw new HeliosError('HLS_ERR_BODY_EMPTY', 'request body is empty; send an event, an array of events, or NDJSON');
+  const text = body.toString('utf8');
+  if (kind === 'ndjson') {
+    const values: unknown[] = [];
+    let line = 0;
+    for (const raw of text.split('\n')) {
+      line++;
+      if (raw.trim() === '') continue;
+      if (values.length >= maxEvents) throw new HeliosError('HLS_ERR_TOO_MANY_EVENTS', `more than ${maxEvents} events in one request`);
+      try {
+        values.push(JSON.parse(raw));
+      } catch (err) {
+        throw new HeliosError('HLS_ERR_BODY_MALFORMED', `line ${line}: invalid JSON: ${(err as Error).message}`);
+      }
+    }
+    if (values.length === 0) throw new HeliosError('HLS_ERR_BODY_EMPTY', 'request body has no events');
+    return values;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new HeliosError('HLS_ERR_BODY_MALFORMED', `invalid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) return [parsed];
+  if (parsed.length === 0) throw new HeliosError('HLS_ERR_BODY_EMPTY', 'the array has no events');
+  if (parsed.length > maxEvents) throw new HeliosError('HLS_ERR_TOO_MANY_EVENTS', `${parsed.length} events in one request; the limit is ${maxEvents}`);
+  return parsed;
+}

@@ -1,0 +1,86 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type { Detection, FeatureWindow, Incident, IncidentReport, Logger, Registry, ReportSections, Severity } from '@helios/core';
+import type { StoreReader } from '@helios/store';
+
+/**
+ * The plugin API this host provides. Plugins declare the range they were built for (`apiVersion`,
+ * a semver range such as `^1.0.0`); the host refuses a plugin whose range excludes this version.
+ * Bump the major for any breaking change to the types in this file.
+ */
+export const PLUGIN_API_VERSION = '1.0.0';
+
+export interface PluginContext<Options> {
+  /** The plugin's options from the config, with its schema's defaults applied and validated. */
+  readonly options: Options;
+  readonly logger: Logger;
+  /** The process's Prometheus registry; name metrics `helios_<plugin>_...`. */
+  readonly metrics: Registry;
+  /** Read access to stored events, anomalies and reports. */
+  readonly store: StoreReader;
+  /** Helios's data folder (`dataDir` in the config). */
+  readonly dataDir: string;
+  /** The plugin's own state folder, `<dataDir>/plugins/<name>` (created on demand by the plugin). */
+  readonly stateDir: string;
+  now(): number;
+}
+
+export interface DetectorHooks {
+  /**
+   * Judge one closed window. Return undefined while the detector has no opinion yet (cold start).
+   * Called in window order per series; series are independent.
+   */
+  detect(window: FeatureWindow): Detection | undefined | Promise<Detection | undefined>;
+  /** Release resources; must be safe to call twice. */
+  shutdown?(): void | Promise<void>;
+}
+
+/** What a composing reporter (template, llm) returns; the host renders the Markdown from the sections. */
+export interface ReportDraft {
+  title: string;
+  severity: Severity;
+  sections: ReportSections;
+  notes?: string[];
+}
+
+export interface DeliveryReceipt {
+  /** Where the report went (a path, URL, channel). */
+  location?: string;
+}
+
+export interface ReporterHooks {
+  /** Write a report for an incident. The first composer that succeeds writes the report; others are fallbacks. */
+  compose?(incident: Incident): ReportDraft | Promise<ReportDraft>;
+  /** Send a finished report somewhere. Every deliverer gets every report. */
+  deliver?(report: IncidentReport, incident: Incident): DeliveryReceipt | void | Promise<DeliveryReceipt | void>;
+  shutdown?(): void | Promise<void>;
+}
+
+interface PluginDefinitionBase<S extends TSchema, Hooks> {
+  /** Package name, e.g. `@acme/helios-detector-foo`; appears in logs, metrics and errors. */
+  name: string;
+  version: string;
+  /** Semver range of the plugin API this plugin supports, e.g. `^1.0.0`. */
+  apiVersion: string;
+  description?: string;
+  /** TypeBox schema of the options, with defaults. Unknown keys are rejected when the schema says so. */
+  configSchema?: S;
+  setup(ctx: PluginContext<Static<S>>): Hooks | Promise<Hooks>;
+}
+
+export interface DetectorPlugin<S extends TSchema = TObject> extends PluginDefinitionBase<S, DetectorHooks> {
+  kind: 'detector';
+}
+
+export interface ReporterPlugin<S extends TSchema = TObject> extends PluginDefinitionBase<S, ReporterHooks> {
+  kind: 'reporter';
+}
+
+export type HeliosPlugin = DetectorPlugin<TSchema> | ReporterPlugin<TSchema>;
+export type PluginKind = HeliosPlugin['kind'];
+
+/** Declare a plugin with full typing of its options; returns the definition unchanged. */
+export function definePlugin<S extends TSchema>(plugin: DetectorPlugin<S>): DetectorPlugin<S>;
+export function definePlugin<S extends TSchema>(plugin: ReporterPlugin<S>): ReporterPlugin<S>;
+export function definePlugin(plugin: HeliosPlugin): HeliosPlugin {
+  return plugin;
+}

@@ -1,0 +1,157 @@
+import { Counter, Gauge } from 'prom-client';
+import { FEATURE_NAMES, Topics, newEventId, type Anomaly, type Bus, type Detection, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type Registry, type Severity, type Subscription } from '@helios/core';
+import type { DetectorHooks } from './define.js';
+import type { LoadedPlugin } from './loader.js';
+import { WindowAggregator } from './windows.js';
+
+export interface DetectRuntimeOptions {
+  bus: Bus;
+  detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>;
+  detection: HeliosConfig['detection'];
+  logger: Logger;
+  metrics: Registry;
+  now?: () => number;
+}
+
+export interface DetectRuntime extends Subscription {
+  /** Close every open window now (e.g. at the end of a replay) and judge them. */
+  flush(): Promise<void>;
+  readonly windowsEvaluated: number;
+}
+
+/** Severity from the error rate and how far the score passed the threshold. */
+export function severityOf(detection: Detection, window: FeatureWindow): Severity {
+  const excess = (detection.score - detection.threshold) / Math.max(Math.abs(detection.threshold), 1e-9);
+  if (window.features.error_rate >= 0.5 || excess >= 0.3) return 'critical';
+  if (window.features.error_rate >= 0.2 || excess >= 0.15) return 'high';
+  if (excess >= 0.05) return 'medium';
+  return 'low';
+}
+
+interface IncidentState {
+  open: boolean;
+  normalStreak: number;
+  anomalousStreak: number;
+}
+
+/**
+ * The detector role: events -> sliding windows per tenant+service -> every detector plugin -> one
+ * anomaly per incident on the anomalies topic. Alert hygiene: `confirmWindows` anomalous windows in a row
+ * open an incident; while it is open, further anomalous windows raise nothing; `resolveAfterWindows` normal
+ * windows close it.
+ */
+export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime {
+  const { bus, detectors, detection, logger } = options;
+  const now = options.now ?? Date.now;
+  const windows = new WindowAggregator(detection);
+  const incidents = new Map<string, IncidentState>();
+  const pending: FeatureWindow[] = [];
+  let windowsEvaluated = 0;
+  let lastEventWallTime = now();
+  let processing: Promise<void> = Promise.resolve();
+
+  const scoreGauge = new Gauge({ name: 'helios_anomaly_detection_score', help: 'Latest anomaly score per series and detector', labelNames: ['service', 'detector'], registers: [options.metrics] });
+  const windowsCounter = new Counter({ name: 'helios_detection_windows_total', help: 'Feature windows evaluated', labelNames: ['service'], registers: [options.metrics] });
+  const anomaliesCounter = new Counter({ name: 'helios_anomalies_total', help: 'Incidents opened (deduplicated anomalies)', labelNames: ['service', 'severity'], registers: [options.metrics] });
+  const failures = new Counter({ name: 'helios_detection_failures_total', help: 'Windows a detector could not judge (error or timeout)', labelNames: ['detector'], registers: [options.metrics] });
+
+  async function judge(window: FeatureWindow): Promise<void> {
+    const verdicts: Array<{ detector: string; detection: Detection }> = [];
+    for (const d of detectors) {
+      const result = await d.guard.call('detect', () => d.hooks.detect(window));
+      if (!result.ok) failures.inc({ detector: d.name });
+      else if (result.value !== undefined) {
+        verdicts.push({ detector: d.name, detection: result.value });
+        scoreGauge.set({ service: window.service, detector: d.name }, result.value.score);
+      }
+    }
+    windowsEvaluated++;
+    windowsCounter.inc({ service: window.service });
+    if (verdicts.length === 0) return;
+    const votes = verdicts.filter((v) => v.detection.anomalous);
+    const needed = detection.vote === 'all' ? verdicts.length : detection.vote === 'majority' ? Math.floor(verdicts.length / 2) + 1 : 1;
+    const key = `${window.tenant}\u0000${window.service}`;
+    const state = incidents.get(key) ?? { open: false, normalStreak: 0, anomalousStreak: 0 };
+    incidents.set(key, state);
+    if (votes.length < needed) {
+      state.anomalousStreak = 0;
+      if (state.open && ++state.normalStreak >= detection.resolveAfterWindows) {
+        state.open = false;
+        logger.info({ tenant: window.tenant, service: window.service, at: window.end }, 'incident resolved: windows back to normal');
+      }
+      return;
+    }
+    state.normalStreak = 0;
+    if (state.open || ++state.anomalousStreak < detection.confirmWindows) return;
+    state.open = true;
+    // The strongest vote speaks for the incident.
+    const lead = votes.reduce((a, b) => (b.detection.score - b.detection.threshold > a.detection.score - a.detection.threshold ? b : a));
+    const anomaly: Anomaly = {
+      id: newEventId(), tenant: window.tenant, service: window.service, windowStart: window.start, windowEnd: window.end, detectedAt: now(),
+      detector: votes.map((v) => v.detector).join('+'), severity: severityOf(lead.detection, window),
+      score: lead.detection.score, threshold: lead.detection.threshold, features: window.features,
+      explanation: lead.detection.explanation, modelVersion: lead.detection.modelVersion,
+    };
+    anomaliesCounter.inc({ service: window.service, severity: anomaly.severity });
+    logger.warn({ tenant: anomaly.tenant, service: anomaly.service, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');
+    await bus.publish(Topics.anomalies, [{ key: `${anomaly.tenant}/${anomaly.service}`, value: anomaly }]);
+  }
+
+  /** Windows are judged in order; one that fails to publish stays queued and is retried next time. */
+  function drainPending(): Promise<void> {
+    processing = processing.then(async () => {
+      while (pending.length > 0) {
+        try {
+          await judge(pending[0]!);
+          pending.shift();
+        } catch (err) {
+          logger.error({ err }, 'could not publish an anomaly; will retry');
+          return;
+        }
+      }
+    });
+    return processing;
+  }
+
+  const subscription = bus.subscribe<HeliosEvent>(Topics.events, 'helios-detect', async (records) => {
+    const wall = now();
+    lastEventWallTime = wall;
+    for (const r of records) windows.add(r.value, wall);
+    for (const w of windows.closeReady()) pending.push(w);
+    await drainPending();
+  }, { maxBatch: 5000 });
+
+  // Without new events the watermark stands still; after a quiet spell close what is complete.
+  const idleTimer = detection.idleFlushMs > 0
+    ? setInterval(() => {
+      if (now() - lastEventWallTime < detection.idleFlushMs) return;
+      const closed = windows.closeUpTo(windows.watermark);
+      if (closed.length > 0 || pending.length > 0) {
+        pending.push(...closed);
+        void drainPending();
+      }
+    }, Math.max(250, Math.min(detection.idleFlushMs, 5000)))
+    : undefined;
+  idleTimer?.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    get windowsEvaluated() {
+      return windowsEvaluated;
+    },
+    async flush() {
+      pending.push(...windows.closeUpTo(windows.watermark));
+      await drainPending();
+    },
+    close() {
+      closing ??= (async () => {
+        if (idleTimer !== undefined) clearInterval(idleTimer);
+        await subscription.close();
+        await processing;
+      })();
+      return closing;
+    },
+  };
+}
+
+export { FEATURE_NAMES };

@@ -1,0 +1,12 @@
+export {
+  PLUGIN_API_VERSION, definePlugin,
+  type PluginContext, type DetectorHooks, type ReporterHooks, type ReportDraft, type DeliveryReceipt,
+  type DetectorPlugin, type ReporterPlugin, type HeliosPlugin, type PluginKind,
+} from './define.js';
+export { loadPlugin, loadPlugins, assertPlugin, resolvePluginOptions, type LoadedPlugin, type PluginHostOptions } from './loader.js';
+export { PluginGuard, type PluginHealth } from './guard.js';
+export { WindowAggregator, percentile, type WindowOptions } from './windows.js';
+export { startDetectRuntime, severityOf, type DetectRuntime, type DetectRuntimeOptions } from './detect-runtime.js';
+export { startReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
+export { renderReportMarkdown, reportFileName } from './report-markdown.js';
+export { Type, type Static } from '@sinclair/typebox';

@@ -1,0 +1,58 @@
+import type { Incident, IncidentReport } from '@helios/core';
+import type { ReportDraft } from './define.js';
+
+const bullets = (items: readonly string[]) => (items.length === 0 ? '- (none)' : items.map((i) => `- ${i}`).join('\n'));
+
+/** The one Markdown layout of every Helios report, whoever composed it: five sections plus facts. */
+export function renderReportMarkdown(draft: ReportDraft, incident: Incident, meta: { composer: string; createdAt: number }): string {
+  const a = incident.anomaly;
+  const s = draft.sections;
+  const lines = [
+    `# ${draft.title}`,
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| Severity | **${draft.severity.toUpperCase()}** |`,
+    `| Service | \`${a.service}\` (tenant \`${a.tenant}\`) |`,
+    `| Window | ${new Date(a.windowStart).toISOString()} – ${new Date(a.windowEnd).toISOString()} |`,
+    `| Detector | ${a.detector} (score ${a.score.toFixed(3)}, threshold ${a.threshold.toFixed(3)}, model ${a.modelVersion}) |`,
+    `| Anomaly id | \`${a.id}\` |`,
+    '',
+    '## Executive Summary',
+    '',
+    s.executiveSummary,
+    '',
+    '## Root Cause Analysis',
+    '',
+    s.rootCauseAnalysis,
+    '',
+    '## Impact Assessment',
+    '',
+    s.impactAssessment,
+    '',
+    '## Recommended Actions',
+    '',
+    '### Immediate',
+    bullets(s.recommendedActions.immediate),
+    '',
+    '### Short-term',
+    bullets(s.recommendedActions.shortTerm),
+    '',
+    '### Long-term',
+    bullets(s.recommendedActions.longTerm),
+    '',
+    '## Prevention Measures',
+    '',
+    bullets(s.preventionMeasures),
+    '',
+    '---',
+    `_Written by ${meta.composer} at ${new Date(meta.createdAt).toISOString()}.${(draft.notes ?? []).map((n) => ` ${n}`).join('')}_`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function reportFileName(report: Pick<IncidentReport, 'createdAt' | 'service' | 'id'>): string {
+  const stamp = new Date(report.createdAt).toISOString().replace(/[:.]/g, '-');
+  return `${stamp}_${report.service.replace(/[^a-zA-Z0-9._-]+/g, '_')}_${report.id.slice(0, 8)}`;
+}

@@ -1,0 +1,156 @@
+import { ERROR_LEVELS, type FeatureWindow, type Features, type HeliosEvent } from '@helios/core';
+
+export interface WindowOptions {
+  windowMs: number;
+  hopMs: number;
+  allowedLatenessMs: number;
+  /** A series silent this long stops producing (empty) windows. */
+  seriesTtlMs?: number;
+  /** Latency samples kept per hop bucket for percentiles (reservoir); sums stay exact. */
+  samplesPerBucket?: number;
+}
+
+/** Stats of one hop-long slice of one series. Windows are unions of `windowMs / hopMs` buckets. */
+class Bucket {
+  count = 0;
+  errors = 0;
+  latencyCount = 0;
+  latencySum = 0;
+  latencySumSq = 0;
+  samples: number[] = [];
+  endpoints = new Set<string>();
+}
+
+class Series {
+  readonly buckets = new Map<number, Bucket>();
+  /** End of the next window to emit (aligned to hop). */
+  nextEnd: number;
+  lastEventAt: number;
+  constructor(readonly tenant: string, readonly service: string, firstBucketStart: number, windowMs: number, at: number) {
+    // The first window is a full one: a partial first window would look like a traffic drop.
+    this.nextEnd = firstBucketStart + windowMs;
+    this.lastEventAt = at;
+  }
+}
+
+const MAX_ENDPOINTS_PER_BUCKET = 10_000;
+
+/**
+ * Sliding windows per tenant+service in event time. A window [end - windowMs, end) closes once the
+ * watermark (the newest event time seen, capped near wall-clock time) passes end + allowed lateness;
+ * every known series then yields a window, empty or not, so a service going silent is seen.
+ */
+export class WindowAggregator {
+  private readonly series = new Map<string, Series>();
+  private readonly samplesPerBucket: number;
+  private readonly seriesTtlMs: number;
+  watermark = 0;
+  lateEvents = 0;
+
+  constructor(private readonly options: WindowOptions) {
+    if (options.windowMs % options.hopMs !== 0) throw new RangeError(`detection.windowMs (${options.windowMs}) must be a multiple of detection.hopMs (${options.hopMs})`);
+    this.samplesPerBucket = options.samplesPerBucket ?? 2048;
+    this.seriesTtlMs = options.seriesTtlMs ?? 60 * 60_000;
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** Add one event; `now` caps how far a clock-skewed client can push the watermark. */
+  add(event: HeliosEvent, now: number): void {
+    const { hopMs, windowMs } = this.options;
+    const key = `${event.tenant}\u0000${event.service}`;
+    const bucketStart = Math.floor(event.timestamp / hopMs) * hopMs;
+    let series = this.series.get(key);
+    if (series === undefined) {
+      series = new Series(event.tenant, event.service, bucketStart, windowMs, event.timestamp);
+      this.series.set(key, series);
+    } else if (bucketStart < series.nextEnd - windowMs) {
+      this.lateEvents++; // every window containing it has been emitted already
+      return;
+    }
+    if (event.timestamp > series.lastEventAt) series.lastEventAt = event.timestamp;
+    let bucket = series.buckets.get(bucketStart);
+    if (bucket === undefined) series.buckets.set(bucketStart, (bucket = new Bucket()));
+    bucket.count++;
+    if (ERROR_LEVELS.has(event.level) || (event.status_code !== null && event.status_code >= 500)) bucket.errors++;
+    const latency = event.latency_ms;
+    if (latency !== null) {
+      bucket.latencyCount++;
+      bucket.latencySum += latency;
+      bucket.latencySumSq += latency * latency;
+      if (bucket.samples.length < this.samplesPerBucket) bucket.samples.push(latency);
+      else {
+        // Reservoir sampling keeps a uniform sample of the bucket's latencies in bounded memory.
+        const j = Math.floor(Math.random() * bucket.latencyCount);
+        if (j < this.samplesPerBucket) bucket.samples[j] = latency;
+      }
+    }
+    if (event.endpoint !== null && bucket.endpoints.size < MAX_ENDPOINTS_PER_BUCKET) bucket.endpoints.add(event.endpoint);
+    const capped = Math.min(event.timestamp, now + 60_000);
+    if (capped > this.watermark) this.watermark = capped;
+  }
+
+  /** Close every window whose end + lateness is at or before the watermark. */
+  closeReady(): FeatureWindow[] {
+    return this.closeUpTo(this.watermark - this.options.allowedLatenessMs);
+  }
+
+  /** Close windows ending at or before `time` regardless of lateness (idle flush, shutdown). */
+  closeUpTo(time: number): FeatureWindow[] {
+    const out: FeatureWindow[] = [];
+    const { hopMs, windowMs } = this.options;
+    for (const [key, series] of this.series) {
+      if (series.lastEventAt < time - this.seriesTtlMs) {
+        this.series.delete(key);
+        continue;
+      }
+      while (series.nextEnd <= time) {
+        out.push(this.windowOf(series, series.nextEnd));
+        series.nextEnd += hopMs;
+        for (const start of series.buckets.keys()) if (start < series.nextEnd - windowMs) series.buckets.delete(start);
+      }
+    }
+    return out;
+  }
+
+  private windowOf(series: Series, end: number): FeatureWindow {
+    const start = end - this.options.windowMs;
+    let count = 0, errors = 0, latencyCount = 0, sum = 0, sumSq = 0;
+    const samples: number[] = [];
+    const endpoints = new Set<string>();
+    for (let b = start; b < end; b += this.options.hopMs) {
+      const bucket = series.buckets.get(b);
+      if (bucket === undefined) continue;
+      count += bucket.count;
+      errors += bucket.errors;
+      latencyCount += bucket.latencyCount;
+      sum += bucket.latencySum;
+      sumSq += bucket.latencySumSq;
+      for (const s of bucket.samples) samples.push(s);
+      for (const e of bucket.endpoints) endpoints.add(e);
+    }
+    const sorted = Float64Array.from(samples).sort();
+    const mean = latencyCount > 0 ? sum / latencyCount : 0;
+    const features: Features = {
+      total_events: count,
+      error_rate: count > 0 ? errors / count : 0,
+      avg_latency: mean,
+      p95_latency: percentile(sorted, 0.95),
+      p99_latency: percentile(sorted, 0.99),
+      latency_stddev: latencyCount > 1 ? Math.sqrt(Math.max(0, sumSq / latencyCount - mean * mean)) : 0,
+      unique_endpoints: endpoints.size,
+    };
+    return { tenant: series.tenant, service: series.service, start, end, features };
+  }
+}
+
+/** Linear-interpolated percentile of an ascending array; 0 when empty. */
+export function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
