@@ -181,11 +181,15 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
     const delay = retryDelayMs(attempt, backoff, outcome.retryAfterMs);
     backoffUntil = Date.now() + delay;
     if (attempt === 1) report(new HeliosSdkError('HLS_ERR_SDK_EXPORT_RETRYING', `gateway unavailable (${outcome.reason}); retrying in ${delay} ms`));
+  }
+
+  /** Wakes the loop when the backoff ends. Re-armed on every early wake: timers may fire a ms before Date.now() agrees. */
+  function armBackoffTimer(): void {
     clearTimeout(backoffTimer);
     backoffTimer = setTimeout(() => {
       backoffTimer = undefined;
       kick();
-    }, delay);
+    }, Math.max(1, backoffUntil - Date.now() + 1));
     backoffTimer.unref();
   }
 
@@ -219,7 +223,10 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
           continue;
         }
       }
-      if (!canSend) return;
+      if (!canSend) {
+        armBackoffTimer();
+        return;
+      }
 
       if (offlineBuffer !== undefined && offlineBuffer.hasPending()) {
         const chunk = await offlineBuffer.readOldest(maxBatchSize);
