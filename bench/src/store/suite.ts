@@ -1,0 +1,156 @@
+/**
+ * Store bench on a real PostgreSQL server (HELIOS_PG_URL, e.g. `scripts/postgres.sh url`):
+ * - writer throughput, COPY into staging + INSERT ... ON CONFLICT vs one json_to_recordset INSERT per batch,
+ *   same run, same events, each into a fresh schema;
+ * - incident-context latency (p50/p99) on a large events table generated server-side.
+ * Sizes: HELIOS_BENCH_STORE_EVENTS (writer, default 200,000), HELIOS_BENCH_STORE_CONTEXT_ROWS (default 2,000,000),
+ * HELIOS_BENCH_STORE_QUERIES (default 200).
+ */
+import { randomUUID } from 'node:crypto';
+import { normalizeEventInput, type HeliosEvent } from '@helios/core';
+import { createPostgresClient, createSqlStore, type SqlClient, type Store } from '@helios/store';
+
+export interface StoreBenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  baselineValue?: number;
+  ratio?: number;
+}
+
+const DAY = 86_400_000;
+const SERVICES = 20;
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : Number(raw);
+}
+
+function syntheticEvents(count: number, now: number): HeliosEvent[] {
+  const events: HeliosEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    const error = i % 50 === 0;
+    events.push(
+      normalizeEventInput(
+        {
+          service: `svc-${i % SERVICES}`, timestamp: now - (count - i), level: error ? 'ERROR' : 'INFO',
+          message: error ? 'upstream timeout' : `GET /api/items/${i % 1000} ok`, endpoint: `/api/e${i % 30}`,
+          latency_ms: (i * 7919) % 1000, status_code: error ? 503 : 200, ...(error ? { error_code: 'UPSTREAM_TIMEOUT' } : {}),
+          trace_id: (i.toString(16) + '0'.repeat(32)).slice(0, 32),
+          attributes: { 'http.method': 'GET', 'http.route': `/api/e${i % 30}`, 'user.tier': i % 3 === 0 ? 'pro' : 'free' },
+          resource: { 'service.version': '1.4.2', 'deployment.environment': 'prod' },
+        },
+        { tenant: `tenant-${i % 10}`, now },
+      ),
+    );
+  }
+  return events;
+}
+
+async function withSchema<T>(url: string, fn: (client: SqlClient) => Promise<T>): Promise<T> {
+  const schema = `helios_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const admin = createPostgresClient(url);
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  const client = createPostgresClient({ connectionString: url, options: `-c search_path=${schema}`, max: 8 });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+    await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.close();
+  }
+}
+
+async function writeRate(url: string, method: 'copy' | 'recordset', events: HeliosEvent[], batchSize: number, now: number): Promise<number> {
+  return withSchema(url, async (client) => {
+    const store = createSqlStore(client, { writeMethod: method, batchSize });
+    await store.migrate();
+    await store.maintain({ now });
+    await store.insertEvents(events.slice(0, batchSize)); // warm-up: connection, staging table, plans
+    const rest = events.slice(batchSize);
+    const started = performance.now();
+    for (let i = 0; i < rest.length; i += batchSize) await store.insertEvents(rest.slice(i, i + batchSize));
+    const seconds = (performance.now() - started) / 1000;
+    return rest.length / seconds;
+  });
+}
+
+/** Fill helios_events with `rows` events over 7 days ending at `now`, server-side (generate_series), in chunks. */
+async function fillEvents(client: SqlClient, rows: number, now: number, log: (line: string) => void): Promise<void> {
+  const chunk = 1_000_000;
+  const start = now - 7 * DAY;
+  for (let from = 0; from < rows; from += chunk) {
+    const to = Math.min(rows, from + chunk);
+    await client.query(
+      `INSERT INTO helios_events (id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource)
+       SELECT gen_random_uuid(), to_timestamp(($1::bigint + g::bigint * $2::bigint / $3::bigint) / 1000.0),
+              'tenant-' || (g % 10), 'svc-' || (g % ${SERVICES}),
+              CASE WHEN g % 50 = 0 THEN 'ERROR' ELSE 'INFO' END, 'log',
+              CASE WHEN g % 50 = 0 THEN 'upstream timeout ' || (g % 7) ELSE 'ok' END,
+              '/api/e' || (g % 30), ((g * 7919) % 1000)::double precision,
+              CASE WHEN g % 50 = 0 THEN 503 ELSE 200 END,
+              CASE WHEN g % 50 = 0 THEN 'E' || (g % 7) END,
+              md5(g::text), NULL, '{"http.method":"GET"}'::jsonb, '{"service.version":"1.4.2"}'::jsonb
+         FROM generate_series($4::bigint, $5::bigint - 1) AS g`,
+      [start, 7 * DAY, rows, from, to],
+    );
+    log(`store: ${to.toLocaleString('en')} / ${rows.toLocaleString('en')} rows`);
+  }
+  await client.exec('ANALYZE helios_events');
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+async function contextLatencies(store: Store, queries: number, now: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < queries; i++) {
+    // A 5-minute window at a pseudo-random time within the last 6 days, baseline = the 3 windows before it.
+    const to = now - ((i * 7_368_787) % (6 * DAY));
+    const started = performance.now();
+    await store.incidentContext({ tenant: 'tenant-1', service: `svc-${i % SERVICES}`, from: to - 300_000, to });
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+export async function runStoreBench(options: { json: boolean }): Promise<StoreBenchResult[]> {
+  const log = options.json ? (_line: string) => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const url = process.env['HELIOS_PG_URL'];
+  if (url === undefined || url === '') throw new Error('store bench: set HELIOS_PG_URL (scripts/postgres.sh start; export HELIOS_PG_URL="$(scripts/postgres.sh url)")');
+  const writeEvents = intFromEnv('HELIOS_BENCH_STORE_EVENTS', 200_000);
+  const contextRows = intFromEnv('HELIOS_BENCH_STORE_CONTEXT_ROWS', 2_000_000);
+  const queries = intFromEnv('HELIOS_BENCH_STORE_QUERIES', 200);
+  const batchSize = 5000;
+  const now = Date.now();
+  const results: StoreBenchResult[] = [];
+
+  log(`store: generating ${writeEvents.toLocaleString('en')} events`);
+  const events = syntheticEvents(writeEvents, now);
+  log('store: writing with json_to_recordset');
+  const recordset = await writeRate(url, 'recordset', events, batchSize, now);
+  log('store: writing with COPY');
+  const copy = await writeRate(url, 'copy', events, batchSize, now);
+  results.push({ name: `store.write.recordset (batches of ${batchSize})`, value: recordset, unit: 'events/s' });
+  results.push({
+    name: `store.write.copy (batches of ${batchSize})`, value: copy, unit: 'events/s',
+    baseline: `store.write.recordset (batches of ${batchSize})`, baselineValue: recordset, ratio: copy / recordset,
+  });
+
+  await withSchema(url, async (client) => {
+    const store = createSqlStore(client);
+    await store.migrate();
+    await store.maintain({ now });
+    log(`store: filling ${contextRows.toLocaleString('en')} events over 7 days`);
+    const fillStarted = performance.now();
+    await fillEvents(client, contextRows, now, log);
+    results.push({ name: `store.fill (server-side, ${contextRows} rows)`, value: contextRows / ((performance.now() - fillStarted) / 1000), unit: 'rows/s' });
+    await contextLatencies(store, 20, now); // warm the cache the way a running system has it
+    const times = await contextLatencies(store, queries, now);
+    results.push({ name: `store.context.p50 (${contextRows} rows)`, value: percentile(times, 0.5), unit: 'ms' });
+    results.push({ name: `store.context.p99 (${contextRows} rows)`, value: percentile(times, 0.99), unit: 'ms' });
+  });
+  return results;
+}
