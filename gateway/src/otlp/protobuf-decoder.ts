@@ -31,6 +31,15 @@ function enter(r: WireReader): number {
   return parentLimit;
 }
 
+/** `enter` for a field whose truncation should be reported at `segment`. */
+function enterAt(r: WireReader, segment: string): number {
+  try {
+    return enter(r);
+  } catch (err) {
+    throw prefixPath(err, segment);
+  }
+}
+
 function leave(r: WireReader, parentLimit: number): void {
   r.limit = parentLimit;
 }
@@ -77,13 +86,13 @@ function readAnyValue(r: WireReader, depth: number): unknown {
         break;
       case 5: {
         expectWireType(tag, LEN, 'arrayValue');
-        const parentLimit = enter(r);
+        const parentLimit = enterAt(r, 'arrayValue');
         const values: unknown[] = [];
         while (r.pos < r.limit) {
           const inner = r.readTag();
           if (inner >>> 3 === 1) {
             expectWireType(inner, LEN, 'values');
-            const arrayLimit = enter(r);
+            const arrayLimit = enterAt(r, `arrayValue.values[${values.length}]`);
             try {
               values.push(readAnyValue(r, depth + 1));
             } catch (err) {
@@ -98,14 +107,14 @@ function readAnyValue(r: WireReader, depth: number): unknown {
       }
       case 6: {
         expectWireType(tag, LEN, 'kvlistValue');
-        const parentLimit = enter(r);
+        const parentLimit = enterAt(r, 'kvlistValue');
         const object: Record<string, unknown> = {};
         let index = 0;
         while (r.pos < r.limit) {
           const inner = r.readTag();
           if (inner >>> 3 === 1) {
             expectWireType(inner, LEN, 'values');
-            const kvLimit = enter(r);
+            const kvLimit = enterAt(r, `kvlistValue.values[${index}]`);
             try {
               readKeyValue(r, depth + 1, object, null);
             } catch (err) {
@@ -147,7 +156,7 @@ function readKeyValue(r: WireReader, depth: number, target: Record<string, unkno
         break;
       case 2: {
         expectWireType(tag, LEN, 'value');
-        const parentLimit = enter(r);
+        const parentLimit = enterAt(r, 'value');
         try {
           value = readAnyValue(r, depth);
         } catch (err) {
@@ -170,8 +179,9 @@ function readKeyValue(r: WireReader, depth: number, target: Record<string, unkno
 /** A repeated KeyValue field (the current tag) added to `target`; returns the new attribute count. */
 function readAttribute(r: WireReader, tag: number, name: string, index: number, target: Attributes, count: number): number {
   expectWireType(tag, LEN, name);
-  const parentLimit = enter(r);
+  let parentLimit = 0;
   try {
+    parentLimit = enter(r);
     count = readKeyValue(r, 0, target, count);
   } catch (err) {
     throw prefixPath(err, `${name}[${index}]`);
@@ -216,7 +226,7 @@ function readResourceHeader(r: WireReader): ResourceInfo {
     const tag = r.readTag();
     if (tag >>> 3 === 1) {
       expectWireType(tag, LEN, 'resource');
-      const parentLimit = enter(r);
+      const parentLimit = enterAt(r, 'resource');
       try {
         count = readResource(r, attributes, count);
       } catch (err) {
@@ -236,7 +246,7 @@ function readScopeHeader(r: WireReader): string {
     const tag = r.readTag();
     if (tag >>> 3 === 1) {
       expectWireType(tag, LEN, 'scope');
-      const parentLimit = enter(r);
+      const parentLimit = enterAt(r, 'scope');
       try {
         name = readScopeName(r);
       } catch (err) {
@@ -267,8 +277,9 @@ function readRequest(
       continue;
     }
     expectWireType(tag, LEN, names[0]);
-    const requestLimit = enter(r);
+    let requestLimit = 0;
     try {
+      requestLimit = enter(r);
       const resource = readResourceHeader(r);
       path.scopeIndex = 0;
       while (r.pos < r.limit) {
@@ -278,8 +289,9 @@ function readRequest(
           continue;
         }
         expectWireType(resourceTag, LEN, names[1]);
-        const resourceLimit = enter(r);
+        let resourceLimit = 0;
         try {
+          resourceLimit = enter(r);
           const scopeName = readScopeHeader(r);
           path.recordIndex = 0;
           while (r.pos < r.limit) {
@@ -289,8 +301,9 @@ function readRequest(
               continue;
             }
             expectWireType(scopeTag, LEN, names[2]);
-            const scopeLimit = enter(r);
+            let scopeLimit = 0;
             try {
+              scopeLimit = enter(r);
               readRecord(r, resource, scopeName, path);
             } catch (err) {
               throw prefixPath(err, `${names[2]}[${path.recordIndex}]`);
@@ -355,7 +368,7 @@ function decodeLogs(r: WireReader, context: DecodeContext, acc: DecodeAccumulato
           break;
         case 5: {
           expectWireType(tag, LEN, 'body');
-          const parentLimit = enter(reader);
+          const parentLimit = enterAt(reader, 'body');
           try {
             record.body = readAnyValue(reader, 0);
           } catch (err) {
@@ -452,7 +465,7 @@ function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumula
           break;
         case 15: {
           expectWireType(tag, LEN, 'status');
-          const parentLimit = enter(reader);
+          const parentLimit = enterAt(reader, 'status');
           try {
             readStatus(reader, span);
           } catch (err) {
@@ -540,7 +553,7 @@ function readDataPoint(r: WireReader, type: MetricType, temporality: number, mon
       point.sum = r.readDouble();
     } else if (type === 'summary' && field === 6) {
       expectWireType(tag, LEN, 'quantileValues');
-      const parentLimit = enter(r);
+      const parentLimit = enterAt(r, `quantileValues[${point.quantiles?.length ?? 0}]`);
       try {
         (point.quantiles ??= []).push(readQuantile(r));
       } catch (err) {
@@ -583,8 +596,9 @@ function readMetric(r: WireReader, resource: ResourceInfo, scopeName: string, pa
       continue;
     }
     expectWireType(tag, LEN, data.name);
-    const dataLimit = enter(r);
+    let dataLimit = 0;
     try {
+      dataLimit = enter(r);
       readMetricData(r, data.type, data.name, metric, resource, scopeName, path, context, acc);
     } catch (err) {
       throw prefixPath(err, data.name);
@@ -624,9 +638,10 @@ function readMetricData(
       continue;
     }
     expectWireType(tag, LEN, 'dataPoints');
-    const pointLimit = enter(r);
+    let pointLimit = 0;
     let point: DataPointFields;
     try {
+      pointLimit = enter(r);
       point = readDataPoint(r, type, temporality, monotonic);
     } catch (err) {
       throw prefixPath(err, `dataPoints[${pointIndex}]`);
