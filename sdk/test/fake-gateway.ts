@@ -6,6 +6,7 @@ export type GatewayMode = { kind: 'ok' } | { kind: 'status'; status: number; ret
 
 export interface ReceivedRequest {
   at: number;
+  path: string;
   headers: http.IncomingHttpHeaders;
   events: Array<Record<string, unknown>>;
   /** What the gateway answered. */
@@ -27,9 +28,9 @@ export class FakeGateway {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Events from requests answered 2xx. */
+  /** Helios JSON events from requests answered 2xx. */
   get accepted(): Array<Record<string, unknown>> {
-    return this.requests.filter((r) => r.status === 202).flatMap((r) => r.events);
+    return this.requests.filter((r) => r.status === 202 && r.path === '/api/v1/events').flatMap((r) => r.events);
   }
 
   async start(port = this.port): Promise<this> {
@@ -43,7 +44,7 @@ export class FakeGateway {
         const events = (Array.isArray(parsed) ? parsed : [parsed]) as Array<Record<string, unknown>>;
         const mode = this.mode;
         const status = mode.kind === 'ok' ? 202 : mode.kind === 'status' ? mode.status : 0;
-        this.requests.push({ at: Date.now(), headers: req.headers, events, status });
+        this.requests.push({ at: Date.now(), path: req.url ?? '', headers: req.headers, events, status });
         if (mode.kind === 'hang') {
           this.hanging.add(res);
           return;

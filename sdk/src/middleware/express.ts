@@ -27,7 +27,7 @@ export function expressRoute(req: ExpressRequestLike): string {
 
 /**
  * Express middleware: `app.use(heliosExpress(helios))` before the routes. Records endpoint as the route
- * template (`req.baseUrl` + `req.route.path`), status, latency. Add `app.use(heliosExpressErrors())` after
+ * template (`req.baseUrl` + `req.route.path`, captured when the router matches), status, latency. Add `app.use(heliosExpressErrors())` after
  * the routes to record the thrown error's code (otherwise a 5xx is recorded as `HTTP_<status>`).
  */
 export function heliosExpress(client: HeliosClient): ExpressMiddleware {
@@ -35,8 +35,21 @@ export function heliosExpress(client: HeliosClient): ExpressMiddleware {
   if (!client.enabled) return function heliosExpressDisabled(_req, _res, next) { next(); };
   return function heliosExpressMiddleware(req, res, next) {
     const start = performance.now();
+    // The template must be read when the router assigns `req.route`: by the time the response closes (or an
+    // error reaches the app's error handlers) a sub-router has already reset `req.baseUrl` to its parent's.
+    let route: unknown;
+    let template = UNMATCHED_ROUTE;
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      enumerable: true,
+      get: () => route,
+      set(value: { path?: unknown } | undefined) {
+        route = value;
+        template = expressRoute(req);
+      },
+    });
     res.once('close', () => {
-      recordRequest(client, req.method ?? 'GET', expressRoute(req), res.writableFinished ? res.statusCode : 499, performance.now() - start, (req as unknown as Record<symbol, unknown>)[REQUEST_ERROR]);
+      recordRequest(client, req.method ?? 'GET', template, res.writableFinished ? res.statusCode : 499, performance.now() - start, (req as unknown as Record<symbol, unknown>)[REQUEST_ERROR]);
     });
     next();
   };
