@@ -14,10 +14,13 @@ const url = process.env['HELIOS_PG_URL'];
 const script = process.env['HELIOS_PG_SCRIPT'];
 const exec = promisify(execFile);
 
-if (process.env['CI'] === 'true' && !url) {
+if (process.env['CI'] === 'true' && (!url || !script)) {
   describe('PostgreSQL store', () => {
-    it('has a server to test against (HELIOS_PG_URL)', () => {
-      expect.fail('CI=true but HELIOS_PG_URL is not set: start PostgreSQL (scripts/postgres.sh start) and export HELIOS_PG_URL="$(scripts/postgres.sh url)"');
+    it('has a server to test against (HELIOS_PG_URL) and the script for the fault test (HELIOS_PG_SCRIPT)', () => {
+      expect.fail(
+        'CI=true but HELIOS_PG_URL or HELIOS_PG_SCRIPT is not set: run scripts/postgres.sh start, then export ' +
+          'HELIOS_PG_URL="$(scripts/postgres.sh url)" HELIOS_PG_SCRIPT="$PWD/scripts/postgres.sh"',
+      );
     });
   });
 }

@@ -9,15 +9,24 @@ import type { SqlClient, SqlTransaction } from './sql-client.js';
 // server shutting down or starting (57P01-57P03), too many connections, serialization and deadlock.
 const TRANSIENT_SQLSTATE = /^(08...|57P0[1-3]|53300|40001|40P01)$/;
 
+const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTCONN']);
+// node-postgres reports a lost or unobtainable connection with plain Errors carrying these messages.
+const DRIVER_CONNECTION_MESSAGE = /connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|connection ended|not queryable/i;
+
 /**
  * True when a store error means "the database is unreachable or busy; retry the same write later"
- * rather than "this write is wrong". Anything that is not a reply from the server (refused or reset
- * connections, a connection terminated mid-query) counts as transient.
+ * rather than "this write is wrong": refused or reset connections, a connection lost mid-query, the
+ * server shutting down or starting, too many connections. Anything else (a bug, a constraint) is not,
+ * so a writer never retries it forever.
  */
 export function isTransientStoreError(err: unknown): boolean {
   const cause = err instanceof HeliosError ? (err as Error).cause : err;
   if (cause instanceof pg.DatabaseError) return TRANSIENT_SQLSTATE.test(cause.code ?? '');
-  return cause instanceof Error;
+  if (!(cause instanceof Error)) return false;
+  const errno = (cause as NodeJS.ErrnoException).code;
+  if (errno !== undefined && NETWORK_ERRNO.has(errno)) return true;
+  if (cause instanceof AggregateError) return cause.errors.some((e) => isTransientStoreError(e));
+  return DRIVER_CONNECTION_MESSAGE.test(cause.message);
 }
 
 /** Every driver error leaves the store as HLS_ERR_STORE, with the SQLSTATE (when any) in the message and the driver error as cause. */
