@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Value } from '@sinclair/typebox/value';
+import { Ajv, type ErrorObject } from 'ajv';
 import semver from 'semver';
-import { HeliosError, compileValidator, type Logger, type PluginSpec, type Registry } from '@helios/core';
+import { HeliosError, type Logger, type PluginSpec, type Registry } from '@helios/core';
 import type { StoreReader } from '@helios/store';
 import { PLUGIN_API_VERSION, type DetectorHooks, type HeliosPlugin, type PluginContext, type PluginKind, type ReporterHooks } from './define.js';
 import { PluginGuard, pluginGuardMetrics } from './guard.js';
@@ -70,6 +70,17 @@ export function assertPlugin(candidate: unknown, kind: PluginKind, where: string
   return p as HeliosPlugin;
 }
 
+// Plugin options are validated once at load, so Ajv's compile cost does not matter; it takes any JSON
+// Schema, so a plugin may be written with TypeBox (typed options) or with a plain JSON Schema object.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+
+function describeAjvError(e: ErrorObject, prefix: string): string {
+  const path = prefix + e.instancePath.replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.');
+  if (e.keyword === 'additionalProperties') return `${path}.${String(e.params['additionalProperty'])}: unknown field`;
+  if (e.keyword === 'required') return `${path}.${String(e.params['missingProperty'])}: required`;
+  return `${path}: ${e.message ?? e.keyword}, got ${JSON.stringify(e.data)}`;
+}
+
 /** Apply the schema's defaults to the options and validate them; errors name the plugin and the key. */
 export function resolvePluginOptions(plugin: HeliosPlugin, options: unknown, where: string): unknown {
   if (plugin.configSchema === undefined) {
@@ -78,10 +89,11 @@ export function resolvePluginOptions(plugin: HeliosPlugin, options: unknown, whe
     }
     return {};
   }
-  const candidate = Value.Default(plugin.configSchema, structuredClone(options ?? {}));
-  const validator = compileValidator(plugin.configSchema);
-  if (validator.check(candidate)) return candidate;
-  const details = validator.errors(candidate, `${where}.options`);
+  const candidate = structuredClone(options ?? {});
+  const validate = ajv.compile({ ...plugin.configSchema, $async: undefined });
+  if (validate(candidate)) return candidate;
+  (validate as { verbose?: boolean }).verbose = true;
+  const details = (validate.errors ?? []).map((e) => describeAjvError(e, `${where}.options`));
   throw new HeliosError('HLS_ERR_PLUGIN_CONFIG', `${plugin.name}: ${details.join('; ')}`, { details });
 }
 

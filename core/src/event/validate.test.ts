@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { HeliosError } from '../errors.js';
+import { levelFromSeverityNumber, normalizeEventBatch, normalizeEventInput, parseLevel } from './validate.js';
+
+const opts = { tenant: 'acme', now: Date.UTC(2026, 0, 1) };
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(HeliosError);
+    expect((err as HeliosError).code).toBe('HLS_ERR_EVENT_INVALID');
+    return [...(err as HeliosError).details];
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('normalizeEventInput', () => {
+  it('fills every field of the normalized schema, lifting the original metadata envelope', () => {
+    const e = normalizeEventInput({ service: 'pay', level: 'warning', message: 'slow', metadata: { latency_ms: 12.5, error_code: 'X', endpoint: '/p', region: 'eu' } }, opts);
+    expect(e).toMatchObject({ service: 'pay', level: 'WARN', message: 'slow', kind: 'event', latency_ms: 12.5, error_code: 'X', endpoint: '/p', status_code: null, trace_id: null, span_id: null, tenant: 'acme', timestamp: opts.now });
+    expect(e.attributes).toEqual({ region: 'eu' });
+    expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/); // UUIDv7: time-ordered
+  });
+
+  it('accepts RFC 3339 and epoch-ms timestamps and keeps a client id', () => {
+    expect(normalizeEventInput({ service: 's', timestamp: '2026-01-02T03:04:05.678Z' }, opts).timestamp).toBe(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+    expect(normalizeEventInput({ service: 's', timestamp: 1700000000123 }, opts).timestamp).toBe(1700000000123);
+    const id = '01890A5D-AC96-774B-BCCE-B302099A8057';
+    expect(normalizeEventInput({ service: 's', id }, opts).id).toBe(id.toLowerCase());
+  });
+
+  it('names the path and the bad value of every problem', () => {
+    expect(problems(() => normalizeEventInput({ service: 'pay', metadata: { latency_ms: 'abc' } }, opts))).toEqual(['metadata.latency_ms: expected number, got "abc"']);
+    expect(problems(() => normalizeEventInput({ servce: 'x' }, opts))).toEqual(['service: required', 'servce: unknown field']);
+    const all = problems(() => normalizeEventInput({ service: '', level: 'loud', timestamp: 'yesterday', trace_id: 'XYZ', latency_ms: -1, status_code: 20.5 }, opts));
+    expect(all).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^service: /),
+      'level: expected one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, got "loud"',
+      'timestamp: expected an RFC 3339 date-time or epoch milliseconds, got "yesterday"',
+      'trace_id: expected 32 lower-case hex characters, got "XYZ"',
+      expect.stringMatching(/^latency_ms: .*got -1$/),
+      expect.stringMatching(/^status_code: .*got 20.5$/),
+    ]));
+    expect(problems(() => normalizeEventInput('just a string', opts))).toEqual(['(root): expected object, got "just a string"']);
+  });
+
+  it('rejects impossible calendar dates that match the pattern', () => {
+    expect(problems(() => normalizeEventInput({ service: 's', timestamp: '2026-13-45T99:00:00Z' }, opts))[0]).toMatch(/^timestamp: not a valid RFC 3339/);
+  });
+});
+
+describe('normalizeEventBatch', () => {
+  it('reports problems of every event with its index and accepts nothing', () => {
+    const lines = problems(() => normalizeEventBatch([{ service: 'ok' }, { service: 3 }, { service: 's', latency_ms: 'x' }], opts));
+    expect(lines).toEqual(['[1].service: expected string, got 3', '[2].latency_ms: expected number, got "x"']);
+  });
+
+  it('gives each event its own id', () => {
+    const events = normalizeEventBatch([{ service: 'a' }, { service: 'a' }], opts);
+    expect(new Set(events.map((e) => e.id)).size).toBe(2);
+  });
+});
+
+describe('levels', () => {
+  it('maps OTel severity numbers in blocks of four', () => {
+    expect([1, 4, 5, 9, 13, 17, 20, 21, 24].map(levelFromSeverityNumber)).toEqual(['TRACE', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'ERROR', 'CRITICAL', 'CRITICAL']);
+    expect(levelFromSeverityNumber(0)).toBeUndefined();
+    expect(levelFromSeverityNumber(25)).toBeUndefined();
+  });
+
+  it('parses level names in any case, with aliases', () => {
+    expect(['error', 'Warn', 'WARNING', 'fatal', 'critical'].map(parseLevel)).toEqual(['ERROR', 'WARN', 'WARN', 'CRITICAL', 'CRITICAL']);
+    expect(parseLevel('loud')).toBeUndefined();
+    expect(parseLevel('constructor')).toBeUndefined();
+  });
+});

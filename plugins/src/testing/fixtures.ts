@@ -1,0 +1,68 @@
+import { FEATURE_NAMES, newEventId, silentLogger, createMetricsRegistry, type Anomaly, type FeatureWindow, type Features, type Incident, type IncidentContext } from '@helios/core';
+import type { StoreReader } from '@helios/store';
+import type { PluginHostOptions } from '../loader.js';
+
+export const FIXTURE_T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+export function normalFeatures(overrides: Partial<Features> = {}): Features {
+  return { total_events: 600, error_rate: 0.01, avg_latency: 45, p95_latency: 80, p99_latency: 100, latency_stddev: 18, unique_endpoints: 3, ...overrides };
+}
+
+/** A series of windows ending at `FIXTURE_T0 + i minutes`, with small deterministic wobble. */
+export function windowSeries(n: number, service = 'checkout', tenant = 'default'): FeatureWindow[] {
+  return Array.from({ length: n }, (_, i) => {
+    const wobble = Math.sin(i * 1.7) * 0.05;
+    const features = normalFeatures({ total_events: 600 * (1 + wobble), avg_latency: 45 * (1 - wobble), p95_latency: 80 * (1 + wobble / 2), error_rate: 0.01 * (1 + wobble) });
+    const end = FIXTURE_T0 + i * 60_000;
+    return { tenant, service, start: end - 300_000, end, features };
+  });
+}
+
+export function anomalousWindow(service = 'checkout', tenant = 'default', end = FIXTURE_T0 + 3_600_000): FeatureWindow {
+  return { tenant, service, start: end - 300_000, end, features: normalFeatures({ error_rate: 0.35, p95_latency: 1400, p99_latency: 2600, latency_stddev: 600, avg_latency: 420 }) };
+}
+
+export function sampleContext(): IncidentContext {
+  const from = FIXTURE_T0 + 3_300_000;
+  const to = from + 300_000;
+  return {
+    window: { from, to, events: 614, errors: 215, avgLatencyMs: 420, p95LatencyMs: 1400 },
+    baseline: { from: from - 900_000, to: from, events: 1800, errors: 18, avgLatencyMs: 45, p95LatencyMs: 80 },
+    topErrors: [{ errorCode: 'DB_TIMEOUT', message: 'database connection timeout after 5000 ms', events: 200, lastSeen: to - 1000 }],
+    slowestEndpoints: [{ endpoint: '/api/payments', events: 200, errors: 190, avgLatencyMs: 1200, p95LatencyMs: 2400 }, { endpoint: '/api/cart', events: 400, errors: 25, avgLatencyMs: 40, p95LatencyMs: 75 }],
+    tenants: [{ tenant: 'default', events: 614, errors: 215 }],
+    exampleTraceIds: ['0af7651916cd43dd8448eb211c80319c'],
+  };
+}
+
+export function sampleIncident(): Incident {
+  const window = anomalousWindow();
+  const baseline = normalFeatures();
+  const anomaly: Anomaly = {
+    id: newEventId(), tenant: window.tenant, service: window.service, windowStart: window.start, windowEnd: window.end, detectedAt: window.end + 10_000,
+    detector: '@helios/detector-isolation-forest', severity: 'high', score: 0.74, threshold: 0.61, features: window.features, modelVersion: 'iforest-3',
+    explanation: FEATURE_NAMES.map((feature, i) => ({
+      feature, value: window.features[feature], baseline: baseline[feature], contribution: [0.3, 0.25, 0.15, 0.1, 0.1, 0.05, 0.05][i]!,
+      direction: window.features[feature] > baseline[feature] * 1.05 ? 'up' as const : window.features[feature] < baseline[feature] * 0.95 ? 'down' as const : 'flat' as const,
+    })).sort((a, b) => b.contribution - a.contribution),
+  };
+  return { anomaly, context: sampleContext() };
+}
+
+/** A StoreReader over fixed data, answering like the real store does for an empty database plus the sample incident. */
+export function fixtureStore(context: IncidentContext = sampleContext()): StoreReader {
+  return {
+    incidentContext: async () => structuredClone(context),
+    listAnomalies: async () => ({ items: [], nextCursor: undefined }),
+    listReports: async () => ({ items: [], nextCursor: undefined }),
+    getReport: async () => undefined,
+    countEvents: async () => context.window.events,
+    latestEventTime: async () => context.window.to,
+    rollups: async () => [],
+  };
+}
+
+/** Host options for loading a plugin in a test: silent logger, fresh registry, fixture store, a temp data dir. */
+export function testHost(overrides: Partial<PluginHostOptions> & { dataDir: string }): PluginHostOptions {
+  return { baseDir: process.cwd(), logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), store: fixtureStore(), timeoutMs: 5000, ...overrides };
+}

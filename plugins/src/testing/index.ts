@@ -1,0 +1,2 @@
+export { checkPluginConformance, type ConformanceOptions, type ConformanceResult } from './conformance.js';
+export { FIXTURE_T0, normalFeatures, windowSeries, anomalousWindow, sampleContext, sampleIncident, fixtureStore, testHost } from './fixtures.js';
