@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHeliosError } from '../errors.js';
+import { createLogger } from '../logger.js';
 import type { BusRecord } from './bus.js';
 import { createKafkaBus, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS, type KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
 
@@ -45,7 +46,7 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
   const admin = new kafkajs.Kafka({ clientId: 'helios-test-admin', brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
 
   async function openBus(topics: KafkaBusOptions['topics'], extra: Partial<KafkaBusOptions> = {}): Promise<KafkaBus> {
-    const bus = await createKafkaBus({ brokers, clientId: `helios-test-${run}`, topics, retryMs: 10, ...extra });
+    const bus = await createKafkaBus({ brokers, clientId: `helios-test-${run}`, topics, retryMs: 10, ...(process.env['HELIOS_TEST_LOG'] ? { logger: createLogger({ level: 'debug' }) } : {}), ...extra });
     buses.push(bus);
     return bus;
   }
@@ -91,7 +92,7 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
     const topic = topicName('concurrent');
     const bus = await openBus({ [topic]: { partitions: 10 } });
     const counts = new Map<string, number>();
-    bus.subscribe<Numbered>(topic, `g-${run}`, async (records) => {
+    bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => {
       for (const r of records) counts.set(r.value.id, (counts.get(r.value.id) ?? 0) + 1);
     });
 
@@ -117,7 +118,7 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
       const topic = topicName(`compression-${compression}`);
       const bus = await openBus({ [topic]: { partitions: 2 } }, { compression });
       const got: Numbered[] = [];
-      bus.subscribe<Numbered>(topic, `g-${run}`, async (records) => void got.push(...records.map((r) => r.value)));
+      bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => void got.push(...records.map((r) => r.value)));
       const sent = Array.from({ length: 300 }, (_, i) => ({ key: 'one-key', value: { id: `${compression}-${i}`, seq: i, pad: 'latency_ms=42 '.repeat(20) } }));
       await bus.publish(topic, sent);
       await waitFor(() => got.length >= 300, `300 records compressed with ${compression}`);
@@ -130,7 +131,7 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
     // 64 KiB per batch, and incompressible values: one request with all 800 KB would be refused.
     const bus = await openBus({ [topic]: { partitions: 1, config: { 'max.message.bytes': '65536' } } }, { compression: 'none' });
     const got: Numbered[] = [];
-    bus.subscribe<Numbered>(topic, `g-${run}`, async (records) => void got.push(...records.map((r) => r.value)));
+    bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => void got.push(...records.map((r) => r.value)));
     const sent = Array.from({ length: 400 }, (_, i) => ({ key: `k${i % 5}`, value: { id: `s${i}`, seq: i, pad: randomBytes(1000).toString('hex') } }));
     await bus.publish(topic, sent);
     expect(bus.stats().produceRequests).toBeGreaterThanOrEqual(13);
@@ -150,7 +151,7 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
     let failuresLeft = 3;
     const first = bus.subscribe<Numbered>(
       topic,
-      `g-${run}`,
+      `${topic}.g`,
       async (records) => {
         if (records.some((r) => r.value.seq === 40) && failuresLeft-- > 0) throw new Error('downstream unavailable');
         got.push(...records.map((r) => r.value.seq));
@@ -166,7 +167,7 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
 
     await bus.publish(topic, Array.from({ length: 50 }, (_, i) => ({ key: 'k', value: { id: `r${100 + i}`, seq: 100 + i } })));
     const resumed: number[] = [];
-    bus.subscribe<Numbered>(topic, `g-${run}`, async (records) => void resumed.push(...records.map((r) => r.value.seq)));
+    bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => void resumed.push(...records.map((r) => r.value.seq)));
     await waitFor(() => resumed.length >= 50, 'the 50 records published after the first subscription closed');
     expect(await bus.drain(30_000)).toBe(true);
     expect(resumed).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
@@ -183,9 +184,10 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
     await bus.publish(topic, [{ key: 'k', value: { id: 'good', seq: 1 } }]);
 
     const got: Numbered[] = [];
-    bus.subscribe<Numbered>(topic, `g-${run}`, async (records) => void got.push(...records.map((r) => r.value)));
+    bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => void got.push(...records.map((r) => r.value)));
     const dead: Array<{ value: string; reason: string }> = [];
-    bus.subscribe<unknown>(dlq, `g-dlq-${run}`, async () => {
+    // A bus subscription on the dead-letter topic itself skips its records instead of looping them back.
+    bus.subscribe<unknown>(dlq, `${dlq}.g`, async () => {
       throw new Error('dead letters carry no schema header and never reach a handler');
     });
     const dlqConsumer = new kafkajs.Kafka({ clientId: 'helios-test-dlq', brokers, logLevel: kafkajs.logLevel.NOTHING }).consumer({ groupId: `raw-${run}` });
@@ -195,7 +197,9 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
       eachMessage: async ({ message }) => void dead.push({ value: message.value?.toString() ?? '', reason: message.headers?.[DEAD_LETTER_REASON_HEADER]?.toString() ?? '' }),
     });
     await waitFor(() => got.length >= 1 && dead.length >= 2, 'the good record and two dead letters');
+    expect(await bus.drain(30_000)).toBe(true);
     await dlqConsumer.disconnect();
+    expect(bus.stats().deadLettered).toBe(4);
     expect(got).toEqual([{ id: 'good', seq: 1 }]);
     expect(dead.map((d) => d.value)).toEqual(['{not json', '{}']);
     expect(dead[0]!.reason).toMatch(/not JSON/);
@@ -236,7 +240,7 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
       await Promise.all(publishers);
 
       const seen = new Set<string>();
-      bus.subscribe<Numbered>(topic, `g-${run}`, async (records) => {
+      bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => {
         for (const r of records) seen.add(r.value.id);
       });
       await waitFor(() => [...acknowledged].every((id) => seen.has(id)), 'every acknowledged record to be consumed', 120_000);

@@ -410,7 +410,8 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     stats.deadLettered++;
     const target = options.deadLetterTopic;
     logger.error({ topic, partition, offset: message.offset, reason, deadLetterTopic: target }, 'undecodable record');
-    if (target === undefined) return;
+    // Never dead-letter records read from the dead-letter topic itself: that would loop forever.
+    if (target === undefined || target === topic) return;
     const info = await topicInfoFor(target);
     const dead: Message = {
       key: message.key,
