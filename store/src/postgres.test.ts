@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus, isHeliosError, newEventId, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
-import { createPostgresClient, createSqlStore, isTransientStoreError, migrate, startStorageConsumer, type SqlClient } from './index.js';
+import { createMemoryBus, defaultConfig, isHeliosError, newEventId, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
+import { createPostgresClient, createSqlStore, isTransientStoreError, migrate, openStore, startStorageConsumer, type SqlClient } from './index.js';
 import { describeStoreContract, event, T0 } from './store-contract.testkit.js';
 
 /**
@@ -44,6 +44,21 @@ describe.runIf(url)('PostgreSQL store', () => {
 
   describeStoreContract('the store contract, COPY writer', async () => createSqlStore(await freshSchemaClient(url!)));
   describeStoreContract('the store contract, json_to_recordset writer', async () => createSqlStore(await freshSchemaClient(url!), { writeMethod: 'recordset' }));
+
+  it('openStore connects to the configured server and migrates', async () => {
+    await (await freshSchemaClient(url!)).close();
+    const schema = schemas[schemas.length - 1]!;
+    const config = defaultConfig();
+    const withSchema = `${url!}${url!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const store = await openStore({ ...config, store: { ...config.store, kind: 'postgres', url: withSchema, poolSize: 2 } });
+    try {
+      expect(store.dialect).toBe('postgres');
+      expect(await store.migrate()).toEqual([]);
+      expect(await store.insertEvents([event({ service: 'open' })])).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
 
   it('migrates once, also with two migrators racing on an empty database', async () => {
     const one = await freshSchemaClient(url!);
