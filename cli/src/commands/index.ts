@@ -1,0 +1,9 @@
+import type { Command } from './command.js';
+import { demo } from './demo.js';
+import { migrate } from './migrate.js';
+import { up } from './up.js';
+
+/** Every `helios` command; add a file in this folder and list it here. */
+export const COMMANDS: readonly Command[] = [up, demo, migrate];
+
+export type { Command, CommandContext } from './command.js';
