@@ -114,6 +114,7 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
     flushIntervalMs: config.flushIntervalMs,
     backoff: { initialBackoffMs: config.initialBackoffMs, maxBackoffMs: config.maxBackoffMs },
     beforeSend: config.beforeSend,
+    resource: config.resource,
     report,
   });
   const { service, resource, sampleRate } = config;

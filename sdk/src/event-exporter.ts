@@ -1,6 +1,6 @@
 import type { BeforeSend } from './config.js';
 import { HeliosSdkError, type DiagnosticHandler } from './errors.js';
-import type { WireEvent } from './event.js';
+import type { Attributes, WireEvent } from './event.js';
 import type { OfflineBuffer } from './offline-buffer.js';
 import { retryDelayMs, type BackoffPolicy } from './retry-policy.js';
 import type { SendOutcome, Transport } from './http-transport.js';
@@ -38,6 +38,8 @@ export interface EventExporterOptions {
   flushIntervalMs: number;
   backoff: BackoffPolicy;
   beforeSend: BeforeSend | undefined;
+  /** The resource object every event shares; serialized once instead of once per event. */
+  resource?: Attributes;
   report: DiagnosticHandler;
 }
 
@@ -68,7 +70,8 @@ interface FlushWaiter {
  * Memory is bounded by `maxQueueSize` events plus one batch in flight.
  */
 export function createEventExporter(options: EventExporterOptions): EventExporter {
-  const { transport, offlineBuffer, maxBatchSize, backoff, beforeSend, report } = options;
+  const { transport, offlineBuffer, maxBatchSize, backoff, beforeSend, report, resource } = options;
+  const resourceJson = resource === undefined ? '' : JSON.stringify(resource);
   const capacity = options.maxQueueSize;
   // Ring buffer: fixed array, so the queue never reallocates and a full queue costs nothing to refuse.
   const ring: (WireEvent | undefined)[] = new Array<WireEvent | undefined>(capacity);
@@ -155,7 +158,15 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
         counters.filtered++;
         continue;
       }
-      lines.push(JSON.stringify(kept));
+      if (resource !== undefined && kept.resource === resource) {
+        // The shared resource is the largest part of most events; splice in its JSON, computed once.
+        kept.resource = undefined;
+        const json = JSON.stringify(kept);
+        kept.resource = resource;
+        lines.push(`${json.slice(0, -1)},"resource":${resourceJson}}`);
+      } else {
+        lines.push(JSON.stringify(kept));
+      }
     }
     return lines;
   }

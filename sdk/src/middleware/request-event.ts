@@ -12,7 +12,8 @@ export const REQUEST_ROUTE = Symbol.for('helios.request.route');
 /**
  * Records one finished request as a `span` event: endpoint (route template), status, latency, and on
  * failure an error code (the thrown error's `code` or name, or `HTTP_<status>` for a 5xx without one).
- * 5xx and thrown errors are ERROR (never sampled away); everything else INFO.
+ * 5xx and thrown errors are ERROR (never sampled away); everything else INFO. The method is in the
+ * message (`GET /users/:id`); no per-request attributes object, to keep the hot path lean.
  */
 export function recordRequest(client: HeliosClient, method: string, endpoint: string, statusCode: number, latencyMs: number, error: unknown): void {
   const failed = error !== undefined || statusCode >= 500;
@@ -24,7 +25,6 @@ export function recordRequest(client: HeliosClient, method: string, endpoint: st
     status_code: statusCode,
     latency_ms: latencyMs,
     error_code: error !== undefined ? errorCodeOf(error) : statusCode >= 500 ? `HTTP_${statusCode}` : undefined,
-    attributes: { 'http.request.method': method },
   });
 }
 

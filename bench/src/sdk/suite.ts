@@ -1,0 +1,176 @@
+/**
+ * SDK benchmarks (issue 8):
+ * - `helios.event()` on the hot path: median ns per call (target <= 2 µs).
+ * - HTTP server throughput with the Helios middleware vs without, in the same run (target >= 95%), and
+ *   with plain @opentelemetry/sdk-node + HttpInstrumentation for comparison.
+ * Servers run in worker threads; the load generator is a pipelining raw-socket client in the main thread,
+ * cheap enough per request that the server, not the client, is the bottleneck.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { context, trace } from '@opentelemetry/api';
+import { createHeliosClient } from '@helios/sdk';
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  ratio?: number;
+}
+
+/** A gateway stand-in that answers 202 to everything, draining bodies. */
+async function startSink(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      count++;
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => count,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function benchEvent(sinkUrl: string): Promise<BenchResult[]> {
+  const helios = createHeliosClient({ service: 'bench', endpoint: sinkUrl, maxQueueSize: 200_000, onDiagnostic: () => {} });
+  const perCall = (fn: () => void, calls: number): number => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) fn();
+    return Number(process.hrtime.bigint() - start) / calls;
+  };
+  const plain = () => helios.event({ level: 'info', message: 'order placed', metadata: { endpoint: '/orders', latency_ms: 12.5, user_tier: 'gold' } });
+  const log = () => helios.logger.info('cache miss', { key: 'user:42' });
+  const samples = { event: [] as number[], log: [] as number[], spanned: [] as number[] };
+  // A valid span context on the active context, as under a real tracer, so the trace lookup is measured too.
+  const spanned = trace.setSpanContext(context.active(), { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 });
+  for (let round = 0; round < 31; round++) {
+    samples.event.push(perCall(plain, 2000));
+    samples.log.push(perCall(log, 2000));
+    samples.spanned.push(context.with(spanned, () => perCall(plain, 2000)));
+    await helios.flush(); // keep the queue short; sending happens between samples, off the timed loop
+  }
+  await helios.shutdown();
+  const dropped = helios.stats().dropped;
+  if (dropped > 0) throw new Error(`bench queue overflowed (${dropped} dropped); results would flatter event()`);
+  // The first rounds include JIT warm-up; the median over all rounds discounts them.
+  return [
+    { name: 'sdk.event.median', value: Math.round(median(samples.event)), unit: 'ns/call' },
+    { name: 'sdk.event_in_span.median', value: Math.round(median(samples.spanned)), unit: 'ns/call' },
+    { name: 'sdk.logger_info.median', value: Math.round(median(samples.log)), unit: 'ns/call' },
+  ];
+}
+
+const REQUEST = Buffer.from('GET /users/42 HTTP/1.1\r\nHost: bench\r\n\r\n');
+const MARK = Buffer.from('HTTP/1.1 ');
+
+/** Pipelined GETs over `connections` keep-alive sockets, `depth` outstanding each; returns responses/s. */
+async function loadTest(port: number, durationMs: number, connections = 8, depth = 16): Promise<number> {
+  let responses = 0;
+  let running = true;
+  const sockets: net.Socket[] = [];
+  await Promise.all(Array.from({ length: connections }, () => new Promise<void>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.setNoDelay(true);
+      socket.write(Buffer.concat(Array.from({ length: depth }, () => REQUEST)));
+      resolve();
+    });
+    let carry: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      let seen = 0;
+      let at = data.indexOf(MARK);
+      while (at >= 0) {
+        seen++;
+        at = data.indexOf(MARK, at + MARK.length);
+      }
+      carry = data.subarray(Math.max(0, data.length - (MARK.length - 1)));
+      responses += seen;
+      if (running && seen > 0) socket.write(seen === 1 ? REQUEST : Buffer.concat(Array.from({ length: seen }, () => REQUEST)));
+    });
+    socket.on('error', reject);
+    sockets.push(socket);
+  })));
+  const warmup = 500;
+  await new Promise((r) => setTimeout(r, warmup));
+  const startCount = responses;
+  const start = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, durationMs));
+  const count = responses - startCount;
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  running = false;
+  for (const socket of sockets) socket.destroy();
+  return count / elapsed;
+}
+
+async function serverThroughput(variant: 'plain' | 'helios' | 'otel', sinkUrl: string, durationMs: number): Promise<{ rps: number; stats: Record<string, number> | undefined }> {
+  const worker = new Worker(new URL('./http-server.js', import.meta.url), { workerData: { variant, sinkUrl } });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.once('message', (m: { port: number }) => resolve(m.port));
+      worker.once('error', reject);
+    });
+    const rps = await loadTest(port, durationMs);
+    const stats = await new Promise<Record<string, number> | undefined>((resolve) => {
+      worker.once('message', (m: { stats?: Record<string, number> }) => resolve(m.stats));
+      worker.postMessage('stop');
+    });
+    return { rps, stats };
+  } finally {
+    await worker.terminate();
+  }
+}
+
+export async function runSdkBench(options: { json: boolean }): Promise<BenchResult[]> {
+  const sink = await startSink();
+  const log = (line: string) => {
+    if (!options.json) console.log(line);
+  };
+  try {
+    const results = await benchEvent(sink.url);
+    for (const r of results) log(`${r.name}: ${r.value} ${r.unit}`);
+
+    // Interleaved rounds, each variant in a fresh worker; the median per variant evens out drift.
+    const durationMs = 3000;
+    const rounds = 3;
+    const rps: Record<'plain' | 'helios' | 'otel', number[]> = { plain: [], helios: [], otel: [] };
+    let heliosEvents = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const variant of ['plain', 'helios', 'otel'] as const) {
+        const { rps: value, stats } = await serverThroughput(variant, sink.url, durationMs);
+        rps[variant].push(value);
+        if (variant === 'helios') heliosEvents += stats?.['enqueued'] ?? 0;
+        log(`round ${round + 1} ${variant}: ${Math.round(value)} req/s${stats === undefined ? '' : ` (events enqueued ${stats['enqueued']}, dropped ${stats['dropped']})`}`);
+      }
+    }
+    if (heliosEvents === 0) throw new Error('the helios variant recorded no events; the comparison would be meaningless');
+    const plain = median(rps.plain);
+    const withHelios = median(rps.helios);
+    const withOtel = median(rps.otel);
+    const http: BenchResult[] = [
+      { name: 'sdk.http.plain', value: Math.round(plain), unit: 'req/s' },
+      { name: 'sdk.http.helios_middleware', value: Math.round(withHelios), unit: 'req/s', baseline: 'sdk.http.plain', ratio: Number((withHelios / plain).toFixed(3)) },
+      { name: 'sdk.http.otel_sdk_node_http', value: Math.round(withOtel), unit: 'req/s', baseline: 'sdk.http.plain', ratio: Number((withOtel / plain).toFixed(3)) },
+    ];
+    for (const r of http) log(`${r.name}: ${r.value} ${r.unit}${r.ratio === undefined ? '' : ` (${r.ratio} of ${r.baseline})`}`);
+    return [...results, ...http];
+  } finally {
+    await sink.close();
+  }
+}
