@@ -55,6 +55,11 @@ export interface SqlStoreOptions {
   batchSize?: number;
   /** `copy` (COPY into staging, PostgreSQL only; its default) or `recordset` (one json_to_recordset INSERT; PGlite's default). */
   writeMethod?: 'copy' | 'recordset';
+  /**
+   * Batches of one insertEvents call written at once, each on its own connection (default 2 on
+   * PostgreSQL: the server's insert work then runs on two cores; 1 on PGlite, which has one connection).
+   */
+  writeConcurrency?: number;
   /** Raw events kept this many days (default 7). */
   retentionDays?: number;
   /** Daily partitions created ahead (default 3). */
@@ -63,6 +68,7 @@ export interface SqlStoreOptions {
 
 export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {}): Store {
   const batchSize = options.batchSize ?? 5000;
+  const writeConcurrency = Math.max(1, options.writeConcurrency ?? (client.dialect === 'postgres' ? 2 : 1));
 
   const writeMethod = options.writeMethod ?? (client.dialect === 'postgres' ? 'copy' : 'recordset');
   const maintenance = { retentionDays: options.retentionDays ?? 7, partitionsAhead: options.partitionsAhead ?? 3 };
@@ -138,11 +144,19 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     migrate: () => migrate(client),
 
     async insertEvents(events: readonly HeliosEvent[]): Promise<number> {
+      const write = (batch: readonly HeliosEvent[]) => (writeMethod === 'copy' ? insertByCopy(batch) : insertByRecordset(batch));
+      if (events.length <= batchSize) return write(events);
+      // Chunks commit separately (each idempotent); up to writeConcurrency of them at once on their own connections.
       let inserted = 0;
-      for (let i = 0; i < events.length; i += batchSize) {
-        const batch = events.length <= batchSize ? events : events.slice(i, i + batchSize);
-        inserted += writeMethod === 'copy' ? await insertByCopy(batch) : await insertByRecordset(batch);
-      }
+      let next = 0;
+      const worker = async () => {
+        while (next < events.length) {
+          const start = next;
+          next += batchSize;
+          inserted += await write(events.slice(start, start + batchSize));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(writeConcurrency, Math.ceil(events.length / batchSize)) }, worker));
       return inserted;
     },
 

@@ -6,7 +6,7 @@ export interface StorageConsumerOptions {
   bus: Bus;
   store: Store;
   logger: Logger;
-  /** Flush at this many buffered events; also the most records taken from the bus at once (default 5000). */
+  /** Flush at this many buffered events; the most records taken from the bus at once is twice this (default 5000). */
   batchSize?: number;
   /** Flush at most this long after the first buffered event (default 200 ms). */
   flushIntervalMs?: number;
@@ -39,7 +39,8 @@ export function startStorageConsumer(options: StorageConsumerOptions): StorageCo
     ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
     ...(options.onStored === undefined ? {} : { onStored: options.onStored }),
   });
-  const events = bus.subscribe<HeliosEvent>(Topics.events, 'helios-storage', (records) => writer.write(records.map((r) => r.value)), { maxBatch: batchSize });
+  // Two batches' worth per handler call: the store writes them on two connections at once (writeConcurrency).
+  const events = bus.subscribe<HeliosEvent>(Topics.events, 'helios-storage', (records) => writer.write(records.map((r) => r.value)), { maxBatch: batchSize * 2 });
   const anomalies = bus.subscribe<Anomaly>(Topics.anomalies, 'helios-storage', async (records) => {
     await store.insertAnomalies(records.map((r) => r.value));
   });

@@ -62,15 +62,17 @@ async function withSchema<T>(url: string, fn: (client: SqlClient) => Promise<T>)
   }
 }
 
-async function writeRate(url: string, method: 'copy' | 'recordset', events: HeliosEvent[], batchSize: number, now: number): Promise<number> {
+/** Rows/s through store.insertEvents, called with `batchSize x concurrency` events at a time (as the storage consumer does). */
+async function writeRate(url: string, method: 'copy' | 'recordset', events: HeliosEvent[], batchSize: number, concurrency: number, now: number): Promise<number> {
   return withSchema(url, async (client) => {
-    const store = createSqlStore(client, { writeMethod: method, batchSize });
+    const store = createSqlStore(client, { writeMethod: method, batchSize, writeConcurrency: concurrency });
     await store.migrate();
     await store.maintain({ now });
-    await store.insertEvents(events.slice(0, batchSize)); // warm-up: connection, staging table, plans
-    const rest = events.slice(batchSize);
+    const call = batchSize * concurrency;
+    await store.insertEvents(events.slice(0, call)); // warm-up: connections, staging tables, plans
+    const rest = events.slice(call);
     const started = performance.now();
-    for (let i = 0; i < rest.length; i += batchSize) await store.insertEvents(rest.slice(i, i + batchSize));
+    for (let i = 0; i < rest.length; i += call) await store.insertEvents(rest.slice(i, i + call));
     const seconds = (performance.now() - started) / 1000;
     return rest.length / seconds;
   });
@@ -129,15 +131,21 @@ export async function runStoreBench(options: { json: boolean }): Promise<StoreBe
 
   log(`store: generating ${writeEvents.toLocaleString('en')} events`);
   const events = syntheticEvents(writeEvents, now);
-  log('store: writing with json_to_recordset');
-  const recordset = await writeRate(url, 'recordset', events, batchSize, now);
-  log('store: writing with COPY');
-  const copy = await writeRate(url, 'copy', events, batchSize, now);
-  results.push({ name: `store.write.recordset (batches of ${batchSize})`, value: recordset, unit: 'events/s' });
-  results.push({
-    name: `store.write.copy (batches of ${batchSize})`, value: copy, unit: 'events/s',
-    baseline: `store.write.recordset (batches of ${batchSize})`, baselineValue: recordset, ratio: copy / recordset,
-  });
+  const rates: Record<string, number> = {};
+  for (const [method, concurrency] of [['recordset', 1], ['copy', 1], ['recordset', 2], ['copy', 2]] as const) {
+    log(`store: writing with ${method}, ${concurrency} connection(s)`);
+    rates[`${method}${concurrency}`] = await writeRate(url, method, events, batchSize, concurrency, now);
+  }
+  for (const concurrency of [1, 2]) {
+    const recordsetName = `store.write.recordset (batches of ${batchSize}, ${concurrency} connection${concurrency > 1 ? 's' : ''})`;
+    const recordset = rates[`recordset${concurrency}`]!;
+    const copy = rates[`copy${concurrency}`]!;
+    results.push({ name: recordsetName, value: recordset, unit: 'events/s' });
+    results.push({
+      name: `store.write.copy (batches of ${batchSize}, ${concurrency} connection${concurrency > 1 ? 's' : ''})`, value: copy, unit: 'events/s',
+      baseline: recordsetName, baselineValue: recordset, ratio: copy / recordset,
+    });
+  }
 
   await withSchema(url, async (client) => {
     const store = createSqlStore(client);
