@@ -153,7 +153,8 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
         while (next < events.length) {
           const start = next;
           next += batchSize;
-          inserted += await write(events.slice(start, start + batchSize));
+          const n = await write(events.slice(start, start + batchSize)); // not `inserted += await`: that reads `inserted` before the await
+          inserted += n;
         }
       };
       await Promise.all(Array.from({ length: Math.min(writeConcurrency, Math.ceil(events.length / batchSize)) }, worker));
