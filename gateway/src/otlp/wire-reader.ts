@@ -9,6 +9,12 @@ export const I32 = 5;
 const WIRE_TYPE_NAMES = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32', 'wire type 6', 'wire type 7'];
 const TWO_POW_32 = 4294967296;
 
+/** String cache (see WireReader.cachedString): process-wide, a few KiB, never holds a request body. */
+const MAX_CACHED_STRING_BYTES = 48;
+const STRING_CACHE_SIZE = 1024;
+const stringCacheBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(STRING_CACHE_SIZE).fill(undefined);
+const stringCacheValues: string[] = new Array<string>(STRING_CACHE_SIZE).fill('');
+
 /**
  * A bounds-checked reader of the protobuf wire format over one request body. Every read checks
  * against `limit` (the end of the message being read), so a hostile length can never make it read
@@ -134,19 +140,36 @@ export class WireReader {
     this.pos = end;
     const length = end - start;
     if (length === 0) return '';
-    // Attribute keys and most values are short ASCII: decoding them in JS avoids a native call each.
-    if (length <= 32) {
-      const bytes = this.bytes;
-      let ascii = true;
-      for (let i = start; i < end; i++) {
-        if (bytes[i] >= 0x80) {
-          ascii = false;
+    if (length <= MAX_CACHED_STRING_BYTES) return this.cachedString(start, end);
+    return this.text.toString('utf8', start, end);
+  }
+
+  /**
+   * Short strings through a small cache keyed by a hash of their bytes. OTLP repeats the same
+   * attribute keys and many values ('GET', routes, 'https') in every record of a request; a cache
+   * hit returns a string V8 has already internalized, which is cheaper to create and to use as a
+   * property key than a fresh one. A miss costs one hash pass and replaces the slot.
+   */
+  private cachedString(start: number, end: number): string {
+    const bytes = this.bytes;
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+    const slot = (hash >>> 0) & (STRING_CACHE_SIZE - 1);
+    const cachedBytes = stringCacheBytes[slot];
+    if (cachedBytes !== undefined && cachedBytes.length === end - start) {
+      let same = true;
+      for (let i = 0, j = start; j < end; i++, j++) {
+        if (cachedBytes[i] !== bytes[j]) {
+          same = false;
           break;
         }
       }
-      if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+      if (same) return stringCacheValues[slot];
     }
-    return this.text.toString('utf8', start, end);
+    const value = this.text.toString('utf8', start, end);
+    stringCacheBytes[slot] = bytes.slice(start, end);
+    stringCacheValues[slot] = value;
+    return value;
   }
 
   /** Skip one field of the given tag's wire type (unknown fields are ignored, as protobuf requires). */
