@@ -78,6 +78,7 @@ export const HeliosConfigSchema = Type.Object(
         vote: Type.Union([Type.Literal('any'), Type.Literal('majority'), Type.Literal('all')], { default: 'any', description: 'With several detectors: how many must call a window anomalous.' }),
         confirmWindows: Type.Integer({ minimum: 1, default: 2, description: 'Consecutive anomalous windows that open an incident (with 1-minute hops, 2 means flagged within about 2 minutes and single-window blips ignored).' }),
         resolveAfterWindows: Type.Integer({ minimum: 1, default: 3, description: 'Consecutive normal windows that resolve an open incident; until then no new anomaly is raised for the series.' }),
+        gapAfterMs: Type.Integer({ minimum: 0, default: 180_000, description: 'An event-time jump of the watermark longer than this (no events from any series) is taken as lost telemetry: windows overlapping it are not judged, so a pipeline gap never looks like a traffic drop (0: only explicit gaps).' }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -119,9 +119,13 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
       const bus = await openBus({ [topic]: { partitions: 2 } }, { compression });
       const got: Numbered[] = [];
       bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => void got.push(...records.map((r) => r.value)));
-      const sent = Array.from({ length: 300 }, (_, i) => ({ key: 'one-key', value: { id: `${compression}-${i}`, seq: i, pad: 'latency_ms=42 '.repeat(20) } }));
+      // One key: one partition, so the whole publish (several hundred KB of varied text) is one compressed batch.
+      const sent = Array.from({ length: 2000 }, (_, i) => ({
+        key: 'one-key',
+        value: { id: `${compression}-${i}`, seq: i, pad: `GET /api/users/${i * 7919} answered ${200 + (i % 5)} in ${(i * 31) % 977} ms ${randomBytes(8).toString('hex')}`.repeat(3) },
+      }));
       await bus.publish(topic, sent);
-      await waitFor(() => got.length >= 300, `300 records compressed with ${compression}`);
+      await waitFor(() => got.length >= 2000, `2000 records compressed with ${compression}`);
       expect(got).toEqual(sent.map((r) => r.value));
     }
   });

@@ -33,7 +33,7 @@ export interface KafkaBusOptions {
   ssl?: KafkaConfig['ssl'];
   /** Passed to kafkajs as is: plain, scram-sha-256/512, aws, oauthbearer. */
   sasl?: SASLOptions;
-  /** Default `lz4`. */
+  /** Default `gzip` (kafkajs's built-in codec; measured faster here than the pure-JS snappy and lz4). */
   compression?: KafkaCompression;
   /** How long the first publish waits for others to share its produce request. Default 5 ms. */
   lingerMs?: number;
@@ -163,7 +163,7 @@ function kafkaLogCreator(logger: Logger) {
  */
 export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus> {
   if (options.brokers.length === 0) throw new HeliosError('HLS_ERR_CONFIG_INVALID', "bus 'brokers' must name at least one host:port");
-  const compression = options.compression ?? 'lz4';
+  const compression = options.compression ?? 'gzip';
   if (!KAFKA_COMPRESSIONS.includes(compression)) {
     throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus 'compression' must be one of ${KAFKA_COMPRESSIONS.join(', ')}, got ${JSON.stringify(compression)}`);
   }

@@ -14,16 +14,20 @@ export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
 
 const LZ4_MAGIC = 0x184d2204;
-const LZ4_BLOCK_BYTES = 64 * 1024;
+const LZ4_BLOCK_BYTES = 4 * 1024 * 1024;
 /** Frame descriptor: version 01, independent blocks (Kafka refuses dependent ones), no checksums. */
 const LZ4_FLG = 0x40 | 0x20;
-/** Block maximum size code 4: 64 KiB, what Kafka's own producer writes. */
-const LZ4_BD = 4 << 4;
+/**
+ * Block maximum size code 7: 4 MiB, so a record batch (capped by max.message.bytes, 1 MiB by default) is
+ * one block. Frames of 64 KiB blocks written this way were refused by the broker for some inputs
+ * ("Failed to decompress record stream") although lz4js read them back; single-block frames were not.
+ */
+const LZ4_BD = 7 << 4;
 
 /**
  * LZ4 frame writer over lz4js's block compressor. lz4js's own frame writer shares its match table
  * across blocks without setting the independent-blocks flag, which the broker rejects ("Dependent block
- * stream is unsupported"); here every 64 KiB block is compressed on its own.
+ * stream is unsupported"); here every block is compressed on its own.
  */
 export function lz4CompressFrame(src: Uint8Array): Buffer {
   const blocks = Math.max(1, Math.ceil(src.length / LZ4_BLOCK_BYTES));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeliosError } from '../errors.js';
-import { levelFromSeverityNumber, normalizeEventBatch, normalizeEventInput, parseLevel } from './validate.js';
+import { levelFromSeverityNumber, newEventId, normalizeEventBatch, normalizeEventInput, parseLevel } from './validate.js';
 
 const opts = { tenant: 'acme', now: Date.UTC(2026, 0, 1) };
 
@@ -47,6 +47,20 @@ describe('normalizeEventInput', () => {
 
   it('rejects impossible calendar dates that match the pattern', () => {
     expect(problems(() => normalizeEventInput({ service: 's', timestamp: '2026-13-45T99:00:00Z' }, opts))[0]).toMatch(/^timestamp: not a valid RFC 3339/);
+  });
+});
+
+describe('newEventId', () => {
+  it('makes RFC 9562 UUIDv7s that carry the creation time and sort by it', async () => {
+    const before = Date.now();
+    const id = newEventId();
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+    expect(ms).toBeGreaterThanOrEqual(before);
+    expect(ms).toBeLessThanOrEqual(Date.now());
+    await new Promise((r) => setTimeout(r, 3));
+    expect(newEventId() > id).toBe(true);
+    expect(new Set(Array.from({ length: 10_000 }, newEventId)).size).toBe(10_000);
   });
 });
 

@@ -1,7 +1,7 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import type { TSchema } from '@sinclair/typebox';
-import { v7 as uuidv7 } from 'uuid';
+import { newEventId } from './event-id.js';
 import { HeliosError } from '../errors.js';
 import { EventInputSchema, type AttributeValue, type EventInput, type HeliosEvent, type Level } from './schema.js';
 
@@ -135,7 +135,7 @@ export function normalizeEventInput(value: unknown, options: NormalizeOptions, p
     }
   }
   return {
-    id: input.id?.toLowerCase() ?? uuidv7(),
+    id: input.id?.toLowerCase() ?? newEventId(),
     timestamp,
     service: input.service,
     level,
@@ -173,4 +173,4 @@ export function normalizeEventBatch(values: readonly unknown[], options: Normali
   return events;
 }
 
-export { uuidv7 as newEventId };
+export { newEventId };
