@@ -107,14 +107,19 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     });
   }
 
-  async function windowTotals(service: string, from: number, to: number): Promise<WindowTotals> {
+  /** Totals over one or more [from, to) ranges of a service (each one an index range scan on (service, ts)). */
+  async function windowTotals(service: string, ranges: ReadonlyArray<readonly [number, number]>): Promise<WindowTotals> {
+    const params: unknown[] = [service];
+    const where = ranges.map(([from, to]) => `(ts >= to_timestamp($${params.push(from)} / 1000.0) AND ts < to_timestamp($${params.push(to)} / 1000.0))`);
     const { rows } = await client.query<Record<string, unknown>>(
       `SELECT count(*) AS events, count(*) FILTER (WHERE ${ERROR_PREDICATE}) AS errors,
               avg(latency_ms) AS avg_latency, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency
-         FROM helios_events WHERE service = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)`,
-      [service, from, to],
+         FROM helios_events WHERE service = $1 AND (${where.join(' OR ')})`,
+      params,
     );
     const r = rows[0]!;
+    const from = Math.min(...ranges.map((x) => x[0]));
+    const to = Math.max(...ranges.map((x) => x[1]));
     return { from, to, events: Number(r['events']), errors: Number(r['errors']), avgLatencyMs: toNumberOrNull(r['avg_latency']), p95LatencyMs: toNumberOrNull(r['p95_latency']) };
   }
 
@@ -198,12 +203,16 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     async incidentContext(q: ContextQuery): Promise<IncidentContext> {
       const limit = clampLimit(q.limit, 50);
       const length = q.to - q.from;
-      const baselineWindows = q.baselineWindows ?? 3;
+      const baselineWindows = Math.max(1, Math.min(30, Math.floor(q.baselineWindows ?? 3)));
+      const DAY = 86_400_000;
+      const baselineRanges: Array<[number, number]> = q.baseline === 'previous-days'
+        ? Array.from({ length: baselineWindows }, (_, i): [number, number] => [q.from - (i + 1) * DAY, q.to - (i + 1) * DAY])
+        : [[q.from - baselineWindows * length, q.from]];
       const range = [q.service, q.from, q.to];
       const inRange = `service = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)`;
       const [window, baseline, errors, endpoints, tenants, traces] = await Promise.all([
-        windowTotals(q.service, q.from, q.to),
-        windowTotals(q.service, q.from - baselineWindows * length, q.from),
+        windowTotals(q.service, [[q.from, q.to]]),
+        windowTotals(q.service, baselineRanges),
         client.query<Record<string, any>>(
           `SELECT error_code, message, count(*) AS events, max(ts) AS last_seen FROM helios_events
             WHERE ${inRange} AND ${ERROR_PREDICATE} GROUP BY error_code, message ORDER BY events DESC, error_code LIMIT ${limit}`, range),

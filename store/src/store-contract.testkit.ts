@@ -62,6 +62,21 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(ctx.tenants).toEqual([{ tenant: 'acme', events: 20, errors: 10 }]);
     });
 
+    it('compares the window with the same time on previous days when asked', async () => {
+      const events = [];
+      for (const day of [1, 2, 3, 4]) {
+        for (let i = 0; i < day; i++) events.push(event({ service: 'daily', timestamp: T0 - day * DAY + i * 1000, latency_ms: 10, level: day === 2 ? 'ERROR' : 'INFO' }));
+      }
+      events.push(event({ service: 'daily', timestamp: T0 - 60_000 })); // just before the window: only in the 'preceding' baseline
+      events.push(event({ service: 'daily', timestamp: T0 + 1000 }));
+      await store.insertEvents(events);
+      const ctx = await store.incidentContext({ tenant: 'acme', service: 'daily', from: T0, to: T0 + 300_000, baseline: 'previous-days', baselineWindows: 3 });
+      expect(ctx.window.events).toBe(1);
+      expect(ctx.baseline).toMatchObject({ from: T0 - 3 * DAY, to: T0 + 300_000 - DAY, events: 1 + 2 + 3, errors: 2 });
+      const preceding = await store.incidentContext({ tenant: 'acme', service: 'daily', from: T0, to: T0 + 300_000 });
+      expect(preceding.baseline).toMatchObject({ from: T0 - 900_000, to: T0, events: 1 });
+    });
+
     it('pages anomalies newest first with a cursor', async () => {
       const all = [1, 2, 3, 4, 5].map((i) => anomaly(T0 + i * 60_000));
       expect(await store.insertAnomalies(all)).toBe(5);

@@ -20,7 +20,13 @@ export interface ContextQuery {
   service: string;
   from: number;
   to: number;
-  /** How many windows of the same length before `from` make the baseline. */
+  /**
+   * What the window is compared with: `preceding` (default), the `baselineWindows` windows of the same
+   * length just before `from`; `previous-days`, the same time of day on each of the `baselineWindows`
+   * previous days (daily seasonality). Baseline totals are summed over those windows.
+   */
+  baseline?: 'preceding' | 'previous-days';
+  /** How many windows make the baseline (default 3, at most 30). */
   baselineWindows?: number;
   /** Most rows in each list. */
   limit?: number;
