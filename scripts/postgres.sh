@@ -48,7 +48,8 @@ bin_dir() {
 # The server refuses to run as root; everything touching the data dir runs as its owner.
 as_owner() {
   if [[ "$(id -u)" == 0 ]]; then
-    runuser -u postgres -- "$@"
+    # From /, which the postgres user can read (the caller's directory may not be).
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
