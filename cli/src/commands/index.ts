@@ -1,9 +1,10 @@
 import type { Command } from './command.js';
+import { config } from './config.js';
 import { demo } from './demo.js';
 import { migrate } from './migrate.js';
 import { up } from './up.js';
 
 /** Every `helios` command; add a file in this folder and list it here. */
-export const COMMANDS: readonly Command[] = [up, demo, migrate];
+export const COMMANDS: readonly Command[] = [up, demo, migrate, config];
 
 export type { Command, CommandContext } from './command.js';
