@@ -23,7 +23,7 @@ export type PluginSpec = Static<typeof PluginSpecSchema>;
 export const HeliosConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './.helios', description: 'Where embedded state lives (PGlite database, reports). Env HELIOS_DATA_DIR, flag --data-dir.' }),
-    log: Type.Object({ level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }) }, { default: {}, additionalProperties: false }),
+    log: Type.Object({ level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level of the JSON logs on stderr.' }) }, { default: {}, additionalProperties: false }),
     gateway: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0', description: 'Interface the HTTP gateway binds.' }),
