@@ -2,7 +2,8 @@ import { HeliosEventSchema, compileValidator, type HeliosEvent } from '@helios/c
 import type { HrTime } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { decodeOtlp } from './index.js';
-import { BASE_MS, SAMPLE_SPAN_ID, SAMPLE_TRACE_ID, sampleLogs, sampleMetrics, sampleTraces, utf8 } from './otel-sdk.fixture.js';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { BASE_MS, SAMPLE_SPAN_ID, SAMPLE_TRACE_ID, recordSpans, sampleLogs, sampleMetrics, sampleTraces, spansPayload, utf8 } from './otel-sdk.fixture.js';
 import { encodeProto, hexBytes, protoTypes } from './proto-codec.fixture.js';
 
 const context = { tenant: 'acme', now: 1_700_000_000_000 };
@@ -92,6 +93,29 @@ describe('traces from the OpenTelemetry JS SDK', () => {
     const fromJson = decodeOtlp('traces', payload.json, 'json', context);
     expect(withoutIds(fromJson.events)).toEqual(withoutIds(fromProtobuf.events));
     expect(fromJson.rejected).toBe(0);
+  });
+});
+
+describe('span error codes', () => {
+  it('takes the exception type the SDK recorded on a failed span, before the status message', async () => {
+    const spans = await recordSpans({ 'service.name': 'worker' }, (tracer) => {
+      const failed = tracer.startSpan('charge');
+      failed.addEvent('retry', { attempt: 1 });
+      failed.recordException(new RangeError('amount out of range'));
+      failed.setStatus({ code: SpanStatusCode.ERROR, message: 'amount out of range' });
+      failed.end();
+      const fine = tracer.startSpan('log-only');
+      fine.recordException(new TypeError('handled'));
+      fine.end();
+    });
+    const payload = spansPayload(spans);
+    for (const [body, encoding] of [[payload.protobuf, 'protobuf'], [payload.json, 'json']] as const) {
+      const events = decodeOtlp('traces', body, encoding, context).events;
+      expect(events.map((e) => [e.message, e.level, e.error_code])).toEqual([
+        ['charge', 'ERROR', 'RangeError'],
+        ['log-only', 'INFO', null], // an exception on a span that did not fail is not the span's error
+      ]);
+    }
   });
 });
 
@@ -228,6 +252,29 @@ describe('OTLP/JSON details from the specification', () => {
     expect(events.map((e) => e.timestamp)).toEqual([BASE_MS, BASE_MS, context.now]);
     expect(events.map((e) => e.level)).toEqual(['INFO', 'CRITICAL', 'INFO']);
     expect(events[2].message).toBe('{"k":1}');
+  });
+
+  it('keeps events within the HeliosEvent limits: 100 payload attributes, 4096-character strings, 256-character keys', () => {
+    const attributes = Array.from({ length: 150 }, (_, i) => ({ key: `k${i}`, value: { stringValue: 'x'.repeat(i === 0 ? 5000 : 3) } }));
+    attributes.unshift({ key: 'y'.repeat(257), value: { stringValue: 'dropped' } });
+    const [event] = decodeOtlp('traces', span({ ...validSpan, attributes }), 'json', context).events;
+    expect(eventValidator.errors(event)).toEqual([]);
+    expect(Object.keys(event.attributes).filter((k) => k.startsWith('k'))).toHaveLength(100);
+    expect(event.attributes.k0).toHaveLength(4096);
+    expect(event.attributes.k100).toBeUndefined();
+    expect(event.attributes['otel.scope.name']).toBeUndefined(); // no scope in this request
+  });
+
+  it('reads negative and large int64 metric values the same from both encodings', () => {
+    const request = { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'delta', sum: { aggregationTemporality: 1, dataPoints: [
+      { asInt: '-42', timeUnixNano: '1714564800123456789' }, { asInt: '9007199254740991' }, { asDouble: -0.5 }, { asInt: '7', flags: 1 },
+    ] } }] }] }] };
+    const fromJson = decodeOtlp('metrics', utf8(JSON.stringify(request)), 'json', context).events;
+    const fromProtobuf = decodeOtlp('metrics', encodeProto(protoTypes.metricsRequest, request), 'protobuf', context).events;
+    expect(fromJson.map((e) => e.attributes['metric.value'])).toEqual([-42, 9007199254740991, -0.5, null]);
+    expect(fromJson[0].attributes).toMatchObject({ 'metric.temporality': 'delta', 'metric.monotonic': false });
+    expect(fromJson.map((e) => e.timestamp)).toEqual([BASE_MS, context.now, context.now, context.now]);
+    expect(withoutIds(fromProtobuf)).toEqual(withoutIds(fromJson));
   });
 
   it('ignores snake_case keys like any unknown field (the specification does not allow them)', () => {

@@ -1,7 +1,7 @@
 import { MalformedPayload, describeJson, prefixPath } from './malformed.js';
 import type { OtlpSignal } from './protobuf-decoder.js';
 import {
-  DecodeAccumulator, ZERO_TIME, assignProperty, dataPointToEvent, flattenAnyValue, logRecordToEvent, resourceInfo, setAttribute,
+  DecodeAccumulator, EXCEPTION_EVENT, EXCEPTION_TYPE, ZERO_TIME, assignProperty, dataPointToEvent, flattenAnyValue, logRecordToEvent, resourceInfo, setAttribute,
   spanToEvent,
   type Attributes, type DataPointFields, type DecodeContext, type LogRecordFields, type MetricInfo, type MetricType, type NanoTime,
   type ResourceInfo, type SpanFields,
@@ -287,6 +287,7 @@ function decodeTraces(request: JsonObject, context: DecodeContext, acc: DecodeAc
       attributes: {},
       statusCode: 0,
       statusMessage: '',
+      exceptionType: '',
     };
     attributesInto(json.attributes, 'attributes', span.attributes, 0);
     try {
@@ -297,6 +298,19 @@ function decodeTraces(request: JsonObject, context: DecodeContext, acc: DecodeAc
       }
     } catch (err) {
       throw prefixPath(err, 'status');
+    }
+    const events = arrayField(json.events, 'events');
+    for (let i = 0; i < events.length && span.exceptionType === ''; i++) {
+      try {
+        const event = objectField(events[i], '');
+        if (event === null || stringField(event.name, 'name') !== EXCEPTION_EVENT) continue;
+        const attributes: Attributes = {};
+        attributesInto(event.attributes, 'attributes', attributes, 0);
+        const type = attributes[EXCEPTION_TYPE];
+        if (typeof type === 'string') span.exceptionType = type;
+      } catch (err) {
+        throw prefixPath(err, `events[${i}]`);
+      }
     }
     const outcome = spanToEvent(span, resource, scopeName, context);
     if (typeof outcome === 'string') acc.reject(path(), outcome);

@@ -1,6 +1,6 @@
 import { MalformedPayload, prefixPath } from './malformed.js';
 import {
-  DecodeAccumulator, ZERO_TIME, assignProperty, dataPointToEvent, flattenAnyValue, logRecordToEvent, nanoTimeFromHalves,
+  DecodeAccumulator, EXCEPTION_EVENT, EXCEPTION_TYPE, ZERO_TIME, assignProperty, dataPointToEvent, flattenAnyValue, logRecordToEvent, nanoTimeFromHalves,
   resourceInfo, setAttribute, spanToEvent,
   type Attributes, type DataPointFields, type DecodeContext, type LogRecordFields, type MetricInfo, type MetricType,
   type NanoTime, type RawId, type ResourceInfo, type SpanFields,
@@ -423,14 +423,38 @@ function readStatus(r: WireReader, span: SpanFields): void {
   }
 }
 
+/**
+ * Span.Event { name = 2; repeated KeyValue attributes = 3 }: the `exception.type` attribute when the
+ * event is an `exception` event, else ''. Attributes are read into a scratch object; events are rare.
+ */
+function readExceptionType(r: WireReader): string {
+  let name = '';
+  const attributes: Attributes = {};
+  let count = 0;
+  let attributeIndex = 0;
+  while (r.pos < r.limit) {
+    const tag = r.readTag();
+    const field = tag >>> 3;
+    if (field === 2) {
+      expectWireType(tag, LEN, 'name');
+      name = r.readString();
+    } else if (field === 3) {
+      count = readAttribute(r, tag, 'attributes', attributeIndex++, attributes, count);
+    } else r.skip(tag);
+  }
+  const type = attributes[EXCEPTION_TYPE];
+  return name === EXCEPTION_EVENT && typeof type === 'string' ? type : '';
+}
+
 function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumulator): void {
   readRequest(r, ['resourceSpans', 'scopeSpans', 'spans'], (reader, resource, scopeName, path) => {
     const span: SpanFields = {
       traceId: EMPTY_ID, spanId: EMPTY_ID, parentSpanId: EMPTY_ID, name: '', kind: 0, startTime: ZERO_TIME, endTime: ZERO_TIME,
-      attributes: {}, statusCode: 0, statusMessage: '',
+      attributes: {}, statusCode: 0, statusMessage: '', exceptionType: '',
     };
     let count = 0;
     let attributeIndex = 0;
+    let eventIndex = 0;
     while (reader.pos < reader.limit) {
       const tag = reader.readTag();
       switch (tag >>> 3) {
@@ -474,8 +498,21 @@ function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumula
           leave(reader, parentLimit);
           break;
         }
+        case 11:
+          expectWireType(tag, LEN, 'events');
+          if (span.exceptionType === '') {
+            const parentLimit = enterAt(reader, `events[${eventIndex}]`);
+            try {
+              span.exceptionType = readExceptionType(reader);
+            } catch (err) {
+              throw prefixPath(err, `events[${eventIndex}]`);
+            }
+            leave(reader, parentLimit);
+          } else reader.skip(tag);
+          eventIndex++;
+          break;
         default:
-          reader.skip(tag); // trace_state, events, links, dropped counts, flags: not carried into events
+          reader.skip(tag); // trace_state, links, dropped counts, flags: not carried into events
       }
     }
     const outcome = spanToEvent(span, resource, scopeName, context);

@@ -228,6 +228,9 @@ export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo
 /** SpanKind enum values to the names Jaeger and the Collector use for the `span.kind` tag. */
 export const SPAN_KIND_NAMES: readonly (string | null)[] = [null, 'internal', 'server', 'client', 'producer', 'consumer'];
 export const STATUS_CODE_ERROR = 2;
+/** Span event name and attribute the semantic conventions use for recorded exceptions. */
+export const EXCEPTION_EVENT = 'exception';
+export const EXCEPTION_TYPE = 'exception.type';
 
 export interface SpanFields {
   traceId: RawId;
@@ -240,6 +243,8 @@ export interface SpanFields {
   attributes: Attributes;
   statusCode: number;
   statusMessage: string;
+  /** `exception.type` of the span's first `exception` event (how SDKs record exceptions), '' when none. */
+  exceptionType: string;
 }
 
 export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName: string, context: DecodeContext): HeliosEvent | string {
@@ -268,7 +273,10 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
   const statusCode = httpStatus ?? statusAttribute(attributes, 'rpc.grpc.status_code');
   const isError = span.statusCode === STATUS_CODE_ERROR || (httpStatus !== null && httpStatus >= 500);
   let errorCode = stringAttribute(attributes, 'error.type');
-  if (errorCode === null && isError && span.statusMessage !== '') errorCode = span.statusMessage;
+  if (errorCode === null && isError) {
+    if (span.exceptionType !== '') errorCode = span.exceptionType;
+    else if (span.statusMessage !== '') errorCode = span.statusMessage;
+  }
   if (errorCode !== null && errorCode.length > 256) errorCode = errorCode.slice(0, 256);
   return {
     id: newEventId(),
