@@ -18,3 +18,7 @@ export {
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport,
 } from './incident.js';
+export {
+  createKafkaBus, DEFAULT_KAFKA_TOPICS, SCHEMA_VERSION_HEADER, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS,
+  type KafkaBus, type KafkaBusOptions, type KafkaTopicSpec, type PartitionLag, type KafkaBusStats, type KafkaCompression,
+} from './bus/kafka-bus.js';
