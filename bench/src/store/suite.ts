@@ -1,14 +1,15 @@
 /**
  * Store bench on a real PostgreSQL server (HELIOS_PG_URL, e.g. `scripts/postgres.sh url`):
  * - writer throughput, COPY into staging + INSERT ... ON CONFLICT vs one json_to_recordset INSERT per batch,
- *   same run, same events, each into a fresh schema;
+ *   same run, same events, each into a fresh schema, on 1 and 2 connections;
+ * - the storage consumer end to end: in-process bus -> batching writer -> COPY;
  * - incident-context latency (p50/p99) on a large events table generated server-side.
  * Sizes: HELIOS_BENCH_STORE_EVENTS (writer, default 200,000), HELIOS_BENCH_STORE_CONTEXT_ROWS (default 2,000,000),
  * HELIOS_BENCH_STORE_QUERIES (default 200).
  */
 import { randomUUID } from 'node:crypto';
-import { normalizeEventInput, type HeliosEvent } from '@helios/core';
-import { createPostgresClient, createSqlStore, type SqlClient, type Store } from '@helios/store';
+import { createMemoryBus, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
+import { createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 
 export interface StoreBenchResult {
   name: string;
@@ -75,6 +76,35 @@ async function writeRate(url: string, method: 'copy' | 'recordset', events: Heli
     for (let i = 0; i < rest.length; i += call) await store.insertEvents(rest.slice(i, i + call));
     const seconds = (performance.now() - started) / 1000;
     return rest.length / seconds;
+  });
+}
+
+/** Events/s from the in-process bus into PostgreSQL through the storage consumer (size/time batching, COPY, 2 connections). */
+async function consumerRate(url: string, events: HeliosEvent[], batchSize: number, now: number): Promise<number> {
+  return withSchema(url, async (client) => {
+    const store = createSqlStore(client, { batchSize });
+    await store.migrate();
+    await store.maintain({ now });
+    const bus = createMemoryBus({ capacity: events.length });
+    for (let i = 0; i < events.length; i += 10_000) {
+      await bus.publish(Topics.events, events.slice(i, i + 10_000).map((value) => ({ key: `${value.tenant}/${value.service}`, value })));
+    }
+    let stored = 0;
+    let done!: () => void;
+    const allStored = new Promise<void>((resolve) => (done = resolve));
+    const started = performance.now();
+    const consumer = startStorageConsumer({
+      bus, store, logger: silentLogger(), batchSize, maintenanceIntervalMs: 0,
+      onStored: (n) => {
+        stored += n;
+        if (stored >= events.length) done();
+      },
+    });
+    await allStored;
+    const seconds = (performance.now() - started) / 1000;
+    await consumer.close();
+    await bus.close(1000);
+    return events.length / seconds;
   });
 }
 
@@ -146,6 +176,9 @@ export async function runStoreBench(options: { json: boolean }): Promise<StoreBe
       baseline: recordsetName, baselineValue: recordset, ratio: copy / recordset,
     });
   }
+
+  log('store: storage consumer from the in-process bus');
+  results.push({ name: `store.consumer (memory bus -> COPY, batchSize ${batchSize})`, value: await consumerRate(url, events, batchSize, now), unit: 'events/s' });
 
   await withSchema(url, async (client) => {
     const store = createSqlStore(client);
