@@ -20,16 +20,8 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { newEventId } from '@helios/core';
 import { decodeOtlp, type OtlpSignal } from '@helios/gateway/otlp';
+import { median, type BenchResult } from '../result.js';
 import { applicationLogs, httpServerSpans, type OtlpPayload } from './payloads.js';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  baselineValue?: number;
-  ratio?: number;
-}
 
 const RECORDS_PER_REQUEST = 100;
 const WARMUP_MS = 300;
@@ -78,7 +70,7 @@ function requestsPerSecond(candidates: ReadonlyArray<() => unknown>): number[] {
     candidates.forEach((candidate, i) => rates[i].push(runFor(candidate, ROUND_MS)));
   }
   if (sink === undefined) throw new Error('decoder returned nothing');
-  return rates.map((series) => series.sort((a, b) => a - b)[Math.floor(series.length / 2)]);
+  return rates.map(median);
 }
 
 /** Nanoseconds per call of `newEventId` (uuid v7), which every decoded event pays. */
@@ -92,7 +84,7 @@ function nanosecondsPerEventId(): number {
     samples.push(((performance.now() - start) * 1e6) / calls);
   }
   if (sink === '') throw new Error('no id');
-  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+  return median(samples);
 }
 
 function compare(name: string, value: number, baseline: string, baselineValue: number): BenchResult {
