@@ -129,6 +129,21 @@ describe('malformed bodies', () => {
     );
   });
 
+  it('stops at maxRecords with HLS_ERR_TOO_MANY_EVENTS, counting rejected records too', () => {
+    const records = (n: number) => utf8(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: Array.from({ length: n }, (_, i) => ({ spanId: i === 0 ? 'bad' : '' })) }] }] }));
+    expect(decodeOtlp('logs', records(3), 'json', { ...context, maxRecords: 3 })).toMatchObject({ rejected: 1 });
+    try {
+      decodeOtlp('logs', records(4), 'json', { ...context, maxRecords: 3 });
+      expect.unreachable();
+    } catch (err) {
+      expect(isHeliosError(err, 'HLS_ERR_TOO_MANY_EVENTS')).toBe(true);
+    }
+    // Protobuf: one byte per empty log record, so 10 bytes cannot become more than maxRecords events.
+    const tinyRecords = Uint8Array.from(len(1, len(2, Array.from({ length: 10 }, () => [0x12, 0x00]).flat())));
+    expect(() => decodeOtlp('logs', tinyRecords, 'protobuf', { ...context, maxRecords: 5 })).toThrow(/more than 5 records/);
+    expect(decodeOtlp('logs', tinyRecords, 'protobuf', context).events).toHaveLength(10);
+  });
+
   it('treats an empty body as an empty request, as protobuf does', () => {
     expect(decodeOtlp('traces', new Uint8Array(0), 'protobuf', context)).toEqual({ events: [], rejected: 0 });
     expect(decodeOtlp('traces', utf8('{}'), 'json', context)).toEqual({ events: [], rejected: 0 });

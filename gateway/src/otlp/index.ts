@@ -24,10 +24,11 @@ export interface OtlpDecodeResult {
  * Throws HeliosError('HLS_ERR_BODY_MALFORMED') naming where the body stops being a valid request
  * (`resourceSpans[0].scopeSpans[1].spans[3].startTimeUnixNano: wire type length-delimited, expected fixed64 (field 7)`);
  * records that parse but cannot become events (bad id length, missing start time) are counted in
- * `rejected` instead, for the OTLP partial-success response.
+ * `rejected` instead, for the OTLP partial-success response. Throws HeliosError('HLS_ERR_TOO_MANY_EVENTS')
+ * when the request carries more than `context.maxRecords` records.
  */
 export function decodeOtlp(signal: OtlpSignal, body: Uint8Array, encoding: OtlpEncoding, context: DecodeContext): OtlpDecodeResult {
-  const acc = new DecodeAccumulator();
+  const acc = new DecodeAccumulator(context.maxRecords);
   try {
     if (encoding === 'protobuf') decodeProtobufRequest(signal, body, context, acc);
     else decodeJsonRequest(signal, body, context, acc);

@@ -270,7 +270,7 @@ function decodeLogs(request: JsonObject, context: DecodeContext, acc: DecodeAccu
     attributesInto(json.attributes, 'attributes', record.attributes, 0);
     const outcome = logRecordToEvent(record, resource, scopeName, context);
     if (typeof outcome === 'string') acc.reject(path(), outcome);
-    else acc.events.push(outcome);
+    else acc.push(outcome);
   });
 }
 
@@ -314,7 +314,7 @@ function decodeTraces(request: JsonObject, context: DecodeContext, acc: DecodeAc
     }
     const outcome = spanToEvent(span, resource, scopeName, context);
     if (typeof outcome === 'string') acc.reject(path(), outcome);
-    else acc.events.push(outcome);
+    else acc.push(outcome);
   });
 }
 
@@ -377,7 +377,7 @@ function decodeMetrics(request: JsonObject, context: DecodeContext, acc: DecodeA
           }
           const outcome = dataPointToEvent(point, metric, resource, scopeName, context);
           if (typeof outcome === 'string') acc.reject(`${path()}.${key}.dataPoints[${i}]`, outcome);
-          else acc.events.push(outcome);
+          else acc.push(outcome);
         }
       } catch (err) {
         throw prefixPath(err, key);

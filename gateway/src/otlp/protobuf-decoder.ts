@@ -398,7 +398,7 @@ function decodeLogs(r: WireReader, context: DecodeContext, acc: DecodeAccumulato
     }
     const outcome = logRecordToEvent(record, resource, scopeName, context);
     if (typeof outcome === 'string') acc.reject(pathText(path), outcome);
-    else acc.events.push(outcome);
+    else acc.push(outcome);
   });
 }
 
@@ -517,7 +517,7 @@ function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumula
     }
     const outcome = spanToEvent(span, resource, scopeName, context);
     if (typeof outcome === 'string') acc.reject(pathText(path), outcome);
-    else acc.events.push(outcome);
+    else acc.push(outcome);
   });
 }
 
@@ -686,7 +686,7 @@ function readMetricData(
     leave(r, pointLimit);
     const outcome = dataPointToEvent(point, metric, resource, scopeName, context);
     if (typeof outcome === 'string') acc.reject(`${pathText(path)}.${fieldName}.dataPoints[${pointIndex}]`, outcome);
-    else acc.events.push(outcome);
+    else acc.push(outcome);
     pointIndex++;
   }
 }

@@ -1,4 +1,4 @@
-import { levelFromSeverityNumber, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
+import { HeliosError, levelFromSeverityNumber, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
 
 /**
  * OTLP records (already read from protobuf or JSON into the plain shapes below) to Helios events.
@@ -30,6 +30,12 @@ export interface DecodeContext {
   tenant: string;
   /** Ingestion time in epoch ms, used when a record carries no timestamp. */
   now: number;
+  /**
+   * Most records (log records, spans, data points; kept or rejected) one request may carry.
+   * Decoding stops with HLS_ERR_TOO_MANY_EVENTS as soon as it is passed, so a small body packed
+   * with tiny records cannot make the gateway build an unbounded batch. Unlimited when absent.
+   */
+  maxRecords?: number;
 }
 
 export interface ResourceInfo {
@@ -386,9 +392,24 @@ export class DecodeAccumulator {
   readonly events: HeliosEvent[] = [];
   rejected = 0;
   private firstRejection: string | undefined;
+  private readonly maxRecords: number;
+
+  constructor(maxRecords = Infinity) {
+    this.maxRecords = maxRecords;
+  }
+
+  push(event: HeliosEvent): void {
+    if (this.events.length + this.rejected >= this.maxRecords) this.tooMany();
+    this.events.push(event);
+  }
+
+  private tooMany(): never {
+    throw new HeliosError('HLS_ERR_TOO_MANY_EVENTS', `more than ${this.maxRecords} records in one request`);
+  }
 
   /** `reason` is relative to the record at `path` (`resourceSpans[0].scopeSpans[0].spans[3]`). */
   reject(path: string, reason: string): void {
+    if (this.events.length + this.rejected >= this.maxRecords) this.tooMany();
     this.rejected++;
     this.firstRejection ??= `${path}.${reason}`;
   }
