@@ -1,2 +1,3 @@
 export { checkPluginConformance, type ConformanceOptions, type ConformanceResult } from './conformance.js';
 export { FIXTURE_T0, normalFeatures, windowSeries, anomalousWindow, sampleContext, sampleIncident, fixtureStore, testHost } from './fixtures.js';
+export { createTestHost, createSeededStore, createRecordingLogger, fixtureEvents, type TestHost, type SeededStoreOptions, type RecordingLogger, type LogRecord } from './host.js';
