@@ -1,24 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus, createMetricsRegistry, defaultConfig, silentLogger, Topics, type Bus, type HeliosEvent } from '@helios/core';
-import { createGateway, type Gateway } from './index.js';
-
-interface Harness {
-  gateway: Gateway;
-  bus: Bus;
-  url: string;
-  received: HeliosEvent[];
-}
-
-async function startHarness(transport: 'uws' | 'node', overrides: Partial<ReturnType<typeof defaultConfig>['gateway']> = {}, capacity = 100_000): Promise<Harness> {
-  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, transport, maxBodyBytes: 64 * 1024, maxInflatedBytes: 256 * 1024, maxEventsPerRequest: 100, ...overrides };
-  const bus = createMemoryBus({ capacity });
-  const received: HeliosEvent[] = [];
-  if (capacity > 1) bus.subscribe<HeliosEvent>(Topics.events, 'test', async (records) => void received.push(...records.map((r) => r.value)));
-  const gateway = createGateway({ config, bus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
-  const { port } = await gateway.start();
-  return { gateway, bus, url: `http://127.0.0.1:${port}`, received };
-}
+import { startHarness, type Harness } from './harness.fixture.js';
 
 const post = (url: string, body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }) => fetch(`${url}/api/v1/events`, { method: 'POST', headers, body });
 
@@ -107,7 +89,7 @@ describe('gateway auth and backpressure', () => {
   });
 
   it('answers 429 with Retry-After when the bus is full, instead of buffering', async () => {
-    const h = await startHarness('uws', {}, 1); // capacity 1 and nobody consuming
+    const h = await startHarness('uws', {}, { capacity: 1, consume: false });
     try {
       expect((await post(h.url, '{"service":"s"}')).status).toBe(202);
       const res = await post(h.url, '{"service":"s"}');

@@ -6,6 +6,8 @@ import { decodeContentEncoding, jsonBodyKind, parseEventsBody } from './ingest-b
 import { createNodeTransport } from './http/node-transport.js';
 import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions } from './http/transport.js';
 import { createUwsTransport, loadUws } from './http/uws-transport.js';
+import { decodeOtlp, encodeOtlpResponse, type OtlpSignal } from './otlp/index.js';
+import { OTLP_PATHS, otlpEncoding, otlpErrorResponse, otlpResponseHeaders, unsupportedOtlpContentType } from './otlp-http.js';
 
 export interface GatewayOptions {
   config: HeliosConfig['gateway'];
@@ -29,9 +31,12 @@ export interface Gateway {
   handle(request: GatewayRequest): Promise<GatewayResponse>;
 }
 
+/** Routes whose time goes into helios_ingestion_latency_seconds (route label: events, logs, traces, metrics). */
+const INGEST_ROUTES: ReadonlySet<string> = new Set(['events', 'logs', 'traces', 'metrics']);
+
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
-function json(status: number, body: unknown, headers?: Record<string, string>): GatewayResponse {
+function json(status: number, body: unknown, headers?: Readonly<Record<string, string>>): GatewayResponse {
   return { status, headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
@@ -40,6 +45,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const authenticate = createAuthenticator(config.auth);
   const retryAfter = String(config.retryAfterSeconds);
+  const retryAfterHeaders: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': retryAfter });
+  const unauthorizedHeaders: Readonly<Record<string, string>> = Object.freeze({ 'www-authenticate': 'Bearer' });
   let inFlight = 0;
   let stopping = false;
   let idle: (() => void) | undefined;
@@ -52,13 +59,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const requests = new Counter({ name: 'helios_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [options.metrics] });
 
+  /** Headers an error status asks for: Retry-After on the retryable 429/503 (OTLP and Helios JSON alike). */
+  function errorHeaders(status: number): Readonly<Record<string, string>> | undefined {
+    if (status === 429 || status === 503) return retryAfterHeaders;
+    if (status === 401) return unauthorizedHeaders;
+    return undefined;
+  }
+
   function errorResponse(err: unknown): GatewayResponse {
     if (err instanceof HeliosError) {
       rejected.inc({ code: err.code });
-      const headers: Record<string, string> = {};
-      if (err.status === 429 || err.status === 503) headers['retry-after'] = retryAfter;
-      if (err.status === 401) headers['www-authenticate'] = 'Bearer';
-      return json(err.status, { error: err.toJSON() }, headers);
+      return json(err.status, { error: err.toJSON() }, errorHeaders(err.status));
     }
     logger.error({ err }, 'unexpected error handling a request');
     rejected.inc({ code: 'HLS_ERR_INTERNAL' });
@@ -100,6 +111,31 @@ export function createGateway(options: GatewayOptions): Gateway {
     return json(202, { accepted: events.length, ids: events.map((e) => e.id) });
   }
 
+  /**
+   * OTLP/HTTP export: 200 with an Export*ServiceResponse (partial_success when some records were
+   * rejected, the rest published); errors as google.rpc.Status in the request's encoding with the
+   * status the specification gives them (400 bad data, 415 content type, 413 limits, 429/503 with
+   * Retry-After, which OTLP exporters retry).
+   */
+  async function ingestOtlp(request: GatewayRequest, signal: OtlpSignal): Promise<GatewayResponse> {
+    const encoding = otlpEncoding(request.headers['content-type']);
+    try {
+      if (request.method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', `use POST for ${request.path}`);
+      if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
+      const tenant = authenticate(request.headers);
+      if (encoding === undefined) throw unsupportedOtlpContentType(request.headers['content-type']);
+      const body = await decodeContentEncoding(request.body, request.headers['content-encoding'], config.maxInflatedBytes);
+      const result = decodeOtlp(signal, body, encoding, { tenant, now: now(), maxRecords: config.maxEventsPerRequest });
+      if (result.events.length > 0) await publish(result.events);
+      if (result.rejected > 0) rejected.inc({ code: 'HLS_ERR_EVENT_INVALID' }, result.rejected);
+      return { status: 200, headers: otlpResponseHeaders(encoding), body: encodeOtlpResponse(signal, result, encoding) };
+    } catch (err) {
+      if (!(err instanceof HeliosError)) throw err;
+      rejected.inc({ code: err.code });
+      return otlpErrorResponse(err, encoding, errorHeaders(err.status));
+    }
+  }
+
   function parseQuery(query: string): URLSearchParams {
     return new URLSearchParams(query);
   }
@@ -136,6 +172,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
       return ['events', await ingestHeliosJson(request)];
     }
+    const signal = OTLP_PATHS.get(path);
+    if (signal !== undefined) return [signal, await ingestOtlp(request, signal)];
     if (method === 'GET' || method === 'HEAD') {
       switch (path) {
         case '/healthz':
@@ -167,7 +205,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       inFlight--;
       if (inFlight === 0) idle?.();
     }
-    if (routeName === 'events') latency.observe({ route: routeName }, (performance.now() - started) / 1000);
+    if (INGEST_ROUTES.has(routeName)) latency.observe({ route: routeName }, (performance.now() - started) / 1000);
     requests.inc({ route: routeName, status: response.status });
     return response;
   }
