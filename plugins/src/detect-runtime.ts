@@ -2,7 +2,7 @@ import { Counter, Gauge } from 'prom-client';
 import { FEATURE_NAMES, Topics, newEventId, type Anomaly, type Bus, type Detection, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type Registry, type Severity, type Subscription } from '@helios/core';
 import type { DetectorHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
-import { WindowAggregator } from './windows.js';
+import { WindowAggregator, type ClosedWindow } from './windows.js';
 
 export interface DetectRuntimeOptions {
   bus: Bus;
@@ -16,6 +16,11 @@ export interface DetectRuntimeOptions {
 export interface DetectRuntime extends Subscription {
   /** Close every open window now (e.g. at the end of a replay) and judge them. */
   flush(): Promise<void>;
+  /**
+   * Telemetry in [from, to) (event time, epoch ms) was lost, e.g. the gateway refused events: windows
+   * overlapping it are not judged. `tenant` limits the gap to one tenant.
+   */
+  markGap(from: number, to: number, tenant?: string): void;
   readonly windowsEvaluated: number;
 }
 
@@ -28,6 +33,34 @@ export function severityOf(detection: Detection, window: FeatureWindow): Severit
   return 'low';
 }
 
+/** One detector's verdict on a window. */
+export interface Verdict {
+  detector: string;
+  detection: Detection;
+}
+
+export type VoteRule = HeliosConfig['detection']['vote'];
+
+/** Votes needed to call a window anomalous when `voters` detectors had an opinion. */
+export function votesNeeded(rule: VoteRule, voters: number): number {
+  return rule === 'all' ? voters : rule === 'majority' ? Math.floor(voters / 2) + 1 : 1;
+}
+
+export interface TrackerStep {
+  /** The window is anomalous by the vote. */
+  anomalous: boolean;
+  /** Set when this window opens an incident: the strongest anomalous vote, which speaks for it. */
+  opened?: { lead: Verdict; votes: Verdict[] };
+  /** This window resolved the series' open incident. */
+  resolved: boolean;
+}
+
+export interface IncidentTracker {
+  /** Feed one window's verdicts (in window order per series); undefined when no detector had an opinion. */
+  observe(window: FeatureWindow, verdicts: readonly Verdict[]): TrackerStep | undefined;
+  isOpen(tenant: string, service: string): boolean;
+}
+
 interface IncidentState {
   open: boolean;
   normalStreak: number;
@@ -35,28 +68,62 @@ interface IncidentState {
 }
 
 /**
+ * Alert hygiene, apart from any bus or clock so the runtime and `helios eval` share it: `confirmWindows`
+ * anomalous windows in a row open an incident; while it is open further anomalous windows raise nothing;
+ * `resolveAfterWindows` normal windows in a row close it.
+ */
+export function createIncidentTracker(detection: Pick<HeliosConfig['detection'], 'vote' | 'confirmWindows' | 'resolveAfterWindows'>): IncidentTracker {
+  const incidents = new Map<string, IncidentState>();
+  return {
+    isOpen: (tenant, service) => incidents.get(`${tenant}\u0000${service}`)?.open ?? false,
+    observe(window, verdicts) {
+      if (verdicts.length === 0) return undefined;
+      const votes = verdicts.filter((v) => v.detection.anomalous);
+      const key = `${window.tenant}\u0000${window.service}`;
+      let state = incidents.get(key);
+      if (state === undefined) incidents.set(key, (state = { open: false, normalStreak: 0, anomalousStreak: 0 }));
+      if (votes.length < votesNeeded(detection.vote, verdicts.length)) {
+        state.anomalousStreak = 0;
+        const resolved = state.open && ++state.normalStreak >= detection.resolveAfterWindows;
+        if (resolved) state.open = false;
+        return { anomalous: false, resolved };
+      }
+      state.normalStreak = 0;
+      if (state.open || ++state.anomalousStreak < detection.confirmWindows) return { anomalous: true, resolved: false };
+      state.open = true;
+      const lead = votes.reduce((a, b) => (b.detection.score - b.detection.threshold > a.detection.score - a.detection.threshold ? b : a));
+      return { anomalous: true, resolved: false, opened: { lead, votes } };
+    },
+  };
+}
+
+/**
  * The detector role: events -> sliding windows per tenant+service -> every detector plugin -> one
- * anomaly per incident on the anomalies topic. Alert hygiene: `confirmWindows` anomalous windows in a row
- * open an incident; while it is open, further anomalous windows raise nothing; `resolveAfterWindows` normal
- * windows close it.
+ * anomaly per incident on the anomalies topic (alert hygiene in `createIncidentTracker`). Windows that
+ * overlap lost telemetry (a watermark gap or `markGap`) are not judged: neither alerted on nor learned from.
  */
 export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime {
   const { bus, detectors, detection, logger } = options;
   const now = options.now ?? Date.now;
   const windows = new WindowAggregator(detection);
-  const incidents = new Map<string, IncidentState>();
-  const pending: FeatureWindow[] = [];
+  const tracker = createIncidentTracker(detection);
+  const pending: ClosedWindow[] = [];
   let windowsEvaluated = 0;
   let lastEventWallTime = now();
   let processing: Promise<void> = Promise.resolve();
 
   const scoreGauge = new Gauge({ name: 'helios_anomaly_detection_score', help: 'Latest anomaly score per series and detector', labelNames: ['service', 'detector'], registers: [options.metrics] });
   const windowsCounter = new Counter({ name: 'helios_detection_windows_total', help: 'Feature windows evaluated', labelNames: ['service'], registers: [options.metrics] });
+  const incompleteCounter = new Counter({ name: 'helios_detection_windows_incomplete_total', help: 'Feature windows not judged because telemetry in them was lost', labelNames: ['service'], registers: [options.metrics] });
   const anomaliesCounter = new Counter({ name: 'helios_anomalies_total', help: 'Incidents opened (deduplicated anomalies)', labelNames: ['service', 'severity'], registers: [options.metrics] });
   const failures = new Counter({ name: 'helios_detection_failures_total', help: 'Windows a detector could not judge (error or timeout)', labelNames: ['detector'], registers: [options.metrics] });
 
-  async function judge(window: FeatureWindow): Promise<void> {
-    const verdicts: Array<{ detector: string; detection: Detection }> = [];
+  async function judge(window: ClosedWindow): Promise<void> {
+    if (window.incomplete === true) {
+      incompleteCounter.inc({ service: window.service });
+      return;
+    }
+    const verdicts: Verdict[] = [];
     for (const d of detectors) {
       const result = await d.guard.call('detect', () => d.hooks.detect(window));
       if (!result.ok) failures.inc({ detector: d.name });
@@ -67,25 +134,10 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     }
     windowsEvaluated++;
     windowsCounter.inc({ service: window.service });
-    if (verdicts.length === 0) return;
-    const votes = verdicts.filter((v) => v.detection.anomalous);
-    const needed = detection.vote === 'all' ? verdicts.length : detection.vote === 'majority' ? Math.floor(verdicts.length / 2) + 1 : 1;
-    const key = `${window.tenant}\u0000${window.service}`;
-    const state = incidents.get(key) ?? { open: false, normalStreak: 0, anomalousStreak: 0 };
-    incidents.set(key, state);
-    if (votes.length < needed) {
-      state.anomalousStreak = 0;
-      if (state.open && ++state.normalStreak >= detection.resolveAfterWindows) {
-        state.open = false;
-        logger.info({ tenant: window.tenant, service: window.service, at: window.end }, 'incident resolved: windows back to normal');
-      }
-      return;
-    }
-    state.normalStreak = 0;
-    if (state.open || ++state.anomalousStreak < detection.confirmWindows) return;
-    state.open = true;
-    // The strongest vote speaks for the incident.
-    const lead = votes.reduce((a, b) => (b.detection.score - b.detection.threshold > a.detection.score - a.detection.threshold ? b : a));
+    const step = tracker.observe(window, verdicts);
+    if (step?.resolved === true) logger.info({ tenant: window.tenant, service: window.service, at: window.end }, 'incident resolved: windows back to normal');
+    if (step?.opened === undefined) return;
+    const { lead, votes } = step.opened;
     const anomaly: Anomaly = {
       id: newEventId(), tenant: window.tenant, service: window.service, windowStart: window.start, windowEnd: window.end, detectedAt: now(),
       detector: votes.map((v) => v.detector).join('+'), severity: severityOf(lead.detection, window),
@@ -138,6 +190,9 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   return {
     get windowsEvaluated() {
       return windowsEvaluated;
+    },
+    markGap(from, to, tenant) {
+      windows.markGap(tenant === undefined ? { from, to } : { from, to, tenant });
     },
     async flush() {
       pending.push(...windows.closeUpTo(windows.watermark));

@@ -5,8 +5,8 @@ export {
 } from './define.js';
 export { loadPlugin, loadPlugins, assertPlugin, resolvePluginOptions, type LoadedPlugin, type PluginHostOptions } from './loader.js';
 export { PluginGuard, type PluginHealth } from './guard.js';
-export { WindowAggregator, percentile, type WindowOptions } from './windows.js';
-export { startDetectRuntime, severityOf, type DetectRuntime, type DetectRuntimeOptions } from './detect-runtime.js';
+export { WindowAggregator, percentile, type WindowOptions, type ClosedWindow, type TelemetryGap } from './windows.js';
+export { startDetectRuntime, severityOf, createIncidentTracker, votesNeeded, type DetectRuntime, type DetectRuntimeOptions, type IncidentTracker, type TrackerStep, type Verdict, type VoteRule } from './detect-runtime.js';
 export { startReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
 export { renderReportMarkdown, reportFileName } from './report-markdown.js';
 export { Type, type Static } from '@sinclair/typebox';

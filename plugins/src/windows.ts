@@ -8,6 +8,24 @@ export interface WindowOptions {
   seriesTtlMs?: number;
   /** Latency samples kept per hop bucket for percentiles (reservoir); sums stay exact. */
   samplesPerBucket?: number;
+  /**
+   * A jump of the watermark (newest event time) by more than this marks the skipped span as a telemetry
+   * gap: nothing arrived from any series, which is far likelier a pipeline outage than every service
+   * going silent at once. 0 or undefined: only explicit `markGap` calls record gaps.
+   */
+  gapAfterMs?: number;
+}
+
+/** A closed window; `incomplete` when it overlaps a span in which telemetry was lost (see `markGap`). */
+export interface ClosedWindow extends FeatureWindow {
+  incomplete?: true;
+}
+
+/** A span [from, to) of event time in which telemetry was lost, for one tenant or (tenant undefined) all. */
+export interface TelemetryGap {
+  from: number;
+  to: number;
+  tenant?: string;
 }
 
 /** Stats of one hop-long slice of one series. Windows are unions of `windowMs / hopMs` buckets. */
@@ -44,6 +62,7 @@ export class WindowAggregator {
   private readonly series = new Map<string, Series>();
   private readonly samplesPerBucket: number;
   private readonly seriesTtlMs: number;
+  private gaps: TelemetryGap[] = [];
   watermark = 0;
   lateEvents = 0;
 
@@ -89,17 +108,35 @@ export class WindowAggregator {
     }
     if (event.endpoint !== null && bucket.endpoints.size < MAX_ENDPOINTS_PER_BUCKET) bucket.endpoints.add(event.endpoint);
     const capped = Math.min(event.timestamp, now + 60_000);
-    if (capped > this.watermark) this.watermark = capped;
+    if (capped > this.watermark) {
+      const gapAfterMs = this.options.gapAfterMs ?? 0;
+      if (gapAfterMs > 0 && this.watermark > 0 && capped - this.watermark > gapAfterMs) this.markGap({ from: this.watermark, to: capped });
+      this.watermark = capped;
+    }
+  }
+
+  /**
+   * Record that telemetry in [from, to) was lost (a gateway outage, refused or dropped events). Windows
+   * overlapping the span close as `incomplete`, so a loss is never judged as a traffic drop.
+   */
+  markGap(gap: TelemetryGap): void {
+    if (!(gap.to > gap.from)) return;
+    this.gaps.push({ ...gap });
+  }
+
+  /** Gaps still able to touch a window that has not closed yet. */
+  get openGaps(): readonly TelemetryGap[] {
+    return this.gaps;
   }
 
   /** Close every window whose end + lateness is at or before the watermark. */
-  closeReady(): FeatureWindow[] {
+  closeReady(): ClosedWindow[] {
     return this.closeUpTo(this.watermark - this.options.allowedLatenessMs);
   }
 
   /** Close windows ending at or before `time` regardless of lateness (idle flush, shutdown). */
-  closeUpTo(time: number): FeatureWindow[] {
-    const out: FeatureWindow[] = [];
+  closeUpTo(time: number): ClosedWindow[] {
+    const out: ClosedWindow[] = [];
     const { hopMs, windowMs } = this.options;
     for (const [key, series] of this.series) {
       if (series.lastEventAt < time - this.seriesTtlMs) {
@@ -112,10 +149,16 @@ export class WindowAggregator {
         for (const start of series.buckets.keys()) if (start < series.nextEnd - windowMs) series.buckets.delete(start);
       }
     }
+    if (this.gaps.length > 0) {
+      // A gap ending before every open window starts can no longer mark anything.
+      let oldestOpenStart = Infinity;
+      for (const series of this.series.values()) oldestOpenStart = Math.min(oldestOpenStart, series.nextEnd - windowMs);
+      this.gaps = this.gaps.filter((g) => g.to > oldestOpenStart);
+    }
     return out;
   }
 
-  private windowOf(series: Series, end: number): FeatureWindow {
+  private windowOf(series: Series, end: number): ClosedWindow {
     const start = end - this.options.windowMs;
     let count = 0, errors = 0, latencyCount = 0, sum = 0, sumSq = 0;
     const samples: number[] = [];
@@ -142,7 +185,14 @@ export class WindowAggregator {
       latency_stddev: latencyCount > 1 ? Math.sqrt(Math.max(0, sumSq / latencyCount - mean * mean)) : 0,
       unique_endpoints: endpoints.size,
     };
-    return { tenant: series.tenant, service: series.service, start, end, features };
+    const window: ClosedWindow = { tenant: series.tenant, service: series.service, start, end, features };
+    for (const g of this.gaps) {
+      if (g.from < end && g.to > start && (g.tenant === undefined || g.tenant === series.tenant)) {
+        window.incomplete = true;
+        break;
+      }
+    }
+    return window;
   }
 }
 

@@ -1,0 +1,96 @@
+import { FEATURE_NAMES, type Detection, type FeatureExplanation, type FeatureWindow, type Features } from '@helios/core';
+import { Type, definePlugin } from '@helios/plugins';
+import { judgedVector, robustBaseline, robustZScores, type RobustBaseline } from './robust.js';
+
+const configSchema = Type.Object(
+  {
+    historyWindows: Type.Integer({ minimum: 8, default: 240, description: 'Most recent normal windows the baseline (median and MAD per feature) is taken from; 240 one-minute hops = 4 hours, short enough to follow daily seasonality.' }),
+    minTrainingWindows: Type.Integer({ minimum: 8, default: 60, description: 'Cold start: windows of a series seen before its first verdict.' }),
+    refreshEvery: Type.Integer({ minimum: 1, default: 10, description: 'Recompute the baseline after this many new normal windows.' }),
+    threshold: Type.Number({ minimum: 0, default: 6, description: 'Least robust z-score (|x - median| / (MAD x 1.4826), counts and latencies on a log scale) of a feature that counts as anomalous.' }),
+    contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.005, description: 'Per feature, the threshold is raised to the (1 - contamination) quantile of the history\u2019s own z-scores when that is higher, so a naturally jumpy feature (tail latency of a small service) is judged on its own scale.' }),
+    minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
+  },
+  { additionalProperties: false },
+);
+
+interface SeriesState {
+  /** Normal windows on the judged scale (see `judgedVector`). */
+  history: Features[];
+  baseline: RobustBaseline | undefined;
+  /** Per feature: the z-score that counts as anomalous. */
+  thresholds: Float64Array;
+  sinceRefresh: number;
+  generation: number;
+}
+
+/**
+ * Robust z-score per feature against the series' own recent normal windows: median and MAD resist the
+ * outliers a mean and standard deviation would absorb. Simple on purpose: it proves the detector plugin
+ * interface and gives `detection.vote` a second, differently-biased opinion next to the Isolation Forest.
+ */
+export default definePlugin({
+  kind: 'detector',
+  name: '@helios/detector-robust-zscore',
+  version: '0.1.0',
+  apiVersion: '^1.0.0',
+  description: 'Robust z-score (median / MAD) of the seven window features against a trailing per-series baseline.',
+  configSchema,
+  setup(ctx) {
+    const o = ctx.options;
+    const series = new Map<string, SeriesState>();
+
+    function refresh(state: SeriesState): void {
+      state.baseline = robustBaseline(state.history, o.minRelativeSpread);
+      const z = state.history.map((f) => robustZScores(f, state.baseline!));
+      FEATURE_NAMES.forEach((_, i) => {
+        const column = Float64Array.from(z, (row) => row[i]!).sort();
+        state.thresholds[i] = Math.max(o.threshold, column[Math.min(column.length - 1, Math.floor((1 - o.contamination) * column.length))] ?? 0);
+      });
+      state.sinceRefresh = 0;
+      state.generation++;
+    }
+
+    return {
+      detect(window: FeatureWindow): Detection | undefined {
+        const key = `${window.tenant}/${window.service}`;
+        let state = series.get(key);
+        if (state === undefined) series.set(key, (state = { history: [], baseline: undefined, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), sinceRefresh: 0, generation: 0 }));
+        const judged = judgedVector(window.features);
+        if (state.baseline === undefined) {
+          state.history.push(judged);
+          if (state.history.length >= o.minTrainingWindows) refresh(state);
+          return undefined;
+        }
+        const z = robustZScores(judged, state.baseline);
+        // Each feature against its own threshold; the score is the largest ratio, so the threshold is 1.
+        const relative = z.map((v, i) => v / state!.thresholds[i]!);
+        const score = maxOf(relative);
+        const anomalous = score > 1;
+        const total = relative.reduce((a, b) => a + b, 0);
+        const explanation: FeatureExplanation[] = FEATURE_NAMES.map((feature, i) => {
+          const value = window.features[feature];
+          const m = state!.baseline!.median[i]!;
+          const base = feature === 'error_rate' ? m : Math.expm1(m);
+          const moved = Math.abs(value - base) > Math.max(Math.abs(base) * 0.05, 1e-9);
+          return { feature, value, baseline: base, contribution: total > 0 ? relative[i]! / total : 1 / FEATURE_NAMES.length, direction: !moved ? 'flat' as const : value > base ? 'up' as const : 'down' as const };
+        }).sort((a, b) => b.contribution - a.contribution);
+        if (!anomalous) {
+          state.history.push(judged);
+          if (state.history.length > o.historyWindows) state.history.splice(0, state.history.length - o.historyWindows);
+          if (++state.sinceRefresh >= o.refreshEvery) refresh(state);
+        }
+        return { score, threshold: 1, anomalous, explanation, modelVersion: `robust-zscore-${state.generation}` };
+      },
+      shutdown() {
+        series.clear();
+      },
+    };
+  },
+});
+
+function maxOf(values: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+  return max;
+}
