@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMetricsRegistry, HeliosError, silentLogger, type Incident, type Registry } from '@helios/core';
+import { resolvePluginOptions, type PluginContext, type ReporterHooks } from '@helios/plugins';
+import { fixtureStore, sampleIncident } from '@helios/plugins/testing';
+import plugin from './index.js';
+import { startFakeOpenAI, validAnswer, type FakeAnswer } from './testing/fake-openai-server.js';
+
+const servers: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function setup(script: FakeAnswer[], options: Record<string, unknown> = {}, now: () => number = Date.now) {
+  const server = await startFakeOpenAI(script);
+  servers.push(server);
+  const metrics = createMetricsRegistry({ defaultMetrics: false });
+  const resolved = resolvePluginOptions(plugin, { baseURL: server.baseURL, model: 'test-model', maxRetries: 0, timeoutMs: 2000, ...options }, 'llm');
+  const ctx = { options: resolved, logger: silentLogger(), metrics, store: fixtureStore(), dataDir: '/tmp', stateDir: '/tmp', now } as PluginContext<never>;
+  const hooks = (await plugin.setup(ctx)) as ReporterHooks;
+  return { server, metrics, compose: (incident: Incident = sampleIncident()) => hooks.compose!(incident) };
+}
+
+async function metricValue(metrics: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await metrics.getMetricsAsJSON()).find((x) => x.name === name);
+  const v = (m?.values ?? []).find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}
+
+/** An incident whose context carries one of every kind of secret and personal data. */
+function leakyIncident(): Incident {
+  const incident = sampleIncident();
+  incident.context.topErrors = [
+    { errorCode: 'AUTH_FAILED', message: 'upstream said 401 for Authorization: Bearer abcdef0123456789abcdef.ghijkl', events: 12, lastSeen: 0 },
+    { errorCode: 'DB_TIMEOUT', message: 'connect to postgres://helios:hunter2pass@10.20.30.40:5432/app timed out; api_key=sk-live-0123456789abcdefABCDEF', events: 9, lastSeen: 0 },
+    { errorCode: 'PAYMENT_DECLINED', message: 'card 4111 1111 1111 1111 of jane.doe@example.com declined from 2001:db8::8a2e:370:7334', events: 3, lastSeen: 0 },
+    { errorCode: null, message: 'token: ghp_abcdefghijklmnopqrstuvwxyz0123456789 and AKIAIOSFODNN7EXAMPLE, order ref ORD-99-SECRET', events: 1, lastSeen: 0 },
+  ];
+  incident.context.slowestEndpoints[0]!.endpoint = '/api/users/bob@example.org/payments';
+  return incident;
+}
+
+describe('@helios/reporter-llm against an OpenAI-compatible server (real openai client)', () => {
+  it('writes the report from a schema-valid answer, records tokens and cost in notes and metrics', async () => {
+    const { server, metrics, compose } = await setup([{ kind: 'content', content: validAnswer(), usage: { prompt_tokens: 1500, completion_tokens: 500 } }], { prices: { inputPer1K: 0.01, outputPer1K: 0.03 } });
+    const draft = await compose();
+    expect(draft.title).toBe('HIGH: checkout — database timeouts');
+    expect(draft.severity).toBe('high');
+    expect(draft.sections.recommendedActions.immediate).toEqual(['Check the database.']);
+    expect(draft.notes?.[0]).toBe('Written by test-model: 1,500 prompt + 500 completion tokens, estimated cost $0.0300.');
+
+    const sent = JSON.parse(server.requests[0]!.body) as { model: string; temperature: number; response_format: { type: string; json_schema: { strict: boolean; schema: { required: string[] } } }; messages: Array<{ role: string; content: string }> };
+    expect(sent.model).toBe('test-model');
+    expect(sent.temperature).toBe(0.2);
+    expect(sent.response_format.type).toBe('json_schema');
+    expect(sent.response_format.json_schema.strict).toBe(true);
+    expect(sent.response_format.json_schema.schema.required).toContain('rootCauseAnalysis');
+    expect(sent.messages[1]!.content).toContain('DB_TIMEOUT');
+
+    expect(await metricValue(metrics, 'helios_llm_tokens_total', { model: 'test-model', kind: 'prompt' })).toBe(1500);
+    expect(await metricValue(metrics, 'helios_llm_tokens_total', { model: 'test-model', kind: 'completion' })).toBe(500);
+    expect(await metricValue(metrics, 'helios_llm_cost_usd_total', { model: 'test-model' })).toBeCloseTo(0.03, 10);
+    expect(await metricValue(metrics, 'helios_llm_requests_total', { model: 'test-model', outcome: 'success' })).toBe(1);
+  });
+
+  it('never sends secrets or personal data: the request body the server got holds none of them', async () => {
+    const { server, compose } = await setup([{ kind: 'content', content: validAnswer() }], { redact: { extraPatterns: [{ pattern: 'ORD-\\d+-SECRET', label: 'order-ref' }] } });
+    const draft = await compose(leakyIncident());
+    const body = server.requests[0]!.body;
+    for (const secret of ['abcdef0123456789abcdef', 'hunter2pass', '10.20.30.40', 'sk-live-0123456789abcdefABCDEF', '4111 1111 1111 1111', 'jane.doe@example.com',
+      '2001:db8::8a2e:370:7334', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'AKIAIOSFODNN7EXAMPLE', 'bob@example.org', 'ORD-99-SECRET']) {
+      expect(body).not.toContain(secret);
+    }
+    // The shape of what was removed stays, so the model still knows a credential was involved.
+    expect(body).toContain('[REDACTED:bearer]');
+    expect(body).toContain('[REDACTED:card]');
+    expect(body).toContain('[REDACTED:order-ref]');
+    expect(body).toContain('DB_TIMEOUT');
+    expect(draft.notes?.join(' ')).toMatch(/Redacted from the context before it was sent: .*email/);
+  });
+
+  it.each([
+    ['a 500', [{ kind: 'status', status: 500 }] as FakeAnswer[], 'error', /answered 500/],
+    ['a 429', [{ kind: 'status', status: 429, headers: { 'retry-after': '0' } }] as FakeAnswer[], 'rate_limited', /answered 429/],
+    ['malformed JSON', [{ kind: 'content', content: '{"title": "unterminated' }] as FakeAnswer[], 'invalid_answer', /not JSON/],
+    ['schema-invalid JSON', [{ kind: 'content', content: validAnswer({ executiveSummary: '', recommendedActions: { immediate: [] } }) }] as FakeAnswer[], 'invalid_answer', /does not match the report schema/],
+    ['an empty answer', [{ kind: 'content', content: '' }] as FakeAnswer[], 'invalid_answer', /empty answer/],
+  ])('throws on %s so the runtime falls back', async (_name, script, outcome, message) => {
+    const { metrics, compose } = await setup(script);
+    const err = await compose().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(HeliosError);
+    expect((err as HeliosError).code).toBe('HLS_ERR_PLUGIN_FAILED');
+    expect((err as Error).message).toMatch(message);
+    expect(await metricValue(metrics, 'helios_llm_requests_total', { model: 'test-model', outcome })).toBe(1);
+  });
+
+  it('gives up on a slow answer after timeoutMs', async () => {
+    const { compose, metrics } = await setup([{ kind: 'content', content: validAnswer(), delayMs: 5000 }], { timeoutMs: 200 });
+    await expect(compose()).rejects.toThrow(/did not answer in time/);
+    expect(await metricValue(metrics, 'helios_llm_requests_total', { model: 'test-model', outcome: 'timeout' })).toBe(1);
+  });
+
+  it('retries a 500 up to maxRetries through the client, then succeeds', async () => {
+    const { server, compose } = await setup([{ kind: 'status', status: 500, headers: { 'retry-after-ms': '10' } }, { kind: 'content', content: validAnswer() }], { maxRetries: 1 });
+    await expect(compose()).resolves.toMatchObject({ severity: 'high' });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('stops calling the model once the hourly token budget is spent, and calls again an hour later', async () => {
+    let clock = Date.UTC(2026, 0, 1);
+    const { server, metrics, compose } = await setup([{ kind: 'content', content: validAnswer(), usage: { prompt_tokens: 700, completion_tokens: 300 } }], { budgetPerHour: { tokens: 1500 } }, () => clock);
+    await compose(); // 1,000 tokens
+    clock += 60_000;
+    await compose(); // 2,000: over budget after this one
+    clock += 60_000;
+    await expect(compose()).rejects.toThrow(/hourly token budget spent \(2000 of 1500/);
+    expect(server.requests).toHaveLength(2);
+    expect(await metricValue(metrics, 'helios_llm_requests_total', { model: 'test-model', outcome: 'budget_exceeded' })).toBe(1);
+    clock += 3_600_000;
+    await compose();
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('stops on a USD budget too', async () => {
+    const { server, compose } = await setup([{ kind: 'content', content: validAnswer(), usage: { prompt_tokens: 1000, completion_tokens: 1000 } }], { prices: { inputPer1K: 0.5, outputPer1K: 0.5 }, budgetPerHour: { usd: 1 } });
+    await compose();
+    await expect(compose()).rejects.toThrow(/hourly cost budget spent \(\$1\.0000 of \$1/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('json_object mode puts the schema in the prompt for servers without structured output', async () => {
+    const { server, compose } = await setup([{ kind: 'content', content: validAnswer() }], { structuredOutput: 'json_object' });
+    await compose();
+    const sent = JSON.parse(server.requests[0]!.body) as { response_format: { type: string }; messages: Array<{ content: string }> };
+    expect(sent.response_format).toEqual({ type: 'json_object' });
+    expect(sent.messages[0]!.content).toContain('"executiveSummary"');
+  });
+
+  it('with fallback "template" writes the template report itself and says why', async () => {
+    const { compose } = await setup([{ kind: 'status', status: 503 }], { fallback: 'template' });
+    const draft = await compose();
+    expect(draft.notes?.[0]).toMatch(/^The LLM report failed \(.*answered 503.*\); this report was written by the template instead\.$/);
+    expect(draft.sections.rootCauseAnalysis).toContain('DB_TIMEOUT');
+  });
+
+  it('refuses an invalid extra pattern at start, naming the key', async () => {
+    await expect(setup([], { redact: { extraPatterns: [{ pattern: '([' }] } })).rejects.toThrow(/redact\.extraPatterns\[0\]\.pattern/);
+  });
+});
