@@ -48,8 +48,71 @@ export const HeliosConfigSchema = Type.Object(
     ),
     bus: Type.Object(
       {
-        kind: Type.Union([Type.Literal('memory')], { default: 'memory', description: 'Event bus: `memory` (in-process, bounded).' }),
+        kind: Type.Union([Type.Literal('memory'), Type.Literal('kafka')], {
+          default: 'memory',
+          description: 'Event bus: `memory` (in-process, bounded; a crash loses what was accepted but not yet stored) or `kafka` (Apache Kafka; gateway and workers may run as separate processes).',
+        }),
         capacity: Type.Integer({ minimum: 1, default: 100_000, description: 'In-process bus: most unconsumed records per topic before publishers get HLS_ERR_BUS_FULL (429).' }),
+        kafka: Type.Object(
+          {
+            brokers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['127.0.0.1:9092'], description: 'Bootstrap servers, host:port. Env HELIOS_KAFKA_BROKERS (comma-separated).' }),
+            clientId: Type.String({ minLength: 1, default: 'helios', description: 'Kafka client id (broker logs and quotas). Consumer groups are always helios-storage, helios-detect and helios-report.' }),
+            topics: Type.Record(
+              Type.String({ minLength: 1 }),
+              Type.Object(
+                {
+                  partitions: Type.Integer({ minimum: 1 }),
+                  replicationFactor: Type.Optional(Type.Integer({ minimum: 1 })),
+                  config: Type.Optional(Type.Record(Type.String(), Type.String())),
+                },
+                { additionalProperties: false },
+              ),
+              {
+                default: { 'helios.events': { partitions: 10 }, 'helios.anomalies': { partitions: 3 }, 'helios.reports': { partitions: 3 }, 'helios.dead-letter': { partitions: 1 } },
+                description: 'Topics created at start when missing, with their partition count (more partitions: more storage/detect workers can share the load). Existing topics are used as they are.',
+              },
+            ),
+            compression: Type.Union([Type.Literal('none'), Type.Literal('gzip'), Type.Literal('snappy'), Type.Literal('lz4')], {
+              default: 'gzip',
+              description: 'Compression of produced batches (see bench/RESULTS-kafka.md for the measured cost of each).',
+            }),
+            lingerMs: Type.Integer({ minimum: 0, default: 5, description: 'How long a publish waits for others to share its produce request (many gateway requests, one Kafka acknowledgement).' }),
+            deadLetterTopic: Type.String({ default: 'helios.dead-letter', description: 'Records consumers cannot decode go here with the reason in a header, so they never block a partition (empty: log and skip).' }),
+            ssl: Type.Object(
+              {
+                enabled: Type.Boolean({ default: false, description: 'Connect to the brokers over TLS.' }),
+                caFile: Type.String({ default: '', description: 'PEM file of the CA that signed the brokers\' certificates (empty: the system CAs).' }),
+                certFile: Type.String({ default: '', description: 'PEM client certificate for mutual TLS.' }),
+                keyFile: Type.String({ default: '', description: 'PEM private key of the client certificate.' }),
+                rejectUnauthorized: Type.Boolean({ default: true, description: 'Refuse brokers whose certificate does not verify.' }),
+              },
+              { default: {}, additionalProperties: false },
+            ),
+            sasl: Type.Object(
+              {
+                mechanism: Type.Union([Type.Literal('none'), Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')], { default: 'none', description: 'SASL authentication mechanism.' }),
+                username: Type.String({ default: '', description: 'SASL user name.' }),
+                password: Type.String({ default: '', description: 'SASL password. Env HELIOS_KAFKA_SASL_PASSWORD (keeps it out of the file).' }),
+              },
+              { default: {}, additionalProperties: false },
+            ),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        spool: Type.Object(
+          {
+            enabled: Type.Boolean({
+              default: true,
+              description:
+                'Kafka bus, gateway role: while Kafka is unreachable or failing, accept events into an on-disk spool (fsync\'d before the 2xx) and replay them in order when Kafka is back, also after a crash. Trade-off: a 2xx then rests on this machine\'s disk rather than on the brokers\' replicas until the replay, and per-service order holds only for events that went through the spool. Off: the gateway answers 503 with Retry-After while Kafka is down.',
+            }),
+            dir: Type.String({ default: '', description: 'Spool folder (empty: <dataDir>/spool). One gateway process per folder.' }),
+            maxBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 * 1024, description: 'Most bytes the spool holds; beyond it publishes fail with HLS_ERR_BUS_FULL (429 with Retry-After).' }),
+            fsyncIntervalMs: Type.Integer({ minimum: 0, default: 2, description: 'Group commit: spool appends arriving within this many ms share one fsync (each still waits for it before its 2xx).' }),
+            handoffTimeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'A publish Kafka has not acknowledged within this time is written to the spool instead (it may then be delivered twice; the store dedupes by event id).' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -169,6 +232,14 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   if (port !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), port };
   const dataDir = sources.overrides?.dataDir ?? (env['HELIOS_DATA_DIR'] || undefined);
   if (dataDir !== undefined) layered['dataDir'] = dataDir;
+  const kafkaBrokers = env['HELIOS_KAFKA_BROKERS']?.split(',').map((b) => b.trim()).filter((b) => b.length > 0) ?? [];
+  const kafkaPassword = env['HELIOS_KAFKA_SASL_PASSWORD'];
+  if (kafkaBrokers.length > 0 || kafkaPassword) {
+    const bus = (layered['bus'] ??= {});
+    const kafka = (bus['kafka'] ??= {});
+    if (kafkaBrokers.length > 0) kafka['brokers'] = kafkaBrokers;
+    if (kafkaPassword) kafka['sasl'] = { ...(kafka['sasl'] ?? {}), password: kafkaPassword };
+  }
   const config = resolveConfig(layered, path ?? 'config');
   const baseDir = path === undefined ? cwd : dirname(path);
   // A data dir from the file is relative to the file; one from a flag or env to where the command runs.

@@ -22,3 +22,5 @@ export {
   createKafkaBus, DEFAULT_KAFKA_TOPICS, SCHEMA_VERSION_HEADER, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS,
   type KafkaBus, type KafkaBusOptions, type KafkaTopicSpec, type PartitionLag, type KafkaBusStats, type KafkaCompression,
 } from './bus/kafka-bus.js';
+export { createSpooledBus, type SpooledBus, type SpooledBusOptions, type SpoolStats } from './bus/spooled-bus.js';
+export { openBus, kafkaBusOptions, type OpenBusOptions } from './bus/open-bus.js';

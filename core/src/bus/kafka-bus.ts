@@ -1,5 +1,6 @@
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, KafkaConfig, Message, PartitionMetadata, Producer, RetryOptions, SASLOptions, EachBatchPayload } from 'kafkajs';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { HeliosError } from '../errors.js';
 import { EVENT_SCHEMA_VERSION } from '../event/schema.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -57,6 +58,12 @@ export interface KafkaBusOptions {
   deadLetterTopic?: string;
   sessionTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * Registers helios_kafka_consumer_lag{topic,group,partition} (read from the brokers at scrape time
+   * for the groups this process consumes), helios_kafka_produce_errors_total and
+   * helios_kafka_dead_letters_total.
+   */
+  metrics?: Registry;
 }
 
 /** Per-partition consumer lag of one group on one topic. */
@@ -221,6 +228,8 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
   }
 
   const stats: KafkaBusStats = { produceRequests: 0, publishCalls: 0, recordsAcknowledged: 0, publishFailures: 0, deadLettered: 0 };
+  const produceErrors = options.metrics === undefined ? undefined : new Counter({ name: 'helios_kafka_produce_errors_total', help: 'Produce requests Kafka did not acknowledge (their publishes were rejected)', registers: [options.metrics] });
+  const deadLetters = options.metrics === undefined ? undefined : new Counter({ name: 'helios_kafka_dead_letters_total', help: 'Records consumers could not decode, sent to the dead-letter topic', labelNames: ['topic'], registers: [options.metrics] });
   const queue: PendingPublish[] = [];
   let queuedRecords = 0;
   let sending = false;
@@ -354,6 +363,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
       settle(publish);
     }
     if (failure !== undefined) {
+      produceErrors?.inc();
       logger.warn({ err: failure }, 'kafka produce failed; rejecting the publishes in that request');
       reachable = false;
       // After a failed request the idempotent producer's sequence numbers may no longer match the
@@ -408,6 +418,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
 
   async function deadLetter(topic: string, partition: number, message: { key: Buffer | null; value: Buffer | null; offset: string }, reason: string): Promise<void> {
     stats.deadLettered++;
+    deadLetters?.inc({ topic });
     const target = options.deadLetterTopic;
     logger.error({ topic, partition, offset: message.offset, reason, deadLetterTopic: target }, 'undecodable record');
     // Never dead-letter records read from the dead-letter topic itself: that would loop forever.
@@ -495,6 +506,27 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
         return { topic, group, partition: end.partition, position, endOffset, lag: Math.max(0, endOffset - position) };
       })
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  if (options.metrics !== undefined) {
+    new Gauge({
+      name: 'helios_kafka_consumer_lag',
+      help: 'Records published to a partition and not yet committed by a consumer group of this process',
+      labelNames: ['topic', 'group', 'partition'],
+      registers: [options.metrics],
+      async collect() {
+        this.reset();
+        for (const g of [...groups]) {
+          if (g.closed) continue;
+          try {
+            for (const p of await lag(g.topic, g.group)) this.set({ topic: p.topic, group: p.group, partition: String(p.partition) }, p.lag);
+          } catch (err) {
+            // A scrape while the brokers are down shows no lag series rather than failing /metrics.
+            logger.debug({ err, topic: g.topic, group: g.group }, 'kafka lag unavailable');
+          }
+        }
+      },
+    });
   }
 
   const bus: KafkaBus = {
