@@ -34,6 +34,17 @@ export interface Gateway {
 /** Routes whose time goes into helios_ingestion_latency_seconds (route label: events, logs, traces, metrics). */
 const INGEST_ROUTES: ReadonlySet<string> = new Set(['events', 'logs', 'traces', 'metrics']);
 
+/**
+ * Most problems listed in an error body. Validation can report one per field, and a hostile body can
+ * carry 100,000 unknown keys: the answer must not grow with it. The message still says how many.
+ */
+const MAX_ERROR_DETAILS = 100;
+
+function errorBody(err: HeliosError): ReturnType<HeliosError['toJSON']> {
+  const body = err.toJSON();
+  return err.details.length > MAX_ERROR_DETAILS ? { ...body, details: err.details.slice(0, MAX_ERROR_DETAILS) } : body;
+}
+
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
 function json(status: number, body: unknown, headers?: Readonly<Record<string, string>>): GatewayResponse {
@@ -69,7 +80,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   function errorResponse(err: unknown): GatewayResponse {
     if (err instanceof HeliosError) {
       rejected.inc({ code: err.code });
-      return json(err.status, { error: err.toJSON() }, errorHeaders(err.status));
+      return json(err.status, { error: errorBody(err) }, errorHeaders(err.status));
     }
     logger.error({ err }, 'unexpected error handling a request');
     rejected.inc({ code: 'HLS_ERR_INTERNAL' });
