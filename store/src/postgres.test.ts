@@ -77,6 +77,26 @@ describe.runIf(url)('PostgreSQL store', () => {
     }
   });
 
+  it('two processes maintaining at once create each partition once', async () => {
+    const one = await freshSchemaClient(url!);
+    const schema = schemas[schemas.length - 1]!;
+    const two = createPostgresClient({ connectionString: url!, options: `-c search_path=${schema}` });
+    const a = createSqlStore(one);
+    const b = createSqlStore(two);
+    try {
+      await a.migrate();
+      await a.insertEvents([event({ service: 'race', timestamp: T0 })]); // sits in the default partition until its day exists
+      const [ra, rb] = await Promise.all([a.maintain({ now: T0 }), b.maintain({ now: T0 })]);
+      expect([...ra.partitionsCreated, ...rb.partitionsCreated].sort()).toHaveLength(11);
+      expect(new Set([...ra.partitionsCreated, ...rb.partitionsCreated]).size).toBe(11);
+      expect(await a.countEvents({ service: 'race' })).toBe(1);
+      const { rows } = await one.query<{ n: string }>(`SELECT count(*) AS n FROM helios_events_default`);
+      expect(Number(rows[0]!.n)).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('COPY and json_to_recordset writers agree, and a batch written by one is not stored again by the other', async () => {
     const client = await freshSchemaClient(url!);
     const copy = createSqlStore(client, { batchSize: 1000 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '@helios/core';
-import { createPgliteClient, createSqlStore, openStore } from './index.js';
-import { describeStoreContract } from './store-contract.testkit.js';
+import { createMemoryBus, defaultConfig, newEventId, silentLogger, Topics, type Anomaly } from '@helios/core';
+import { createPgliteClient, createSqlStore, openStore, startStorageConsumer } from './index.js';
+import { describeStoreContract, event, T0 } from './store-contract.testkit.js';
 
 describeStoreContract('SQL store on PGlite', async () => createSqlStore(await createPgliteClient()));
 
@@ -18,5 +18,35 @@ describe('openStore', () => {
     await expect(openStore({ ...config, store: { ...config.store, kind: 'postgres' } })).rejects.toMatchObject({
       code: 'HLS_ERR_CONFIG_INVALID', message: expect.stringContaining('store.url'),
     });
+  });
+});
+
+describe('storage consumer on PGlite', () => {
+  it('stores what the bus delivers (events once each, anomalies), maintains partitions, and closes cleanly', async () => {
+    const store = createSqlStore(await createPgliteClient());
+    await store.migrate();
+    const bus = createMemoryBus({ capacity: 10_000 });
+    let stored = 0;
+    const consumer = startStorageConsumer({ bus, store, logger: silentLogger(), batchSize: 50, flushIntervalMs: 5, onStored: (n) => (stored += n) });
+    const events = Array.from({ length: 120 }, (_, i) => event({ service: 'consumer', timestamp: Date.now() - i }));
+    const anomaly: Anomaly = {
+      id: newEventId(), tenant: 'acme', service: 'consumer', windowStart: T0, windowEnd: T0 + 60_000, detectedAt: T0 + 60_000,
+      detector: 'test', severity: 'low', score: 1, threshold: 0.5,
+      features: { total_events: 1, error_rate: 0, avg_latency: 1, p95_latency: 1, p99_latency: 1, latency_stddev: 0, unique_endpoints: 1 },
+      explanation: [], modelVersion: 'v1',
+    };
+    await bus.publish(Topics.events, events.map((value) => ({ key: 'acme/consumer', value })));
+    await bus.publish(Topics.events, events.slice(0, 30).map((value) => ({ key: 'acme/consumer', value }))); // redelivered
+    await bus.publish(Topics.anomalies, [{ key: 'acme/consumer', value: anomaly }]);
+    expect(await bus.drain(10_000)).toBe(true);
+    expect(await store.countEvents({ service: 'consumer' })).toBe(120);
+    expect(stored).toBe(120);
+    expect((await store.listAnomalies()).items.map((a) => a.id)).toEqual([anomaly.id]);
+    await consumer.close();
+    await consumer.close();
+    // The maintenance run at start created today's partition: a second run has nothing to create.
+    expect((await store.maintain()).partitionsCreated).toEqual([]);
+    await bus.close(1000);
+    await store.close();
   });
 });
