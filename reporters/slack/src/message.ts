@@ -1,0 +1,43 @@
+import type { Incident, IncidentReport, Severity } from '@helios/core';
+import type { IncomingWebhookSendArguments } from '@slack/webhook';
+
+type Block = NonNullable<IncomingWebhookSendArguments['blocks']>[number];
+
+const SEVERITY_EMOJI: Record<Severity, string> = { critical: ':red_circle:', high: ':large_orange_circle:', medium: ':large_yellow_circle:', low: ':white_circle:' };
+
+/** Slack's limit for a section's text is 3,000 characters; a summary should be far shorter anyway. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** `{id}`, `{anomalyId}`, `{service}`, `{tenant}` in the template are replaced, URL-encoded. */
+export function reportUrl(template: string, report: Pick<IncidentReport, 'id' | 'anomalyId' | 'service' | 'tenant'>): string {
+  return template.replace(/\{(id|anomalyId|service|tenant)\}/g, (_, key: 'id' | 'anomalyId' | 'service' | 'tenant') => encodeURIComponent(report[key]));
+}
+
+/** A concise Block Kit message: severity and service up front, the executive summary, a link to the rest. */
+export function buildSlackMessage(report: IncidentReport, incident: Incident, options: { reportUrlTemplate?: string | undefined; summaryChars: number }) {
+  const a = incident.anomaly;
+  const url = options.reportUrlTemplate === undefined ? undefined : reportUrl(options.reportUrlTemplate, report);
+  const fallbackText = `${report.severity.toUpperCase()} ${report.service}: ${report.title}`;
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(report.title, 150), emoji: true } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Severity*\n${SEVERITY_EMOJI[report.severity]} ${report.severity.toUpperCase()}` },
+        { type: 'mrkdwn', text: `*Service*\n\`${report.service}\` (tenant \`${report.tenant}\`)` },
+        { type: 'mrkdwn', text: `*Window*\n<!date^${Math.floor(a.windowStart / 1000)}^{time}|${new Date(a.windowStart).toISOString()}> – <!date^${Math.floor(a.windowEnd / 1000)}^{time}|${new Date(a.windowEnd).toISOString()}>` },
+        { type: 'mrkdwn', text: `*Detector*\n${a.detector} (score ${a.score.toFixed(2)})` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: clip(report.sections.executiveSummary, options.summaryChars) } },
+  ];
+  const first = report.sections.recommendedActions.immediate[0];
+  if (first !== undefined) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*First step:* ${first}`, 500) } });
+  if (url !== undefined) {
+    blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Full report' }, url, action_id: 'helios_open_report' }] });
+  }
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Report \`${report.id}\` written by ${report.composer}` }] });
+  return { text: fallbackText, blocks };
+}
