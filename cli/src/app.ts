@@ -1,22 +1,45 @@
-import { createLogger, createMemoryBus, createMetricsRegistry, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createMetricsRegistry, HeliosError, openBus, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
 import { openStore, startStorageConsumer, type Store } from '@helios/store';
-import { loadPlugins, startDetectRuntime, startReportRuntime, type DetectRuntime, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
-import { createGateway, type Gateway } from '@helios/gateway';
+import { loadPlugins, startDetectRuntime, startReportRuntime, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
+import { createGateway } from '@helios/gateway';
+
+/**
+ * The process roles. `gateway` takes HTTP and publishes; `storage`, `detect` and `report` are the
+ * consumer groups helios-storage, helios-detect and helios-report. With Kafka any subset may run in a
+ * process; the in-process bus needs all four together.
+ */
+export const HELIOS_ROLES = ['gateway', 'storage', 'detect', 'report'] as const;
+export type HeliosRole = (typeof HELIOS_ROLES)[number];
 
 export interface HeliosAppOptions {
   config: HeliosConfig;
   /** Folder plugin paths and names resolve from (the config file's folder). */
   baseDir: string;
+  /** Roles this process runs; default all of them. */
+  roles?: readonly HeliosRole[];
   logger?: Logger;
+  /** Registry the roles register their metrics on (served on /metrics); default a new one. */
+  metrics?: Registry;
+  /** Use this store instead of opening the configured one; the caller keeps owning it (stop does not close it). */
+  store?: Store;
   onReport?: (report: IncidentReport) => void;
   now?: () => number;
 }
 
 export interface HeliosApp {
+  readonly roles: readonly HeliosRole[];
+  /** The gateway's port, or for a worker process the port of its /metrics and /healthz server. */
   readonly port: number;
   readonly otlpPort: number | undefined;
   readonly transport: 'uws' | 'node';
+  /**
+   * The process's store. A gateway-only process on the embedded store has none (the storage worker owns
+   * that database): reading it then throws HLS_ERR_CONFIG_INVALID.
+   */
   readonly store: Store;
+  readonly bus: Bus;
   readonly metrics: Registry;
   readonly detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>;
   readonly reporters: ReadonlyArray<LoadedPlugin<ReporterHooks>>;
@@ -28,58 +51,211 @@ export interface HeliosApp {
   stop(): Promise<void>;
 }
 
+/** A started role: how to stop it. Roles stop in the reverse of their start order. */
+interface RunningRole {
+  stop(): Promise<void>;
+}
+
+interface RoleContext {
+  options: HeliosAppOptions;
+  config: HeliosConfig;
+  logger: Logger;
+  metrics: Registry;
+  bus: Bus;
+  store: Store | undefined;
+}
+
+function requireStore(ctx: RoleContext, role: HeliosRole): Store {
+  if (ctx.store === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `role ${role} needs a store`);
+  return ctx.store;
+}
+
+function pluginHost(ctx: RoleContext, role: HeliosRole) {
+  const { options, config, logger, metrics } = ctx;
+  return { baseDir: options.baseDir, logger, metrics, store: requireStore(ctx, role), dataDir: config.dataDir, timeoutMs: config.plugins.timeoutMs, now: options.now };
+}
+
+/** Storage role: group helios-storage writes events and anomalies into the store. */
+function startStorageRole(ctx: RoleContext): RunningRole {
+  const storage = startStorageConsumer({ bus: ctx.bus, store: requireStore(ctx, 'storage'), logger: ctx.logger });
+  return { stop: () => storage.close() };
+}
+
+/** Report role: group helios-report turns anomalies into reports with the configured reporter plugins. */
+async function startReportRole(ctx: RoleContext): Promise<RunningRole & { reporters: ReadonlyArray<LoadedPlugin<ReporterHooks>> }> {
+  const reporters = await loadPlugins(ctx.config.plugins.reporters, 'reporter', pluginHost(ctx, 'report'));
+  const reporting = startReportRuntime({ bus: ctx.bus, store: requireStore(ctx, 'report'), reporters, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now, onReport: ctx.options.onReport });
+  return {
+    reporters,
+    async stop() {
+      await reporting.close();
+      await Promise.all(reporters.map((r) => r.shutdown()));
+    },
+  };
+}
+
+/** Detect role: group helios-detect windows events, runs the detector plugins, publishes anomalies. */
+async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void> }> {
+  const detectors = await loadPlugins(ctx.config.plugins.detectors, 'detector', pluginHost(ctx, 'detect'));
+  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now });
+  return {
+    detectors,
+    flush: () => detection.flush(),
+    async stop() {
+      await detection.close();
+      await Promise.all(detectors.map((d) => d.shutdown()));
+    },
+  };
+}
+
+/** Gateway role: HTTP ingestion publishing to the bus, plus the read API when this process has a store. */
+async function startGatewayRole(ctx: RoleContext): Promise<RunningRole & { port: number; otlpPort: number | undefined; transport: 'uws' | 'node' }> {
+  const gateway = createGateway({ config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now });
+  const { port, otlpPort } = await gateway.start();
+  return { port, otlpPort, transport: gateway.transport, stop: () => gateway.stop() };
+}
+
+/** A worker process has no gateway; it still serves /metrics (consumer lag) and /healthz for its operator. */
+async function startWorkerHttp(ctx: RoleContext): Promise<RunningRole & { port: number }> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      ctx.metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': ctx.metrics.contentType }).end(text),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+    } else if (path === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    else if (path === '/readyz') res.writeHead(ctx.bus.isReady() ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ctx.bus.isReady() ? 'ready' : 'not ready' }));
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(ctx.config.gateway.port, ctx.config.gateway.host, () => resolve());
+  });
+  return { port: (server.address() as AddressInfo).port, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 /**
- * `helios up`: gateway + storage + detection + reporting in one process, on the configured bus and store.
- * Start order is from the back of the pipeline to the front, so nothing is accepted before it can be handled;
- * stop order is the reverse.
+ * Start the given roles (default all: `helios up`) on the configured bus and store. Roles start from the
+ * back of the pipeline to the front, so nothing is accepted before it can be handled; they stop in reverse.
  */
 export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp> {
   const { config } = options;
+  const roles = [...new Set(options.roles ?? HELIOS_ROLES)];
+  if (roles.length === 0) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'roles: name at least one of gateway, storage, detect, report');
+  if (config.bus.kind === 'memory' && roles.length < HELIOS_ROLES.length) {
+    throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus.kind: the in-process bus needs every role in one process (got ${roles.join(', ')}); use bus.kind 'kafka' to split roles`);
+  }
+  const has = (role: HeliosRole) => roles.includes(role);
   const logger = options.logger ?? createLogger({ level: config.log.level });
-  const metrics = createMetricsRegistry();
-  const store = await openStore(config);
-  const bus = createMemoryBus({ capacity: config.bus.capacity, logger });
-  const cleanup: Array<() => Promise<void>> = [() => store.close()];
+  const metrics = options.metrics ?? createMetricsRegistry();
+  // The embedded database belongs to one process: a gateway-only process opens a store only on PostgreSQL.
+  const wantsStore = has('storage') || has('detect') || has('report') || config.store.kind === 'postgres';
+  const store = options.store ?? (wantsStore ? await openStore(config, { logger }) : undefined);
+  const running: RunningRole[] = [];
+  const closeStore = async () => {
+    if (options.store === undefined) await store?.close();
+  };
+  let bus: Bus;
   try {
-    const host = { baseDir: options.baseDir, logger, metrics, store, dataDir: config.dataDir, timeoutMs: config.plugins.timeoutMs, now: options.now };
-    const detectors = await loadPlugins(config.plugins.detectors, 'detector', host);
-    cleanup.unshift(async () => void (await Promise.all(detectors.map((d) => d.shutdown()))));
-    const reporters = await loadPlugins(config.plugins.reporters, 'reporter', host);
-    cleanup.unshift(async () => void (await Promise.all(reporters.map((r) => r.shutdown()))));
-
-    const storage = startStorageConsumer({ bus, store, logger });
-    const reporting = startReportRuntime({ bus, store, reporters, logger, metrics, now: options.now, onReport: options.onReport });
-    const detection: DetectRuntime = startDetectRuntime({ bus, detectors, detection: config.detection, logger, metrics, now: options.now });
-    const gateway: Gateway = createGateway({ config: config.gateway, bus, store, logger, metrics, now: options.now });
-    const { port, otlpPort } = await gateway.start();
+    bus = await openBus(config, { logger, metrics, spool: has('gateway') });
+  } catch (err) {
+    await closeStore();
+    throw err;
+  }
+  const ctx: RoleContext = { options, config, logger, metrics, bus, store };
+  try {
+    const storage = has('storage') ? startStorageRole(ctx) : undefined;
+    if (storage !== undefined) running.push(storage);
+    const reporting = has('report') ? await startReportRole(ctx) : undefined;
+    if (reporting !== undefined) running.push(reporting);
+    const detection = has('detect') ? await startDetectRole(ctx) : undefined;
+    if (detection !== undefined) running.push(detection);
+    const gateway = has('gateway') ? await startGatewayRole(ctx) : undefined;
+    const front: RunningRole & { port: number } = gateway ?? (await startWorkerHttp(ctx));
+    running.push(front);
 
     let stopped: Promise<void> | undefined;
     return {
-      port, otlpPort, store, metrics, detectors, reporters,
-      get transport() {
-        return gateway.transport;
+      roles, port: front.port, otlpPort: gateway?.otlpPort, bus, metrics,
+      detectors: detection?.detectors ?? [], reporters: reporting?.reporters ?? [],
+      transport: gateway?.transport ?? 'node',
+      get store() {
+        if (store === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'this process has no store: a gateway-only process opens one only when store.kind is postgres');
+        return store;
       },
       settle: (timeoutMs) => bus.drain(timeoutMs),
       async flushDetection() {
         await bus.drain();
-        await detection.flush();
+        await detection?.flush();
         await bus.drain();
       },
       stop() {
         stopped ??= (async () => {
-          await gateway.stop();
-          await bus.drain(30_000);
-          await detection.close();
+          await front.stop();
+          // What the gateway accepted reaches the stages behind it before they stop (they publish too).
+          if (has('gateway')) await bus.drain(30_000);
+          await detection?.stop();
           await bus.close();
-          await reporting.close();
-          await storage.close();
-          for (const step of cleanup) await step();
+          await reporting?.stop();
+          await storage?.stop();
+          await closeStore();
         })();
         return stopped;
       },
     };
   } catch (err) {
-    for (const step of cleanup) await step().catch(() => undefined);
+    for (const role of running.reverse()) await role.stop().catch(() => undefined);
+    await bus.close(1000).catch(() => undefined);
+    await closeStore();
     throw err;
   }
+}
+
+/**
+ * Keep a started app running until SIGINT/SIGTERM, then stop it (draining what was accepted) and exit 0.
+ * A second signal exits at once.
+ */
+export function stopOnSignals(app: HeliosApp, logger: Logger): void {
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    logger.info({ signal }, 'stopping: draining accepted events');
+    app.stop().then(
+      () => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** `--role a,b` or `--role=a` (repeatable) from a command's arguments; `all` means every role. */
+export function parseRoles(args: readonly string[], allowed: readonly HeliosRole[]): HeliosRole[] | undefined {
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--role') {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--role: expected one of ${allowed.join(', ')}, all`);
+      names.push(...value.split(','));
+      i++;
+    } else if (arg.startsWith('--role=')) names.push(...arg.slice('--role='.length).split(','));
+  }
+  if (names.length === 0) return undefined;
+  const roles: HeliosRole[] = [];
+  for (const name of names.map((n) => n.trim())) {
+    if (name === 'all') roles.push(...allowed);
+    else if ((allowed as readonly string[]).includes(name)) roles.push(name as HeliosRole);
+    else throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--role: expected one of ${allowed.join(', ')}, all; got ${JSON.stringify(name)}`);
+  }
+  return [...new Set(roles)];
 }

@@ -1,12 +1,14 @@
 import type { Command } from './command.js';
 import { config } from './config.js';
 import { demo } from './demo.js';
+import { evaluate } from './eval.js';
 import { migrate } from './migrate.js';
 import { plugin } from './plugin.js';
 import { plugins } from './plugins.js';
 import { up } from './up.js';
+import { worker } from './worker.js';
 
 /** Every `helios` command; add a file in this folder and list it here. */
-export const COMMANDS: readonly Command[] = [up, demo, migrate, config, plugin, plugins];
+export const COMMANDS: readonly Command[] = [up, demo, migrate, config, evaluate, plugin, plugins];
 
 export type { Command, CommandContext } from './command.js';

@@ -1,33 +1,18 @@
 import { createLogger } from '@helios/core';
-import { startHelios } from '../app.js';
+import { HELIOS_ROLES, parseRoles, startHelios, stopOnSignals } from '../app.js';
 import type { Command } from './command.js';
 
 export const up: Command = {
   name: 'up',
-  summary: 'Run Helios: gateway + storage + detection + reporting in one process',
-  async run({ loaded }) {
+  summary: 'Run Helios: gateway + storage + detection + reporting in one process (--role gateway: the gateway alone, on Kafka)',
+  usage: `  helios up [--role gateway|all]
+  --role gateway   only the HTTP gateway, publishing to Kafka (bus.kind 'kafka'); run workers with \`helios worker\``,
+  async run({ loaded, args }) {
     const { config } = loaded;
+    const roles = parseRoles(args, HELIOS_ROLES) ?? [...HELIOS_ROLES];
     const logger = createLogger({ level: config.log.level });
-    const app = await startHelios({ config, baseDir: loaded.baseDir, logger });
-    logger.info({ port: app.port, otlpPort: app.otlpPort, transport: app.transport, dataDir: config.dataDir, store: app.store.dialect, config: loaded.path ?? '(defaults)' }, `helios ready on http://${config.gateway.host}:${app.port}`);
-    let signals = 0;
-    const shutdown = (signal: string) => {
-      if (++signals > 1) process.exit(1); // a second signal means: stop now
-      logger.info({ signal }, 'stopping: draining accepted events');
-      app.stop().then(
-        () => {
-          logger.info('stopped');
-          logger.flush();
-          process.exit(0);
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'error while stopping');
-          logger.flush();
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    const app = await startHelios({ config, baseDir: loaded.baseDir, logger, roles });
+    logger.info({ roles, port: app.port, otlpPort: app.otlpPort, transport: app.transport, dataDir: config.dataDir, bus: config.bus.kind, store: config.store.kind, config: loaded.path ?? '(defaults)' }, `helios ready on http://${config.gateway.host}:${app.port}`);
+    stopOnSignals(app, logger);
   },
 };
