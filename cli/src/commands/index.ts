@@ -9,6 +9,6 @@ import { up } from './up.js';
 import { worker } from './worker.js';
 
 /** Every `helios` command; add a file in this folder and list it here. */
-export const COMMANDS: readonly Command[] = [up, demo, migrate, config, evaluate, plugin, plugins];
+export const COMMANDS: readonly Command[] = [up, worker, demo, migrate, config, evaluate, plugin, plugins];
 
 export type { Command, CommandContext } from './command.js';
