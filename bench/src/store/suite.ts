@@ -1,5 +1,6 @@
 /**
- * Store bench on a real PostgreSQL server (HELIOS_PG_URL, e.g. `scripts/postgres.sh url`):
+ * Store bench on a real PostgreSQL server (HELIOS_PG_URL, e.g. `scripts/postgres.sh url`), or on
+ * embedded PGlite when no server is configured:
  * - writer throughput, COPY into staging + INSERT ... ON CONFLICT vs one json_to_recordset INSERT per batch,
  *   same run, same events, each into a fresh schema, on 1 and 2 connections;
  * - the storage consumer end to end: in-process bus -> batching writer -> COPY;
@@ -9,16 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createMemoryBus, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
-import { createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
+import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
+import type { BenchResult } from '../result.js';
 
-export interface StoreBenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  baselineValue?: number;
-  ratio?: number;
-}
+export type { BenchResult };
 
 const DAY = 86_400_000;
 const SERVICES = 20;
@@ -49,6 +44,18 @@ function syntheticEvents(count: number, now: number): HeliosEvent[] {
   return events;
 }
 
+/** Runs `fn` on an empty database: a fresh schema on the PostgreSQL server, or a fresh in-memory PGlite. */
+type FreshDatabase = <T>(fn: (client: SqlClient) => Promise<T>) => Promise<T>;
+
+const freshPglite: FreshDatabase = async (fn) => {
+  const client = await createPgliteClient();
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+};
+
 async function withSchema<T>(url: string, fn: (client: SqlClient) => Promise<T>): Promise<T> {
   const schema = `helios_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const admin = createPostgresClient(url);
@@ -64,8 +71,8 @@ async function withSchema<T>(url: string, fn: (client: SqlClient) => Promise<T>)
 }
 
 /** Rows/s through store.insertEvents, called with `batchSize x concurrency` events at a time (as the storage consumer does). */
-async function writeRate(url: string, method: 'copy' | 'recordset', events: HeliosEvent[], batchSize: number, concurrency: number, now: number): Promise<number> {
-  return withSchema(url, async (client) => {
+async function writeRate(fresh: FreshDatabase, method: 'copy' | 'recordset', events: HeliosEvent[], batchSize: number, concurrency: number, now: number): Promise<number> {
+  return fresh(async (client) => {
     const store = createSqlStore(client, { writeMethod: method, batchSize, writeConcurrency: concurrency });
     await store.migrate();
     await store.maintain({ now });
@@ -80,8 +87,8 @@ async function writeRate(url: string, method: 'copy' | 'recordset', events: Heli
 }
 
 /** Events/s from the in-process bus into PostgreSQL through the storage consumer (size/time batching, COPY, 2 connections). */
-async function consumerRate(url: string, events: HeliosEvent[], batchSize: number, now: number): Promise<number> {
-  return withSchema(url, async (client) => {
+async function consumerRate(fresh: FreshDatabase, events: HeliosEvent[], batchSize: number, now: number): Promise<number> {
+  return fresh(async (client) => {
     const store = createSqlStore(client, { batchSize });
     await store.migrate();
     await store.maintain({ now });
@@ -148,50 +155,59 @@ async function contextLatencies(store: Store, queries: number, now: number): Pro
   return times.sort((a, b) => a - b);
 }
 
-export async function runStoreBench(options: { json: boolean }): Promise<StoreBenchResult[]> {
+export async function runStoreBench(options: { json: boolean }): Promise<BenchResult[]> {
   const log = options.json ? (_line: string) => {} : (line: string) => process.stderr.write(`${line}\n`);
   const url = process.env['HELIOS_PG_URL'];
-  if (url === undefined || url === '') throw new Error('store bench: set HELIOS_PG_URL (scripts/postgres.sh start; export HELIOS_PG_URL="$(scripts/postgres.sh url)")');
-  const writeEvents = intFromEnv('HELIOS_BENCH_STORE_EVENTS', 200_000);
-  const contextRows = intFromEnv('HELIOS_BENCH_STORE_CONTEXT_ROWS', 2_000_000);
+  const postgres = url !== undefined && url !== '';
+  // Without a server the suite measures embedded PGlite (no COPY there, so no comparison), with smaller defaults.
+  const fresh: FreshDatabase = postgres ? (fn) => withSchema(url, fn) : freshPglite;
+  const db = postgres ? 'postgres' : 'pglite';
+  if (!postgres) log('store: HELIOS_PG_URL not set; measuring embedded PGlite only (scripts/postgres.sh start; export HELIOS_PG_URL="$(scripts/postgres.sh url)")');
+  const writeEvents = intFromEnv('HELIOS_BENCH_STORE_EVENTS', postgres ? 200_000 : 50_000);
+  const contextRows = intFromEnv('HELIOS_BENCH_STORE_CONTEXT_ROWS', postgres ? 2_000_000 : 200_000);
   const queries = intFromEnv('HELIOS_BENCH_STORE_QUERIES', 200);
   const batchSize = 5000;
   const now = Date.now();
-  const results: StoreBenchResult[] = [];
+  const results: BenchResult[] = [];
 
   log(`store: generating ${writeEvents.toLocaleString('en')} events`);
   const events = syntheticEvents(writeEvents, now);
-  const rates: Record<string, number> = {};
-  for (const [method, concurrency] of [['recordset', 1], ['copy', 1], ['recordset', 2], ['copy', 2]] as const) {
-    log(`store: writing with ${method}, ${concurrency} connection(s)`);
-    rates[`${method}${concurrency}`] = await writeRate(url, method, events, batchSize, concurrency, now);
-  }
-  for (const concurrency of [1, 2]) {
-    const recordsetName = `store.write.recordset (batches of ${batchSize}, ${concurrency} connection${concurrency > 1 ? 's' : ''})`;
-    const recordset = rates[`recordset${concurrency}`]!;
-    const copy = rates[`copy${concurrency}`]!;
-    results.push({ name: recordsetName, value: recordset, unit: 'events/s' });
-    results.push({
-      name: `store.write.copy (batches of ${batchSize}, ${concurrency} connection${concurrency > 1 ? 's' : ''})`, value: copy, unit: 'events/s',
-      baseline: recordsetName, baselineValue: recordset, ratio: copy / recordset,
-    });
+  if (postgres) {
+    const rates: Record<string, number> = {};
+    for (const [method, concurrency] of [['recordset', 1], ['copy', 1], ['recordset', 2], ['copy', 2]] as const) {
+      log(`store: writing with ${method}, ${concurrency} connection(s)`);
+      rates[`${method}${concurrency}`] = await writeRate(fresh, method, events, batchSize, concurrency, now);
+    }
+    for (const concurrency of [1, 2]) {
+      const recordsetName = `store.postgres.write.recordset (batches of ${batchSize}, ${concurrency} connection${concurrency > 1 ? 's' : ''})`;
+      const recordset = rates[`recordset${concurrency}`]!;
+      const copy = rates[`copy${concurrency}`]!;
+      results.push({ name: recordsetName, value: recordset, unit: 'events/s' });
+      results.push({
+        name: `store.postgres.write.copy (batches of ${batchSize}, ${concurrency} connection${concurrency > 1 ? 's' : ''})`, value: copy, unit: 'events/s',
+        baseline: recordsetName, baselineValue: recordset, ratio: copy / recordset,
+      });
+    }
+  } else {
+    log('store: writing with recordset into PGlite');
+    results.push({ name: `store.pglite.write.recordset (batches of ${batchSize})`, value: await writeRate(fresh, 'recordset', events, batchSize, 1, now), unit: 'events/s' });
   }
 
   log('store: storage consumer from the in-process bus');
-  results.push({ name: `store.consumer (memory bus -> COPY, batchSize ${batchSize})`, value: await consumerRate(url, events, batchSize, now), unit: 'events/s' });
+  results.push({ name: `store.${db}.consumer (memory bus -> ${postgres ? 'COPY' : 'recordset'}, batchSize ${batchSize})`, value: await consumerRate(fresh, events, batchSize, now), unit: 'events/s' });
 
-  await withSchema(url, async (client) => {
+  await fresh(async (client) => {
     const store = createSqlStore(client);
     await store.migrate();
     await store.maintain({ now });
     log(`store: filling ${contextRows.toLocaleString('en')} events over 7 days`);
     const fillStarted = performance.now();
     await fillEvents(client, contextRows, now, log);
-    results.push({ name: `store.fill (server-side, ${contextRows} rows)`, value: contextRows / ((performance.now() - fillStarted) / 1000), unit: 'rows/s' });
+    results.push({ name: `store.${db}.fill (server-side, ${contextRows} rows)`, value: contextRows / ((performance.now() - fillStarted) / 1000), unit: 'rows/s' });
     await contextLatencies(store, 20, now); // warm the cache the way a running system has it
     const times = await contextLatencies(store, queries, now);
-    results.push({ name: `store.context.p50 (${contextRows} rows)`, value: percentile(times, 0.5), unit: 'ms' });
-    results.push({ name: `store.context.p99 (${contextRows} rows)`, value: percentile(times, 0.99), unit: 'ms' });
+    results.push({ name: `store.${db}.context.p50 (${contextRows} rows)`, value: percentile(times, 0.5), unit: 'ms' });
+    results.push({ name: `store.${db}.context.p99 (${contextRows} rows)`, value: percentile(times, 0.99), unit: 'ms' });
   });
   return results;
 }
