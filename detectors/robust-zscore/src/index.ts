@@ -6,6 +6,7 @@ const configSchema = Type.Object(
   {
     historyWindows: Type.Integer({ minimum: 8, default: 240, description: 'Most recent normal windows the baseline (median and MAD per feature) is taken from; 240 one-minute hops = 4 hours, short enough to follow daily seasonality.' }),
     minTrainingWindows: Type.Integer({ minimum: 8, default: 60, description: 'Cold start: windows of a series seen before its first verdict.' }),
+    thresholdWindows: Type.Integer({ minimum: 8, default: 1440, description: 'Normal windows whose z-scores (against the baseline of their time) set the per-feature thresholds; longer than the baseline history because sliding windows are strongly autocorrelated and tail features (p99, stddev) have rare benign spikes that 4 hours do not show (1,440 one-minute hops = a day).' }),
     refreshEvery: Type.Integer({ minimum: 1, default: 10, description: 'Recompute the baseline after this many new normal windows.' }),
     threshold: Type.Number({ minimum: 0, default: 6, description: 'Least robust z-score (|x - median| / (MAD x 1.4826), counts and latencies on a log scale) of a feature that counts as anomalous.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.005, description: 'Per feature, the threshold is raised to the (1 - contamination) quantile of the history\u2019s own z-scores when that is higher, so a naturally jumpy feature (tail latency of a small service) is judged on its own scale.' }),
@@ -20,6 +21,9 @@ interface SeriesState {
   baseline: RobustBaseline | undefined;
   /** Per feature: the z-score that counts as anomalous. */
   thresholds: Float64Array;
+  /** z-scores of recent normal windows, flat ring of `thresholdWindows` x features. */
+  recentZ: Float64Array;
+  recentCount: number;
   sinceRefresh: number;
   generation: number;
 }
@@ -43,8 +47,13 @@ export default definePlugin({
     function refresh(state: SeriesState): void {
       state.baseline = robustBaseline(state.history, o.minRelativeSpread);
       const z = state.history.map((f) => robustZScores(f, state.baseline!));
+      const features = FEATURE_NAMES.length;
+      const recent = Math.min(state.recentCount, o.thresholdWindows);
       FEATURE_NAMES.forEach((_, i) => {
-        const column = Float64Array.from(z, (row) => row[i]!).sort();
+        const column = new Float64Array(z.length + recent);
+        z.forEach((row, r) => (column[r] = row[i]!));
+        for (let r = 0; r < recent; r++) column[z.length + r] = state.recentZ[r * features + i]!;
+        column.sort();
         state.thresholds[i] = Math.max(o.threshold, column[Math.min(column.length - 1, Math.floor((1 - o.contamination) * column.length))] ?? 0);
       });
       state.sinceRefresh = 0;
@@ -55,7 +64,7 @@ export default definePlugin({
       detect(window: FeatureWindow): Detection | undefined {
         const key = `${window.tenant}/${window.service}`;
         let state = series.get(key);
-        if (state === undefined) series.set(key, (state = { history: [], baseline: undefined, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), sinceRefresh: 0, generation: 0 }));
+        if (state === undefined) series.set(key, (state = { history: [], baseline: undefined, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), recentZ: new Float64Array(o.thresholdWindows * FEATURE_NAMES.length), recentCount: 0, sinceRefresh: 0, generation: 0 }));
         const judged = judgedVector(window.features);
         if (state.baseline === undefined) {
           state.history.push(judged);
@@ -76,6 +85,7 @@ export default definePlugin({
           return { feature, value, baseline: base, contribution: total > 0 ? relative[i]! / total : 1 / FEATURE_NAMES.length, direction: !moved ? 'flat' as const : value > base ? 'up' as const : 'down' as const };
         }).sort((a, b) => b.contribution - a.contribution);
         if (!anomalous) {
+          state.recentZ.set(z, (state.recentCount++ % o.thresholdWindows) * FEATURE_NAMES.length);
           state.history.push(judged);
           if (state.history.length > o.historyWindows) state.history.splice(0, state.history.length - o.historyWindows);
           if (++state.sinceRefresh >= o.refreshEvery) refresh(state);
