@@ -3,13 +3,18 @@ import type { ReportDraft } from './define.js';
 
 const bullets = (items: readonly string[]) => (items.length === 0 ? '- (none)' : items.map((i) => `- ${i}`).join('\n'));
 
-/** The one Markdown layout of every Helios report, whoever composed it: five sections plus facts. */
-export function renderReportMarkdown(draft: ReportDraft, incident: Incident, meta: { composer: string; createdAt: number }): string {
+/**
+ * The one Markdown layout of every Helios report, whoever composed it: five sections plus facts.
+ * `notice` is shown under the title, for what a reader must know before trusting the text (e.g. the
+ * LLM failed and the template wrote the report).
+ */
+export function renderReportMarkdown(draft: ReportDraft, incident: Incident, meta: { composer: string; createdAt: number; notice?: string }): string {
   const a = incident.anomaly;
   const s = draft.sections;
   const lines = [
     `# ${draft.title}`,
     '',
+    ...(meta.notice === undefined ? [] : [`> **Note:** ${meta.notice}`, '']),
     `| | |`,
     `|---|---|`,
     `| Severity | **${draft.severity.toUpperCase()}** |`,

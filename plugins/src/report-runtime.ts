@@ -20,6 +20,17 @@ export interface ReportRuntimeOptions {
    * the wait is bounded. Default 5 s.
    */
   freshnessTimeoutMs?: number;
+  /**
+   * Failed deliveries are retried in the background with exponential backoff, each attempt's outcome
+   * stored with the report. Defaults: 5 attempts in all, 1 s first wait, doubling, at most 60 s apart.
+   */
+  deliveryRetry?: { maxAttempts?: number; initialBackoffMs?: number; maxBackoffMs?: number };
+}
+
+/** The reporting role's handle: stop consuming, and wait for background delivery retries. */
+export interface ReportRuntime extends Subscription {
+  /** Resolves when no delivery retry is scheduled or running (tests, benchmarks, the demo). */
+  idle(): Promise<void>;
 }
 
 /**
@@ -27,7 +38,7 @@ export interface ReportRuntimeOptions {
  * the report -> stored -> every deliverer gets it, each delivery recorded with the report.
  * At-least-once: saving is an upsert per anomaly, so a redelivered anomaly rewrites, not duplicates.
  */
-export function startReportRuntime(options: ReportRuntimeOptions): Subscription {
+export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime {
   const { bus, store, reporters, logger } = options;
   const now = options.now ?? Date.now;
   const composers = reporters.filter((r) => typeof r.hooks.compose === 'function');
@@ -38,7 +49,23 @@ export function startReportRuntime(options: ReportRuntimeOptions): Subscription 
   });
   const deliveries = new Counter({ name: 'helios_report_deliveries_total', help: 'Report deliveries by reporter and outcome', labelNames: ['reporter', 'status'], registers: [options.metrics] });
 
+  const retry = { maxAttempts: 5, initialBackoffMs: 1000, maxBackoffMs: 60_000, ...options.deliveryRetry };
   const freshnessTimeoutMs = options.freshnessTimeoutMs ?? 5000;
+  // Anomalies already reported by this process: a redelivery (at-least-once bus) is acknowledged
+  // without composing again (an LLM call costs money) or delivering twice. Bounded, oldest forgotten first;
+  // across processes the store's upsert per anomaly still keeps one report.
+  const reported = new Set<string>();
+  const rememberReported = (anomalyId: string) => {
+    reported.add(anomalyId);
+    if (reported.size > 10_000) reported.delete(reported.values().next().value!);
+  };
+  let closing = false;
+  const retryTimers = new Set<NodeJS.Timeout>();
+  const inFlight = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
   async function waitForStoredWindow(anomaly: Anomaly): Promise<void> {
     const deadline = performance.now() + freshnessTimeoutMs;
     while (performance.now() < deadline) {
@@ -50,6 +77,10 @@ export function startReportRuntime(options: ReportRuntimeOptions): Subscription 
   }
 
   async function report(anomaly: Anomaly): Promise<void> {
+    if (reported.has(anomaly.id)) {
+      logger.debug({ anomaly: anomaly.id }, 'anomaly redelivered; its report was already written');
+      return;
+    }
     const started = performance.now();
     await waitForStoredWindow(anomaly);
     const context = await store.incidentContext({ tenant: anomaly.tenant, service: anomaly.service, from: anomaly.windowStart, to: anomaly.windowEnd });
@@ -62,35 +93,87 @@ export function startReportRuntime(options: ReportRuntimeOptions): Subscription 
         composed = { draft: result.value, by: c.name };
         break;
       }
-      notes.push(`${c.name} failed (${result.error.message}); fell back to the next composer.`);
+      notes.push(`${c.name} could not write this report (${result.error.message}).`);
     }
-    if (composed === undefined) throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `no reporter could compose a report for anomaly ${anomaly.id}`);
+    if (composed === undefined) throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `no reporter could compose a report for anomaly ${anomaly.id}: ${notes.join(' ')}`);
+    if (notes.length > 0) notes.push(`Fallback: this report was written by ${composed.by} instead.`);
     const createdAt = now();
-    const draft = { ...composed.draft, notes: [...(composed.draft.notes ?? []), ...notes] };
+    const draft = { ...composed.draft, notes: [...notes, ...(composed.draft.notes ?? [])] };
     const report: IncidentReport = {
       id: newEventId(), anomalyId: anomaly.id, tenant: anomaly.tenant, service: anomaly.service, createdAt,
       title: draft.title, severity: draft.severity, composer: composed.by, notes: draft.notes, sections: draft.sections,
-      markdown: renderReportMarkdown(draft, incident, { composer: composed.by, createdAt }), deliveries: [],
+      markdown: renderReportMarkdown(draft, incident, { composer: composed.by, createdAt, ...(notes.length > 0 ? { notice: notes.join(' ') } : {}) }), deliveries: [],
     };
     report.id = await store.saveReport(report); // a retried anomaly keeps the id of its first report
-    const results: ReportDelivery[] = [];
-    await Promise.all(deliverers.map(async (d) => {
+    // Every deliverer's outcome, by reporter, in config order; stored after each attempt. Writes are
+    // chained so a slow earlier write can never overwrite a newer status.
+    const statuses = new Map<string, ReportDelivery>();
+    let stored: Promise<void> = Promise.resolve();
+    const storeStatuses = (): Promise<void> => {
+      const snapshot = deliverers.map((d) => statuses.get(d.name)).filter((x): x is ReportDelivery => x !== undefined);
+      report.deliveries = snapshot;
+      stored = stored.then(() => store.setDeliveries(report.id, snapshot)).catch((err: unknown) => logger.error({ err, report: report.id }, 'could not store delivery statuses'));
+      return stored;
+    };
+    const attempt = async (d: (typeof deliverers)[number], n: number): Promise<void> => {
       const result = await d.guard.call('deliver', () => d.hooks.deliver!(report, incident));
-      const delivery: ReportDelivery = result.ok
-        ? { reporter: d.name, status: 'delivered', at: now(), ...(result.value?.location !== undefined ? { location: result.value.location } : {}) }
-        : { reporter: d.name, status: 'failed', error: result.error.message, at: now() };
+      let delivery: ReportDelivery;
+      if (result.ok) {
+        delivery = { reporter: d.name, status: 'delivered', at: now(), ...(result.value?.location !== undefined ? { location: result.value.location } : {}) };
+      } else {
+        const wait = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (n - 1));
+        const more = n < retry.maxAttempts && !closing;
+        delivery = { reporter: d.name, status: 'failed', at: now(), error: `${result.error.message} (attempt ${n} of ${retry.maxAttempts}${more ? `; retrying in ${wait} ms` : '; gave up'})` };
+        if (more) {
+          const timer = setTimeout(() => {
+            retryTimers.delete(timer);
+            track(attempt(d, n + 1));
+          }, wait);
+          timer.unref();
+          retryTimers.add(timer);
+        }
+      }
       deliveries.inc({ reporter: d.name, status: delivery.status });
-      results.push(delivery);
-    }));
-    report.deliveries = results;
-    await store.setDeliveries(report.id, results);
+      statuses.set(d.name, delivery);
+      await storeStatuses();
+    };
+    // First attempts run side by side and are awaited (each bounded by the plugin time limit); retries run
+    // in the background, so a failing channel delays neither the others nor the next anomaly.
+    await Promise.all(deliverers.map((d) => attempt(d, 1)));
+    const results = report.deliveries;
     duration.observe({ composer: composed.by }, (performance.now() - started) / 1000);
     logger.info({ service: report.service, report: report.id, deliveries: results.map((d) => `${d.reporter}:${d.status}${d.location ? `:${d.location}` : ''}`) }, 'incident report written');
-    await bus.publish(Topics.reports, [{ key: `${report.tenant}/${report.service}`, value: report }]);
-    options.onReport?.(report);
+    await bus.publish(Topics.reports, [{ key: `${report.tenant}/${report.service}`, value: { ...report } }]);
+    rememberReported(anomaly.id);
+    options.onReport?.({ ...report });
   }
 
-  return bus.subscribe<Anomaly>(Topics.anomalies, 'helios-report', async (records) => {
+  const subscription = bus.subscribe<Anomaly>(Topics.anomalies, 'helios-report', async (records) => {
     for (const r of records) await report(r.value);
   }, { maxBatch: 10 });
+
+  async function idle(): Promise<void> {
+    // A finishing attempt may schedule the next one: wait until neither timers nor attempts are left.
+    while (retryTimers.size > 0 || inFlight.size > 0) {
+      if (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    idle,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        await subscription.close();
+        // Retries not yet due are dropped (their last status, "failed … retrying", stays stored); attempts
+        // already running finish and store their outcome.
+        for (const t of retryTimers) clearTimeout(t);
+        retryTimers.clear();
+        await Promise.allSettled([...inFlight]);
+      })();
+      return closed;
+    },
+  };
 }
