@@ -11,7 +11,7 @@ const SEVERITIES = ['low', 'medium', 'high', 'critical'];
 
 export const configSchema = Type.Object(
   {
-    file: Type.Optional(Type.String({ minLength: 1, description: 'File each report is appended to as one JSON line; default: reports.jsonl in the plugin's state folder under dataDir.' })),
+    file: Type.Optional(Type.String({ minLength: 1, description: 'File each report is appended to as one JSON line; default: reports.jsonl in the plugin state folder under dataDir.' })),
     minSeverity: Type.Union(SEVERITIES.map((s) => Type.Literal(s)), { default: 'low', description: 'Reports of a lower severity are not written.' }),
     markdown: Type.Boolean({ default: false, description: 'Include the whole Markdown report in each line.' }),
   },
