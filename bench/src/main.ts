@@ -1,5 +1,6 @@
 import { runIsolationForestBench } from './isolation-forest/suite.js';
 import { runOtlpBench } from './otlp/suite.js';
+import { runReportingBench } from './reporting/suite.js';
 import type { BenchResult, BenchSuite } from './result.js';
 import { runSdkBench } from './sdk/suite.js';
 import { runStoreBench } from './store/suite.js';
@@ -12,6 +13,7 @@ const SUITES: BenchSuite[] = [
   { name: 'otlp', summary: 'OTLP protobuf/JSON decoding into Helios events', run: runOtlpBench },
   { name: 'store', summary: 'writes into PGlite / PostgreSQL (HELIOS_PG_URL), COPY vs multi-row, context queries', run: runStoreBench },
   { name: 'sdk', summary: 'SDK event() cost and HTTP middleware overhead', run: runSdkBench },
+  { name: 'reporting', summary: 'anomaly -> stored report on PGlite with ~1M events: template and LLM path (instant fake model)', run: runReportingBench },
 ];
 
 function formatNumber(x: number): string {

@@ -1,0 +1,152 @@
+/**
+ * Reporting bench on embedded PGlite:
+ * - template report end to end: anomaly published on the in-process bus -> report runtime (freshness
+ *   check, context queries, template composer, Markdown, saveReport, setDeliveries) -> onReport; p50/p99;
+ * - the LLM path with a local OpenAI-compatible server that answers at once, so the figure is Helios's own
+ *   overhead (redaction, prompt, HTTP through the openai client, JSON parse, Ajv validation), end to end and
+ *   compose() alone, against the template in the same run.
+ * Sizes: HELIOS_BENCH_REPORTING_EVENTS (default 1,000,000 events over 7 days, 20 services),
+ * HELIOS_BENCH_REPORTING_REPORTS (default 200 reports per path).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMemoryBus, createMetricsRegistry, newEventId, silentLogger, Topics, type Anomaly, type IncidentReport } from '@helios/core';
+import { loadPlugin, startReportRuntime, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
+import { sampleIncident, testHost } from '@helios/plugins/testing';
+import { startFakeOpenAI, validAnswer } from '@helios/reporter-llm/testing';
+import { createPgliteClient, createSqlStore, type SqlClient, type Store } from '@helios/store';
+import type { BenchResult } from '../result.js';
+
+const DAY = 86_400_000;
+const SERVICES = 20;
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : Number(raw);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+/** Generated inside the database (generate_series), so filling a million rows takes seconds, not minutes. */
+async function fillEvents(client: SqlClient, rows: number, now: number, log: (line: string) => void): Promise<void> {
+  const chunk = 250_000;
+  const start = now - 7 * DAY;
+  for (let from = 0; from < rows; from += chunk) {
+    const to = Math.min(rows, from + chunk);
+    await client.query(
+      `INSERT INTO helios_events (id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource)
+       SELECT gen_random_uuid(), to_timestamp(($1::bigint + g::bigint * $2::bigint / $3::bigint) / 1000.0),
+              'tenant-' || (g % 10), 'svc-' || (g % ${SERVICES}),
+              CASE WHEN g % 50 = 0 THEN 'ERROR' ELSE 'INFO' END, 'log',
+              CASE WHEN g % 50 = 0 THEN 'upstream timeout for user' || (g % 7) || '@example.com' ELSE 'ok' END,
+              '/api/e' || (g % 30), ((g * 7919) % 1000)::double precision,
+              CASE WHEN g % 50 = 0 THEN 503 ELSE 200 END,
+              CASE WHEN g % 50 = 0 THEN 'E' || (g % 7) END,
+              md5(g::text), NULL, '{"http.method":"GET"}'::jsonb, '{"service.version":"1.4.2"}'::jsonb
+         FROM generate_series($4::bigint, $5::bigint - 1) AS g`,
+      [start, 7 * DAY, rows, from, to],
+    );
+    log(`reporting: ${to.toLocaleString('en')} / ${rows.toLocaleString('en')} events`);
+  }
+  await client.exec('ANALYZE helios_events');
+}
+
+/** An anomaly on a 5-minute window at a pseudo-random time within the last 6 days of the data. */
+function anomalyAt(i: number, now: number): Anomaly {
+  const template = sampleIncident().anomaly;
+  const windowEnd = now - ((i * 7_368_787) % (6 * DAY)) - 300_000;
+  return { ...template, id: newEventId(), tenant: `tenant-${i % 10}`, service: `svc-${i % SERVICES}`, windowStart: windowEnd - 300_000, windowEnd, detectedAt: windowEnd + 10_000 };
+}
+
+/** Reports `count` anomalies one at a time through the runtime; milliseconds from publish to stored report. */
+async function endToEnd(store: Store, reporters: Array<LoadedPlugin<ReporterHooks>>, count: number, now: number, offset: number): Promise<number[]> {
+  const bus = createMemoryBus({ capacity: 1000 });
+  let resolveReport: ((r: IncidentReport) => void) | undefined;
+  const runtime = startReportRuntime({
+    bus, store, reporters, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }),
+    // The events are all in the past, so the freshness wait returns on its first check.
+    freshnessTimeoutMs: 1000, onReport: (r) => resolveReport?.(r),
+  });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const anomaly = anomalyAt(offset + i, now);
+      const done = new Promise<IncidentReport>((resolve) => (resolveReport = resolve));
+      const started = performance.now();
+      await bus.publish(Topics.anomalies, [{ key: `${anomaly.tenant}/${anomaly.service}`, value: anomaly }]);
+      await done;
+      times.push(performance.now() - started);
+    }
+  } finally {
+    await runtime.close();
+    await bus.close();
+  }
+  return times.sort((a, b) => a - b);
+}
+
+export async function runReportingBench(options: { json: boolean }): Promise<BenchResult[]> {
+  const log = options.json ? (_line: string) => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const rows = intFromEnv('HELIOS_BENCH_REPORTING_EVENTS', 1_000_000);
+  const reports = intFromEnv('HELIOS_BENCH_REPORTING_REPORTS', 200);
+  const warmup = Math.min(20, reports);
+  const now = Date.now();
+  const results: BenchResult[] = [];
+
+  const client = await createPgliteClient();
+  const store = createSqlStore(client);
+  const llmServer = await startFakeOpenAI([{ kind: 'content', content: validAnswer() }]);
+  try {
+    await store.migrate();
+    await store.maintain({ now });
+    log(`reporting: filling ${rows.toLocaleString('en')} events over 7 days into PGlite`);
+    const fillStarted = performance.now();
+    await fillEvents(client, rows, now, log);
+    log(`reporting: filled in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
+
+    const host = testHost({ dataDir: mkdtempSync(join(tmpdir(), 'helios-bench-reporting-')), store, timeoutMs: 30_000 });
+    const template = await loadPlugin({ use: '@helios/reporter-template' }, 'reporter', 0, host);
+    const llm = await loadPlugin({ use: '@helios/reporter-llm', options: { baseURL: llmServer.baseURL, model: 'bench', maxRetries: 0, prices: { inputPer1K: 0.00015, outputPer1K: 0.0006 } } }, 'reporter', 0, host);
+
+    log('reporting: template end to end');
+    await endToEnd(store, [template], warmup, now, 0);
+    const t = await endToEnd(store, [template], reports, now, 1000);
+    log('reporting: llm (instant fake server) end to end');
+    await endToEnd(store, [llm, template], warmup, now, 2000);
+    const l = await endToEnd(store, [llm, template], reports, now, 3000);
+    if (llmServer.requests.length !== warmup + reports) throw new Error(`the LLM path was not taken for every report (${llmServer.requests.length} requests)`);
+
+    const templateName = `reporting.template.e2e.p50 (${rows} events)`;
+    results.push({ name: templateName, value: percentile(t, 0.5), unit: 'ms' });
+    results.push({ name: `reporting.template.e2e.p99 (${rows} events)`, value: percentile(t, 0.99), unit: 'ms' });
+    results.push({ name: `reporting.llm.e2e.p50 (${rows} events, instant model)`, value: percentile(l, 0.5), unit: 'ms', baseline: templateName, baselineValue: percentile(t, 0.5), ratio: percentile(l, 0.5) / percentile(t, 0.5) });
+    results.push({ name: `reporting.llm.e2e.p99 (${rows} events, instant model)`, value: percentile(l, 0.99), unit: 'ms' });
+
+    // compose() alone on one context: the LLM path's own cost next to the template composer's.
+    const incident = sampleIncident();
+    const composeTimes = async (hooks: ReporterHooks, n: number) => {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const started = performance.now();
+        await hooks.compose!(incident);
+        times.push(performance.now() - started);
+      }
+      return times.sort((a, b) => a - b);
+    };
+    await composeTimes(llm.hooks, warmup);
+    const lc = await composeTimes(llm.hooks, reports);
+    const tc = await composeTimes(template.hooks, reports);
+    results.push({ name: 'reporting.template.compose.p50', value: percentile(tc, 0.5), unit: 'ms' });
+    results.push({ name: 'reporting.llm.compose.p50 (instant model)', value: percentile(lc, 0.5), unit: 'ms' });
+    results.push({ name: 'reporting.llm.compose.p99 (instant model)', value: percentile(lc, 0.99), unit: 'ms' });
+    results.push({ name: 'reporting.llm.overhead.p99 (e2e llm p99 - e2e template p50)', value: percentile(l, 0.99) - percentile(t, 0.5), unit: 'ms' });
+    await template.shutdown();
+    await llm.shutdown();
+  } finally {
+    await llmServer.close();
+    await store.close();
+  }
+  return results;
+}
