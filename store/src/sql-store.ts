@@ -1,6 +1,6 @@
 import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
 import { HeliosError } from '@helios/core';
-import { EVENT_COPY_COLUMNS, eventsToCopyText } from './copy-text.js';
+import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
 import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
 import type { SqlClient } from './sql-client.js';
@@ -89,7 +89,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
   const stagingInsert = insertFrom(`SELECT ${EVENT_COPY_COLUMNS} FROM helios_events_staging`);
 
   async function insertByRecordset(batch: readonly HeliosEvent[]): Promise<number> {
-    const { rows } = await client.query<{ n: string | number }>(recordsetInsert, [JSON.stringify(batch)]);
+    const { rows } = await client.query<{ n: string | number }>(recordsetInsert, [withoutNulEscapes(JSON.stringify(batch))]);
     return Number(rows[0]?.n ?? 0);
   }
 

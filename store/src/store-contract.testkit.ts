@@ -45,6 +45,14 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(ctx.slowestEndpoints.map((e) => e.endpoint)).toEqual(['/x\\y']);
     });
 
+    it('stores strings holding NUL characters (PostgreSQL text and jsonb cannot) with U+FFFD in their place, instead of failing the batch forever', async () => {
+      const nul = event({ service: 'nul', message: 'a\u0000b', endpoint: '/n\u0000', attributes: { 'k\u0000': 'v\u0000', literal: 'backslash-u: \\u0000' } });
+      expect(await store.insertEvents([nul])).toBe(1);
+      const ctx = await store.incidentContext({ tenant: 'acme', service: 'nul', from: T0 - 1000, to: T0 + 1000 });
+      expect(ctx.slowestEndpoints.map((e) => e.endpoint)).toEqual(['/n\ufffd']);
+      expect(await store.countEvents({ service: 'nul' })).toBe(1);
+    });
+
     it('builds incident context: totals vs baseline, top errors, slowest endpoints, traces', async () => {
       const events = [];
       for (let i = 0; i < 30; i++) events.push(event({ timestamp: T0 - 600_000 + i * 1000, endpoint: '/pay', latency_ms: 20, service: 'ctx' }));
