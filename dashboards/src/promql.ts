@@ -15,7 +15,7 @@ export function metricNamesIn(expr: string): string[] {
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
     .replace(/\$\w+/g, ' ');
   const names = new Set<string>();
-  for (const match of stripped.matchAll(/(?<![\w.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?!\s*\()/g)) {
+  for (const match of stripped.matchAll(/(?<![\w.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![a-zA-Z0-9_:]|\s*\()/g)) {
     const name = match[1]!;
     if (!KEYWORDS.has(name.toLowerCase()) && !/^\d/.test(name)) names.add(name);
   }
