@@ -106,6 +106,12 @@ export async function runReportingBench(options: { json: boolean }): Promise<Ben
     await fillEvents(client, rows, now, log);
     log(`reporting: filled in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
 
+    // The figures mean something only if the context queries find the events.
+    const probe = anomalyAt(1000, now);
+    const probed = await store.incidentContext({ tenant: probe.tenant, service: probe.service, from: probe.windowStart, to: probe.windowEnd });
+    if (probed.window.events === 0 || probed.topErrors.length === 0) throw new Error('the context queries found no events in the generated data');
+    log(`reporting: a window holds ${probed.window.events} events, ${probed.window.errors} errors; baseline ${probed.baseline.events} events`);
+
     const host = testHost({ dataDir: mkdtempSync(join(tmpdir(), 'helios-bench-reporting-')), store, timeoutMs: 30_000 });
     const template = await loadPlugin({ use: '@helios/reporter-template' }, 'reporter', 0, host);
     const llm = await loadPlugin({ use: '@helios/reporter-llm', options: { baseURL: llmServer.baseURL, model: 'bench', maxRetries: 0, prices: { inputPer1K: 0.00015, outputPer1K: 0.0006 } } }, 'reporter', 0, host);
