@@ -1,0 +1,31 @@
+// Prints HELIOS_CONFIG_YAML with ${NAME} replaced by the environment variable NAME and
+// ${urlencode:NAME} by its URL-encoded value (for passwords inside store.url). Used by the image's
+// entrypoint on platforms that inject secrets as environment variables (ECS); an unset variable is
+// an error, so a task never starts on a config with a hole in it.
+export function renderConfig(template, env) {
+  const missing = [];
+  const text = template.replace(/\$\{(urlencode:)?([A-Z_][A-Z0-9_]*)\}/g, (_, encode, name) => {
+    const value = env[name];
+    if (value === undefined) {
+      missing.push(name);
+      return '';
+    }
+    return encode ? encodeURIComponent(value) : value;
+  });
+  if (missing.length > 0) throw new Error(`helios config: environment variables not set: ${[...new Set(missing)].join(', ')}`);
+  return text;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const template = process.env.HELIOS_CONFIG_YAML;
+  if (!template) {
+    console.error('HELIOS_CONFIG_YAML is not set');
+    process.exit(2);
+  }
+  try {
+    process.stdout.write(renderConfig(template, process.env));
+  } catch (err) {
+    console.error(err.message);
+    process.exit(2);
+  }
+}
