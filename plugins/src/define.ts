@@ -9,9 +9,11 @@ import type { StoreReader } from '@helios/store';
  */
 export const PLUGIN_API_VERSION = '1.0.0';
 
+/** What `setup()` receives from the host. */
 export interface PluginContext<Options> {
   /** The plugin's options from the config, with its schema's defaults applied and validated. */
   readonly options: Options;
+  /** A pino logger bound to `{ plugin: <name> }`; JSON lines on stderr with the host's. */
   readonly logger: Logger;
   /** The process's Prometheus registry; name metrics `helios_<plugin>_...`. */
   readonly metrics: Registry;
@@ -21,9 +23,11 @@ export interface PluginContext<Options> {
   readonly dataDir: string;
   /** The plugin's own state folder, `<dataDir>/plugins/<name>` (created on demand by the plugin). */
   readonly stateDir: string;
+  /** The host's clock, epoch ms; use it instead of Date.now() so replays and tests control time. */
   now(): number;
 }
 
+/** What a detector's `setup()` returns. */
 export interface DetectorHooks {
   /**
    * Judge one closed window. Return undefined while the detector has no opinion yet (cold start).
@@ -37,8 +41,11 @@ export interface DetectorHooks {
 /** What a composing reporter (template, llm) returns; the host renders the Markdown from the sections. */
 export interface ReportDraft {
   title: string;
+  /** Usually the anomaly's severity; a composer may raise or lower it with reason. */
   severity: Severity;
+  /** The five sections every Helios report has. */
   sections: ReportSections;
+  /** Remarks stored with the report (e.g. which facts were missing), not shown in the Markdown. */
   notes?: string[];
 }
 
@@ -47,31 +54,41 @@ export interface DeliveryReceipt {
   location?: string;
 }
 
+/** What a reporter's `setup()` returns: `compose`, `deliver`, or both. */
 export interface ReporterHooks {
   /** Write a report for an incident. The first composer that succeeds writes the report; others are fallbacks. */
   compose?(incident: Incident): ReportDraft | Promise<ReportDraft>;
   /** Send a finished report somewhere. Every deliverer gets every report. */
   deliver?(report: IncidentReport, incident: Incident): DeliveryReceipt | void | Promise<DeliveryReceipt | void>;
+  /** Release resources (flush, close connections); must be safe to call twice. */
   shutdown?(): void | Promise<void>;
 }
 
 interface PluginDefinitionBase<S extends TSchema, Hooks> {
   /** Package name, e.g. `@acme/helios-detector-foo`; appears in logs, metrics and errors. */
   name: string;
+  /** The plugin's own version (semver), shown by `helios plugins list`; usually the package version. */
   version: string;
   /** Semver range of the plugin API this plugin supports, e.g. `^1.0.0`. */
   apiVersion: string;
+  /** One line on what the plugin does. */
   description?: string;
   /** TypeBox schema of the options, with defaults. Unknown keys are rejected when the schema says so. */
   configSchema?: S;
+  /**
+   * Called once at start with the validated options; returns the hooks. Throwing (or exceeding
+   * `plugins.timeoutMs`) stops Helios from starting, so check connections and folders here, not later.
+   */
   setup(ctx: PluginContext<Static<S>>): Hooks | Promise<Hooks>;
 }
 
 export interface DetectorPlugin<S extends TSchema = TObject> extends PluginDefinitionBase<S, DetectorHooks> {
+  /** Where the plugin goes in the config: `plugins.detectors`. */
   kind: 'detector';
 }
 
 export interface ReporterPlugin<S extends TSchema = TObject> extends PluginDefinitionBase<S, ReporterHooks> {
+  /** Where the plugin goes in the config: `plugins.reporters`. */
   kind: 'reporter';
 }
 

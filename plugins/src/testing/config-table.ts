@@ -32,7 +32,8 @@ export function configRows(schema: TSchema | undefined, prefix = ''): ConfigRow[
  * so the documented options never drift from the schema that validates them.
  */
 export function configTableMarkdown(schema: TSchema | undefined): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  // `<dir>` outside a code span would be read as an HTML tag and vanish.
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ').split('`').map((part, i) => (i % 2 === 1 ? part : part.replace(/</g, '&lt;').replace(/>/g, '&gt;'))).join('`');
   const rows = configRows(schema);
   if (rows.length === 0) return '_This plugin takes no options._';
   return ['| option | type | default | description |', '|---|---|---|---|', ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.default === '' ? '' : `\`${esc(r.default)}\``} | ${esc(r.description)} |`)].join('\n');
