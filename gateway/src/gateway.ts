@@ -214,7 +214,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       response = errorResponse(err);
     } finally {
       inFlight--;
-      if (inFlight === 0) idle?.();
+      // After the transport's send: it runs in a microtask once this promise settles, before setImmediate.
+      if (inFlight === 0 && idle !== undefined) setImmediate(idle);
     }
     if (INGEST_ROUTES.has(routeName)) latency.observe({ route: routeName }, (performance.now() - started) / 1000);
     requests.inc({ route: routeName, status: response.status });

@@ -4,10 +4,24 @@ import { HEADER_NAMES, type GatewayResponse, type HttpTransport, type RequestHea
 
 /** node:http transport: the fallback where the uWebSockets.js binary does not load. */
 export function createNodeTransport(options: TransportOptions): HttpTransport {
+  // Once listening stopped, answers close their connection: keep-alive clients move on instead of
+  // holding the server open until close() cuts them.
+  let draining = false;
+  /** Resolves when the server has closed: not listening, and every connection ended. */
+  let serverClosed: Promise<void> | undefined;
+  // Responses handed to a socket but not yet flushed: close() waits for them before cutting connections.
+  let unflushed = 0;
+  let flushed: (() => void) | undefined;
+  const onFlushed = () => {
+    unflushed--;
+    if (unflushed === 0) flushed?.();
+  };
   const send = (res: ServerResponse, response: GatewayResponse) => {
     if (res.headersSent || res.destroyed) return;
+    if (draining) res.shouldKeepAlive = false;
     res.writeHead(response.status, response.headers);
-    res.end(response.body ?? '');
+    unflushed++;
+    res.end(response.body ?? '', onFlushed);
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
@@ -47,13 +61,18 @@ export function createNodeTransport(options: TransportOptions): HttpTransport {
         server.once('error', reject);
         server.listen(options.port, options.host, () => resolve((server.address() as AddressInfo).port));
       }),
-    stopListening: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }),
+    // Resolves once no new connection is accepted. Connections with requests in flight stay open;
+    // close() ends them once the gateway has drained and every response is flushed.
+    async stopListening() {
+      serverClosed ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      draining = true;
+    },
     async close() {
+      draining = true;
+      serverClosed ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      if (unflushed > 0) await new Promise<void>((resolve) => (flushed = resolve));
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await serverClosed;
     },
   };
 }
