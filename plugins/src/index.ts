@@ -7,6 +7,6 @@ export { loadPlugin, loadPlugins, assertPlugin, resolvePluginOptions, type Loade
 export { PluginGuard, type PluginHealth } from './guard.js';
 export { WindowAggregator, percentile, type WindowOptions, type ClosedWindow, type TelemetryGap } from './windows.js';
 export { startDetectRuntime, severityOf, createIncidentTracker, votesNeeded, type DetectRuntime, type DetectRuntimeOptions, type IncidentTracker, type TrackerStep, type Verdict, type VoteRule } from './detect-runtime.js';
-export { startReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
+export { startReportRuntime, type ReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
 export { renderReportMarkdown, reportFileName } from './report-markdown.js';
 export { Type, type Static } from '@sinclair/typebox';
