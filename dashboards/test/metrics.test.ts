@@ -48,7 +48,7 @@ describe('every metric an alert or a panel queries is one Helios exports', () =>
   afterAll(async () => app?.stop());
 
   it('a running Helios exports the core series', () => {
-    for (const name of ['helios_events_ingested_total', 'helios_ingestion_latency_seconds_bucket', 'helios_anomaly_detection_score', 'helios_report_generation_duration_seconds_bucket', 'helios_plugin_errors_total', 'helios_process_process_cpu_seconds_total']) {
+    for (const name of ['helios_events_ingested_total', 'helios_ingestion_latency_seconds_bucket', 'helios_anomaly_detection_score', 'helios_report_generation_duration_seconds_bucket', 'helios_plugin_errors_total', 'helios_process_cpu_seconds_total']) {
       expect(exported.has(name), name).toBe(true);
     }
   });

@@ -68,7 +68,7 @@ describe.skipIf(prometheus === undefined)('a real Prometheus scraping `helios up
       if (ingested.length >= 2) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    for (const name of ['helios_events_ingested_total', 'helios_ingestion_latency_seconds_bucket', 'helios_http_requests_total', 'helios_process_process_cpu_seconds_total']) expect(names).toContain(name);
+    for (const name of ['helios_events_ingested_total', 'helios_ingestion_latency_seconds_bucket', 'helios_http_requests_total', 'helios_process_cpu_seconds_total']) expect(names).toContain(name);
     expect(ingested.map((s) => `${s.metric['service']} ${s.metric['level']} ${s.value[1]}`).sort()).toEqual(['checkout INFO 1', 'payments ERROR 1']);
     const up = ((await (await fetch(`${api}/query?query=up`)).json()) as { data: { result: Array<{ value: [number, string] }> } }).data.result;
     expect(up.map((s) => s.value[1])).toEqual(['1']);
