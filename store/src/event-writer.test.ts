@@ -100,3 +100,26 @@ describe('event writer', () => {
     await expect(closing.write(events(1))).rejects.toMatchObject({ code: 'HLS_ERR_STORE' });
   });
 });
+
+describe('event writer metrics', () => {
+  it('exports batch sizes, write durations, transient errors and availability', async () => {
+    const { createMetricsRegistry } = await import('@helios/core');
+    const registry = createMetricsRegistry({ defaultMetrics: false });
+    const store = fakeStore();
+    const writer = createEventWriter({ store, batchSize: 10, flushIntervalMs: 5, retryInitialMs: 5, metrics: registry });
+    await writer.write(events(10));
+    store.setDown(true);
+    const held = writer.write(events(4));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await registry.getSingleMetricAsString('helios_store_unavailable')).toMatch(/helios_store_unavailable 1/);
+    store.setDown(false);
+    await held;
+    const text = await registry.metrics();
+    expect(text).toMatch(/helios_store_write_batch_size_count 2/);
+    expect(text).toMatch(/helios_store_write_batch_size_sum 14/);
+    expect(text).toMatch(/helios_store_write_duration_seconds_count 2/);
+    expect(text).toMatch(/helios_store_write_errors_total\{reason="transient"\} [1-9]/);
+    expect(text).toMatch(/helios_store_unavailable 0/);
+    await writer.close();
+  });
+});

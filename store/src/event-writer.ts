@@ -1,3 +1,4 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { HeliosError, type HeliosEvent, type Logger } from '@helios/core';
 import { isTransientStoreError } from './postgres.js';
 import type { Store } from './store.js';
@@ -14,7 +15,26 @@ export interface EventWriterOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
   logger?: Logger;
+  /** Registry for the writer's metrics (write duration, batch size, errors, availability). */
+  metrics?: Registry;
   onStored?: (inserted: number) => void;
+}
+
+interface WriterMetrics {
+  duration: Histogram;
+  batchSize: Histogram;
+  errors: Counter<'reason'>;
+  unavailable: Gauge;
+}
+
+function writerMetrics(registry: Registry): WriterMetrics {
+  const registers = [registry];
+  return {
+    duration: new Histogram({ name: 'helios_store_write_duration_seconds', help: 'Time to commit one batch of events (successful attempts)', registers, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] }),
+    batchSize: new Histogram({ name: 'helios_store_write_batch_size', help: 'Events per committed batch', registers, buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000] }),
+    errors: new Counter({ name: 'helios_store_write_errors_total', help: 'Failed batch writes: transient (retried) or fatal (rejected)', labelNames: ['reason'], registers }),
+    unavailable: new Gauge({ name: 'helios_store_unavailable', help: '1 while the database is unreachable and writes are held', registers }),
+  };
 }
 
 export interface EventWriter {
@@ -55,6 +75,7 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   let closed = false;
   let closing: Promise<void> | undefined;
   let spaceWaiters: Array<() => void> = [];
+  const metrics = options.metrics === undefined ? undefined : writerMetrics(options.metrics);
 
   function takeBatch(): Pending[] {
     const batch: Pending[] = [];
@@ -71,15 +92,22 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   async function insertWithRetry(events: HeliosEvent[]): Promise<number> {
     let wait = retryInitialMs;
     for (;;) {
+      const started = performance.now();
       try {
         const inserted = await options.store.insertEvents(events);
+        metrics?.duration.observe((performance.now() - started) / 1000);
+        metrics?.batchSize.observe(events.length);
+        metrics?.unavailable.set(0);
         if (unavailableSince !== undefined) {
           options.logger?.info({ downMs: Date.now() - unavailableSince }, 'store reachable again; writes resumed');
           unavailableSince = undefined;
         }
         return inserted;
       } catch (err) {
-        if (!isTransientStoreError(err) || closed) throw err;
+        const transient = isTransientStoreError(err);
+        metrics?.errors.inc({ reason: transient ? 'transient' : 'fatal' });
+        if (!transient || closed) throw err;
+        metrics?.unavailable.set(1);
         if (unavailableSince === undefined) {
           unavailableSince = Date.now();
           options.logger?.warn({ err, events: events.length }, 'store unreachable; holding the batch and retrying');

@@ -1,4 +1,4 @@
-import { Topics, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
+import { Topics, type Registry, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
 import { createEventWriter } from './event-writer.js';
 import type { Store } from './store.js';
 
@@ -16,6 +16,8 @@ export interface StorageConsumerOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
   onStored?: (count: number) => void;
+  /** Registry for the writer's metrics (helios_store_write_*). */
+  metrics?: Registry;
 }
 
 export interface StorageConsumer extends Subscription {
@@ -38,6 +40,7 @@ export function startStorageConsumer(options: StorageConsumerOptions): StorageCo
     ...(options.retryInitialMs === undefined ? {} : { retryInitialMs: options.retryInitialMs }),
     ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
     ...(options.onStored === undefined ? {} : { onStored: options.onStored }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   // Two batches' worth per handler call: the store writes them on two connections at once (writeConcurrency).
   const events = bus.subscribe<HeliosEvent>(Topics.events, 'helios-storage', (records) => writer.write(records.map((r) => r.value)), { maxBatch: batchSize * 2 });
