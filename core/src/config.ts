@@ -57,6 +57,7 @@ export const HeliosConfigSchema = Type.Object(
           {
             brokers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['127.0.0.1:9092'], description: 'Bootstrap servers, host:port. Env HELIOS_KAFKA_BROKERS (comma-separated).' }),
             clientId: Type.String({ minLength: 1, default: 'helios', description: 'Kafka client id (broker logs and quotas). Consumer groups are always helios-storage, helios-detect and helios-report.' }),
+            namespace: Type.String({ default: '', description: 'Prefix of every topic and consumer group name on the brokers (e.g. `staging.`), so several Helios deployments share one cluster.' }),
             topics: Type.Record(
               Type.String({ minLength: 1 }),
               Type.Object(
@@ -122,7 +123,7 @@ export const HeliosConfigSchema = Type.Object(
           default: 'pglite',
           description: 'Store: `pglite` (embedded PostgreSQL in <dataDir>/pglite, or in memory when dataDir is `:memory:`) or `postgres` (a PostgreSQL server at `url`; TimescaleDB used when installed).',
         }),
-        url: Type.String({ default: '', description: 'PostgreSQL connection URL for kind `postgres`, e.g. postgres://helios:secret@db:5432/helios (libpq parameters such as sslmode allowed).' }),
+        url: Type.String({ default: '', description: 'PostgreSQL connection URL for kind `postgres` (env HELIOS_STORE_URL, which also selects kind `postgres`), e.g. postgres://helios:secret@db:5432/helios (libpq parameters such as sslmode allowed).' }),
         poolSize: Type.Integer({ minimum: 1, default: 10, description: 'Most connections to PostgreSQL (kind `postgres`).' }),
         batchSize: Type.Integer({ minimum: 1, default: 5000, description: 'The writer flushes when this many events are buffered (and most events in one statement).' }),
         flushIntervalMs: Type.Integer({ minimum: 1, default: 200, description: 'The writer flushes buffered events at least this often.' }),
@@ -230,6 +231,9 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const layered = structuredClone(raw) as Record<string, any>;
   const port = sources.overrides?.port ?? intFromEnv(env, 'HELIOS_PORT');
   if (port !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), port };
+  const storeUrl = env['HELIOS_STORE_URL'] || undefined;
+  // A database URL in the environment (the usual way to pass a secret to a container) means PostgreSQL.
+  if (storeUrl !== undefined) layered['store'] = { ...(layered['store'] ?? {}), kind: 'postgres', url: storeUrl };
   const dataDir = sources.overrides?.dataDir ?? (env['HELIOS_DATA_DIR'] || undefined);
   if (dataDir !== undefined) layered['dataDir'] = dataDir;
   const kafkaBrokers = env['HELIOS_KAFKA_BROKERS']?.split(',').map((b) => b.trim()).filter((b) => b.length > 0) ?? [];

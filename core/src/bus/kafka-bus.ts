@@ -57,6 +57,11 @@ export interface KafkaBusOptions {
    */
   deadLetterTopic?: string;
   sessionTimeoutMs?: number;
+  /**
+   * Prefix of every topic and consumer group name on the brokers (e.g. `staging.`), so several Helios
+   * deployments (or test runs) share a cluster without seeing each other. Default none.
+   */
+  namespace?: string;
   logger?: Logger;
   /**
    * Registers helios_kafka_consumer_lag{topic,group,partition} (read from the brokers at scrape time
@@ -90,7 +95,7 @@ export interface KafkaBusStats {
 
 export interface KafkaBus extends Bus {
   readonly kind: 'kafka';
-  /** Per-partition lag of `group` on `topic` (any group, not only this process's). For metrics. */
+  /** Per-partition lag of `group` on `topic` (any group, not only this process's; names before the namespace prefix). For metrics. */
   lag(topic: string, group: string): Promise<PartitionLag[]>;
   stats(): KafkaBusStats;
 }
@@ -133,7 +138,10 @@ interface PendingPublish {
 
 interface GroupState {
   topic: string;
+  /** Kafka group id. */
   group: string;
+  /** The group name the subscriber gave. */
+  helios: string;
   consumer: Consumer;
   closed: boolean;
   closing?: Promise<void>;
@@ -174,7 +182,10 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
   if (!KAFKA_COMPRESSIONS.includes(compression)) {
     throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus 'compression' must be one of ${KAFKA_COMPRESSIONS.join(', ')}, got ${JSON.stringify(compression)}`);
   }
-  const topicSpecs: Record<string, KafkaTopicSpec> = { ...DEFAULT_KAFKA_TOPICS, ...options.topics };
+  const namespace = options.namespace ?? '';
+  /** Name on the brokers of a Helios topic or group. */
+  const physical = (name: string) => namespace + name;
+  const topicSpecs: Record<string, KafkaTopicSpec> = Object.fromEntries(Object.entries({ ...DEFAULT_KAFKA_TOPICS, ...options.topics }).map(([name, spec]) => [physical(name), spec]));
   for (const [name, spec] of Object.entries(topicSpecs)) {
     if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
       throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus 'topics.${name}.partitions' must be a positive integer, got ${JSON.stringify(spec.partitions)}`);
@@ -419,7 +430,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
   async function deadLetter(topic: string, partition: number, message: { key: Buffer | null; value: Buffer | null; offset: string }, reason: string): Promise<void> {
     stats.deadLettered++;
     deadLetters?.inc({ topic });
-    const target = options.deadLetterTopic;
+    const target = options.deadLetterTopic === undefined ? undefined : physical(options.deadLetterTopic);
     logger.error({ topic, partition, offset: message.offset, reason, deadLetterTopic: target }, 'undecodable record');
     // Never dead-letter records read from the dead-letter topic itself: that would loop forever.
     if (target === undefined || target === topic) return;
@@ -531,16 +542,22 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
 
   const bus: KafkaBus = {
     kind: 'kafka',
-    async publish<T>(topic: string, records: readonly BusRecord<T>[]) {
+    async publish<T>(name: string, records: readonly BusRecord<T>[]) {
       if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
       if (records.length === 0) return;
       stats.publishCalls++;
+      const topic = physical(name);
       const info = topicInfo.get(topic) ?? (await topicInfoFor(topic));
       await enqueue(topic, encode(topic, info, records));
     },
-    subscribe<T>(topic: string, group: string, handler: BusHandler<T>, subscribeOptions?: SubscribeOptions): Subscription {
+    subscribe<T>(topicName: string, groupName: string, handler: BusHandler<T>, subscribeOptions?: SubscribeOptions): Subscription {
       if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
-      for (const g of groups) if (g.topic === topic && g.group === group) throw new Error(`group ${group} already consumes ${topic} in this process`);
+      const topic = physical(topicName);
+      for (const g of groups) if (g.topic === topic && g.helios === groupName) throw new Error(`group ${groupName} already consumes ${topic} in this process`);
+      // Members of one Kafka group must all subscribe to the same topics (kafkajs assigns partitions of
+      // topics a member never subscribed to otherwise). So a group consuming a second topic in this
+      // process (helios-storage: events, then anomalies) uses `<group>.<topic>` for it; the first keeps its name.
+      const group = [...groups].some((g) => g.helios === groupName) ? physical(`${groupName}.${topicName}`) : physical(groupName);
       const consumer = kafka.consumer({
         groupId: group,
         allowAutoTopicCreation: false,
@@ -548,7 +565,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
         heartbeatInterval: 3000,
         retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },
       });
-      const state: GroupState = { topic, group, consumer, closed: false };
+      const state: GroupState = { topic, group, helios: groupName, consumer, closed: false };
       groups.add(state);
       startConsumer(state, handler, subscribeOptions?.maxBatch ?? 1000);
       return {
@@ -592,7 +609,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
         await sleep(50);
       }
     },
-    lag,
+    lag: (topic, group) => lag(physical(topic), physical(group)),
     stats: () => ({ ...stats }),
     close(timeoutMs = 30_000) {
       closing ??= (async () => {

@@ -47,6 +47,7 @@ export function kafkaBusOptions(config: Pick<HeliosConfig, 'bus'>): KafkaBusOpti
   return {
     brokers: k.brokers,
     clientId: k.clientId,
+    ...(k.namespace === '' ? {} : { namespace: k.namespace }),
     topics: k.topics,
     compression: k.compression,
     lingerMs: k.lingerMs,
