@@ -1,3 +1,4 @@
+import { runGatewayBench } from './gateway/suite.js';
 import { runIsolationForestBench } from './isolation-forest/suite.js';
 import { runOtlpBench } from './otlp/suite.js';
 import { runReportingBench } from './reporting/suite.js';
@@ -12,6 +13,7 @@ const SUITES: BenchSuite[] = [
   { name: 'isolation-forest', summary: 'Isolation Forest scoring/training speed and parity vs scikit-learn', run: runIsolationForestBench },
   { name: 'otlp', summary: 'OTLP protobuf/JSON decoding into Helios events', run: runOtlpBench },
   { name: 'store', summary: 'writes into PGlite / PostgreSQL (HELIOS_PG_URL), COPY vs multi-row, context queries', run: runStoreBench },
+  { name: 'gateway', summary: 'gateway HTTP throughput vs bare uWebSockets.js, batches, p99 at half rate, uWS vs node:http (wrk)', run: runGatewayBench },
   { name: 'sdk', summary: 'SDK event() cost and HTTP middleware overhead', run: runSdkBench },
   { name: 'reporting', summary: 'anomaly -> stored report on PGlite with ~1M events: template and LLM path (instant fake model)', run: runReportingBench },
 ];
@@ -25,7 +27,7 @@ function formatNumber(x: number): string {
 }
 
 function printTable(suite: string, results: BenchResult[]): void {
-  const rows = results.map((r) => [r.name, formatNumber(r.value), r.unit, r.ratio === undefined ? '' : `${r.ratio.toFixed(3)}x`, r.baseline ?? '']);
+  const rows = results.map((r) => [r.name, formatNumber(r.value), r.unit, r.ratio === undefined ? '' : `${r.ratio >= 0.1 ? r.ratio.toFixed(3) : r.ratio.toPrecision(3)}x`, r.baseline ?? '']);
   const header = ['result', 'value', 'unit', 'ratio', 'vs baseline (same run)'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();

@@ -26,6 +26,11 @@ export function median(values: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** Nearest-rank percentile (p in 0..1) of ascending values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
 /** Operations per second of `fn`, the median of `rounds` timed rounds of `iterations` calls each. */
 export function opsPerSecond(fn: (i: number) => unknown, iterations: number, rounds = 7): number {
   for (let i = 0; i < Math.min(iterations, 10_000); i++) fn(i); // warm up the JIT

@@ -23,15 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { quantile, trainIsolationForest } from '@helios/detector-isolation-forest/forest';
 import { gaussianWithOutliers, serviceMetrics, twoClusters, type LabelledDataset } from './datasets.js';
 import { meanSeries, rocAuc, spearman } from './rank-statistics.js';
+import type { BenchResult } from '../result.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  baselineValue?: number;
-  ratio?: number;
-}
 
 const TREES = 100;
 const SAMPLE_SIZE = 256;

@@ -16,7 +16,8 @@ import { loadPlugin, startReportRuntime, type LoadedPlugin, type ReporterHooks }
 import { sampleIncident, testHost } from '@helios/plugins/testing';
 import { startFakeOpenAI, validAnswer } from '@helios/reporter-llm/testing';
 import { createPgliteClient, createSqlStore, type SqlClient, type Store } from '@helios/store';
-import type { BenchResult } from '../result.js';
+import { fillEvents } from '../fill-events.js';
+import { percentile, type BenchResult } from '../result.js';
 
 const DAY = 86_400_000;
 const SERVICES = 20;
@@ -26,33 +27,7 @@ function intFromEnv(name: string, fallback: number): number {
   return raw === undefined || raw === '' ? fallback : Number(raw);
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-}
 
-/** Generated inside the database (generate_series), so filling a million rows takes seconds, not minutes. */
-async function fillEvents(client: SqlClient, rows: number, now: number, log: (line: string) => void): Promise<void> {
-  const chunk = 250_000;
-  const start = now - 7 * DAY;
-  for (let from = 0; from < rows; from += chunk) {
-    const to = Math.min(rows, from + chunk);
-    await client.query(
-      `INSERT INTO helios_events (id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource)
-       SELECT gen_random_uuid(), to_timestamp(($1::bigint + g::bigint * $2::bigint / $3::bigint) / 1000.0),
-              'tenant-' || (g % 10), 'svc-' || (g % ${SERVICES}),
-              CASE WHEN g % 50 = 0 THEN 'ERROR' ELSE 'INFO' END, 'log',
-              CASE WHEN g % 50 = 0 THEN 'upstream timeout for user' || (g % 7) || '@example.com' ELSE 'ok' END,
-              '/api/e' || (g % 30), ((g * 7919) % 1000)::double precision,
-              CASE WHEN g % 50 = 0 THEN 503 ELSE 200 END,
-              CASE WHEN g % 50 = 0 THEN 'E' || (g % 7) END,
-              md5(g::text), NULL, '{"http.method":"GET"}'::jsonb, '{"service.version":"1.4.2"}'::jsonb
-         FROM generate_series($4::bigint, $5::bigint - 1) AS g`,
-      [start, 7 * DAY, rows, from, to],
-    );
-    log(`reporting: ${to.toLocaleString('en')} / ${rows.toLocaleString('en')} events`);
-  }
-  await client.exec('ANALYZE helios_events');
-}
 
 /** An anomaly on a 5-minute window at a pseudo-random time within the last 6 days of the data. */
 function anomalyAt(i: number, now: number): Anomaly {
@@ -103,7 +78,7 @@ export async function runReportingBench(options: { json: boolean }): Promise<Ben
     await store.maintain({ now });
     log(`reporting: filling ${rows.toLocaleString('en')} events over 7 days into PGlite`);
     const fillStarted = performance.now();
-    await fillEvents(client, rows, now, log);
+    await fillEvents(client, { rows, now, services: SERVICES, log, errorMessageSql: `'upstream timeout for user' || (g % 7) || '@example.com'`, chunk: 250_000 });
     log(`reporting: filled in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
 
     // The figures mean something only if the context queries find the events.

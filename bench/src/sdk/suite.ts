@@ -12,14 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { context, trace } from '@opentelemetry/api';
 import { createHeliosClient } from '@helios/sdk';
+import type { BenchResult } from '../result.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  ratio?: number;
-}
 
 /** A gateway stand-in that answers 202 to everything, draining bodies. */
 async function startSink(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {

@@ -11,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { createMemoryBus, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
-import type { BenchResult } from '../result.js';
+import { fillEvents } from '../fill-events.js';
+import { percentile, type BenchResult } from '../result.js';
 
 export type { BenchResult };
 
@@ -115,33 +116,7 @@ async function consumerRate(fresh: FreshDatabase, events: HeliosEvent[], batchSi
   });
 }
 
-/** Fill helios_events with `rows` events over 7 days ending at `now`, server-side (generate_series), in chunks. */
-async function fillEvents(client: SqlClient, rows: number, now: number, log: (line: string) => void): Promise<void> {
-  const chunk = 1_000_000;
-  const start = now - 7 * DAY;
-  for (let from = 0; from < rows; from += chunk) {
-    const to = Math.min(rows, from + chunk);
-    await client.query(
-      `INSERT INTO helios_events (id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource)
-       SELECT gen_random_uuid(), to_timestamp(($1::bigint + g::bigint * $2::bigint / $3::bigint) / 1000.0),
-              'tenant-' || (g % 10), 'svc-' || (g % ${SERVICES}),
-              CASE WHEN g % 50 = 0 THEN 'ERROR' ELSE 'INFO' END, 'log',
-              CASE WHEN g % 50 = 0 THEN 'upstream timeout ' || (g % 7) ELSE 'ok' END,
-              '/api/e' || (g % 30), ((g * 7919) % 1000)::double precision,
-              CASE WHEN g % 50 = 0 THEN 503 ELSE 200 END,
-              CASE WHEN g % 50 = 0 THEN 'E' || (g % 7) END,
-              md5(g::text), NULL, '{"http.method":"GET"}'::jsonb, '{"service.version":"1.4.2"}'::jsonb
-         FROM generate_series($4::bigint, $5::bigint - 1) AS g`,
-      [start, 7 * DAY, rows, from, to],
-    );
-    log(`store: ${to.toLocaleString('en')} / ${rows.toLocaleString('en')} rows`);
-  }
-  await client.exec('ANALYZE helios_events');
-}
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-}
 
 async function contextLatencies(store: Store, queries: number, now: number): Promise<number[]> {
   const times: number[] = [];
@@ -202,7 +177,7 @@ export async function runStoreBench(options: { json: boolean }): Promise<BenchRe
     await store.maintain({ now });
     log(`store: filling ${contextRows.toLocaleString('en')} events over 7 days`);
     const fillStarted = performance.now();
-    await fillEvents(client, contextRows, now, log);
+    await fillEvents(client, { rows: contextRows, now, services: SERVICES, log });
     results.push({ name: `store.${db}.fill (server-side, ${contextRows} rows)`, value: contextRows / ((performance.now() - fillStarted) / 1000), unit: 'rows/s' });
     await contextLatencies(store, 20, now); // warm the cache the way a running system has it
     const times = await contextLatencies(store, queries, now);
