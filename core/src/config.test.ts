@@ -45,6 +45,7 @@ describe('config', () => {
     expect(loadConfig({ cwd: dir, env: { HELIOS_PORT: '9100' }, overrides: { port: 9200 } }).config.gateway.port).toBe(9200);
     expect(loadConfig({ cwd: dir, env: { HELIOS_DATA_DIR: 'elsewhere' } }).config.dataDir).toBe(join(dir, 'elsewhere'));
     expect(configError(() => loadConfig({ cwd: dir, env: { HELIOS_PORT: 'x' } })).message).toBe('HELIOS_PORT: expected an integer, got "x"');
+    expect(loadConfig({ cwd: dir, env: { HELIOS_STORE_URL: 'postgres://h@db/helios' } }).config.store).toMatchObject({ kind: 'postgres', url: 'postgres://h@db/helios' });
   });
 
   it('reads JSON configs named by HELIOS_CONFIG and reports a missing file', () => {
