@@ -61,7 +61,7 @@ describe('terraform/', () => {
 
   it('has the modules and environments the issue asks for', () => {
     const names = [...folders.keys()].map((p) => relative(root, p)).sort();
-    expect(names).toEqual(['environments/dev', 'environments/prod', 'modules/helios-ecs', 'modules/msk', 'modules/network', 'modules/rds', 'modules/reports-bucket', 'modules/secrets']);
+    expect(names).toEqual(['environments/dev', 'environments/prod', 'modules/helios-ecs', 'modules/helios-stack', 'modules/msk', 'modules/network', 'modules/rds', 'modules/reports-bucket', 'modules/secrets']);
   });
 
   it('every var.X and local.X used is declared in the same folder', () => {

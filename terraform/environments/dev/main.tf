@@ -6,80 +6,31 @@ locals {
   config_yaml = file("${path.module}/helios.config.yaml")
 }
 
-module "network" {
-  source             = "../../modules/network"
-  name               = local.name
-  region             = var.region
-  cidr_block         = var.vpc_cidr
-  az_count           = 2
-  single_nat_gateway = true
-  tags               = local.tags
-}
-
-module "secrets" {
-  source               = "../../modules/secrets"
-  name                 = local.name
-  recovery_window_days = 0
-  tags                 = local.tags
-}
-
-module "reports_bucket" {
-  source        = "../../modules/reports-bucket"
-  bucket_name   = "${local.name}-reports-${var.bucket_suffix}"
-  force_destroy = true
-  tags          = local.tags
-}
-
-module "msk" {
-  source                    = "../../modules/msk"
-  name                      = local.name
-  vpc_id                    = module.network.vpc_id
-  subnet_ids                = module.network.private_subnet_ids
-  client_security_group_ids = [module.helios.tasks_security_group_id]
-  broker_count              = 2
-  instance_type             = "kafka.t3.small"
-  tags                      = local.tags
-}
-
-module "rds" {
-  source                    = "../../modules/rds"
-  name                      = local.name
-  vpc_id                    = module.network.vpc_id
-  subnet_ids                = module.network.private_subnet_ids
-  client_security_group_ids = [module.helios.tasks_security_group_id]
-  instance_class            = "db.t4g.medium"
-  multi_az                  = false
-  deletion_protection       = false
-  tags                      = local.tags
-}
-
-module "helios" {
-  source                  = "../../modules/helios-ecs"
-  name                    = local.name
-  image                   = var.image
-  config_yaml             = local.config_yaml
-  vpc_id                  = module.network.vpc_id
-  private_subnet_ids      = module.network.private_subnet_ids
-  public_subnet_ids       = module.network.public_subnet_ids
-  internal_load_balancer  = var.internal_load_balancer
-  ingress_cidrs           = var.ingress_cidrs
-  metrics_scrape_cidrs    = [var.vpc_cidr]
-  certificate_arn         = var.certificate_arn
-  msk_cluster_arn         = module.msk.cluster_arn
-  msk_cluster_name        = module.msk.cluster_name
-  kafka_bootstrap_brokers = module.msk.bootstrap_brokers_iam
-  db_address              = module.rds.address
-  db_name                 = module.rds.database_name
-  db_secret_arn           = module.rds.master_user_secret_arn
-  api_keys_secret_arn     = module.secrets.api_keys_secret_arn
-  llm_api_key_secret_arn  = module.secrets.llm_api_key_secret_arn
-  reports_bucket_name     = module.reports_bucket.bucket_name
-  reports_bucket_arn      = module.reports_bucket.bucket_arn
+module "stack" {
+  source                       = "../../modules/helios-stack"
+  name                         = local.name
+  tags                         = local.tags
+  region                       = var.region
+  vpc_cidr                     = var.vpc_cidr
+  image                        = var.image
+  config_yaml                  = local.config_yaml
+  certificate_arn              = var.certificate_arn
+  ingress_cidrs                = var.ingress_cidrs
+  internal_load_balancer       = var.internal_load_balancer
+  bucket_suffix                = var.bucket_suffix
+  az_count                     = 2
+  single_nat_gateway           = true
+  secrets_recovery_window_days = 0
+  reports_force_destroy        = true
+  msk_broker_count             = 2
+  msk_instance_type            = "kafka.t3.small"
+  db_instance_class            = "db.t4g.medium"
+  db_multi_az                  = false
+  db_deletion_protection       = false
   roles = {
     gateway = { cpu = 512, memory = 1024, min_count = 1, max_count = 2 }
     storage = { cpu = 512, memory = 1024, min_count = 1, max_count = 2 }
     detect  = { cpu = 512, memory = 1024, min_count = 1, max_count = 2 }
     report  = { cpu = 256, memory = 512, min_count = 1, max_count = 1 }
   }
-  tags = local.tags
 }

@@ -1,24 +1,24 @@
 output "gateway_url" {
   description = "Where applications send events."
-  value       = module.helios.gateway_url
+  value       = module.stack.gateway_url
 }
 
 output "reports_bucket" {
   description = "Bucket the S3 reporter writes to."
-  value       = module.reports_bucket.bucket_name
+  value       = module.stack.reports_bucket
 }
 
 output "kafka_bootstrap_brokers" {
   description = "MSK bootstrap servers (SASL/IAM over TLS)."
-  value       = module.msk.bootstrap_brokers_iam
+  value       = module.stack.kafka_bootstrap_brokers
 }
 
 output "database_address" {
   description = "PostgreSQL host."
-  value       = module.rds.address
+  value       = module.stack.database_address
 }
 
 output "secrets_to_fill" {
   description = "Secrets an operator puts values into before the first deploy."
-  value       = { api_keys = module.secrets.api_keys_secret_arn, llm_api_key = module.secrets.llm_api_key_secret_arn }
+  value       = module.stack.secrets_to_fill
 }
