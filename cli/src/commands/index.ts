@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { config } from './config.js';
 import { demo } from './demo.js';
 import { evaluate } from './eval.js';
+import { loadgen } from './loadgen.js';
 import { migrate } from './migrate.js';
 import { plugin } from './plugin.js';
 import { plugins } from './plugins.js';
@@ -9,6 +10,6 @@ import { up } from './up.js';
 import { worker } from './worker.js';
 
 /** Every `helios` command; add a file in this folder and list it here. */
-export const COMMANDS: readonly Command[] = [up, worker, demo, migrate, config, evaluate, plugin, plugins];
+export const COMMANDS: readonly Command[] = [up, worker, demo, migrate, config, evaluate, plugin, plugins, loadgen];
 
 export type { Command, CommandContext } from './command.js';

@@ -1,0 +1,166 @@
+/**
+ * Gateway benchmark (issue 3), every figure against a baseline measured in the same run:
+ * - single-event POSTs (~180 B): bare uWebSockets.js answering 202 vs the gateway on a null-sink bus
+ *   (target >= 0.8x), and the gateway over uWS vs over the node:http fallback;
+ * - batched requests (100 events, Helios JSON and OTLP protobuf logs): events/s (target >= 100,000);
+ * - p99 latency at half the measured maximum request rate (target < 10 ms);
+ * - the load generators themselves: wrk vs `helios loadgen` (autocannon) against the bare server.
+ * Servers run in child processes; the load comes from wrk (apt) when installed, else from loadgen.
+ * Rounds alternate between servers and the median is kept: the machine is shared and noisy.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, type BenchResult } from '../result.js';
+import { prepareRequests, runLoad, type LoadFormat, type LoadOptions } from './loadgen.js';
+import type { BenchServerKind } from './server.js';
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./server.js', import.meta.url));
+const ROUNDS = Number(process.env['HELIOS_BENCH_ROUNDS'] ?? 3);
+const SECONDS = Number(process.env['HELIOS_BENCH_SECONDS'] ?? 5);
+const CONNECTIONS = 64;
+
+interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(kind: BenchServerKind): Promise<RunningServer> {
+  const child: ChildProcess = spawn(process.execPath, [SERVER_SCRIPT, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /ready (\d+)/.exec(out);
+      if (match !== null) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const hasWrk = (): boolean => spawnSync('wrk', ['--version']).error === undefined;
+
+interface Measured {
+  requestsPerSecond: number;
+  p99Ms: number;
+  non2xx: number;
+}
+
+/** wrk -t1 -c64 with the body read from a file by a Lua script (binary bodies included). */
+function runWrk(url: string, path: string, headers: Record<string, string>, body: Uint8Array, seconds: number): Promise<Measured> {
+  const dir = mkdtempSync(join(tmpdir(), 'helios-wrk-'));
+  const bodyFile = join(dir, 'body');
+  writeFileSync(bodyFile, body);
+  const lua = [
+    'wrk.method = "POST"',
+    ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
+    `local f = io.open("${bodyFile}", "rb")`,
+    'wrk.body = f:read("*a")',
+    'f:close()',
+  ].join('\n');
+  const script = join(dir, 'post.lua');
+  writeFileSync(script, lua);
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, `${url}${path}`]);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true });
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+      const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
+      if (rps === null) return reject(new Error(`could not read wrk output:\n${out}`));
+      const scale = p99?.[2] === 'us' ? 0.001 : p99?.[2] === 's' ? 1000 : 1;
+      resolve({ requestsPerSecond: Number(rps[1]), p99Ms: p99 === null ? NaN : Number(p99[1]) * scale, non2xx: non2xx === null ? 0 : Number(non2xx[1]) });
+    });
+  });
+}
+
+function loadOptions(url: string, format: LoadFormat, batchSize: number, rate = 0): LoadOptions {
+  return { url, format, rate, durationMs: SECONDS * 1000, connections: CONNECTIONS, batchSize, services: 8, errorRate: 0.01 };
+}
+
+/** Max request rate with wrk when installed, else with the loadgen. */
+async function maxRate(url: string, format: LoadFormat, batchSize: number, useWrk: boolean): Promise<Measured> {
+  const options = loadOptions(url, format, batchSize);
+  if (useWrk) {
+    const prepared = prepareRequests({ ...options, distinctBodies: 1 });
+    return runWrk(url, prepared.path, prepared.headers, prepared.bodies[0]!, SECONDS);
+  }
+  const report = await runLoad(options);
+  const non2xx = Object.entries(report.statuses).reduce((n, [s, c]) => n + (s.startsWith('2') ? 0 : c), 0);
+  return { requestsPerSecond: report.requestsPerSecond, p99Ms: report.latencyMs.p99, non2xx: non2xx + report.errors };
+}
+
+function assertAllAccepted(what: string, m: Measured): void {
+  if (m.non2xx > 0) throw new Error(`${what}: ${m.non2xx} answers were not 2xx; the measurement would flatter the server`);
+}
+
+export async function runGatewayBench(options: { json: boolean }): Promise<BenchResult[]> {
+  const log = (line: string) => {
+    if (!options.json) process.stderr.write(`gateway bench: ${line}\n`);
+  };
+  const useWrk = hasWrk();
+  log(`load generator: ${useWrk ? 'wrk -t1 -c64' : 'helios loadgen (wrk not installed)'}; ${ROUNDS} rounds of ${SECONDS}s`);
+  const kinds: BenchServerKind[] = ['bare-uws', 'gateway-uws', 'gateway-node'];
+  const servers = new Map<BenchServerKind, RunningServer>();
+  for (const kind of kinds) servers.set(kind, await startServer(kind));
+  try {
+    // Warm-up (JIT), then interleaved rounds of single-event POSTs.
+    for (const kind of kinds) await maxRate(servers.get(kind)!.url, 'helios', 1, useWrk);
+    const single = new Map<BenchServerKind, number[]>(kinds.map((k) => [k, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of kinds) {
+        const m = await maxRate(servers.get(kind)!.url, 'helios', 1, useWrk);
+        assertAllAccepted(kind, m);
+        single.get(kind)!.push(m.requestsPerSecond);
+        log(`round ${round + 1} ${kind}: ${Math.round(m.requestsPerSecond)} req/s, p99 ${m.p99Ms.toFixed(2)} ms`);
+      }
+    }
+    const bare = median(single.get('bare-uws')!);
+    const gwUws = median(single.get('gateway-uws')!);
+    const gwNode = median(single.get('gateway-node')!);
+
+    const gwUrl = servers.get('gateway-uws')!.url;
+    const batchedJson = await maxRate(gwUrl, 'helios', 100, useWrk);
+    assertAllAccepted('batched helios', batchedJson);
+    log(`batched Helios JSON (100/request): ${Math.round(batchedJson.requestsPerSecond * 100)} events/s`);
+    const batchedProto = await maxRate(gwUrl, 'otlp-proto', 100, useWrk);
+    assertAllAccepted('batched otlp-proto', batchedProto);
+    log(`batched OTLP protobuf logs (100/request): ${Math.round(batchedProto.requestsPerSecond * 100)} events/s`);
+
+    // p99 at half the measured maximum, with a fixed-rate client (latency counted from each request's due time).
+    const halfRate = Math.round(gwUws / 2);
+    const paced = await runLoad(loadOptions(gwUrl, 'helios', 1, halfRate));
+    log(`paced at ${halfRate} req/s: achieved ${Math.round(paced.requestsPerSecond)} req/s, p50 ${paced.latencyMs.p50.toFixed(2)} ms, p99 ${paced.latencyMs.p99.toFixed(2)} ms`);
+
+    // The load generators against the same bare server.
+    const loadgenBare = await runLoad(loadOptions(servers.get('bare-uws')!.url, 'helios', 1));
+    log(`helios loadgen (autocannon, 64 connections) vs bare uWS: ${Math.round(loadgenBare.requestsPerSecond)} req/s`);
+
+    const results: BenchResult[] = [
+      { name: 'bare uWS 202, single-event POST', value: bare, unit: 'req/s' },
+      { name: 'gateway (uWS, null sink), single-event POST', value: gwUws, unit: 'req/s', baseline: 'bare uWS 202, single-event POST', baselineValue: bare, ratio: gwUws / bare },
+      { name: 'gateway (node:http fallback), single-event POST', value: gwNode, unit: 'req/s', baseline: 'gateway (uWS, null sink), single-event POST', baselineValue: gwUws, ratio: gwNode / gwUws },
+      { name: 'gateway batched Helios JSON (100 events/request)', value: batchedJson.requestsPerSecond * 100, unit: 'events/s', baseline: 'target 100,000 events/s', baselineValue: 100_000, ratio: (batchedJson.requestsPerSecond * 100) / 100_000 },
+      { name: 'gateway batched OTLP protobuf logs (100/request)', value: batchedProto.requestsPerSecond * 100, unit: 'events/s', baseline: 'target 100,000 events/s', baselineValue: 100_000, ratio: (batchedProto.requestsPerSecond * 100) / 100_000 },
+      { name: `gateway p99 at half max rate (${halfRate} req/s)`, value: paced.latencyMs.p99, unit: 'ms', baseline: 'target 10 ms', baselineValue: 10, ratio: paced.latencyMs.p99 / 10 },
+      { name: 'gateway p50 at half max rate', value: paced.latencyMs.p50, unit: 'ms' },
+      { name: 'gateway rate achieved when paced at half max', value: paced.requestsPerSecond, unit: 'req/s', baseline: 'pacing target', baselineValue: halfRate, ratio: paced.requestsPerSecond / halfRate },
+    ];
+    if (useWrk) results.push({ name: 'helios loadgen max vs bare uWS', value: loadgenBare.requestsPerSecond, unit: 'req/s', baseline: 'wrk -t1 -c64 vs bare uWS', baselineValue: bare, ratio: loadgenBare.requestsPerSecond / bare });
+    return results;
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+  }
+}
