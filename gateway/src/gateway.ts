@@ -87,10 +87,28 @@ export function createGateway(options: GatewayOptions): Gateway {
     return json(500, { error: { code: 'HLS_ERR_INTERNAL', message: 'internal error' } });
   }
 
+  // prom-client hashes a label object on every inc/observe; the children are looked up once per label
+  // set instead (these maps hold no more entries than prom-client itself keeps per label set).
+  const ingestedBySeries = new Map<string, Counter.Internal>();
+  const ingestedChild = (service: string, level: string): Counter.Internal => {
+    const key = `${service}\u0000${level}`;
+    let child = ingestedBySeries.get(key);
+    if (child === undefined) ingestedBySeries.set(key, (child = ingested.labels({ service, level })));
+    return child;
+  };
+  const latencyByRoute = new Map([...INGEST_ROUTES].map((route) => [route, latency.labels({ route })]));
+  const requestsByRouteStatus = new Map<string, Counter.Internal>();
+  const countRequest = (route: string, status: number): void => {
+    const key = `${route} ${status}`;
+    let child = requestsByRouteStatus.get(key);
+    if (child === undefined) requestsByRouteStatus.set(key, (child = requests.labels({ route, status })));
+    child.inc();
+  };
+
   /** Count accepted events per service and level with one counter update per pair, not per event. */
   function countIngested(events: readonly HeliosEvent[]): void {
     if (events.length === 1) {
-      ingested.inc({ service: events[0]!.service, level: events[0]!.level });
+      ingestedChild(events[0]!.service, events[0]!.level).inc();
       return;
     }
     const counts = new Map<string, { service: string; level: string; n: number }>();
@@ -100,7 +118,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (c === undefined) counts.set(k, { service: e.service, level: e.level, n: 1 });
       else c.n++;
     }
-    for (const c of counts.values()) ingested.inc({ service: c.service, level: c.level }, c.n);
+    for (const c of counts.values()) ingestedChild(c.service, c.level).inc(c.n);
   }
 
   /** A 2xx is a promise: answer only once the bus has taken every event of the request. */
@@ -217,8 +235,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       // After the transport's send: it runs in a microtask once this promise settles, before setImmediate.
       if (inFlight === 0 && idle !== undefined) setImmediate(idle);
     }
-    if (INGEST_ROUTES.has(routeName)) latency.observe({ route: routeName }, (performance.now() - started) / 1000);
-    requests.inc({ route: routeName, status: response.status });
+    latencyByRoute.get(routeName)?.observe((performance.now() - started) / 1000);
+    countRequest(routeName, response.status);
     return response;
   }
 
