@@ -16,20 +16,27 @@ const verdict = (detector: string, anomalous: boolean): Verdict => ({ detector, 
 describe('createIncidentTracker', () => {
   it('applies the vote rule across detectors', () => {
     const split = [verdict('a', true), verdict('b', false), verdict('c', true)];
-    const outcome = (vote: 'any' | 'majority' | 'all', verdicts: Verdict[]) => createIncidentTracker({ vote, confirmWindows: 1, resolveAfterWindows: 1 }).observe(window(T0), verdicts)!.anomalous;
+    const outcome = (vote: 'any' | 'majority' | 'all', verdicts: Verdict[]) => createIncidentTracker({ vote, confirmWindows: 1, resolveAfterWindows: 1, immediateRatio: 0 }).observe(window(T0), verdicts)!.anomalous;
     expect(outcome('any', split)).toBe(true);
     expect(outcome('majority', split)).toBe(true);
     expect(outcome('all', split)).toBe(false);
     expect(outcome('majority', [verdict('a', true), verdict('b', false)])).toBe(false);
-    expect(createIncidentTracker({ vote: 'any', confirmWindows: 1, resolveAfterWindows: 1 }).observe(window(T0), [])).toBeUndefined();
+    expect(createIncidentTracker({ vote: 'any', confirmWindows: 1, resolveAfterWindows: 1, immediateRatio: 0 }).observe(window(T0), [])).toBeUndefined();
   });
 
   it('confirms, deduplicates while open, and resolves after enough normal windows', () => {
-    const tracker = createIncidentTracker({ vote: 'any', confirmWindows: 2, resolveAfterWindows: 2 });
+    const tracker = createIncidentTracker({ vote: 'any', confirmWindows: 2, resolveAfterWindows: 2, immediateRatio: 0 });
     const run = (flags: boolean[]) => flags.map((f, i) => tracker.observe(window(T0 + i * MIN), [verdict('a', f)])!);
     const steps = run([true, true, true, false, true, false, false, true, true]);
     expect(steps.map((s) => s.opened !== undefined)).toEqual([false, true, false, false, false, false, false, false, true]);
     expect(steps.map((s) => s.resolved)).toEqual([false, false, false, false, false, false, true, false, false]);
+  });
+
+  it('opens at once on a window far past its threshold (immediateRatio), and still confirms a marginal one', () => {
+    const tracker = createIncidentTracker({ vote: 'any', confirmWindows: 2, resolveAfterWindows: 1, immediateRatio: 2 });
+    const scored = (score: number): Verdict => ({ detector: 'a', detection: { score, threshold: 1, anomalous: score > 1, explanation: [], modelVersion: 'v' } });
+    const steps = [1.5, 0.5, 3, 0.5, 1.5, 1.5].map((score, i) => tracker.observe(window(T0 + i * MIN), [scored(score)])!);
+    expect(steps.map((s) => s.opened !== undefined)).toEqual([false, false, true, false, false, true]);
   });
 });
 
@@ -37,7 +44,7 @@ describe('detection.vote with the two repo detectors', () => {
   it('opens one incident when the Isolation Forest and the robust z-score both call the window (vote: all)', async () => {
     const host = testHost({ baseDir: root, dataDir: mkdtempSync(join(tmpdir(), 'helios-vote-')) });
     const detectors = await loadPlugins([{ use: '@helios/detector-isolation-forest' }, { use: '@helios/detector-robust-zscore' }], 'detector', host);
-    const tracker = createIncidentTracker({ vote: 'all', confirmWindows: 2, resolveAfterWindows: 3 });
+    const tracker = createIncidentTracker({ vote: 'all', confirmWindows: 2, resolveAfterWindows: 3, immediateRatio: 0 });
     const opened: Verdict[][] = [];
     const normal = windowSeries(200);
     const incident = [1, 2, 3].map((i) => anomalousWindow('checkout', 'default', normal.at(-1)!.end + i * MIN));

@@ -69,10 +69,11 @@ interface IncidentState {
 
 /**
  * Alert hygiene, apart from any bus or clock so the runtime and `helios eval` share it: `confirmWindows`
- * anomalous windows in a row open an incident; while it is open further anomalous windows raise nothing;
+ * anomalous windows in a row open an incident, or one window whose strongest vote scores `immediateRatio`
+ * times its threshold; while it is open further anomalous windows raise nothing;
  * `resolveAfterWindows` normal windows in a row close it.
  */
-export function createIncidentTracker(detection: Pick<HeliosConfig['detection'], 'vote' | 'confirmWindows' | 'resolveAfterWindows'>): IncidentTracker {
+export function createIncidentTracker(detection: Pick<HeliosConfig['detection'], 'vote' | 'confirmWindows' | 'resolveAfterWindows' | 'immediateRatio'>): IncidentTracker {
   const incidents = new Map<string, IncidentState>();
   return {
     isOpen: (tenant, service) => incidents.get(`${tenant}\u0000${service}`)?.open ?? false,
@@ -89,7 +90,9 @@ export function createIncidentTracker(detection: Pick<HeliosConfig['detection'],
         return { anomalous: false, resolved };
       }
       state.normalStreak = 0;
-      if (state.open || ++state.anomalousStreak < detection.confirmWindows) return { anomalous: true, resolved: false };
+      const strongest = votes.reduce((a, v) => Math.max(a, v.detection.score / Math.max(Math.abs(v.detection.threshold), 1e-12)), 0);
+      const immediate = detection.immediateRatio > 0 && strongest >= detection.immediateRatio;
+      if (state.open || (++state.anomalousStreak < detection.confirmWindows && !immediate)) return { anomalous: true, resolved: false };
       state.open = true;
       const lead = votes.reduce((a, b) => (b.detection.score - b.detection.threshold > a.detection.score - a.detection.threshold ? b : a));
       return { anomalous: true, resolved: false, opened: { lead, votes } };

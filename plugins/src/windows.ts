@@ -34,7 +34,6 @@ class Bucket {
   errors = 0;
   latencyCount = 0;
   latencySum = 0;
-  latencySumSq = 0;
   samples: number[] = [];
   endpoints = new Set<string>();
 }
@@ -98,7 +97,6 @@ export class WindowAggregator {
     if (latency !== null) {
       bucket.latencyCount++;
       bucket.latencySum += latency;
-      bucket.latencySumSq += latency * latency;
       if (bucket.samples.length < this.samplesPerBucket) bucket.samples.push(latency);
       else {
         // Reservoir sampling keeps a uniform sample of the bucket's latencies in bounded memory.
@@ -160,7 +158,7 @@ export class WindowAggregator {
 
   private windowOf(series: Series, end: number): ClosedWindow {
     const start = end - this.options.windowMs;
-    let count = 0, errors = 0, latencyCount = 0, sum = 0, sumSq = 0;
+    let count = 0, errors = 0, latencyCount = 0, sum = 0;
     const samples: number[] = [];
     const endpoints = new Set<string>();
     for (let b = start; b < end; b += this.options.hopMs) {
@@ -170,7 +168,6 @@ export class WindowAggregator {
       errors += bucket.errors;
       latencyCount += bucket.latencyCount;
       sum += bucket.latencySum;
-      sumSq += bucket.latencySumSq;
       for (const s of bucket.samples) samples.push(s);
       for (const e of bucket.endpoints) endpoints.add(e);
     }
@@ -182,7 +179,7 @@ export class WindowAggregator {
       avg_latency: mean,
       p95_latency: percentile(sorted, 0.95),
       p99_latency: percentile(sorted, 0.99),
-      latency_stddev: latencyCount > 1 ? Math.sqrt(Math.max(0, sumSq / latencyCount - mean * mean)) : 0,
+      latency_stddev: trimmedStddev(sorted),
       unique_endpoints: endpoints.size,
     };
     const window: ClosedWindow = { tenant: series.tenant, service: series.service, start, end, features };
@@ -194,6 +191,24 @@ export class WindowAggregator {
     }
     return window;
   }
+}
+
+/**
+ * Standard deviation of an ascending array without its ceil(1%) smallest and largest values. The plain
+ * stddev is ruled by a single slow request (one 10x outlier in 150 requests doubles it, and it stays in
+ * all five overlapping windows); trimming 1% per side removes rare benign outliers, while a shift of a
+ * real share of requests (a slow endpoint, timeouts) still widens the spread.
+ */
+export function trimmedStddev(sorted: Float64Array): number {
+  const trim = Math.ceil(sorted.length * 0.01);
+  const from = trim, to = sorted.length - trim;
+  if (to - from < 2) return 0;
+  let mean = 0;
+  for (let i = from; i < to; i++) mean += sorted[i]!;
+  mean /= to - from;
+  let sq = 0;
+  for (let i = from; i < to; i++) sq += (sorted[i]! - mean) ** 2;
+  return Math.sqrt(sq / (to - from));
 }
 
 /** Linear-interpolated percentile of an ascending array; 0 when empty. */

@@ -29,6 +29,7 @@ export interface EvaluationResult {
   detectors: string[];
   vote: HeliosConfig['detection']['vote'];
   confirmWindows: number;
+  immediateRatio: number;
   /** Windows with a verdict (cold-start windows have none and are not counted). */
   windowsJudged: number;
   windowsPositive: number;
@@ -45,7 +46,7 @@ export interface EvaluationResult {
 export interface EvaluateOptions {
   dataset: LabelledDataset;
   detectors: readonly EvaluatedDetector[];
-  detection: Pick<HeliosConfig['detection'], 'vote' | 'confirmWindows' | 'resolveAfterWindows'>;
+  detection: Pick<HeliosConfig['detection'], 'vote' | 'confirmWindows' | 'resolveAfterWindows' | 'immediateRatio'>;
   /** Keep every judged window's score (for a CSV of per-point scores). */
   keepPoints?: boolean;
 }
@@ -144,6 +145,7 @@ export async function evaluateDetectors(options: EvaluateOptions): Promise<Evalu
     detectors: detectors.map((d) => d.name),
     vote: detection.vote,
     confirmWindows: detection.confirmWindows,
+    immediateRatio: detection.immediateRatio,
     windowsJudged: scores.length,
     windowsPositive: labels.filter((l) => l === 1).length,
     window: { precision, recall, f1: f1Of(precision, recall), truePositives: tp, falsePositives: fp, falseNegatives: fn },

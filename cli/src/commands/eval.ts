@@ -13,7 +13,7 @@ const minutes = (v: number | null): string => (v === null ? 'n/a' : `${v.toFixed
 function table(r: EvaluationResult): string {
   const lines = [
     `dataset    ${r.dataset}`,
-    `detectors  ${r.detectors.join(', ')} (vote ${r.vote}, confirm ${r.confirmWindows})`,
+    `detectors  ${r.detectors.join(', ')} (vote ${r.vote}, confirm ${r.confirmWindows}, at once from ${r.immediateRatio} x threshold)`,
     `windows    ${r.windowsJudged} judged, ${r.windowsPositive} inside incidents`,
     '',
     `window-level    precision ${fmt(r.window.precision)}  recall ${fmt(r.window.recall)}  F1 ${fmt(r.window.f1)}  ROC AUC ${fmt(r.rocAuc)}`,
@@ -32,10 +32,12 @@ export const evaluate: Command = {
   summary: 'Score detectors on a labelled dataset (the synthetic incident suite by default): precision, recall, F1, ROC AUC, delay',
   usage: [
     'helios eval [--dataset <windows.csv|windows.json>] [--seed N] [--services N] [--days N]',
-    '            [--detector <plugin>]... [--vote any|majority|all] [--confirm N] [--scores-csv <file>] [--json]',
+    '            [--detector <plugin>]... [--vote any|majority|all] [--confirm N] [--immediate-ratio X]',
+    '            [--scores-csv <file>] [--json]',
     '',
     'Without --dataset, generates the synthetic suite with the held-out seed (2). Without --detector, runs',
-    'the detectors of the config (plugins.detectors, with their options). --scores-csv writes one line per',
+    'the detectors of the config (plugins.detectors, with their options); --vote, --confirm and --immediate-ratio',
+    'default to detection.vote, detection.confirmWindows and detection.immediateRatio. --scores-csv writes one line per',
     'judged window: timestamp,value,anomaly_score,service,tenant,anomalous,label.',
   ].join('\n'),
   async run({ loaded, args, json, stdout }) {
@@ -45,7 +47,7 @@ export const evaluate: Command = {
         args, strict: true,
         options: {
           dataset: { type: 'string' }, seed: { type: 'string' }, services: { type: 'string' }, days: { type: 'string' },
-          detector: { type: 'string', multiple: true }, vote: { type: 'string' }, confirm: { type: 'string' }, 'scores-csv': { type: 'string' },
+          detector: { type: 'string', multiple: true }, vote: { type: 'string' }, confirm: { type: 'string' }, 'immediate-ratio': { type: 'string' }, 'scores-csv': { type: 'string' },
         },
       }));
     } catch (err) {
@@ -55,6 +57,12 @@ export const evaluate: Command = {
       if (raw === undefined) return fallback;
       const n = Number(raw);
       if (!Number.isSafeInteger(n) || n < 0) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios eval: --${name} expects a non-negative integer, got ${JSON.stringify(raw)}`);
+      return n;
+    };
+    const ratio = (raw: string | undefined, fallback: number): number => {
+      if (raw === undefined) return fallback;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < 0) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios eval: --immediate-ratio expects a non-negative number, got ${JSON.stringify(raw)}`);
       return n;
     };
     const vote = values.vote ?? loaded.config.detection.vote;
@@ -67,7 +75,7 @@ export const evaluate: Command = {
     try {
       const result = await evaluateDetectors({
         dataset, detectors, keepPoints: values['scores-csv'] !== undefined,
-        detection: { vote, confirmWindows: int('confirm', values.confirm, loaded.config.detection.confirmWindows), resolveAfterWindows: loaded.config.detection.resolveAfterWindows },
+        detection: { vote, confirmWindows: int('confirm', values.confirm, loaded.config.detection.confirmWindows), resolveAfterWindows: loaded.config.detection.resolveAfterWindows, immediateRatio: ratio(values['immediate-ratio'], loaded.config.detection.immediateRatio) },
       });
       if (values['scores-csv'] !== undefined) writeFileSync(values['scores-csv'], pointsCsv(result.points ?? []));
       const { points: _points, ...summary } = result;

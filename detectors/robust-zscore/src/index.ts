@@ -10,6 +10,7 @@ const configSchema = Type.Object(
     refreshEvery: Type.Integer({ minimum: 1, default: 10, description: 'Recompute the baseline after this many new normal windows.' }),
     threshold: Type.Number({ minimum: 0, default: 6, description: 'Least robust z-score (|x - median| / (MAD x 1.4826), counts and latencies on a log scale) of a feature that counts as anomalous.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.005, description: 'Per feature, the threshold is raised to the (1 - contamination) quantile of the history\u2019s own z-scores when that is higher, so a naturally jumpy feature (tail latency of a small service) is judged on its own scale.' }),
+    minTailEvents: Type.Integer({ minimum: 0, default: 5, description: 'A tail statistic counts toward the verdict only when at least this many events of the window lie beyond it (p99 and the 1%-trimmed stddev need 500 events, p95 100): below that it rests on a handful of requests, and a few benign slow requests (GC pauses, cold caches) move it for all the overlapping windows that hold them. It still appears in the explanation, with no share of the score. 0: always counts.' }),
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
   },
   { additionalProperties: false },
@@ -44,6 +45,12 @@ export default definePlugin({
     const o = ctx.options;
     const series = new Map<string, SeriesState>();
 
+    /** Whether enough events lie beyond a tail percentile for it to be evidence (see `minTailEvents`). */
+    function supported(feature: (typeof FEATURE_NAMES)[number], events: number): boolean {
+      const tail = TAIL_SHARE[feature];
+      return tail === undefined || events * tail >= o.minTailEvents;
+    }
+
     function refresh(state: SeriesState): void {
       state.baseline = robustBaseline(state.history, o.minRelativeSpread);
       const z = state.history.map((f) => robustZScores(f, state.baseline!));
@@ -73,7 +80,7 @@ export default definePlugin({
         }
         const z = robustZScores(judged, state.baseline);
         // Each feature against its own threshold; the score is the largest ratio, so the threshold is 1.
-        const relative = z.map((v, i) => v / state!.thresholds[i]!);
+        const relative = z.map((v, i) => (supported(FEATURE_NAMES[i]!, window.features.total_events) ? v / state!.thresholds[i]! : 0));
         const score = maxOf(relative);
         const anomalous = score > 1;
         const total = relative.reduce((a, b) => a + b, 0);
@@ -98,6 +105,9 @@ export default definePlugin({
     };
   },
 });
+
+/** Share of a window's events beyond each tail percentile. */
+const TAIL_SHARE: Partial<Record<(typeof FEATURE_NAMES)[number], number>> = { p95_latency: 0.05, p99_latency: 0.01, latency_stddev: 0.01 };
 
 function maxOf(values: ArrayLike<number>): number {
   let max = 0;
