@@ -33,6 +33,7 @@ export const HeliosConfigSchema = Type.Object(
         transport: Type.Union([Type.Literal('auto'), Type.Literal('uws'), Type.Literal('node')], { default: 'auto', description: 'HTTP server: uWebSockets.js, node:http, or auto (uWS when its binary loads).' }),
         otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP exporters work with their default endpoint (-1: off, 0: any free port).' }),
         maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
+        maxInflatingBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for decompressed bodies of all requests in flight together; a compressed request that would exceed it gets 503 with Retry-After, so a flood of gzip requests cannot exhaust memory.' }),
         retryAfterSeconds: Type.Integer({ minimum: 1, default: 1, description: 'Retry-After sent with 429/503 when the bus is full or unavailable.' }),
         auth: Type.Object(
           {

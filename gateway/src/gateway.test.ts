@@ -101,6 +101,23 @@ describe('gateway auth and backpressure', () => {
     }
   });
 
+  it('answers 503 with Retry-After when decompressed bodies in flight would pass the memory budget', async () => {
+    const h = await startHarness('uws', { maxInflatedBytes: 256 * 1024, maxInflatingBytes: 200 * 1024 });
+    try {
+      const small = await post(h.url, gzipSync(JSON.stringify({ service: 'gz' })), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      expect(small.status).toBe(202);
+      const big = gzipSync(JSON.stringify({ service: 'gz', message: 'x'.repeat(60_000), attributes: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'y'.repeat(1500)])) }));
+      const res = await post(h.url, big, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HLS_ERR_OVERLOADED');
+      // The budget is released: the next small request is accepted again.
+      expect((await post(h.url, gzipSync(JSON.stringify({ service: 'gz' })), { 'content-type': 'application/json', 'content-encoding': 'gzip' })).status).toBe(202);
+    } finally {
+      await h.gateway.stop();
+    }
+  });
+
   it('stops accepting on shutdown and reports not ready; stop is idempotent', async () => {
     const h = await startHarness('node');
     await Promise.all([h.gateway.stop(), h.gateway.stop()]);

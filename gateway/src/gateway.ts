@@ -129,15 +129,46 @@ export function createGateway(options: GatewayOptions): Gateway {
     countIngested(events);
   }
 
+  /**
+   * Memory for decompressed bodies is budgeted across all requests in flight: each inflation reserves its
+   * cap up front (so concurrent ones cannot overshoot together), then keeps only its actual size until the
+   * request is answered. Identity bodies are already bounded by maxBodyBytes per request.
+   */
+  let inflatingBytes = 0;
+  async function withDecodedBody<T>(request: GatewayRequest, use: (body: Buffer) => Promise<T>): Promise<T> {
+    const encoding = request.headers['content-encoding'].trim().toLowerCase();
+    if (encoding === '' || encoding === 'identity') return use(request.body);
+    const cap = Math.min(config.maxInflatedBytes, config.maxInflatingBytes - inflatingBytes);
+    if (cap < 64 * 1024) throw new HeliosError('HLS_ERR_OVERLOADED', `${inflatingBytes} bytes of decompressed bodies in flight (budget ${config.maxInflatingBytes})`);
+    let held = cap;
+    inflatingBytes += held;
+    try {
+      let body: Buffer;
+      try {
+        body = await decodeContentEncoding(request.body, encoding, cap);
+      } catch (err) {
+        // Over a cap lowered by the budget is "busy, retry", not "too large".
+        if (err instanceof HeliosError && err.code === 'HLS_ERR_BODY_TOO_LARGE' && cap < config.maxInflatedBytes) throw new HeliosError('HLS_ERR_OVERLOADED', `decompressed body exceeds the ${cap} bytes left in the budget`);
+        throw err;
+      }
+      inflatingBytes -= held - body.length;
+      held = body.length;
+      return await use(body);
+    } finally {
+      inflatingBytes -= held;
+    }
+  }
+
   async function ingestHeliosJson(request: GatewayRequest): Promise<GatewayResponse> {
     const tenant = authenticate(request.headers);
     const kind = jsonBodyKind(request.headers['content-type']);
     if (kind === undefined) throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type "${request.headers['content-type']}" is not supported here; use application/json or application/x-ndjson`);
-    const body = await decodeContentEncoding(request.body, request.headers['content-encoding'], config.maxInflatedBytes);
-    const values = parseEventsBody(body, kind, config.maxEventsPerRequest);
-    const events = normalizeEventBatch(values, { tenant, now: now() });
-    await publish(events);
-    return json(202, { accepted: events.length, ids: events.map((e) => e.id) });
+    return withDecodedBody(request, async (body) => {
+      const values = parseEventsBody(body, kind, config.maxEventsPerRequest);
+      const events = normalizeEventBatch(values, { tenant, now: now() });
+      await publish(events);
+      return json(202, { accepted: events.length, ids: events.map((e) => e.id) });
+    });
   }
 
   /**
@@ -153,11 +184,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
       const tenant = authenticate(request.headers);
       if (encoding === undefined) throw unsupportedOtlpContentType(request.headers['content-type']);
-      const body = await decodeContentEncoding(request.body, request.headers['content-encoding'], config.maxInflatedBytes);
-      const result = decodeOtlp(signal, body, encoding, { tenant, now: now(), maxRecords: config.maxEventsPerRequest });
-      if (result.events.length > 0) await publish(result.events);
-      if (result.rejected > 0) rejected.inc({ code: 'HLS_ERR_EVENT_INVALID' }, result.rejected);
-      return { status: 200, headers: otlpResponseHeaders(encoding), body: encodeOtlpResponse(signal, result, encoding) };
+      return await withDecodedBody(request, async (body) => {
+        const result = decodeOtlp(signal, body, encoding, { tenant, now: now(), maxRecords: config.maxEventsPerRequest });
+        if (result.events.length > 0) await publish(result.events);
+        if (result.rejected > 0) rejected.inc({ code: 'HLS_ERR_EVENT_INVALID' }, result.rejected);
+        return { status: 200, headers: otlpResponseHeaders(encoding), body: encodeOtlpResponse(signal, result, encoding) };
+      });
     } catch (err) {
       if (!(err instanceof HeliosError)) throw err;
       rejected.inc({ code: err.code });
