@@ -11,6 +11,7 @@ const configSchema = Type.Object(
     maxTrainingWindows: Type.Integer({ minimum: 8, default: 2016, description: 'Most recent normal windows a model trains on (2,016 = 7 days of 5-minute windows).' }),
     retrainEvery: Type.Integer({ minimum: 1, default: 30, description: 'Retrain a series after this many new normal windows.' }),
     minDeviation: Type.Number({ minimum: 0, default: 3.5, description: 'A window is anomalous only if, besides scoring above the threshold, at least one feature is this many robust standard deviations (MAD x 1.4826) from the series median. Keeps alerts to windows that moved materially. 0 disables.' }),
+    minTailEvents: Type.Integer({ minimum: 0, default: 5, description: 'In the minDeviation gate, a tail statistic (p95, p99, the 1%-trimmed stddev) counts only when at least this many events of the window lie beyond it (p99: 500 events): below that a few benign slow requests move it. 0: always counts.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.005, description: 'Expected share of anomalous windows in training: the threshold is the (1 - contamination) quantile of training scores.' }),
   },
   { additionalProperties: false },
@@ -26,6 +27,9 @@ interface SeriesModel {
   sinceTrain: number;
   generation: number;
 }
+
+/** Share of a window's events beyond each tail statistic. */
+const TAIL_SHARE: Partial<Record<(typeof FEATURE_NAMES)[number], number>> = { p95_latency: 0.05, p99_latency: 0.01, latency_stddev: 0.01 };
 
 const vectorOf = (f: Features): number[] => FEATURE_NAMES.map((name) => f[name]);
 
@@ -73,6 +77,8 @@ export default definePlugin({
     function maxDeviation(features: Features, baseline: Features, spread: Features): number {
       let max = 0;
       for (const name of FEATURE_NAMES) {
+        const tail = TAIL_SHARE[name];
+        if (tail !== undefined && features.total_events * tail < o.minTailEvents) continue;
         const scale = Math.max(spread[name], Math.abs(baseline[name]) * 0.05 / o.minDeviation, 1e-9);
         max = Math.max(max, Math.abs(features[name] - baseline[name]) / scale);
       }
