@@ -3,8 +3,8 @@ import { suppressTracing } from '@opentelemetry/core';
 import { resolveConfig, SDK_NAME, SDK_VERSION, type HeliosOptions, type ResolvedConfig } from './config.js';
 import { createDefaultDiagnosticHandler, type DiagnosticHandler } from './errors.js';
 import {
-  clampEndpoint, clampErrorCode, errorCodeOf, isErrorLevel, LEVEL_RANK, MAX_MESSAGE_LENGTH, parseLevel, toAttributes,
-  type Attributes, type EventKind, type Level, type LevelInput, type WireEvent,
+  clampEndpoint, clampErrorCode, errorCodeOf, isErrorLevel, LEVEL_RANK, MAX_MESSAGE_LENGTH, parseLevel, RECORD_REQUEST, toAttributes,
+  type Attributes, type RequestRecorder, type EventKind, type Level, type LevelInput, type WireEvent,
 } from './event.js';
 import { uuidv7 } from './event-id.js';
 import { createEventExporter, type EventExporter, type ExporterCounters } from './event-exporter.js';
@@ -97,15 +97,14 @@ function untracedTransport(transport: Transport): Transport {
 }
 
 function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: OtelHandle | undefined): HeliosClient {
-  const transport = untracedTransport(
-    createHttpTransport({
-      url: `${config.endpoint}/api/v1/events`,
-      apiKey: config.apiKey,
-      compression: config.compression,
-      timeoutMs: config.requestTimeoutMs,
-      userAgent: `${SDK_NAME}/${SDK_VERSION} node/${process.versions.node}`,
-    }),
-  );
+  const transportOptions = {
+    url: `${config.endpoint}/api/v1/events`,
+    apiKey: config.apiKey,
+    compression: config.compression,
+    timeoutMs: config.requestTimeoutMs,
+    userAgent: `${SDK_NAME}/${SDK_VERSION} node/${process.versions.node}`,
+  };
+  const transport = untracedTransport(createHttpTransport(transportOptions));
   const exporter: EventExporter = createEventExporter({
     transport,
     offlineBuffer: config.offlineBuffer === undefined ? undefined : openOfflineBuffer(config.offlineBuffer, report),
@@ -121,22 +120,21 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
   const minLogRank = LEVEL_RANK[config.logLevel];
   let sampledOut = 0;
 
+  /** The active span's ids, as strings OTel has already checked are hex; undefined outside a sampled or valid span. */
+  function activeSpanIds(): { traceId: string; spanId: string } | undefined {
+    const span = trace.getActiveSpan();
+    if (span === undefined) return undefined;
+    const spanContext = span.spanContext();
+    return isSpanContextValid(spanContext) ? spanContext : undefined;
+  }
+
   function record(level: Level, kind: EventKind, message: string, timestamp: number, fields: Partial<WireEvent>, attributes: Attributes | undefined): void {
     // Errors are never sampled away: they are what the detector and the incident report need most.
     if (sampleRate < 1 && !isErrorLevel(level) && Math.random() >= sampleRate) {
       sampledOut++;
       return;
     }
-    let traceId: string | undefined;
-    let spanId: string | undefined;
-    const span = trace.getActiveSpan();
-    if (span !== undefined) {
-      const spanContext = span.spanContext();
-      if (isSpanContextValid(spanContext)) {
-        traceId = spanContext.traceId;
-        spanId = spanContext.spanId;
-      }
-    }
+    const ids = activeSpanIds();
     // Every event has the same property order and set, so V8 keeps one hidden class for all of them.
     const event: WireEvent = {
       id: uuidv7(),
@@ -149,13 +147,49 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
       latency_ms: validLatency(fields.latency_ms),
       status_code: validStatus(fields.status_code),
       error_code: clampErrorCode(fields.error_code),
-      trace_id: traceId,
-      span_id: spanId,
+      trace_id: ids?.traceId,
+      span_id: ids?.spanId,
       attributes,
       resource,
     };
     exporter.enqueue(event);
   }
+
+  /**
+   * One finished HTTP request, from the middleware: the fields are already typed, so the event is built
+   * directly (no options object, no level parsing). Latency is kept to the microsecond: the digits
+   * `performance.now()` adds beyond it are noise that would only cost bytes on the wire.
+   */
+  const recordRequest: RequestRecorder = function recordRequest(method, endpoint, statusCode, latencyMs, errorCode) {
+    try {
+      const failed = errorCode !== undefined;
+      if (sampleRate < 1 && !failed && Math.random() >= sampleRate) {
+        sampledOut++;
+        return;
+      }
+      const ids = activeSpanIds();
+      const timestamp = Date.now();
+      const route = clampEndpoint(endpoint);
+      exporter.enqueue({
+        id: uuidv7(timestamp),
+        timestamp,
+        service,
+        level: failed ? 'ERROR' : 'INFO',
+        message: `${method} ${route ?? ''}`,
+        kind: 'span',
+        endpoint: route,
+        latency_ms: latencyMs >= 0 ? Math.round(latencyMs * 1000) / 1000 : undefined,
+        status_code: validStatus(statusCode),
+        error_code: clampErrorCode(errorCode),
+        trace_id: ids?.traceId,
+        span_id: ids?.spanId,
+        attributes: undefined,
+        resource,
+      });
+    } catch (error) {
+      void error;
+    }
+  };
 
   function event(input: EventOptions): void {
     try {
@@ -211,11 +245,12 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
   };
 
   let shutdownPromise: Promise<void> | undefined;
-  return {
+  const client: HeliosClient & { [RECORD_REQUEST]: RequestRecorder } = {
     event,
     logger,
     service,
     enabled: true,
+    [RECORD_REQUEST]: recordRequest,
     flush: (options) => exporter.flush(options?.timeoutMs ?? config.shutdownTimeoutMs),
     shutdown() {
       shutdownPromise ??= (async () => {
@@ -226,6 +261,7 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
     },
     stats: () => ({ ...exporter.counters(), sampledOut }),
   };
+  return client;
 }
 
 function stringField(value: unknown): string | undefined {

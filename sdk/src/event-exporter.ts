@@ -1,6 +1,7 @@
 import type { BeforeSend } from './config.js';
 import { HeliosSdkError, type DiagnosticHandler } from './errors.js';
 import type { Attributes, WireEvent } from './event.js';
+import { createEventSerializer } from './event-json.js';
 import type { OfflineBuffer } from './offline-buffer.js';
 import { retryDelayMs, type BackoffPolicy } from './retry-policy.js';
 import type { SendOutcome, Transport } from './http-transport.js';
@@ -55,8 +56,17 @@ export interface EventExporter {
 
 interface PendingBatch {
   lines: string[];
+  /** Lines before this index are done (sent or rejected): a batch answered 413 goes out in parts. */
+  next: number;
   /** Events taken from the queue for this batch (beforeSend may have removed some of its lines). */
   taken: number;
+}
+
+/** Successful requests in a row after which a limit halved by a 413 doubles again (toward maxBatchSize). */
+const SUCCESSES_BEFORE_GROWING = 100;
+
+function isTooLarge(outcome: SendOutcome): boolean {
+  return outcome.status === 'failure' && outcome.httpStatus === 413;
 }
 
 interface FlushWaiter {
@@ -72,6 +82,7 @@ interface FlushWaiter {
 export function createEventExporter(options: EventExporterOptions): EventExporter {
   const { transport, offlineBuffer, maxBatchSize, backoff, beforeSend, report, resource } = options;
   const resourceJson = resource === undefined ? '' : JSON.stringify(resource);
+  const serializeEvent = createEventSerializer(resource);
   const capacity = options.maxQueueSize;
   // Ring buffer: fixed array, so the queue never reallocates and a full queue costs nothing to refuse.
   const ring: (WireEvent | undefined)[] = new Array<WireEvent | undefined>(capacity);
@@ -86,6 +97,14 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
   let settled = 0;
   let pending: PendingBatch | undefined;
   let attempt = 0;
+  /**
+   * Most lines per request. A 413 (body or event count over the gateway's limit) halves it and the same
+   * lines go again in two parts, down to one event per request; only a single event answered 413 is
+   * rejected. It grows back after SUCCESSES_BEFORE_GROWING successes, so one oversized batch does not
+   * shrink every later request for good.
+   */
+  let sendLimit = maxBatchSize;
+  let successesAtLimit = 0;
   let backoffUntil = 0;
   let intervalDue = false;
   let closing = false;
@@ -143,23 +162,25 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
   /** beforeSend runs here, once per event, before the event reaches the network or the disk. */
   function serialize(events: WireEvent[]): string[] {
     const lines: string[] = [];
+    if (beforeSend === undefined) {
+      for (const event of events) lines.push(serializeEvent(event));
+      return lines;
+    }
     for (const event of events) {
-      let kept: WireEvent | null = event;
-      if (beforeSend !== undefined) {
-        try {
-          kept = beforeSend(event);
-        } catch (error) {
-          // A redaction hook that throws must not let the unredacted event out.
-          report(new HeliosSdkError('HLS_ERR_SDK_CONFIG_INVALID', `beforeSend threw, event dropped: ${(error as Error).message}`, { cause: error }));
-          kept = null;
-        }
+      let kept: WireEvent | null;
+      try {
+        kept = beforeSend(event);
+      } catch (error) {
+        // A redaction hook that throws must not let the unredacted event out.
+        report(new HeliosSdkError('HLS_ERR_SDK_CONFIG_INVALID', `beforeSend threw, event dropped: ${(error as Error).message}`, { cause: error }));
+        kept = null;
       }
       if (kept === null || kept === undefined) {
         counters.filtered++;
         continue;
       }
       if (resource !== undefined && kept.resource === resource) {
-        // The shared resource is the largest part of most events; splice in its JSON, computed once.
+        // The hook may have reshaped the event, so no fast serializer; the shared resource is still spliced in from its JSON.
         kept.resource = undefined;
         const json = JSON.stringify(kept);
         kept.resource = resource;
@@ -209,6 +230,20 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
     report(new HeliosSdkError(code, `gateway refused a batch of ${count} events (${outcome.reason}); the batch was dropped`));
   }
 
+  /** After a non-retryable answer to `count` lines: true when they should go again in smaller parts. */
+  function splitAfter(outcome: SendOutcome, count: number): boolean {
+    if (isTooLarge(outcome) && count > 1) {
+      sendLimit = Math.ceil(count / 2);
+      successesAtLimit = 0;
+      return true;
+    }
+    if (outcome.status === 'success' && sendLimit < maxBatchSize && ++successesAtLimit >= SUCCESSES_BEFORE_GROWING) {
+      sendLimit = Math.min(maxBatchSize, sendLimit * 2);
+      successesAtLimit = 0;
+    }
+    return false;
+  }
+
   async function spill(lines: string[], taken: number): Promise<void> {
     const ok = await (offlineBuffer as OfflineBuffer).append(lines);
     if (ok) counters.spilled += lines.length;
@@ -225,7 +260,7 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
         if (pending !== undefined) {
           const batch = pending;
           pending = undefined;
-          await spill(batch.lines, batch.taken);
+          await spill(batch.lines.slice(batch.next), batch.taken);
           continue;
         }
         if (offlineBuffer.hasPending() && readyToSend()) {
@@ -240,7 +275,7 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
       }
 
       if (offlineBuffer !== undefined && offlineBuffer.hasPending()) {
-        const chunk = await offlineBuffer.readOldest(maxBatchSize);
+        const chunk = await offlineBuffer.readOldest(sendLimit);
         if (chunk === undefined) continue;
         const outcome = chunk.lines.length === 0 ? ({ status: 'success' } as const) : await transport.send(`[${chunk.lines.join(',')}]`);
         if (outcome.status === 'retryable') {
@@ -248,6 +283,8 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
           continue;
         }
         attempt = 0;
+        // Not committed: the next read returns the same oldest lines, fewer of them.
+        if (splitAfter(outcome, chunk.lines.length)) continue;
         if (outcome.status === 'success') {
           counters.sent += chunk.lines.length;
           counters.replayed += chunk.lines.length;
@@ -263,28 +300,30 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
       if (pending === undefined) {
         if (!readyToSend()) return;
         const events = take(maxBatchSize);
-        pending = { lines: serialize(events), taken: events.length };
+        pending = { lines: serialize(events), next: 0, taken: events.length };
       }
       const batch = pending;
-      if (batch.lines.length === 0) {
+      if (batch.next >= batch.lines.length) {
         pending = undefined;
         settle(batch.taken);
         continue;
       }
-      const outcome = await transport.send(`[${batch.lines.join(',')}]`);
+      const count = Math.min(sendLimit, batch.lines.length - batch.next);
+      const lines = batch.next === 0 && count === batch.lines.length ? batch.lines : batch.lines.slice(batch.next, batch.next + count);
+      const outcome = await transport.send(`[${lines.join(',')}]`);
       if (outcome.status === 'retryable') {
         // Without a disk the batch stays in `pending` and is retried first; with one, the next turn spills it.
         scheduleBackoff(outcome);
         continue;
       }
       attempt = 0;
-      pending = undefined;
-      if (outcome.status === 'success') counters.sent += batch.lines.length;
+      if (splitAfter(outcome, count)) continue;
+      batch.next += count;
+      if (outcome.status === 'success') counters.sent += count;
       else {
-        counters.rejected += batch.lines.length;
-        reportFailure(outcome, batch.lines.length);
+        counters.rejected += count;
+        reportFailure(outcome, count);
       }
-      settle(batch.taken);
     }
   }
 
@@ -327,7 +366,7 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
       pending = undefined;
       const rest = take(length);
       if (offlineBuffer !== undefined) {
-        const lines = [...(leftover?.lines ?? []), ...serialize(rest)];
+        const lines = [...(leftover?.lines.slice(leftover.next) ?? []), ...serialize(rest)];
         if (lines.length > 0) {
           const ok = await offlineBuffer.append(lines);
           if (ok) counters.spilled += lines.length;
@@ -336,7 +375,7 @@ export function createEventExporter(options: EventExporterOptions): EventExporte
         counters.offlineBytes = offlineBuffer.bytes();
         await offlineBuffer.close();
       } else {
-        counters.dropped += (leftover?.lines.length ?? 0) + rest.length;
+        counters.dropped += (leftover === undefined ? 0 : leftover.lines.length - leftover.next) + rest.length;
       }
       settle((leftover?.taken ?? 0) + rest.length);
       for (const waiter of waiters.splice(0)) waiter.resolve(false);

@@ -121,3 +121,11 @@ export function errorCodeOf(error: unknown): string {
   }
   return 'Error';
 }
+
+/**
+ * The client's request-event fast path, keyed by a symbol so it stays off the public API: the middleware
+ * builds the finished event directly instead of going through `event()`'s option parsing. A client from
+ * another copy of the SDK (or a test double) without it gets `event()` instead.
+ */
+export const RECORD_REQUEST = Symbol.for('helios.sdk.recordRequest');
+export type RequestRecorder = (method: string, endpoint: string, statusCode: number, latencyMs: number, errorCode: string | undefined) => void;

@@ -1,18 +1,20 @@
 /**
- * Worker-thread HTTP server for the SDK bench: one variant per worker, so OpenTelemetry's global patching
- * of node:http in the `otel` variant cannot leak into the others.
- * workerData: { variant: 'plain' | 'helios' | 'otel', sinkUrl }. Posts { port } when listening, then
- * { stats } after receiving 'stop'.
+ * Child-process HTTP server for the SDK bench: one variant per process, so OpenTelemetry's global patching
+ * of node:http in the `otel` variant cannot leak into the others, and the process's CPU time (every thread:
+ * the event loop, zlib on the thread pool, the exporter's sends) is this variant's alone.
+ * argv: <variant: plain | helios | otel> <sinkUrl>. Sends { port } when listening; on 'start' notes its CPU
+ * time; on 'stop' answers { stats, cpuMicros } (CPU used since 'start', user + system).
  */
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parentPort, workerData } from 'node:worker_threads';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { init, type HeliosClient } from '@helios/sdk';
 import { withHelios } from '@helios/sdk/middleware/http';
 
-const { variant, sinkUrl } = workerData as { variant: 'plain' | 'helios' | 'otel'; sinkUrl: string };
+const variant = process.argv[2] as 'plain' | 'helios' | 'otel';
+const sinkUrl = process.argv[3] as string;
+const send = (message: unknown) => process.send?.(message);
 
 let helios: HeliosClient | undefined;
 if (variant === 'helios') {
@@ -34,13 +36,22 @@ function handler(_req: IncomingMessage, res: ServerResponse): void {
 const server = http.createServer(variant === 'helios' && helios !== undefined ? withHelios(helios, handler) : handler);
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
-  parentPort?.postMessage({ port: (server.address() as AddressInfo).port });
+  send({ port: (server.address() as AddressInfo).port });
 });
-parentPort?.on('message', async (message) => {
+let cpuAtStart = process.cpuUsage();
+process.on('message', async (message) => {
+  if (message === 'start') {
+    cpuAtStart = process.cpuUsage();
+    return;
+  }
   if (message !== 'stop') return;
   server.closeAllConnections();
   server.close();
+  // The events of the measured requests still queued are sent inside the measured CPU time.
+  await helios?.flush();
+  const cpu = process.cpuUsage(cpuAtStart);
   const stats = helios?.stats();
   await helios?.shutdown();
-  parentPort?.postMessage({ stats });
+  send({ stats, cpuMicros: cpu.user + cpu.system });
+  process.disconnect();
 });

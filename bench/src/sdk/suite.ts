@@ -9,7 +9,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { context, trace } from '@opentelemetry/api';
 import { createHeliosClient } from '@helios/sdk';
 import type { BenchResult } from '../result.js';
@@ -74,8 +75,11 @@ async function benchEvent(sinkUrl: string): Promise<BenchResult[]> {
 const REQUEST = Buffer.from('GET /users/42 HTTP/1.1\r\nHost: bench\r\n\r\n');
 const MARK = Buffer.from('HTTP/1.1 ');
 
-/** Pipelined GETs over `connections` keep-alive sockets, `depth` outstanding each; returns responses/s. */
-async function loadTest(port: number, durationMs: number, connections = 8, depth = 16): Promise<number> {
+/**
+ * Pipelined GETs over `connections` keep-alive sockets, `depth` outstanding each; returns responses/s and
+ * the responses counted. `onMeasureStart` runs when the warm-up ends and counting starts.
+ */
+async function loadTest(port: number, durationMs: number, onMeasureStart: () => void, connections = 8, depth = 16): Promise<{ rps: number; responses: number }> {
   let responses = 0;
   let running = true;
   const sockets: net.Socket[] = [];
@@ -103,6 +107,7 @@ async function loadTest(port: number, durationMs: number, connections = 8, depth
   })));
   const warmup = 500;
   await new Promise((r) => setTimeout(r, warmup));
+  onMeasureStart();
   const startCount = responses;
   const start = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, durationMs));
@@ -110,26 +115,36 @@ async function loadTest(port: number, durationMs: number, connections = 8, depth
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   running = false;
   for (const socket of sockets) socket.destroy();
-  return count / elapsed;
+  return { rps: count / elapsed, responses: count };
 }
 
-async function serverThroughput(variant: 'plain' | 'helios' | 'otel', sinkUrl: string, durationMs: number): Promise<{ rps: number; stats: Record<string, number> | undefined }> {
-  const worker = new Worker(new URL('./http-server.js', import.meta.url), { workerData: { variant, sinkUrl } });
+interface ServerRun {
+  rps: number;
+  /** CPU time of the server process per response (event loop, thread pool, exporter), microseconds. */
+  cpuPerRequestUs: number;
+  stats: Record<string, number> | undefined;
+}
+
+async function serverThroughput(variant: Variant, sinkUrl: string, durationMs: number): Promise<ServerRun> {
+  const child = fork(fileURLToPath(new URL('./http-server.js', import.meta.url)), [variant, sinkUrl], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      worker.once('message', (m: { port: number }) => resolve(m.port));
-      worker.once('error', reject);
+      child.once('message', (m: { port: number }) => resolve(m.port));
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`bench server (${variant}) exited with ${code}`)));
     });
-    const rps = await loadTest(port, durationMs);
-    const stats = await new Promise<Record<string, number> | undefined>((resolve) => {
-      worker.once('message', (m: { stats?: Record<string, number> }) => resolve(m.stats));
-      worker.postMessage('stop');
+    const { rps, responses } = await loadTest(port, durationMs, () => child.send('start'));
+    const { stats, cpuMicros } = await new Promise<{ stats?: Record<string, number>; cpuMicros: number }>((resolve) => {
+      child.once('message', (m: { stats?: Record<string, number>; cpuMicros: number }) => resolve(m));
+      child.send('stop');
     });
-    return { rps, stats };
+    return { rps, cpuPerRequestUs: cpuMicros / responses, stats };
   } finally {
-    await worker.terminate();
+    child.kill();
   }
 }
+
+type Variant = 'plain' | 'helios' | 'otel';
 
 export async function runSdkBench(options: { json: boolean }): Promise<BenchResult[]> {
   const sink = await startSink();
@@ -140,27 +155,33 @@ export async function runSdkBench(options: { json: boolean }): Promise<BenchResu
     const results = await benchEvent(sink.url);
     for (const r of results) log(`${r.name}: ${r.value} ${r.unit}`);
 
-    // Interleaved rounds, each variant in a fresh worker; the median per variant evens out drift.
+    // Interleaved rounds, each variant in a fresh process; the median per variant evens out drift. On a
+    // shared machine throughput swings with other load, so the CPU time each server process spends per
+    // request is reported too: it is what the middleware adds, and other load hardly moves it.
     const durationMs = 3000;
-    const rounds = 3;
-    const rps: Record<'plain' | 'helios' | 'otel', number[]> = { plain: [], helios: [], otel: [] };
+    const rounds = 5;
+    const runs: Record<Variant, ServerRun[]> = { plain: [], helios: [], otel: [] };
     let heliosEvents = 0;
     for (let round = 0; round < rounds; round++) {
       for (const variant of ['plain', 'helios', 'otel'] as const) {
-        const { rps: value, stats } = await serverThroughput(variant, sink.url, durationMs);
-        rps[variant].push(value);
-        if (variant === 'helios') heliosEvents += stats?.['enqueued'] ?? 0;
-        log(`round ${round + 1} ${variant}: ${Math.round(value)} req/s${stats === undefined ? '' : ` (events enqueued ${stats['enqueued']}, dropped ${stats['dropped']})`}`);
+        const run = await serverThroughput(variant, sink.url, durationMs);
+        runs[variant].push(run);
+        if (variant === 'helios') heliosEvents += run.stats?.['sent'] ?? 0;
+        log(`round ${round + 1} ${variant}: ${Math.round(run.rps)} req/s, ${run.cpuPerRequestUs.toFixed(2)} µs CPU/request${run.stats === undefined ? '' : ` (events enqueued ${run.stats['enqueued']}, sent ${run.stats['sent']}, dropped ${run.stats['dropped']})`}`);
       }
     }
-    if (heliosEvents === 0) throw new Error('the helios variant recorded no events; the comparison would be meaningless');
-    const plain = median(rps.plain);
-    const withHelios = median(rps.helios);
-    const withOtel = median(rps.otel);
+    if (heliosEvents === 0) throw new Error('the helios variant delivered no events; the comparison would be meaningless');
+    const rpsOf = (v: Variant) => median(runs[v].map((r) => r.rps));
+    const cpuOf = (v: Variant) => median(runs[v].map((r) => r.cpuPerRequestUs));
+    const ratio = (x: number) => Number(x.toFixed(3));
     const http: BenchResult[] = [
-      { name: 'sdk.http.plain', value: Math.round(plain), unit: 'req/s' },
-      { name: 'sdk.http.helios_middleware', value: Math.round(withHelios), unit: 'req/s', baseline: 'sdk.http.plain', ratio: Number((withHelios / plain).toFixed(3)) },
-      { name: 'sdk.http.otel_sdk_node_http', value: Math.round(withOtel), unit: 'req/s', baseline: 'sdk.http.plain', ratio: Number((withOtel / plain).toFixed(3)) },
+      { name: 'sdk.http.plain', value: Math.round(rpsOf('plain')), unit: 'req/s' },
+      { name: 'sdk.http.helios_middleware', value: Math.round(rpsOf('helios')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('helios') / rpsOf('plain')) },
+      { name: 'sdk.http.otel_sdk_node_http', value: Math.round(rpsOf('otel')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('otel') / rpsOf('plain')) },
+      { name: 'sdk.http.plain.cpu', value: Number(cpuOf('plain').toFixed(2)), unit: 'µs CPU/req' },
+      // Ratio as throughput kept when CPU-bound: plain CPU per request over instrumented CPU per request.
+      { name: 'sdk.http.helios_middleware.cpu', value: Number(cpuOf('helios').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('helios')) },
+      { name: 'sdk.http.otel_sdk_node_http.cpu', value: Number(cpuOf('otel').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('otel')) },
     ];
     for (const r of http) log(`${r.name}: ${r.value} ${r.unit}${r.ratio === undefined ? '' : ` (${r.ratio} of ${r.baseline})`}`);
     return [...results, ...http];

@@ -3,6 +3,9 @@ import { performance } from 'node:perf_hooks';
 import type { HeliosClient } from '../client.js';
 import { recordRequest, REQUEST_ERROR, REQUEST_ROUTE, routeFromPath } from './request-event.js';
 
+/** performance.now() when the request arrived, on the response object. */
+const REQUEST_START = Symbol('helios.request.start');
+
 export { routeFromPath, UNMATCHED_ROUTE } from './request-event.js';
 
 export interface HttpMiddlewareOptions {
@@ -32,13 +35,20 @@ export function withHelios<Req extends IncomingMessage = IncomingMessage, Res ex
   const routeOf = options.route;
   if (!client.enabled) return handler;
 
+  // One close listener for every request of this server, reading its state from the response: no
+  // closure per request. `res.req` is the request this response answers (Node >= 15.7).
+  function heliosResponseClosed(this: ServerResponse): void {
+    const res = this;
+    const req = res.req as IncomingMessage & Record<symbol, unknown>;
+    const latencyMs = performance.now() - ((res as unknown as Record<symbol, number>)[REQUEST_START] as number);
+    const endpoint = (req[REQUEST_ROUTE] as string | undefined) ?? routeOf?.(req) ?? routeFromPath(req.url);
+    recordRequest(client, req.method ?? 'GET', endpoint, res.writableFinished ? res.statusCode : 499, latencyMs, req[REQUEST_ERROR]);
+  }
+
   return function heliosHttpListener(req, res) {
-    const start = performance.now();
-    res.once('close', () => {
-      const holder = req as unknown as Record<symbol, unknown>;
-      const endpoint = (holder[REQUEST_ROUTE] as string | undefined) ?? routeOf?.(req) ?? routeFromPath(req.url);
-      recordRequest(client, req.method ?? 'GET', endpoint, res.writableFinished ? res.statusCode : 499, performance.now() - start, holder[REQUEST_ERROR]);
-    });
+    (res as unknown as Record<symbol, number>)[REQUEST_START] = performance.now();
+    // `on`, not `once`: a response closes once, and `once` would allocate a wrapper per request.
+    res.on('close', heliosResponseClosed);
     let result: unknown;
     try {
       result = handler(req, res);
