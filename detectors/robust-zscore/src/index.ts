@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FEATURE_NAMES, type Detection, type FeatureExplanation, type FeatureWindow, type Features } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
 import { judgedVector, robustBaseline, robustZScores, type RobustBaseline } from './robust.js';
@@ -10,6 +12,7 @@ const configSchema = Type.Object(
     refreshEvery: Type.Integer({ minimum: 1, default: 10, description: 'Recompute the baseline after this many new normal windows.' }),
     threshold: Type.Number({ minimum: 0, default: 6, description: 'Least robust z-score (|x - median| / (MAD x 1.4826), counts and latencies on a log scale) of a feature that counts as anomalous.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.005, description: 'Per feature, the threshold is raised to the (1 - contamination) quantile of the history\u2019s own z-scores when that is higher, so a naturally jumpy feature (tail latency of a small service) is judged on its own scale.' }),
+    persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 history in the plugin state folder (written at most once a minute and at shutdown), so a restart resumes judging at once instead of starting cold.' }),
     minTailEvents: Type.Integer({ minimum: 0, default: 5, description: 'A tail statistic counts toward the verdict only when at least this many events of the window lie beyond it (p99 and the 1%-trimmed stddev need 500 events, p95 100): below that it rests on a handful of requests, and a few benign slow requests (GC pauses, cold caches) move it for all the overlapping windows that hold them. It still appears in the explanation, with no share of the score. 0: always counts.' }),
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
   },
@@ -44,6 +47,60 @@ export default definePlugin({
   setup(ctx) {
     const o = ctx.options;
     const series = new Map<string, SeriesState>();
+    const stateFile = join(ctx.stateDir, STATE_FILE);
+    let lastSaved = ctx.now();
+    if (o.persist) restore();
+
+    function newState(): SeriesState {
+      return { history: [], baseline: undefined, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), recentZ: new Float64Array(o.thresholdWindows * FEATURE_NAMES.length), recentCount: 0, sinceRefresh: 0, generation: 0 };
+    }
+
+    /** Series state from the state folder; a missing, unreadable or other-version file means a cold start. */
+    function restore(): void {
+      let saved: SavedState;
+      try {
+        saved = JSON.parse(readFileSync(stateFile, 'utf8')) as SavedState;
+      } catch {
+        return;
+      }
+      if (saved.version !== STATE_VERSION || saved.features.join() !== FEATURE_NAMES.join()) {
+        ctx.logger.warn({ file: stateFile, version: saved.version }, 'saved baselines are of another format; starting cold');
+        return;
+      }
+      for (const [key, s] of Object.entries(saved.series)) {
+        const state = newState();
+        state.history = s.history.slice(-Math.max(o.historyWindows, o.minTrainingWindows)).map((row) => Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, row[i]!])) as Features);
+        const recent = s.recentZ.slice(-o.thresholdWindows);
+        recent.forEach((row, r) => state.recentZ.set(row, r * FEATURE_NAMES.length));
+        state.recentCount = recent.length;
+        state.generation = s.generation;
+        if (state.history.length >= o.minTrainingWindows) refresh(state);
+        series.set(key, state);
+      }
+      ctx.logger.info({ file: stateFile, series: series.size }, 'baselines restored');
+    }
+
+    /** Written to a temporary file and renamed, so a crash mid-write leaves the previous file whole. */
+    function save(): void {
+      const out: SavedState = { version: STATE_VERSION, features: [...FEATURE_NAMES], series: {} };
+      for (const [key, state] of series) {
+        const recent = Math.min(state.recentCount, o.thresholdWindows);
+        const first = state.recentCount - recent;
+        out.series[key] = {
+          history: state.history.map((f) => FEATURE_NAMES.map((name) => f[name])),
+          // Oldest first, so a restore can lay them out from the start of its ring.
+          recentZ: Array.from({ length: recent }, (_, r) => {
+            const at = ((first + r) % o.thresholdWindows) * FEATURE_NAMES.length;
+            return Array.from(state.recentZ.subarray(at, at + FEATURE_NAMES.length));
+          }),
+          generation: state.generation,
+        };
+      }
+      mkdirSync(ctx.stateDir, { recursive: true });
+      writeFileSync(`${stateFile}.tmp`, JSON.stringify(out));
+      renameSync(`${stateFile}.tmp`, stateFile);
+      lastSaved = ctx.now();
+    }
 
     /** Whether enough events lie beyond a tail percentile for it to be evidence (see `minTailEvents`). */
     function supported(feature: (typeof FEATURE_NAMES)[number], events: number): boolean {
@@ -71,7 +128,7 @@ export default definePlugin({
       detect(window: FeatureWindow): Detection | undefined {
         const key = `${window.tenant}/${window.service}`;
         let state = series.get(key);
-        if (state === undefined) series.set(key, (state = { history: [], baseline: undefined, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), recentZ: new Float64Array(o.thresholdWindows * FEATURE_NAMES.length), recentCount: 0, sinceRefresh: 0, generation: 0 }));
+        if (state === undefined) series.set(key, (state = newState()));
         const judged = judgedVector(window.features);
         if (state.baseline === undefined) {
           state.history.push(judged);
@@ -95,16 +152,31 @@ export default definePlugin({
           state.recentZ.set(z, (state.recentCount++ % o.thresholdWindows) * FEATURE_NAMES.length);
           state.history.push(judged);
           if (state.history.length > o.historyWindows) state.history.splice(0, state.history.length - o.historyWindows);
-          if (++state.sinceRefresh >= o.refreshEvery) refresh(state);
+          if (++state.sinceRefresh >= o.refreshEvery) {
+            refresh(state);
+            if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
+          }
         }
         return { score, threshold: 1, anomalous, explanation, modelVersion: `robust-zscore-${state.generation}` };
       },
       shutdown() {
+        if (o.persist && series.size > 0) save();
         series.clear();
       },
     };
   },
 });
+
+const STATE_FILE = 'baselines.json';
+const STATE_VERSION = 1;
+const SAVE_EVERY_MS = 60_000;
+
+/** The state file: per series, the normal windows on the judged scale and recent z-scores, as rows in FEATURE_NAMES order. */
+interface SavedState {
+  version: number;
+  features: string[];
+  series: Record<string, { history: number[][]; recentZ: number[][]; generation: number }>;
+}
 
 /** Share of a window's events beyond each tail percentile. */
 const TAIL_SHARE: Partial<Record<(typeof FEATURE_NAMES)[number], number>> = { p95_latency: 0.05, p99_latency: 0.01, latency_stddev: 0.01 };
