@@ -1,5 +1,6 @@
 import { runGatewayBench } from './gateway/suite.js';
 import { runIsolationForestBench } from './isolation-forest/suite.js';
+import { runKafkaBench } from './kafka/suite.js';
 import { runOtlpBench } from './otlp/suite.js';
 import { runReportingBench } from './reporting/suite.js';
 import type { BenchResult, BenchSuite } from './result.js';
@@ -15,6 +16,7 @@ const SUITES: BenchSuite[] = [
   { name: 'store', summary: 'writes into PGlite / PostgreSQL (HELIOS_PG_URL), COPY vs multi-row, context queries', run: runStoreBench },
   { name: 'gateway', summary: 'gateway HTTP throughput vs bare uWebSockets.js, batches, p99 at half rate, uWS vs node:http (wrk)', run: runGatewayBench },
   { name: 'sdk', summary: 'SDK event() cost and HTTP middleware overhead', run: runSdkBench },
+  { name: 'kafka', summary: 'gateway -> Kafka (HELIOS_KAFKA_BROKERS) vs the same gateway into a null sink; compression none/gzip/snappy/lz4', run: runKafkaBench },
   { name: 'reporting', summary: 'anomaly -> stored report on PGlite with ~1M events: template and LLM path (instant fake model)', run: runReportingBench },
 ];
 

@@ -80,8 +80,10 @@ describe.runIf(brokers.length > 0)('gateway -> kafka -> storage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'helios-kafka-worker-'));
     const namespace = runNamespace('worker-kill');
     const raw = {
-      dataDir: dir, log: { level: 'warn' }, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, bus: kafkaConfig(namespace),
+      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 },
       // Small batches, many commits: the kill lands between a batch's write and its offset commit more often.
+      // A killed worker's partitions move to the next one after the session timeout (6 s, the broker's minimum).
+      bus: kafkaConfig(namespace, { kafka: { ...kafkaConfig(namespace).kafka, sessionTimeoutMs: 6000 } }),
       store: { kind: 'postgres', url: test.url, batchSize: 200, flushIntervalMs: 20, maintenanceIntervalMs: 3_600_000 },
       plugins: { detectors: [], reporters: [] },
     };
@@ -102,6 +104,7 @@ describe.runIf(brokers.length > 0)('gateway -> kafka -> storage', () => {
     await waitFor(async () => (await storedCopies(test.client, acked)).size >= 2000, 'the first worker to store a part of the backlog');
     await worker.kill9();
     const atKill = (await storedCopies(test.client, acked)).size;
+    if (process.env["HELIOS_TEST_LOG"]) console.info(`worker killed with ${atKill} of ${acked.length} stored`);
     expect(atKill).toBeLessThan(acked.length);
 
     worker = await spawnHelios(['worker', '--role', 'storage'], raw, dir);

@@ -24,8 +24,13 @@ export const runNamespace = (suite: string) => `helios-test.${suite}.${Date.now(
 /** Poll until `condition` holds; the deadline only bounds a hung test, it asserts nothing about speed. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let nextNote = Date.now() + 5000;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (process.env['HELIOS_TEST_LOG'] && Date.now() > nextNote) {
+      nextNote = Date.now() + 5000;
+      console.info(`still waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -108,7 +113,8 @@ export async function spawnHelios(args: string[], config: unknown, dir: string):
   const configPath = join(dir, `helios-${randomBytes(3).toString('hex')}.json`);
   writeFileSync(configPath, JSON.stringify(config));
   const child = spawn(process.execPath, [heliosBin, ...args, '--config', configPath], {
-    env: { ...process.env, HELIOS_PORT: '', HELIOS_CONFIG: '', HELIOS_DATA_DIR: '' }, stdio: ['ignore', 'ignore', 'pipe'], cwd: dir,
+    // The config file alone decides (the test's own HELIOS_KAFKA_BROKERS may name another broker).
+    env: { ...process.env, HELIOS_PORT: '', HELIOS_CONFIG: '', HELIOS_DATA_DIR: '', HELIOS_KAFKA_BROKERS: '' }, stdio: ['ignore', 'ignore', 'pipe'], cwd: dir,
   });
   let stderr = '';
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
