@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedOfflineBuffer } from './config.js';
@@ -14,9 +14,11 @@ import { HeliosSdkError } from './errors.js';
  *
  * Invariants:
  * - A segment is deleted only after every line in it was answered 2xx (or rejected as invalid).
+ * - Progress inside a segment (lines answered so far) is kept in `<segment>.acked`, so a restart resumes
+ *   after the answered lines.
  * - Lines carry the event's UUID v7 `id`, assigned once at `event()`; a replay after a crash between the
- *   2xx and the delete resends the same ids, which the gateway treats as duplicates. That is the only way
- *   a line is sent twice.
+ *   2xx and the delete (or the `.acked` update) resends the same ids, which the gateway stores once. That
+ *   is the only way a line is sent twice.
  * - A torn last line (crash mid-append) fails to parse and is skipped; the lines before it are intact.
  * - `fsync: 'always'` syncs after each appended batch before the batch counts as persisted.
  * - One process per directory: `LOCK` holds the owner's pid; a live owner makes this buffer stay off.
@@ -84,6 +86,12 @@ export function openOfflineBuffer(config: ResolvedOfflineBuffer, report: (error:
   let cursor: ReadCursor | undefined;
   let sequence = 0;
   let closed = false;
+  /**
+   * The time part of new segment names: never below a name already on disk (+1 ms) and never going back,
+   * so names sort in write order even when a restart, or a clock step back, falls in the same millisecond
+   * as the last segment (the process token that follows would otherwise order them at random).
+   */
+  let nameMs = segments.reduce((max, s) => Math.max(max, Number(/seg-(\d{13})-/.exec(s.path)?.[1] ?? 0) + 1), 0);
 
   async function closeWriting(): Promise<void> {
     if (writing === undefined) return;
@@ -103,7 +111,8 @@ export function openOfflineBuffer(config: ResolvedOfflineBuffer, report: (error:
       if (writing !== undefined && writing.bytes + data.length > config.segmentBytes && writing.bytes > 0) await closeWriting();
       if (writing === undefined) {
         sequence++;
-        const name = `seg-${String(Date.now()).padStart(13, '0')}-${processToken}-${String(sequence).padStart(8, '0')}.ndjson`;
+        nameMs = Math.max(nameMs, Date.now());
+        const name = `seg-${String(nameMs).padStart(13, '0')}-${processToken}-${String(sequence).padStart(8, '0')}.ndjson`;
         const path = join(directory, name);
         const handle = await open(path, 'a');
         writing = { path, bytes: 0, handle };
@@ -136,7 +145,7 @@ export function openOfflineBuffer(config: ResolvedOfflineBuffer, report: (error:
         await dropSegment(segment);
         continue;
       }
-      cursor = { segment, lines: text.split('\n').filter(isCompleteJson), next: 0 };
+      cursor = { segment, lines: text.split('\n').filter(isCompleteJson), next: await readAcked(segment.path) };
     }
     const current = cursor;
     const start = current.next;
@@ -148,6 +157,8 @@ export function openOfflineBuffer(config: ResolvedOfflineBuffer, report: (error:
         if (current.next >= current.lines.length && cursor === current) {
           cursor = undefined;
           await dropSegment(current.segment);
+        } else {
+          await writeAcked(current.segment.path, current.next);
         }
       },
     };
@@ -160,6 +171,7 @@ export function openOfflineBuffer(config: ResolvedOfflineBuffer, report: (error:
     totalBytes -= segment.bytes;
     try {
       await unlink(segment.path);
+      await unlink(ackedPath(segment.path)).catch(() => {});
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         report(new HeliosSdkError('HLS_ERR_SDK_OFFLINE_BUFFER', `could not delete delivered segment ${segment.path}: ${(error as Error).message}`, { cause: error }));
@@ -185,6 +197,35 @@ export function openOfflineBuffer(config: ResolvedOfflineBuffer, report: (error:
     bytes: () => totalBytes,
     close,
   };
+}
+
+/**
+ * How many lines of a partly delivered segment were answered, kept next to it in `<segment>.acked`, so a
+ * restart resumes after them instead of sending them again. Written to a temporary name and renamed, so
+ * a crash leaves the old count or the new one, never a torn one; a lost count only means a resend.
+ */
+function ackedPath(segmentPath: string): string {
+  return `${segmentPath}.acked`;
+}
+
+async function readAcked(segmentPath: string): Promise<number> {
+  try {
+    const count = Number((await readFile(ackedPath(segmentPath), 'utf8')).trim());
+    return Number.isInteger(count) && count > 0 ? count : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function writeAcked(segmentPath: string, count: number): Promise<void> {
+  const temporary = `${ackedPath(segmentPath)}.tmp`;
+  try {
+    await writeFile(temporary, String(count));
+    await rename(temporary, ackedPath(segmentPath));
+  } catch {
+    // Without the count a restart resends this segment's answered lines: duplicates by id, which the
+    // gateway stores once. Not worth failing delivery over.
+  }
 }
 
 function isCompleteJson(line: string): boolean {
