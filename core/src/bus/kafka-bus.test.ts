@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
@@ -11,7 +14,8 @@ import { createKafkaBus, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS, type Kaf
 /**
  * Integration tests against a real broker: `scripts/kafka.sh start`, then
  * HELIOS_KAFKA_BROKERS=127.0.0.1:9092 [HELIOS_KAFKA_SCRIPT=$PWD/scripts/kafka.sh] npx vitest run core/src/bus/kafka-bus.test.ts
- * The broker-kill test runs only with HELIOS_KAFKA_SCRIPT (it SIGKILLs the broker the script manages).
+ * The broker-kill test runs only with HELIOS_KAFKA_SCRIPT: it starts a broker of its own on port
+ * HELIOS_KAFKA_KILL_PORT (default 9292) and SIGKILLs that one, never the shared broker other suites use meanwhile.
  */
 const brokers = (process.env['HELIOS_KAFKA_BROKERS'] ?? '').split(',').filter((b) => b.length > 0);
 const killScript = process.env['HELIOS_KAFKA_SCRIPT'];
@@ -213,46 +217,55 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
   it.runIf(killScript !== undefined)(
     'consumes every acknowledged publish after the broker is SIGKILLed and restarted mid-load',
     async () => {
-      const topic = topicName('kill9');
-      const bus = await openBus({ [topic]: { partitions: 10 } }, { reconnectMs: 200 });
-      const acknowledged = new Set<string>();
-      let rejected = 0;
-      let stop = false;
-      let notReadySeen = false;
-      const publisher = async (worker: number) => {
-        for (let call = 0; !stop; call++) {
-          const records = Array.from({ length: 20 }, (_, i) => ({ key: `svc-${(worker * 7 + i) % 23}`, value: { id: `${worker}:${call}:${i}`, seq: i } }));
-          try {
-            await bus.publish(topic, records);
-            for (const r of records) acknowledged.add(r.value.id);
-          } catch {
-            rejected++;
-            await new Promise((resolve) => setTimeout(resolve, 50));
+      const port = Number(process.env['HELIOS_KAFKA_KILL_PORT'] ?? 9292);
+      const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_STATE_DIR: mkdtempSync(join(tmpdir(), `helios-kafka-${port}-`)) };
+      const broker = (command: string) => run$('bash', [killScript!, command], { env, timeout: 180_000 });
+      await broker('start');
+      try {
+        const topic = topicName('kill9');
+        const bus = await openBus({ [topic]: { partitions: 10 } }, { reconnectMs: 200, brokers: [`127.0.0.1:${port}`] });
+        const acknowledged = new Set<string>();
+        let rejected = 0;
+        let stop = false;
+        let notReadySeen = false;
+        const publisher = async (worker: number) => {
+          for (let call = 0; !stop; call++) {
+            const records = Array.from({ length: 20 }, (_, i) => ({ key: `svc-${(worker * 7 + i) % 23}`, value: { id: `${worker}:${call}:${i}`, seq: i } }));
+            try {
+              await bus.publish(topic, records);
+              for (const r of records) acknowledged.add(r.value.id);
+            } catch {
+              rejected++;
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+            if (!bus.isReady()) notReadySeen = true;
           }
-          if (!bus.isReady()) notReadySeen = true;
-        }
-      };
-      const publishers = Array.from({ length: 8 }, (_, w) => publisher(w));
+        };
+        const publishers = Array.from({ length: 8 }, (_, w) => publisher(w));
 
-      await waitFor(() => acknowledged.size >= 5000, '5,000 acknowledged records before the kill');
-      await run$('bash', [killScript!, 'kill9']);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      await run$('bash', [killScript!, 'start'], { timeout: 150_000 });
-      const atRestart = acknowledged.size;
-      await waitFor(() => acknowledged.size >= atRestart + 5000, '5,000 more acknowledged records after the restart', 120_000);
-      stop = true;
-      await Promise.all(publishers);
+        await waitFor(() => acknowledged.size >= 5000, '5,000 acknowledged records before the kill');
+        await broker('kill9');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await broker('start');
+        const atRestart = acknowledged.size;
+        await waitFor(() => acknowledged.size >= atRestart + 5000, '5,000 more acknowledged records after the restart', 120_000);
+        stop = true;
+        await Promise.all(publishers);
 
-      const seen = new Set<string>();
-      bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => {
-        for (const r of records) seen.add(r.value.id);
-      });
-      await waitFor(() => [...acknowledged].every((id) => seen.has(id)), 'every acknowledged record to be consumed', 120_000);
-      const missing = [...acknowledged].filter((id) => !seen.has(id));
-      expect(missing).toEqual([]);
-      expect(bus.isReady()).toBe(true);
-      // Report what the outage looked like to the publishers (informational, not asserted).
-      console.info(`kill9: ${acknowledged.size} acknowledged, ${rejected} publish calls rejected, isReady false seen: ${notReadySeen}`);
+        const seen = new Set<string>();
+        bus.subscribe<Numbered>(topic, `${topic}.g`, async (records) => {
+          for (const r of records) seen.add(r.value.id);
+        });
+        await waitFor(() => [...acknowledged].every((id) => seen.has(id)), 'every acknowledged record to be consumed', 120_000);
+        const missing = [...acknowledged].filter((id) => !seen.has(id));
+        expect(missing).toEqual([]);
+        expect(bus.isReady()).toBe(true);
+        // Report what the outage looked like to the publishers (informational, not asserted).
+        console.info(`kill9: ${acknowledged.size} acknowledged, ${rejected} publish calls rejected, isReady false seen: ${notReadySeen}`);
+        await bus.close(5000);
+      } finally {
+        await broker('clean');
+      }
     },
     300_000,
   );
