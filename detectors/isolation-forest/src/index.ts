@@ -1,4 +1,4 @@
-import { FEATURE_NAMES, type Detection, type FeatureExplanation, type FeatureWindow, type Features } from '@helios/core';
+import { FEATURE_NAMES, type FeatureName, type Detection, type FeatureExplanation, type FeatureWindow, type Features } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
 import { quantile, trainIsolationForest, type IsolationForest } from './forest.js';
 
@@ -73,13 +73,28 @@ export default definePlugin({
       ctx.logger.debug({ series: key, windows: rows.length, threshold: model.threshold, generation: model.generation }, 'model trained');
     }
 
+    /**
+     * Sampling noise a feature shows even when nothing changed, for the window's event count: the
+     * error rate of n events at the baseline rate p varies by sqrt(p(1-p)/n) (binomial), a count by
+     * sqrt(count) (Poisson). Low-traffic series otherwise look anomalous on a handful of extra errors.
+     */
+    function samplingNoise(name: FeatureName, features: Features, baseline: Features): number {
+      const n = Math.max(features.total_events, 1);
+      if (name === 'error_rate') {
+        const p = Math.min(Math.max(baseline.error_rate, 1 / n), 0.5);
+        return Math.sqrt((p * (1 - p)) / n);
+      }
+      if (name === 'total_events') return Math.sqrt(Math.max(baseline.total_events, 1));
+      return 0;
+    }
+
     /** Largest robust z-score over the features; a zero spread counts any 5% move as a large deviation. */
     function maxDeviation(features: Features, baseline: Features, spread: Features): number {
       let max = 0;
       for (const name of FEATURE_NAMES) {
         const tail = TAIL_SHARE[name];
         if (tail !== undefined && features.total_events * tail < o.minTailEvents) continue;
-        const scale = Math.max(spread[name], Math.abs(baseline[name]) * 0.05 / o.minDeviation, 1e-9);
+        const scale = Math.max(spread[name], samplingNoise(name, features, baseline), Math.abs(baseline[name]) * 0.05 / o.minDeviation, 1e-9);
         max = Math.max(max, Math.abs(features[name] - baseline[name]) / scale);
       }
       return max;
