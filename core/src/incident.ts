@@ -1,3 +1,5 @@
+import { Type, type Static } from '@sinclair/typebox';
+
 /**
  * What travels behind the detectors: feature windows, anomalies (topic helios.anomalies),
  * the context a report is written from, and incident reports (topic helios.reports).
@@ -96,14 +98,36 @@ export interface Incident {
   context: IncidentContext;
 }
 
-/** The five sections of every Helios incident report. */
-export interface ReportSections {
-  executiveSummary: string;
-  rootCauseAnalysis: string;
-  impactAssessment: string;
-  recommendedActions: { immediate: string[]; shortTerm: string[]; longTerm: string[] };
-  preventionMeasures: string[];
-}
+const Paragraph = Type.String({ minLength: 1, maxLength: 20_000 });
+const Items = Type.Array(Type.String({ minLength: 1, maxLength: 2_000 }), { maxItems: 20 });
+
+/**
+ * The five sections of every Helios incident report, as a schema: whatever composed a report (the
+ * template, an LLM, a third-party plugin), it is checked against this before it is stored.
+ */
+export const ReportSectionsSchema = Type.Object(
+  {
+    executiveSummary: Paragraph,
+    rootCauseAnalysis: Paragraph,
+    impactAssessment: Paragraph,
+    recommendedActions: Type.Object({ immediate: Items, shortTerm: Items, longTerm: Items }, { additionalProperties: false }),
+    preventionMeasures: Items,
+  },
+  { additionalProperties: false },
+);
+
+/** What a composing reporter returns: title, severity and the five sections (notes optional). */
+export const ReportDraftSchema = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 300 }),
+    severity: Type.Union([Type.Literal('critical'), Type.Literal('high'), Type.Literal('medium'), Type.Literal('low')]),
+    sections: ReportSectionsSchema,
+    notes: Type.Optional(Type.Array(Type.String({ maxLength: 2_000 }), { maxItems: 20 })),
+  },
+  { $id: 'https://helios.dev/schema/report-draft.v1.json', title: 'Helios incident report draft (v1)', additionalProperties: false },
+);
+
+export type ReportSections = Static<typeof ReportSectionsSchema>;
 
 export interface ReportDelivery {
   reporter: string;

@@ -13,7 +13,7 @@ export { createMemoryBus, type MemoryBusOptions } from './bus/memory-bus.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export { createMetricsRegistry, Registry } from './metrics.js';
 export {
-  FEATURE_NAMES,
+  FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema,
   type FeatureName, type Features, type FeatureWindow, type FeatureExplanation, type Detection, type Severity, type Anomaly,
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport,

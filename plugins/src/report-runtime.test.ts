@@ -56,6 +56,17 @@ describe('report runtime', () => {
     expect(stored.markdown.split('\n')[2]).toMatch(/^> \*\*Note:\*\* @helios\/reporter-llm could not write this report .* Fallback: this report was written by @helios\/reporter-template instead\.$/);
   });
 
+  it('stores only reports that fit the report schema: a malformed draft counts as a failed composer', async () => {
+    const h = await harness((m) => [
+      reporter('sloppy-composer', { compose: () => ({ ...draft('sloppy'), severity: 'urgent', sections: { executiveSummary: '' } }) as unknown as ReportDraft }, m),
+      reporter('@helios/reporter-template', { compose: () => draft('template') }, m),
+    ]);
+    await h.publish(sampleIncident().anomaly);
+    const stored = (await h.store.getReport(h.reports[0]!.id))!;
+    expect(stored.composer).toBe('@helios/reporter-template');
+    expect(stored.notes[0]).toMatch(/^sloppy-composer returned a report that does not fit the report schema \(.*(severity|sections).*\)\.$/);
+  });
+
   it('retries a failing deliverer in the background without holding back the others, storing each attempt', async () => {
     let calls = 0;
     let release!: () => void;

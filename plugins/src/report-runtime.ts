@@ -1,7 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
-import { HeliosError, Topics, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
+import { HeliosError, ReportDraftSchema, Topics, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
-import type { ReporterHooks } from './define.js';
+import type { ReportDraft, ReporterHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
 import { renderReportMarkdown } from './report-markdown.js';
 
@@ -76,6 +76,8 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     logger.debug({ service: anomaly.service, windowEnd: anomaly.windowEnd }, 'store has no events after the window; reporting with what is stored');
   }
 
+  const draftValidator = compileValidator<ReportDraft>(ReportDraftSchema);
+
   async function report(anomaly: Anomaly): Promise<void> {
     if (reported.has(anomaly.id)) {
       logger.debug({ anomaly: anomaly.id }, 'anomaly redelivered; its report was already written');
@@ -89,11 +91,17 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     let composed: { draft: NonNullable<Awaited<ReturnType<NonNullable<ReporterHooks['compose']>>>>; by: string } | undefined;
     for (const c of composers) {
       const result = await c.guard.call('compose', () => c.hooks.compose!(incident));
-      if (result.ok) {
-        composed = { draft: result.value, by: c.name };
-        break;
+      if (!result.ok) {
+        notes.push(`${c.name} could not write this report (${result.error.message}).`);
+        continue;
       }
-      notes.push(`${c.name} could not write this report (${result.error.message}).`);
+      // Only a report that fits the schema is stored; a malformed one counts as a failed composer.
+      if (!draftValidator.check(result.value)) {
+        notes.push(`${c.name} returned a report that does not fit the report schema (${draftValidator.errors(result.value).slice(0, 3).join('; ')}).`);
+        continue;
+      }
+      composed = { draft: result.value, by: c.name };
+      break;
     }
     if (composed === undefined) throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `no reporter could compose a report for anomaly ${anomaly.id}: ${notes.join(' ')}`);
     if (notes.length > 0) notes.push(`Fallback: this report was written by ${composed.by} instead.`);

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ReportDraftSchema } from '../incident.js';
 
 /**
  * Helios event schema, version 1.
@@ -126,5 +127,5 @@ export const ERROR_LEVELS: ReadonlySet<Level> = new Set<Level>(['ERROR', 'CRITIC
 
 /** JSON Schema documents as published (draft 2020-12 compatible). */
 export function jsonSchemas(): Record<string, TSchema> {
-  return { 'event-input.v1.json': EventInputSchema, 'event.v1.json': HeliosEventSchema };
+  return { 'event-input.v1.json': EventInputSchema, 'event.v1.json': HeliosEventSchema, 'report-draft.v1.json': ReportDraftSchema };
 }
