@@ -1,4 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
+import { deferredCounter } from './deferred-counter.js';
 import { HeliosError, Topics, normalizeEventBatch, type Bus, type BusRecord, type HeliosConfig, type HeliosEvent, type Logger, type Registry } from '@helios/core';
 import type { StoreReader } from '@helios/store';
 import { createAuthenticator } from './auth.js';
@@ -51,6 +52,13 @@ function json(status: number, body: unknown, headers?: Readonly<Record<string, s
   return { status, headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/** `{"accepted":n,"ids":[...]}` built directly: ids are UUIDs (nothing to escape), and this runs per request. */
+function acceptedBody(events: readonly HeliosEvent[]): string {
+  let ids = '';
+  for (let i = 0; i < events.length; i++) ids += i === 0 ? `"${events[i]!.id}"` : `,"${events[i]!.id}"`;
+  return `{"accepted":${events.length},"ids":[${ids}]}`;
+}
+
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, bus, store, logger } = options;
   const now = options.now ?? Date.now;
@@ -62,13 +70,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   let stopping = false;
   let idle: (() => void) | undefined;
 
-  const ingested = new Counter({ name: 'helios_events_ingested_total', help: 'Events accepted by the gateway (published to the bus)', labelNames: ['service', 'level'], registers: [options.metrics] });
+  const ingested = deferredCounter({ name: 'helios_events_ingested_total', help: 'Events accepted by the gateway (published to the bus)', labelNames: ['service', 'level'], registers: [options.metrics] });
   const rejected = new Counter({ name: 'helios_events_rejected_total', help: 'Requests or events refused by the gateway, by error code', labelNames: ['code'], registers: [options.metrics] });
   const latency = new Histogram({
     name: 'helios_ingestion_latency_seconds', help: 'Time from a complete request body to the response (includes the bus acknowledgement)', labelNames: ['route'], registers: [options.metrics],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   });
-  const requests = new Counter({ name: 'helios_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [options.metrics] });
+  const requests = deferredCounter({ name: 'helios_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [options.metrics] });
 
   /** Headers an error status asks for: Retry-After on the retryable 429/503 (OTLP and Helios JSON alike). */
   function errorHeaders(status: number): Readonly<Record<string, string>> | undefined {
@@ -87,38 +95,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     return json(500, { error: { code: 'HLS_ERR_INTERNAL', message: 'internal error' } });
   }
 
-  // prom-client hashes a label object on every inc/observe; the children are looked up once per label
-  // set instead (these maps hold no more entries than prom-client itself keeps per label set).
-  const ingestedBySeries = new Map<string, Counter.Internal>();
-  const ingestedChild = (service: string, level: string): Counter.Internal => {
-    const key = `${service}\u0000${level}`;
-    let child = ingestedBySeries.get(key);
-    if (child === undefined) ingestedBySeries.set(key, (child = ingested.labels({ service, level })));
-    return child;
-  };
   const latencyByRoute = new Map([...INGEST_ROUTES].map((route) => [route, latency.labels({ route })]));
-  const requestsByRouteStatus = new Map<string, Counter.Internal>();
-  const countRequest = (route: string, status: number): void => {
-    const key = `${route} ${status}`;
-    let child = requestsByRouteStatus.get(key);
-    if (child === undefined) requestsByRouteStatus.set(key, (child = requests.labels({ route, status })));
-    child.inc();
-  };
+  const countRequest = (route: string, status: number): void => requests.add(`${route} ${status}`, () => ({ route, status: String(status) }));
 
-  /** Count accepted events per service and level with one counter update per pair, not per event. */
+  /** Count accepted events per service and level (plain additions; prom-client sees them at scrape time). */
   function countIngested(events: readonly HeliosEvent[]): void {
-    if (events.length === 1) {
-      ingestedChild(events[0]!.service, events[0]!.level).inc();
-      return;
-    }
-    const counts = new Map<string, { service: string; level: string; n: number }>();
-    for (const e of events) {
-      const k = `${e.service}\u0000${e.level}`;
-      const c = counts.get(k);
-      if (c === undefined) counts.set(k, { service: e.service, level: e.level, n: 1 });
-      else c.n++;
-    }
-    for (const c of counts.values()) ingestedChild(c.service, c.level).inc(c.n);
+    for (const e of events) ingested.add(`${e.service}\u0000${e.level}`, () => ({ service: e.service, level: e.level }));
   }
 
   /** A 2xx is a promise: answer only once the bus has taken every event of the request. */
@@ -167,7 +149,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const values = parseEventsBody(body, kind, config.maxEventsPerRequest);
       const events = normalizeEventBatch(values, { tenant, now: now() });
       await publish(events);
-      return json(202, { accepted: events.length, ids: events.map((e) => e.id) });
+      return { status: 202, headers: JSON_HEADERS, body: acceptedBody(events) };
     });
   }
 

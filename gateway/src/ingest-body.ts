@@ -25,7 +25,18 @@ export async function decodeContentEncoding(body: Buffer, encoding: string, maxI
 
 export type JsonBodyKind = 'json' | 'ndjson';
 
+const bodyKindByContentType = new Map<string, JsonBodyKind | undefined>();
+
+/** Body kind from the Content-Type header; clients send the same few strings, so answers are cached. */
 export function jsonBodyKind(contentType: string): JsonBodyKind | undefined {
+  const cached = bodyKindByContentType.get(contentType);
+  if (cached !== undefined || bodyKindByContentType.has(contentType)) return cached;
+  const kind = jsonBodyKindOf(contentType);
+  if (bodyKindByContentType.size < 64) bodyKindByContentType.set(contentType, kind);
+  return kind;
+}
+
+function jsonBodyKindOf(contentType: string): JsonBodyKind | undefined {
   const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
   if (type === 'application/json' || type === '') return 'json';
   if (type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl' || type === 'application/x-jsonlines') return 'ndjson';
