@@ -11,9 +11,12 @@ export function loadUws(): { uws: typeof Uws } | { error: Error } {
   }
 }
 
+/** Status lines built once, not per response. */
+const STATUS_LINES = new Map(Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), `${code} ${text}`]));
+
 function send(res: Uws.HttpResponse, response: GatewayResponse): void {
   res.cork(() => {
-    res.writeStatus(`${response.status} ${STATUS_TEXT[response.status] ?? ''}`);
+    res.writeStatus(STATUS_LINES.get(response.status) ?? String(response.status));
     if (response.headers !== undefined) for (const name in response.headers) res.writeHeader(name, response.headers[name]!);
     res.end(response.body ?? '');
   });
