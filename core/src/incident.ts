@@ -127,7 +127,18 @@ export const ReportDraftSchema = Type.Object(
   { $id: 'https://helios.dev/schema/report-draft.v1.json', title: 'Helios incident report draft (v1)', additionalProperties: false },
 );
 
-export type ReportSections = Static<typeof ReportSectionsSchema>;
+/** The five sections of every Helios incident report. */
+export interface ReportSections {
+  executiveSummary: string;
+  rootCauseAnalysis: string;
+  impactAssessment: string;
+  recommendedActions: { immediate: string[]; shortTerm: string[]; longTerm: string[] };
+  preventionMeasures: string[];
+}
+
+// Compile-time check that the interface and the schema agree.
+type _SectionsMatch = Static<typeof ReportSectionsSchema> extends ReportSections ? (ReportSections extends Static<typeof ReportSectionsSchema> ? true : never) : never;
+export const _reportSectionsMatch: _SectionsMatch = true;
 
 export interface ReportDelivery {
   reporter: string;
