@@ -10,7 +10,7 @@
  * variants and measured by the gateway suite.
  */
 import { randomBytes } from 'node:crypto';
-import { createKafkaBus, createMetricsRegistry, defaultConfig, KAFKA_COMPRESSIONS, silentLogger, type Bus, type KafkaCompression } from '@helios/core';
+import { createKafkaBus, createMetricsRegistry, defaultConfig, KAFKA_COMPRESSIONS, silentLogger, type Bus, type KafkaBusOptions, type KafkaCompression } from '@helios/core';
 import { createGateway, type GatewayRequest } from '@helios/gateway';
 import type { BenchResult } from '../result.js';
 
@@ -77,15 +77,21 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   results.push({ name: baselineName, value: baseline, unit: 'events/s' });
 
   const namespace = `helios-bench.${Date.now().toString(36)}${randomBytes(3).toString('hex')}.`;
-  for (const compression of KAFKA_COMPRESSIONS as readonly KafkaCompression[]) {
-    const bus = await createKafkaBus({ brokers, namespace: `${namespace}${compression}.`, clientId: 'helios-bench', compression });
-    try {
-      const value = await gatewayThroughput(bus, body, batch, concurrency, seconds);
-      const stats = bus.stats();
-      results.push({ name: `gateway -> kafka, ${compression} (${batch} events/request, acks=all, idempotent)`, value, unit: 'events/s', baseline: baselineName, baselineValue: baseline, ratio: value / baseline });
-      results.push({ name: `gateway -> kafka, ${compression}: requests sharing one produce request`, value: stats.publishCalls / stats.produceRequests, unit: 'publishes/produce' });
-    } finally {
-      await bus.close(5000);
+  const clients = (process.env['HELIOS_BENCH_KAFKA_CLIENTS'] ?? 'kafkajs,platformatic').split(',') as Array<NonNullable<KafkaBusOptions['producerClient']>>;
+  const compressions = (process.env['HELIOS_BENCH_KAFKA_COMPRESSIONS'] ?? KAFKA_COMPRESSIONS.join(',')).split(',') as KafkaCompression[];
+  // Interleaved (client inside compression) so a slow phase of the shared machine hits both clients alike.
+  for (const compression of compressions) {
+    for (const producerClient of clients) {
+      const bus = await createKafkaBus({ brokers, namespace: `${namespace}${producerClient}.${compression}.`, clientId: 'helios-bench', compression, producerClient });
+      try {
+        const value = await gatewayThroughput(bus, body, batch, concurrency, seconds);
+        const stats = bus.stats();
+        const label = `gateway -> kafka (${producerClient}), ${compression}`;
+        results.push({ name: `${label} (${batch} events/request, acks=all, idempotent)`, value, unit: 'events/s', baseline: baselineName, baselineValue: baseline, ratio: value / baseline });
+        results.push({ name: `${label}: requests sharing one produce request`, value: stats.publishCalls / stats.produceRequests, unit: 'publishes/produce' });
+      } finally {
+        await bus.close(5000);
+      }
     }
   }
   return results;

@@ -50,6 +50,7 @@ export function kafkaBusOptions(config: Pick<HeliosConfig, 'bus'>): KafkaBusOpti
     ...(k.namespace === '' ? {} : { namespace: k.namespace }),
     topics: k.topics,
     compression: k.compression,
+    producerClient: k.producerClient,
     lingerMs: k.lingerMs,
     sessionTimeoutMs: k.sessionTimeoutMs,
     ...(k.deadLetterTopic === '' ? {} : { deadLetterTopic: k.deadLetterTopic }),
@@ -62,14 +63,17 @@ export function kafkaBusOptions(config: Pick<HeliosConfig, 'bus'>): KafkaBusOpti
 export async function openBus(config: Pick<HeliosConfig, 'bus' | 'dataDir'>, options: OpenBusOptions): Promise<Bus> {
   const { logger, metrics } = options;
   if (config.bus.kind === 'memory') return createMemoryBus({ capacity: config.bus.capacity, logger });
-  const kafka = await createKafkaBus({ ...kafkaBusOptions(config), logger, ...(metrics === undefined ? {} : { metrics }) });
   const spool = config.bus.spool;
-  if (options.spool !== true || !spool.enabled) return kafka;
+  const spooled = options.spool === true && spool.enabled;
   const dir = spool.dir !== '' ? spool.dir : config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'spool');
-  if (dir === undefined) {
-    logger.warn('bus.spool is enabled but dataDir is :memory: and bus.spool.dir is empty; running without a spool (503 while Kafka is down)');
-    return kafka;
-  }
+  if (spooled && dir === undefined) logger.warn('bus.spool is enabled but dataDir is :memory: and bus.spool.dir is empty; running without a spool (503 while Kafka is down)');
+  // Behind the spool the gateway starts while Kafka is down (the spool takes the publishes meanwhile);
+  // without it, a start against unreachable brokers fails rather than answering 503 to everything.
+  const kafka = await createKafkaBus({
+    ...kafkaBusOptions(config), logger, startWhileUnreachable: spooled && dir !== undefined,
+    ...(metrics === undefined ? {} : { metrics }),
+  });
+  if (!spooled || dir === undefined) return kafka;
   try {
     return await createSpooledBus(kafka, {
       dir, maxBytes: spool.maxBytes, fsyncIntervalMs: spool.fsyncIntervalMs, handoffTimeoutMs: spool.handoffTimeoutMs, logger,
