@@ -12,6 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import { createKafkaBus, createMetricsRegistry, defaultConfig, KAFKA_COMPRESSIONS, silentLogger, type Bus, type KafkaBusOptions, type KafkaCompression } from '@helios/core';
 import { createGateway, type GatewayRequest } from '@helios/gateway';
+import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
+import type { HeliosEvent } from '@helios/core';
 import type { BenchResult } from '../result.js';
 
 function intFromEnv(name: string, fallback: number): number {
@@ -63,6 +65,114 @@ async function gatewayThroughput(bus: Bus, body: Buffer, batch: number, concurre
   return events / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
+/** A migrated store of its own: a fresh PostgreSQL schema (HELIOS_PG_URL), or PGlite in memory without it. */
+async function benchStore(): Promise<{ store: Store; kind: string; close(): Promise<void> }> {
+  const pgUrl = process.env['HELIOS_PG_URL'];
+  if (pgUrl === undefined || pgUrl === '') {
+    const store = createSqlStore(await createPgliteClient());
+    await store.migrate();
+    return { store, kind: 'PGlite', close: () => store.close() };
+  }
+  const schema = `helios_bench_${randomBytes(6).toString('hex')}`;
+  const admin: SqlClient = createPostgresClient({ connectionString: pgUrl, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const store = createSqlStore(createPostgresClient({ connectionString: url, max: 4 }));
+  await store.migrate();
+  return {
+    store, kind: 'PostgreSQL',
+    async close() {
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      await admin.close();
+    },
+  };
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+/**
+ * Post -> stored latency at a steady (open-loop) rate: `rate` requests/s of `batch` events through the
+ * gateway's handler into Kafka, and the storage consumer (group helios-storage, same settings as
+ * `helios worker --role storage`) writing them to the store. Each event carries its request's number;
+ * its latency ends when the store's insert that contains it committed.
+ */
+async function postToStoredLatency(brokers: string[], namespace: string, rate: number, batch: number, seconds: number): Promise<{ p50: number; p99: number; max: number; events: number; storeKind: string }> {
+  const { store: inner, kind: storeKind, close: closeStore } = await benchStore();
+  const sentAt: number[] = [];
+  const latencies: number[] = [];
+  /** Requests below this number are the warm-up: stored, not counted. */
+  let firstMeasured = Number.POSITIVE_INFINITY;
+  let stored = 0;
+  const store: Store = Object.create(inner, {
+    insertEvents: {
+      value: async (events: readonly HeliosEvent[]) => {
+        await inner.insertEvents(events);
+        const now = performance.now();
+        stored += events.length;
+        for (const e of events) {
+          const request = e.attributes['bench.request'] as number;
+          if (request >= firstMeasured) latencies.push(now - sentAt[request]!);
+        }
+      },
+    },
+  });
+  const bus = await createKafkaBus({ brokers, namespace, clientId: 'helios-bench-e2e' });
+  // HELIOS_BENCH_KAFKA_E2E_FLUSH_MS overrides the writer's flush interval (default the storage role's, 200 ms), to see its share.
+  const flushMs = process.env['HELIOS_BENCH_KAFKA_E2E_FLUSH_MS'];
+  const consumer = startStorageConsumer({ bus, store, logger: silentLogger(), maintenanceIntervalMs: 0, ...(flushMs === undefined ? {} : { flushIntervalMs: Number(flushMs) }) });
+  const config = defaultConfig().gateway;
+  const gateway = createGateway({ config: { ...config, maxEventsPerRequest: Math.max(batch, config.maxEventsPerRequest) }, bus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
+  const body = (request: number) => Buffer.from(JSON.stringify(Array.from({ length: batch }, (_, i) => ({
+    service: `svc-${i % 20}`, message: `GET /api/items/${i} ok`, latency_ms: (i * 7919) % 1000, attributes: { 'bench.request': request },
+  }))));
+  try {
+    const waitStored = async (count: number) => {
+      const deadline = Date.now() + 120_000;
+      while (stored < count) {
+        if (Date.now() > deadline) throw new Error(`only ${stored} of ${count} events stored after 120 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    let next = 0;
+    /** Open loop: request n leaves at t0 + n/rate whether or not earlier ones were answered. */
+    const send = async (count: number) => {
+      const t0 = performance.now();
+      const inFlight: Array<Promise<void>> = [];
+      for (let n = 0; n < count; n++) {
+        const wait = t0 + (n * 1000) / rate - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const request = next++;
+        const req: GatewayRequest = {
+          method: 'POST', path: '/api/v1/events', query: '', body: body(request),
+          headers: { 'content-type': 'application/json', 'content-encoding': '', authorization: '', 'x-api-key': '' },
+        };
+        sentAt[request] = performance.now();
+        inFlight.push(gateway.handle(req).then((res) => {
+          if (res.status !== 202) throw new Error(`gateway answered ${res.status}: ${String(res.body)}`);
+        }));
+      }
+      await Promise.all(inFlight);
+    };
+    // Warm-up: the consumer group's first join (the broker delays it by group.initial.rebalance.delay.ms),
+    // the store's connections and the JIT; measured from the first request after everything before is stored.
+    const warmUp = Math.max(1, Math.round(rate * 2));
+    await send(warmUp);
+    await waitStored(warmUp * batch);
+    firstMeasured = next;
+    const total = Math.max(1, Math.round(rate * seconds));
+    await send(total);
+    const expected = total * batch;
+    await waitStored(stored - latencies.length + expected);
+    const sorted = latencies.slice().sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1]!, events: expected, storeKind };
+  } finally {
+    await consumer.close();
+    await bus.close(5000);
+    await closeStore();
+  }
+}
+
 export async function runKafkaBench(_options: { json: boolean }): Promise<BenchResult[]> {
   const brokers = (process.env['HELIOS_KAFKA_BROKERS'] ?? '').split(',').filter((b) => b.length > 0);
   if (brokers.length === 0) throw new Error('the kafka suite needs a broker: bash scripts/kafka.sh start && export HELIOS_KAFKA_BROKERS=127.0.0.1:9092');
@@ -92,6 +202,18 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
       } finally {
         await bus.close(5000);
       }
+    }
+  }
+  if (process.env['HELIOS_BENCH_KAFKA_E2E'] !== '0') {
+    const rates = (process.env['HELIOS_BENCH_KAFKA_E2E_RATES'] ?? '20,200').split(',').map(Number);
+    const e2eBatch = intFromEnv('HELIOS_BENCH_KAFKA_E2E_BATCH', 100);
+    const e2eSeconds = intFromEnv('HELIOS_BENCH_KAFKA_E2E_SECONDS', 10);
+    for (const rate of rates) {
+      const r = await postToStoredLatency(brokers, `${namespace}e2e-${rate}.`, rate, e2eBatch, e2eSeconds);
+      const label = `post -> stored (${rate} requests/s x ${e2eBatch} events, ${r.storeKind}, ${r.events} events)`;
+      results.push({ name: `${label} p50`, value: r.p50, unit: 'ms' });
+      results.push({ name: `${label} p99`, value: r.p99, unit: 'ms' });
+      results.push({ name: `${label} max`, value: r.max, unit: 'ms' });
     }
   }
   return results;
