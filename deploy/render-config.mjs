@@ -1,14 +1,19 @@
-// Prints HELIOS_CONFIG_YAML with ${NAME} replaced by the environment variable NAME and
-// ${urlencode:NAME} by its URL-encoded value (for passwords inside store.url). Used by the image's
-// entrypoint on platforms that inject secrets as environment variables (ECS); an unset variable is
-// an error, so a task never starts on a config with a hole in it.
+// Prints HELIOS_CONFIG_YAML with ${NAME} replaced by the environment variable NAME,
+// ${urlencode:NAME} by its URL-encoded value (for passwords inside store.url) and ${NAME:-text} by
+// NAME or, when NAME is unset, by text (for a secret only some roles are given, e.g. the gateway's API
+// keys). Used by the image's entrypoint on platforms that inject secrets as environment variables (ECS,
+// Kubernetes); an unset variable without a fallback is an error, so a task never starts on a config
+// with a hole in it.
 export function renderConfig(template, env) {
   const missing = [];
-  const text = template.replace(/\$\{(urlencode:)?([A-Z_][A-Z0-9_]*)\}/g, (_, encode, name) => {
-    const value = env[name];
+  const text = template.replace(/\$\{(urlencode:)?([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (_, encode, name, fallback) => {
+    let value = env[name];
     if (value === undefined) {
-      missing.push(name);
-      return '';
+      if (fallback === undefined) {
+        missing.push(name);
+        return '';
+      }
+      value = fallback;
     }
     return encode ? encodeURIComponent(value) : value;
   });

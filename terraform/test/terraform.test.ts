@@ -111,6 +111,32 @@ describe('terraform/', () => {
     expect(problems).toEqual([]);
   });
 
+  it('MSK speaks what the Helios Kafka client (kafkajs) does: SASL/SCRAM over TLS with an AmazonMSK_ secret under a key of its own', async () => {
+    const msk = (await parse('main.tf', readFileSync(join(root, 'modules', 'msk', 'main.tf'), 'utf8'))) as Record<string, any>;
+    const cluster = msk['resource'].aws_msk_cluster.this[0];
+    expect(cluster.client_authentication).toEqual([{ unauthenticated: false, sasl: [{ scram: true }] }]);
+    expect(cluster.encryption_info[0].encryption_in_transit[0].client_broker).toBe('TLS');
+    const ingress = Object.values<any>(msk['resource'].aws_vpc_security_group_ingress_rule).map(([rule]) => [rule.from_port, rule.to_port]);
+    expect(ingress).toEqual([[9096, 9096]]);
+    const secret = msk['resource'].aws_secretsmanager_secret.scram[0];
+    expect(secret.name).toMatch(/^AmazonMSK_/);
+    expect(secret.kms_key_id).toBe('${aws_kms_key.scram.key_id}');
+    expect(secret.secret_string).toBeUndefined();
+    expect(msk['resource'].aws_msk_scram_secret_association.this[0]).toMatchObject({ cluster_arn: '${aws_msk_cluster.this.arn}', secret_arn_list: ['${aws_secretsmanager_secret.scram.arn}'] });
+    const mskOutputs = (await parse('outputs.tf', readFileSync(join(root, 'modules', 'msk', 'outputs.tf'), 'utf8'))) as Record<string, any>;
+    expect(mskOutputs['output'].bootstrap_brokers_sasl_scram[0].value).toBe('${aws_msk_cluster.this.bootstrap_brokers_sasl_scram}');
+    const ecs = (await parse('main.tf', readFileSync(join(root, 'modules', 'helios-ecs', 'main.tf'), 'utf8'))) as Record<string, any>;
+    // The execution role reads the SCRAM secret and decrypts with its key through Secrets Manager only.
+    const statements = ecs['data'].aws_iam_policy_document.execution_secrets[0].statement;
+    expect(statements[0].resources).toContain('${var.kafka_scram_secret_arn}');
+    expect(statements[1]).toMatchObject({ actions: ['kms:Decrypt'], resources: ['${var.kafka_scram_kms_key_arn}'] });
+    expect(statements[1].condition[0].variable).toBe('kms:ViaService');
+    const stack = (await parse('main.tf', readFileSync(join(root, 'modules', 'helios-stack', 'main.tf'), 'utf8'))) as Record<string, any>;
+    expect(stack['module'].helios[0]).toMatchObject({
+      kafka_bootstrap_brokers: '${module.msk.bootstrap_brokers_sasl_scram}', kafka_scram_secret_arn: '${module.msk.scram_secret_arn}', kafka_scram_kms_key_arn: '${module.msk.scram_kms_key_arn}',
+    });
+  });
+
   const terraform = spawnSync('sh', ['-c', 'command -v terraform || command -v tofu'], { encoding: 'utf8' }).stdout.trim();
   it.skipIf(terraform === '')('terraform fmt -check finds nothing to reformat', () => {
     const r = spawnSync(terraform, ['fmt', '-check', '-recursive', root], { encoding: 'utf8' });

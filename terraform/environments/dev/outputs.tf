@@ -9,7 +9,7 @@ output "reports_bucket" {
 }
 
 output "kafka_bootstrap_brokers" {
-  description = "MSK bootstrap servers (SASL/IAM over TLS)."
+  description = "MSK bootstrap servers (SASL/SCRAM-SHA-512 over TLS, port 9096)."
   value       = module.stack.kafka_bootstrap_brokers
 }
 

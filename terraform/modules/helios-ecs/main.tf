@@ -1,19 +1,16 @@
-# Helios on ECS Fargate: one image, one service per role. The gateway sits behind an internal or
-# public ALB and scales on CPU; the workers (storage, detect, report) scale on CPU and on their
-# consumer group's lag on MSK (CloudWatch AWS/Kafka SumOffsetLag).
+# Helios on ECS Fargate: one image, one service per role, all on the Kafka bus (MSK, SASL/SCRAM over
+# TLS). The gateway (`up --role gateway`) sits behind an internal or public ALB and scales on CPU; the
+# workers (`worker --role storage|detect|report`) scale on CPU and on their consumer group's lag on MSK
+# (CloudWatch AWS/Kafka SumOffsetLag).
 data "aws_region" "current" {}
-data "aws_caller_identity" "current" {}
 
 locals {
   roles = {
-    gateway = { command = ["up"], consumer_group = null, topic = null, port = 8080 }
+    gateway = { command = ["up", "--role", "gateway"], consumer_group = null, topic = null, port = 8080 }
     storage = { command = ["worker", "--role", "storage"], consumer_group = "helios-storage", topic = "helios.events", port = 8080 }
     detect  = { command = ["worker", "--role", "detect"], consumer_group = "helios-detect", topic = "helios.events", port = 8080 }
     report  = { command = ["worker", "--role", "report"], consumer_group = "helios-report", topic = "helios.anomalies", port = 8080 }
   }
-  # Topics and groups under the cluster ARN, for IAM (arn:aws:kafka:region:account:topic/cluster-name/cluster-uuid/topic).
-  cluster_path = join("/", slice(split("/", var.msk_cluster_arn), 1, 3))
-  kafka_arn    = "arn:aws:kafka:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
 }
 
 resource "aws_ecs_cluster" "this" {
@@ -150,8 +147,22 @@ resource "aws_iam_role_policy_attachment" "execution_managed" {
 
 data "aws_iam_policy_document" "execution_secrets" {
   statement {
+    sid       = "InjectedSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.db_secret_arn, var.api_keys_secret_arn, var.llm_api_key_secret_arn]
+    resources = [var.db_secret_arn, var.api_keys_secret_arn, var.llm_api_key_secret_arn, var.kafka_scram_secret_arn]
+  }
+
+  # The SCRAM secret is encrypted with a customer-managed key (MSK requires it): decrypting is allowed
+  # through Secrets Manager only.
+  statement {
+    sid       = "DecryptScramSecret"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kafka_scram_kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${data.aws_region.current.name}.amazonaws.com"]
+    }
   }
 }
 
@@ -161,7 +172,9 @@ resource "aws_iam_role_policy" "execution_secrets" {
   policy = data.aws_iam_policy_document.execution_secrets.json
 }
 
-# Task roles: one per role, each allowed only what that role does on Kafka and S3.
+# Task roles: one per role. Kafka access is by the SCRAM user (IAM policies do not apply to SCRAM
+# clients), so a task role grants AWS APIs only: the report role may write and read the reports bucket,
+# the others get nothing.
 resource "aws_iam_role" "task" {
   for_each           = local.roles
   name               = "${var.name}-${each.key}"
@@ -169,51 +182,18 @@ resource "aws_iam_role" "task" {
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "task" {
-  for_each = local.roles
-
+data "aws_iam_policy_document" "report_task" {
   statement {
-    sid       = "ConnectToCluster"
-    actions   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"]
-    resources = [var.msk_cluster_arn]
-  }
-
-  # The gateway writes events (and creates the Helios topics at start); workers read their topic and
-  # write what they produce (anomalies, reports).
-  statement {
-    sid = "Topics"
-    actions = each.key == "gateway" ? [
-      "kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic", "kafka-cluster:WriteData", "kafka-cluster:WriteDataIdempotently",
-      ] : [
-      "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData", "kafka-cluster:WriteData", "kafka-cluster:WriteDataIdempotently",
-    ]
-    resources = ["${local.kafka_arn}:topic/${local.cluster_path}/helios.*"]
-  }
-
-  dynamic "statement" {
-    for_each = each.value.consumer_group == null ? [] : [each.value.consumer_group]
-    content {
-      sid       = "ConsumerGroup"
-      actions   = ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"]
-      resources = ["${local.kafka_arn}:group/${local.cluster_path}/${statement.value}"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = each.key == "report" ? [1] : []
-    content {
-      sid       = "WriteReports"
-      actions   = ["s3:PutObject", "s3:GetObject"]
-      resources = ["${var.reports_bucket_arn}/*"]
-    }
+    sid       = "WriteReports"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = ["${var.reports_bucket_arn}/*"]
   }
 }
 
-resource "aws_iam_role_policy" "task" {
-  for_each = local.roles
-  name     = "helios-${each.key}"
-  role     = aws_iam_role.task[each.key].id
-  policy   = data.aws_iam_policy_document.task[each.key].json
+resource "aws_iam_role_policy" "report_task" {
+  name   = "helios-report"
+  role   = aws_iam_role.task["report"].id
+  policy = data.aws_iam_policy_document.report_task.json
 }
 
 resource "aws_ecs_task_definition" "role" {
@@ -236,7 +216,8 @@ resource "aws_ecs_task_definition" "role" {
     essential    = true
     portMappings = [{ containerPort = each.value.port, protocol = "tcp" }]
     # The config file is rendered at start by the image's entrypoint from HELIOS_CONFIG_YAML, with
-    # ${NAME} and ${urlencode:NAME} replaced by these variables and the injected secrets.
+    # ${NAME} and ${urlencode:NAME} replaced by these variables and the injected secrets. Helios reads
+    # HELIOS_KAFKA_BROKERS and HELIOS_KAFKA_SASL_PASSWORD itself (over bus.kafka.brokers and .sasl.password).
     environment = [
       { name = "HELIOS_CONFIG_YAML", value = var.config_yaml },
       { name = "HELIOS_PORT", value = tostring(each.value.port) },
@@ -250,6 +231,8 @@ resource "aws_ecs_task_definition" "role" {
       [
         { name = "HELIOS_PG_USER", valueFrom = "${var.db_secret_arn}:username::" },
         { name = "HELIOS_PG_PASSWORD", valueFrom = "${var.db_secret_arn}:password::" },
+        { name = "HELIOS_KAFKA_SASL_USERNAME", valueFrom = "${var.kafka_scram_secret_arn}:username::" },
+        { name = "HELIOS_KAFKA_SASL_PASSWORD", valueFrom = "${var.kafka_scram_secret_arn}:password::" },
       ],
       each.key == "gateway" ? [{ name = "HELIOS_API_KEYS", valueFrom = var.api_keys_secret_arn }] : [],
       each.key == "report" ? [{ name = "HELIOS_LLM_API_KEY", valueFrom = var.llm_api_key_secret_arn }] : [],

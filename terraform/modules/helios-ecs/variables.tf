@@ -50,18 +50,23 @@ variable "certificate_arn" {
   type        = string
 }
 
-variable "msk_cluster_arn" {
-  description = "ARN of the MSK cluster."
-  type        = string
-}
-
 variable "msk_cluster_name" {
   description = "Name of the MSK cluster (CloudWatch dimension of the lag metrics)."
   type        = string
 }
 
 variable "kafka_bootstrap_brokers" {
-  description = "Bootstrap servers (SASL/IAM over TLS)."
+  description = "MSK bootstrap servers for SASL/SCRAM over TLS (port 9096), comma-separated; passed to every task as HELIOS_KAFKA_BROKERS."
+  type        = string
+}
+
+variable "kafka_scram_secret_arn" {
+  description = "Secrets Manager secret (AmazonMSK_<name>) with the SCRAM username and password as JSON; injected as HELIOS_KAFKA_SASL_USERNAME and HELIOS_KAFKA_SASL_PASSWORD."
+  type        = string
+}
+
+variable "kafka_scram_kms_key_arn" {
+  description = "KMS key encrypting the SCRAM secret (the execution role may decrypt with it through Secrets Manager only)."
   type        = string
 }
 

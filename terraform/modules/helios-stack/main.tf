@@ -24,14 +24,15 @@ module "reports_bucket" {
 }
 
 module "msk" {
-  source                    = "../msk"
-  name                      = var.name
-  vpc_id                    = module.network.vpc_id
-  subnet_ids                = module.network.private_subnet_ids
-  client_security_group_ids = [module.helios.tasks_security_group_id]
-  broker_count              = var.msk_broker_count
-  instance_type             = var.msk_instance_type
-  tags                      = var.tags
+  source                      = "../msk"
+  name                        = var.name
+  vpc_id                      = module.network.vpc_id
+  subnet_ids                  = module.network.private_subnet_ids
+  client_security_group_ids   = [module.helios.tasks_security_group_id]
+  broker_count                = var.msk_broker_count
+  instance_type               = var.msk_instance_type
+  secret_recovery_window_days = var.secrets_recovery_window_days
+  tags                        = var.tags
 }
 
 module "rds" {
@@ -58,9 +59,10 @@ module "helios" {
   ingress_cidrs           = var.ingress_cidrs
   metrics_scrape_cidrs    = [var.vpc_cidr]
   certificate_arn         = var.certificate_arn
-  msk_cluster_arn         = module.msk.cluster_arn
   msk_cluster_name        = module.msk.cluster_name
-  kafka_bootstrap_brokers = module.msk.bootstrap_brokers_iam
+  kafka_bootstrap_brokers = module.msk.bootstrap_brokers_sasl_scram
+  kafka_scram_secret_arn  = module.msk.scram_secret_arn
+  kafka_scram_kms_key_arn = module.msk.scram_kms_key_arn
   db_address              = module.rds.address
   db_name                 = module.rds.database_name
   db_secret_arn           = module.rds.master_user_secret_arn

@@ -9,8 +9,8 @@ output "reports_bucket" {
 }
 
 output "kafka_bootstrap_brokers" {
-  description = "MSK bootstrap servers (SASL/IAM over TLS)."
-  value       = module.msk.bootstrap_brokers_iam
+  description = "MSK bootstrap servers (SASL/SCRAM-SHA-512 over TLS, port 9096)."
+  value       = module.msk.bootstrap_brokers_sasl_scram
 }
 
 output "database_address" {
@@ -20,5 +20,5 @@ output "database_address" {
 
 output "secrets_to_fill" {
   description = "Secrets an operator puts values into before the first deploy."
-  value       = { api_keys = module.secrets.api_keys_secret_arn, llm_api_key = module.secrets.llm_api_key_secret_arn }
+  value       = { api_keys = module.secrets.api_keys_secret_arn, llm_api_key = module.secrets.llm_api_key_secret_arn, kafka_scram = module.msk.scram_secret_arn }
 }

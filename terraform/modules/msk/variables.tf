@@ -65,3 +65,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "secret_recovery_window_days" {
+  description = "Days the deleted SCRAM secret can be restored (0: delete at once, dev only; a secret waiting for deletion blocks re-creating its name)."
+  type        = number
+  default     = 30
+}
+
+variable "kms_deletion_window_days" {
+  description = "Days before the SCRAM secret's KMS key is deleted after destroy (7 to 30)."
+  type        = number
+  default     = 30
+}
