@@ -9,4 +9,8 @@ export { WindowAggregator, percentile, type WindowOptions, type ClosedWindow, ty
 export { startDetectRuntime, severityOf, createIncidentTracker, votesNeeded, type DetectRuntime, type DetectRuntimeOptions, type IncidentTracker, type TrackerStep, type Verdict, type VoteRule } from './detect-runtime.js';
 export { startReportRuntime, type ReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
 export { renderReportMarkdown, reportFileName } from './report-markdown.js';
+export {
+  robustBaseline, robustZScores, judgedValue, judgedVector, unjudgedValue, tailSupported, samplingNoise, medianOfSorted, upperQuantileOfSorted,
+  TAIL_SHARE, type RobustBaseline,
+} from './robust-stats.js';
 export { Type, type Static } from '@sinclair/typebox';

@@ -1,8 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, type Detection, type FeatureExplanation, type FeatureWindow, type Features } from '@helios/core';
-import { Type, definePlugin } from '@helios/plugins';
-import { judgedVector, robustBaseline, robustZScores, type RobustBaseline } from './robust.js';
+import { Type, definePlugin, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins';
 
 const configSchema = Type.Object(
   {
@@ -102,12 +101,6 @@ export default definePlugin({
       lastSaved = ctx.now();
     }
 
-    /** Whether enough events lie beyond a tail percentile for it to be evidence (see `minTailEvents`). */
-    function supported(feature: (typeof FEATURE_NAMES)[number], events: number): boolean {
-      const tail = TAIL_SHARE[feature];
-      return tail === undefined || events * tail >= o.minTailEvents;
-    }
-
     function refresh(state: SeriesState): void {
       state.baseline = robustBaseline(state.history, o.minRelativeSpread);
       const z = state.history.map((f) => robustZScores(f, state.baseline!));
@@ -137,14 +130,14 @@ export default definePlugin({
         }
         const z = robustZScores(judged, state.baseline);
         // Each feature against its own threshold; the score is the largest ratio, so the threshold is 1.
-        const relative = z.map((v, i) => (supported(FEATURE_NAMES[i]!, window.features.total_events) ? v / state!.thresholds[i]! : 0));
+        const relative = z.map((v, i) => (tailSupported(FEATURE_NAMES[i]!, window.features.total_events, o.minTailEvents) ? v / state!.thresholds[i]! : 0));
         const score = maxOf(relative);
         const anomalous = score > 1;
         const total = relative.reduce((a, b) => a + b, 0);
         const explanation: FeatureExplanation[] = FEATURE_NAMES.map((feature, i) => {
           const value = window.features[feature];
           const m = state!.baseline!.median[i]!;
-          const base = feature === 'error_rate' ? m : Math.expm1(m);
+          const base = unjudgedValue(feature, m);
           const moved = Math.abs(value - base) > Math.max(Math.abs(base) * 0.05, 1e-9);
           return { feature, value, baseline: base, contribution: total > 0 ? relative[i]! / total : 1 / FEATURE_NAMES.length, direction: !moved ? 'flat' as const : value > base ? 'up' as const : 'down' as const };
         }).sort((a, b) => b.contribution - a.contribution);
@@ -177,9 +170,6 @@ interface SavedState {
   features: string[];
   series: Record<string, { history: number[][]; recentZ: number[][]; generation: number }>;
 }
-
-/** Share of a window's events beyond each tail percentile. */
-const TAIL_SHARE: Partial<Record<(typeof FEATURE_NAMES)[number], number>> = { p95_latency: 0.05, p99_latency: 0.01, latency_stddev: 0.01 };
 
 function maxOf(values: ArrayLike<number>): number {
   let max = 0;
