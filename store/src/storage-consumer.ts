@@ -43,7 +43,12 @@ export function startStorageConsumer(options: StorageConsumerOptions): StorageCo
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   // Two batches' worth per handler call: the store writes them on two connections at once (writeConcurrency).
-  const events = bus.subscribe<HeliosEvent>(Topics.events, 'helios-storage', (records) => writer.write(records.map((r) => r.value)), { maxBatch: batchSize * 2 });
+  const events = bus.subscribe<HeliosEvent>(Topics.events, 'helios-storage', (records) => writer.write(records.map((r) => r.value)), {
+    maxBatch: batchSize * 2,
+    // The writer is built for concurrent callers (they share one batch), so partitions need not wait
+    // for each other's flush: with one at a time, a quiet partition cost every other the flush interval.
+    partitionsConcurrently: 16,
+  });
   const anomalies = bus.subscribe<Anomaly>(Topics.anomalies, 'helios-storage', async (records) => {
     await store.insertAnomalies(records.map((r) => r.value));
   });

@@ -18,6 +18,11 @@ export type BusHandler<T> = (records: readonly BusRecord<T>[]) => Promise<void>;
 export interface SubscribeOptions {
   /** Most records handed to one handler call. */
   maxBatch?: number;
+  /**
+   * Partitions whose batches may be handled at the same time (Kafka; default 1). Only for handlers
+   * that are safe to call concurrently: records of one key still arrive in order, one call at a time.
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface Subscription {

@@ -527,7 +527,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     return { records, rejected };
   }
 
-  function startConsumer<T>(state: GroupState, handler: BusHandler<T>, maxBatch: number): void {
+  function startConsumer<T>(state: GroupState, handler: BusHandler<T>, maxBatch: number, partitionsConcurrently: number): void {
     const { consumer, topic, group } = state;
     const run = async () => {
       await whenSetUp();
@@ -535,6 +535,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
+        partitionsConsumedConcurrently: partitionsConcurrently,
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
@@ -632,7 +633,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
       });
       const state: GroupState = { topic, group, helios: groupName, consumer, closed: false };
       groups.add(state);
-      startConsumer(state, handler, subscribeOptions?.maxBatch ?? 1000);
+      startConsumer(state, handler, subscribeOptions?.maxBatch ?? 1000, Math.max(1, subscribeOptions?.partitionsConcurrently ?? 1));
       return {
         close() {
           state.closing ??= (async () => {
