@@ -1,0 +1,57 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPlugins } from '@helios/plugins';
+import { anomalousWindow, testHost, windowSeries } from '@helios/plugins/testing';
+
+const root = resolve(import.meta.dirname, '..', '..', '..');
+const load = (dataDir: string, options: Record<string, unknown> = {}) =>
+  loadPlugins([{ use: '@helios/detector-isolation-forest', options }], 'detector', testHost({ baseDir: root, dataDir })).then(([d]) => d!);
+const newDataDir = () => mkdtempSync(join(tmpdir(), 'helios-if-'));
+
+describe('isolation forest persistence', () => {
+  it('resumes after a restart with the same verdicts instead of a cold start', async () => {
+    const dataDir = newDataDir();
+    const series = windowSeries(160);
+    const before = await load(dataDir);
+    for (const w of series.slice(0, 125)) await before.hooks.detect(w);
+    await before.shutdown();
+
+    const uninterrupted = await load(newDataDir());
+    for (const w of series.slice(0, 125)) await uninterrupted.hooks.detect(w);
+
+    const restarted = await load(dataDir);
+    for (const w of series.slice(125)) {
+      const resumed = await restarted.hooks.detect(w);
+      expect(resumed).toBeDefined(); // no 60-window cold start
+      const expected = (await uninterrupted.hooks.detect(w))!;
+      expect(resumed!.score).toBeCloseTo(expected.score, 9);
+      expect(resumed!.modelVersion).toBe(expected.modelVersion);
+    }
+    const incident = anomalousWindow('checkout', 'default', series[159]!.end + 60_000);
+    expect((await restarted.hooks.detect(incident))!.anomalous).toBe(true);
+    await restarted.shutdown();
+    await uninterrupted.shutdown();
+  });
+
+  it('starts cold when persistence is off', async () => {
+    const dataDir = newDataDir();
+    const first = await load(dataDir, { persist: false });
+    for (const w of windowSeries(80)) await first.hooks.detect(w);
+    await first.shutdown();
+    const second = await load(dataDir, { persist: false });
+    expect(await second.hooks.detect(windowSeries(81)[80]!)).toBeUndefined();
+    await second.shutdown();
+  });
+
+  it('explains in terms of the seven named features, shares summing to 1', async () => {
+    const detector = await load(newDataDir(), { persist: false });
+    const series = windowSeries(100);
+    for (const w of series) await detector.hooks.detect(w);
+    const verdict = (await detector.hooks.detect(anomalousWindow('checkout', 'default', series[99]!.end + 60_000)))!;
+    expect(verdict.explanation.map((e) => e.feature).sort()).toEqual(['avg_latency', 'error_rate', 'latency_stddev', 'p95_latency', 'p99_latency', 'total_events', 'unique_endpoints']);
+    expect(verdict.explanation.reduce((a, e) => a + e.contribution, 0)).toBeCloseTo(1, 9);
+    await detector.shutdown();
+  });
+});

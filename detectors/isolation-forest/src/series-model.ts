@@ -1,0 +1,268 @@
+import { FEATURE_NAMES, type Detection, type FeatureExplanation, type FeatureName, type FeatureWindow, type Features } from '@helios/core';
+import {
+  judgedVector, robustBaseline, samplingNoise, tailSupported, unjudgedValue, upperQuantileOfSorted, type RobustBaseline,
+} from '@helios/plugins';
+import { loadIsolationForest, quantile, trainIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
+
+/** What a series model needs of the plugin's options (see the config schema in index.ts). */
+export interface SeriesModelOptions {
+  trees: number;
+  sampleSize: number;
+  seed: number;
+  minTrainingWindows: number;
+  maxTrainingWindows: number;
+  retrainEvery: number;
+  baselineWindows: number;
+  refreshEvery: number;
+  minDeviation: number;
+  minTailEvents: number;
+  minRelativeSpread: number;
+  contamination: number;
+  holdoutShare: number;
+}
+
+const FEATURES = FEATURE_NAMES.length;
+/**
+ * The forest's columns: per feature, its level and its change since the previous window, both as signed
+ * robust z-scores on the judged scale (log1p for counts and latencies). Levels are against a trailing
+ * baseline of recent normal windows, so a daily cycle is not an anomaly (a 4-hour median follows it); the
+ * change catches an onset a minute in, while the 5-minute window still dilutes it in the level (one minute
+ * of a 70 % traffic drop moves the window's count by 14 %, but the previous window differs from this one
+ * only in its oldest and newest minute). Column c < FEATURES is the level of FEATURE_NAMES[c], column
+ * FEATURES + c its change.
+ */
+export const DERIVED_COLUMNS = 2 * FEATURES;
+const MIN_CHANGE_SPREAD = 1e-3;
+
+/** A series' state as written to the state file (rows in FEATURE_NAMES order). */
+export interface SavedSeriesModel {
+  /** Judged levels of recent normal windows (the level baseline). */
+  levels: number[][];
+  /** Judged changes of recent normal windows (the change baseline). */
+  changes: number[][];
+  /** Derived rows the forest trains on. */
+  rows: number[][];
+  previous: number[] | null;
+  /** Hop share of the previous window (see `changeNoiseShare`). */
+  previousEnd: number | null;
+  levelBaseline: { median: number[]; spread: number[] } | null;
+  changeBaseline: { median: number[]; spread: number[] } | null;
+  forest: SerializedIsolationForest | null;
+  forestThreshold: number;
+  gates: number[];
+  generation: number;
+  sinceTrain: number;
+  sinceRefresh: number;
+}
+
+export interface SeriesVerdict {
+  detection: Detection;
+  /** The forest's own score and threshold, before the deviation gate. */
+  forestScore: number;
+  forestThreshold: number;
+}
+
+const rowOf = (f: Features): number[] => FEATURE_NAMES.map((n) => f[n]);
+const featuresOf = (row: ArrayLike<number>): Features => Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, row[i]!])) as Features;
+
+/**
+ * One series' Isolation Forest and the baselines its columns are measured against. Anomalous windows never
+ * enter the baselines or training, so an incident does not teach the model it is normal.
+ */
+export class SeriesModel {
+  private levels: Features[] = [];
+  private changes: Features[] = [];
+  private rows: Float64Array[] = [];
+  private previous: Features | undefined;
+  private previousEnd: number | undefined;
+  /** sqrt(hop / window): see `derive`; 5-minute windows with 1-minute hops until two windows show the hop. */
+  private changeNoiseShare = Math.sqrt(1 / 5);
+  private levelBaseline: RobustBaseline | undefined;
+  private changeBaseline: RobustBaseline | undefined;
+  private forest: IsolationForest | undefined;
+  private forestThreshold = 1;
+  /** Per derived column: the |z| beyond which it counts as a deviation. */
+  private gates = new Float64Array(DERIVED_COLUMNS);
+  private generation = 0;
+  private sinceTrain = 0;
+  private sinceRefresh = 0;
+
+  constructor(private readonly o: SeriesModelOptions) {}
+
+  get trained(): boolean {
+    return this.forest !== undefined;
+  }
+
+  get trainingWindows(): number {
+    return this.rows.length;
+  }
+
+  get modelVersion(): string {
+    return `iforest-${this.generation}`;
+  }
+
+  /** Judge one window (undefined during the cold start) and learn from it when it is normal. */
+  observe(window: FeatureWindow): SeriesVerdict | undefined {
+    const level = judgedVector(window.features);
+    const change = this.previous === undefined ? undefined : changeOf(level, this.previous);
+    if (this.previousEnd !== undefined && window.end > this.previousEnd && window.end - window.start > 0) {
+      this.changeNoiseShare = Math.sqrt(Math.min(1, (window.end - this.previousEnd) / (window.end - window.start)));
+    }
+    this.previous = level;
+    this.previousEnd = window.end;
+    if (this.forest === undefined) {
+      this.levels.push(level);
+      if (change !== undefined) this.changes.push(change);
+      if (this.levels.length >= this.o.minTrainingWindows) this.coldStart();
+      return undefined;
+    }
+    const derived = this.derive(level, change, window.features.total_events);
+    const forestScore = this.forest.score(derived);
+    // Each column against its own gate; the deviation is the largest ratio, so the gate is passed above 1.
+    let deviation = 0;
+    for (let c = 0; c < DERIVED_COLUMNS; c++) deviation = Math.max(deviation, Math.abs(derived[c]!) / this.gates[c]!);
+    const forestRatio = forestScore / this.forestThreshold;
+    // The forest decides whether the window is isolated at all; how far it is then is the deviation, so
+    // a window far past its gates can open an alert at once (`immediateRatio`) though forest scores are
+    // bounded by 1. Below the forest's threshold the score is capped by the forest's own ratio.
+    const score = forestRatio > 1 ? deviation : Math.min(deviation, forestRatio);
+    const anomalous = forestRatio > 1 && (this.o.minDeviation === 0 || deviation > 1);
+    const detection: Detection = { score, threshold: 1, anomalous, explanation: this.explain(window.features, derived), modelVersion: this.modelVersion };
+    if (!anomalous) this.learn(level, change, derived);
+    return { detection, forestScore, forestThreshold: this.forestThreshold };
+  }
+
+  private learn(level: Features, change: Features | undefined, derived: Float64Array): void {
+    push(this.levels, level, this.o.baselineWindows);
+    if (change !== undefined) push(this.changes, change, this.o.baselineWindows);
+    push(this.rows, derived, this.o.maxTrainingWindows);
+    if (++this.sinceRefresh >= this.o.refreshEvery) this.refresh();
+    if (++this.sinceTrain >= this.o.retrainEvery) this.train();
+  }
+
+  /** First model: baselines from the cold-start windows, and their derived rows as the first training set. */
+  private coldStart(): void {
+    this.refresh();
+    this.rows = this.levels.map((level, i) => this.derive(level, i === 0 ? undefined : this.changes[i - 1], Math.expm1(level.total_events)));
+    this.train();
+  }
+
+  private refresh(): void {
+    this.levelBaseline = robustBaseline(this.levels, this.o.minRelativeSpread);
+    this.changeBaseline = robustBaseline(this.changes, 0);
+    for (let i = 0; i < FEATURES; i++) this.changeBaseline.spread[i] = Math.max(this.changeBaseline.spread[i]!, MIN_CHANGE_SPREAD);
+    this.sinceRefresh = 0;
+  }
+
+  /**
+   * The forest, its threshold and the column gates. The threshold is the (1 - contamination) quantile of
+   * out-of-sample scores: the newest `holdoutShare` of the rows scored by a forest grown without them (an
+   * in-sample quantile is too tight, since a forest isolates its own training rows less easily than new
+   * ones); never below the in-sample quantile of the final forest, grown on all rows.
+   */
+  private train(): void {
+    const rows = this.rows;
+    const seed = this.o.seed + this.generation;
+    const options = { trees: this.o.trees, sampleSize: this.o.sampleSize, seed };
+    this.forest = trainIsolationForest(rows, options);
+    let threshold = quantile(this.forest.scoreMany(rows).sort(), 1 - this.o.contamination);
+    const holdout = Math.floor(rows.length * this.o.holdoutShare);
+    if (holdout >= 8 && rows.length - holdout >= 8) {
+      const earlier = trainIsolationForest(rows.slice(0, rows.length - holdout), options);
+      threshold = Math.max(threshold, quantile(earlier.scoreMany(rows.slice(rows.length - holdout)).sort(), 1 - this.o.contamination));
+    }
+    this.forestThreshold = threshold;
+    const column = new Float64Array(rows.length);
+    for (let c = 0; c < DERIVED_COLUMNS; c++) {
+      for (let r = 0; r < rows.length; r++) column[r] = Math.abs(rows[r]![c]!);
+      column.sort();
+      this.gates[c] = Math.max(this.o.minDeviation, upperQuantileOfSorted(column, 1 - this.o.contamination));
+    }
+    this.sinceTrain = 0;
+    this.generation++;
+  }
+
+  /**
+   * Signed robust z-scores of level and change. Spreads are floored by the sampling noise of the window's
+   * event count; a tail statistic without `minTailEvents` events beyond it is 0 (no evidence either way).
+   */
+  private derive(level: Features, change: Features | undefined, events: number): Float64Array {
+    const out = new Float64Array(DERIVED_COLUMNS);
+    const lb = this.levelBaseline!;
+    const cb = this.changeBaseline!;
+    const baseErrorRate = lb.median[1]!;
+    FEATURE_NAMES.forEach((name, i) => {
+      if (!tailSupported(name, events, this.o.minTailEvents)) return;
+      const noise = samplingNoise(name, events, baseErrorRate);
+      out[i] = (level[name] - lb.median[i]!) / Math.max(lb.spread[i]!, noise);
+      // Consecutive sliding windows differ only in a hop bucket at each end, so their difference carries
+      // about sqrt(2 x hop / window) of one window's noise (most of it is shared and cancels).
+      if (change !== undefined) out[FEATURES + i] = (change[name] - cb.median[i]!) / Math.max(cb.spread[i]!, noise * Math.SQRT2 * this.changeNoiseShare);
+    });
+    return out;
+  }
+
+  /** Per feature: the forest's attribution of its level and change columns together, strongest first. */
+  private explain(features: Features, derived: Float64Array): FeatureExplanation[] {
+    const shares = this.forest!.attribution(derived);
+    return FEATURE_NAMES.map((feature: FeatureName, i) => {
+      const value = features[feature];
+      const base = unjudgedValue(feature, this.levelBaseline!.median[i]!);
+      const tolerance = Math.max(Math.abs(base) * 0.05, 1e-9);
+      const direction: FeatureExplanation['direction'] = value > base + tolerance ? 'up' : value < base - tolerance ? 'down' : 'flat';
+      return { feature, value, baseline: base, contribution: shares[i]! + shares[FEATURES + i]!, direction };
+    }).sort((a, b) => b.contribution - a.contribution);
+  }
+
+  toJSON(): SavedSeriesModel {
+    return {
+      levels: this.levels.map(rowOf), changes: this.changes.map(rowOf), rows: this.rows.map((r) => Array.from(r)),
+      previous: this.previous === undefined ? null : rowOf(this.previous), previousEnd: this.previousEnd ?? null,
+      levelBaseline: this.levelBaseline === undefined ? null : savedBaseline(this.levelBaseline),
+      changeBaseline: this.changeBaseline === undefined ? null : savedBaseline(this.changeBaseline),
+      forest: this.forest === undefined ? null : this.forest.toJSON(), forestThreshold: this.forestThreshold, gates: Array.from(this.gates),
+      generation: this.generation, sinceTrain: this.sinceTrain, sinceRefresh: this.sinceRefresh,
+    };
+  }
+
+  /** A model in the state it was saved in; baselines are recomputed from the saved windows (deterministic). */
+  static fromJSON(saved: SavedSeriesModel, o: SeriesModelOptions): SeriesModel {
+    const m = new SeriesModel(o);
+    m.levels = saved.levels.map(featuresOf);
+    m.changes = saved.changes.map(featuresOf);
+    m.rows = saved.rows.map((r) => Float64Array.from(r));
+    m.previous = saved.previous === null ? undefined : featuresOf(saved.previous);
+    m.previousEnd = saved.previousEnd ?? undefined;
+    m.generation = saved.generation;
+    m.sinceTrain = saved.sinceTrain;
+    m.sinceRefresh = saved.sinceRefresh;
+    if (saved.forest !== null) {
+      if (saved.gates.length !== DERIVED_COLUMNS) throw new Error(`saved model has ${saved.gates.length} gates, expected ${DERIVED_COLUMNS}`);
+      m.forest = loadIsolationForest(saved.forest);
+      if (m.forest.features !== DERIVED_COLUMNS) throw new Error(`saved forest has ${m.forest.features} columns, expected ${DERIVED_COLUMNS}`);
+      m.forestThreshold = saved.forestThreshold;
+      m.gates = Float64Array.from(saved.gates);
+      m.levelBaseline = baselineOf(saved.levelBaseline!);
+      m.changeBaseline = baselineOf(saved.changeBaseline!);
+    }
+    return m;
+  }
+}
+
+function savedBaseline(b: RobustBaseline): { median: number[]; spread: number[] } {
+  return { median: Array.from(b.median), spread: Array.from(b.spread) };
+}
+
+function baselineOf(saved: { median: number[]; spread: number[] }): RobustBaseline {
+  if (saved.median.length !== FEATURES || saved.spread.length !== FEATURES) throw new Error(`saved baseline must have ${FEATURES} features`);
+  return { median: Float64Array.from(saved.median), spread: Float64Array.from(saved.spread) };
+}
+
+function changeOf(level: Features, previous: Features): Features {
+  return Object.fromEntries(FEATURE_NAMES.map((n) => [n, level[n] - previous[n]])) as Features;
+}
+
+function push<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
