@@ -1,4 +1,4 @@
-export type { Store, StoreReader, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute } from './store.js';
+export type { Store, StoreReader, EventScan, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute } from './store.js';
 export type { SqlClient, SqlQueryable, SqlTransaction } from './sql-client.js';
 export { createSqlStore, type SqlStoreOptions } from './sql-store.js';
 export { createPgliteClient } from './pglite.js';

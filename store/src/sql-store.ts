@@ -247,6 +247,35 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       return rows[0] === undefined ? undefined : rowToReport(rows[0]);
     },
 
+    async *scanEvents(scan) {
+      const pageSize = Math.max(1, Math.min(50_000, Math.floor(scan.pageSize ?? 5_000)));
+      let after: { ts: unknown; id: string } | undefined;
+      for (;;) {
+        const params: unknown[] = [scan.from, scan.to];
+        const where = ['ts >= to_timestamp($1 / 1000.0)', 'ts < to_timestamp($2 / 1000.0)'];
+        if (scan.service !== undefined) where.push(`service = $${params.push(scan.service)}`);
+        if (scan.tenant !== undefined) where.push(`tenant = $${params.push(scan.tenant)}`);
+        // The last row's own ts value (not its epoch ms) continues the keyset, so sub-millisecond times cannot skip or repeat rows.
+        if (after !== undefined) where.push(`(ts, id) > ($${params.push(after.ts)}::timestamptz, $${params.push(after.id)}::uuid)`);
+        const { rows } = await client.query<Record<string, any>>(
+          `SELECT id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource
+             FROM helios_events WHERE ${where.join(' AND ')} ORDER BY ts, id LIMIT ${pageSize}`,
+          params,
+        );
+        if (rows.length === 0) return;
+        yield rows.map((r): HeliosEvent => ({
+          id: r.id, timestamp: millis(r.ts), tenant: r.tenant, service: r.service, level: r.level, kind: r.kind, message: r.message,
+          endpoint: r.endpoint ?? null, latency_ms: toNumberOrNull(r.latency_ms), status_code: toNumberOrNull(r.status_code),
+          error_code: r.error_code ?? null, trace_id: r.trace_id ?? null, span_id: r.span_id ?? null,
+          attributes: typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes,
+          resource: typeof r.resource === 'string' ? JSON.parse(r.resource) : r.resource,
+        }));
+        if (rows.length < pageSize) return;
+        const last = rows[rows.length - 1]!;
+        after = { ts: last.ts instanceof Date ? last.ts.toISOString() : last.ts, id: last.id };
+      }
+    },
+
     async latestEventTime(service: string) {
       const { rows } = await client.query<{ latest: unknown }>('SELECT max(ts) AS latest FROM helios_events WHERE service = $1', [service]);
       return rows[0]?.latest === null || rows[0]?.latest === undefined ? undefined : millis(rows[0].latest);

@@ -29,6 +29,20 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.migrate()).toEqual([]);
     });
 
+    it('scans a service\u2019s events oldest first in pages, the fields the window aggregator reads intact', async () => {
+      const events = Array.from({ length: 7 }, (_, i) => event({ service: 'scan', timestamp: T0 + (i % 4) * 1000, level: i === 2 ? 'ERROR' : 'INFO', endpoint: `/e${i}`, latency_ms: 10 + i, status_code: 200 }));
+      await store.insertEvents([...events, event({ service: 'scan-other', timestamp: T0 })]);
+      const seen = [];
+      for await (const page of store.scanEvents({ service: 'scan', from: T0, to: T0 + 60_000, pageSize: 3 })) {
+        expect(page.length).toBeLessThanOrEqual(3);
+        seen.push(...page);
+      }
+      expect(seen.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+      expect(seen.map((e) => e.timestamp)).toEqual([...seen.map((e) => e.timestamp)].sort((a, b) => a - b));
+      const error = seen.find((e) => e.level === 'ERROR')!;
+      expect(error).toMatchObject({ service: 'scan', tenant: 'acme', endpoint: '/e2', latency_ms: 12, status_code: 200, timestamp: T0 + 2000 });
+    });
+
     it('stores a redelivered event once', async () => {
       const e = event({ message: 'hello' });
       expect(await store.insertEvents([e])).toBe(1);

@@ -71,8 +71,24 @@ export interface StoreReader {
   rollups(query: RollupQuery): Promise<ServiceMinute[]>;
 }
 
+/** Which events `scanEvents` reads: [from, to) of event time, optionally one service or tenant. */
+export interface EventScan {
+  from: number;
+  to: number;
+  service?: string;
+  tenant?: string;
+  /** Events per page (default 5,000, at most 50,000). */
+  pageSize?: number;
+}
+
 export interface Store extends StoreReader {
   readonly dialect: 'pglite' | 'postgres';
+  /**
+   * Stored events oldest first (by time, then id), in pages: what `helios train` replays through the
+   * window aggregator, so trained models see exactly the windows the running detector sees. Keyset paging
+   * on (ts, id) keeps memory bounded however long the span.
+   */
+  scanEvents(scan: EventScan): AsyncIterable<HeliosEvent[]>;
   migrate(): Promise<number[]>;
   /** Idempotent by event id: redelivered events are stored once. Returns how many were new. */
   insertEvents(events: readonly HeliosEvent[]): Promise<number>;

@@ -6,10 +6,11 @@ import { loadgen } from './loadgen.js';
 import { migrate } from './migrate.js';
 import { plugin } from './plugin.js';
 import { plugins } from './plugins.js';
+import { train } from './train.js';
 import { up } from './up.js';
 import { worker } from './worker.js';
 
 /** Every `helios` command; add a file in this folder and list it here. */
-export const COMMANDS: readonly Command[] = [up, worker, demo, migrate, config, evaluate, plugin, plugins, loadgen];
+export const COMMANDS: readonly Command[] = [up, worker, demo, migrate, config, evaluate, train, plugin, plugins, loadgen];
 
 export type { Command, CommandContext } from './command.js';
