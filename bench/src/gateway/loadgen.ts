@@ -31,6 +31,17 @@ export interface LoadOptions {
   gzip?: boolean;
   /** Distinct bodies rotated through (default 64). */
   distinctBodies?: number;
+  /** Called about once a second with the running totals (a live counter for the CLI). */
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+export interface LoadProgress {
+  elapsedSeconds: number;
+  requests: number;
+  /** Requests answered 2xx so far. */
+  accepted: number;
+  /** Requests answered otherwise, or not at all. */
+  failed: number;
 }
 
 export interface LoadReport {
@@ -200,14 +211,31 @@ export function prepareRequests(options: LoadOptions): PreparedRequest {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const prepared = prepareRequests(options);
-  const result = await autocannon({
+  const run = autocannon({
     url: options.url,
     connections: options.connections,
     pipelining: options.pipelining ?? 1,
     duration: options.durationMs / 1000,
     ...(options.rate > 0 ? { overallRate: options.rate } : {}),
     requests: prepared.bodies.map((body) => ({ method: 'POST' as const, path: prepared.path, headers: prepared.headers, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) })),
-  });
+  }) as unknown as Promise<autocannon.Result> & NodeJS.EventEmitter; // the tracker is both: an emitter that is also thenable
+  const progress: LoadProgress = { elapsedSeconds: 0, requests: 0, accepted: 0, failed: 0 };
+  if (options.onProgress !== undefined) {
+    run.on('response', (_client: unknown, statusCode: number) => {
+      progress.requests++;
+      if (statusCode >= 200 && statusCode < 300) progress.accepted++;
+      else progress.failed++;
+    });
+    run.on('reqError', () => {
+      progress.requests++;
+      progress.failed++;
+    });
+    run.on('tick', () => {
+      progress.elapsedSeconds++;
+      options.onProgress!({ ...progress });
+    });
+  }
+  const result = await run;
   const statuses: Record<string, number> = {};
   let accepted = 0;
   for (const [status, stat] of Object.entries(result.statusCodeStats ?? {})) {

@@ -1,6 +1,7 @@
 import { runLoad, type LoadFormat, type LoadOptions } from '@helios/bench/loadgen';
 import { HeliosError } from '@helios/core';
 import type { Command } from './command.js';
+import { liveCounter } from '../live-counter.js';
 
 const FORMATS: readonly LoadFormat[] = ['helios', 'otlp-json', 'otlp-proto'];
 
@@ -54,7 +55,12 @@ export const loadgen: Command = {
   ].join('\n'),
   async run({ loaded, args, json, stdout }) {
     const options = parseLoadArgs(args, `http://127.0.0.1:${loaded.config.gateway.port}`);
-    const report = await runLoad(options);
+    const live = liveCounter(process.stderr);
+    const report = await runLoad({
+      ...options,
+      onProgress: (p) => live.update(`${p.elapsedSeconds}/${Math.round(options.durationMs / 1000)} s  ${p.requests} requests  ${p.accepted} accepted  ${p.failed} failed`),
+    });
+    live.done();
     if (json) {
       stdout(`${JSON.stringify(report)}\n`);
       return;
