@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
-import { HEADER_NAMES, STATUS_TEXT, type GatewayResponse, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
+import { STATUS_TEXT, type GatewayResponse, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
 
 /** Loads uWebSockets.js, or returns the reason it cannot load on this platform. */
 export function loadUws(): { uws: typeof Uws } | { error: Error } {
@@ -8,6 +8,22 @@ export function loadUws(): { uws: typeof Uws } | { error: Error } {
     return { uws: createRequire(import.meta.url)('uWebSockets.js') as typeof Uws };
   } catch (err) {
     return { error: err as Error };
+  }
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** Upper-case method without a toUpperCase per request: uWS's getMethod() is already lower-case. */
+function methodOf(req: Uws.HttpRequest): string {
+  switch (req.getMethod()) {
+    case 'post':
+      return 'POST';
+    case 'get':
+      return 'GET';
+    case 'head':
+      return 'HEAD';
+    default:
+      return req.getCaseSensitiveMethod().toUpperCase();
   }
 }
 
@@ -26,42 +42,48 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
   const app = uws.App();
   let listenSocket: Uws.us_listen_socket | false = false;
 
+  const { handler, maxBodyBytes } = options;
+  const fail = (err: unknown): GatewayResponse => ({ status: 500, body: String(err) });
+
   app.any('/*', (res, req) => {
     // req is only valid inside this callback: copy what we need now.
-    const method = req.getCaseSensitiveMethod().toUpperCase();
+    const method = methodOf(req);
     const path = req.getUrl();
     const query = req.getQuery() ?? '';
-    const headers = {} as RequestHeaders;
-    for (const name of HEADER_NAMES) headers[name] = req.getHeader(name);
-    let aborted = false;
+    const headers: RequestHeaders = {
+      'content-type': req.getHeader('content-type'),
+      'content-encoding': req.getHeader('content-encoding'),
+      authorization: req.getHeader('authorization'),
+      'x-api-key': req.getHeader('x-api-key'),
+    };
+    // One state object per request instead of a closure per step; uWS still needs its two callbacks.
+    const pending = { aborted: false, rejected: false, size: 0, first: undefined as Buffer | undefined, rest: undefined as Buffer[] | undefined };
+    const respond = (response: GatewayResponse): void => {
+      if (!pending.aborted) send(res, response);
+    };
     res.onAborted(() => {
-      aborted = true;
+      pending.aborted = true;
     });
-    const respond = (response: GatewayResponse) => {
-      if (!aborted) send(res, response);
-    };
-    const dispatch = (body: Buffer) => {
-      options.handler({ method, path, query, headers, body }).then(respond, (err: unknown) => respond({ status: 500, body: String(err) }));
-    };
     if (method === 'GET' || method === 'HEAD') {
-      dispatch(Buffer.alloc(0));
+      handler({ method, path, query, headers, body: EMPTY_BODY }).then(respond, (err: unknown) => respond(fail(err)));
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let rejected = false;
     res.onData((chunk, isLast) => {
-      if (rejected) return;
-      size += chunk.byteLength;
-      if (size > options.maxBodyBytes) {
+      if (pending.rejected) return;
+      pending.size += chunk.byteLength;
+      if (pending.size > maxBodyBytes) {
         // Answer now and stop buffering: memory per request stays bounded by the limit.
-        rejected = true;
+        pending.rejected = true;
         respond(options.tooLarge());
         return;
       }
-      // The ArrayBuffer is only valid during this callback: copy it.
-      chunks.push(Buffer.from(new Uint8Array(chunk)));
-      if (isLast) dispatch(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      // The ArrayBuffer is only valid during this callback: copy it (small copies come from Buffer's pool).
+      const copy = Buffer.from(new Uint8Array(chunk));
+      if (pending.first === undefined) pending.first = copy;
+      else (pending.rest ??= [pending.first]).push(copy);
+      if (!isLast) return;
+      const body = pending.rest === undefined ? pending.first : Buffer.concat(pending.rest, pending.size);
+      handler({ method, path, query, headers, body }).then(respond, (err: unknown) => respond(fail(err)));
     });
   });
 
