@@ -77,7 +77,8 @@ function pluginHost(ctx: RoleContext, role: HeliosRole) {
 
 /** Storage role: group helios-storage writes events and anomalies into the store. */
 function startStorageRole(ctx: RoleContext): RunningRole {
-  const storage = startStorageConsumer({ bus: ctx.bus, store: requireStore(ctx, 'storage'), logger: ctx.logger });
+  const { batchSize, flushIntervalMs, maintenanceIntervalMs } = ctx.config.store;
+  const storage = startStorageConsumer({ bus: ctx.bus, store: requireStore(ctx, 'storage'), logger: ctx.logger, metrics: ctx.metrics, batchSize, flushIntervalMs, maintenanceIntervalMs });
   return { stop: () => storage.close() };
 }
 
