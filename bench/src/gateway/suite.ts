@@ -4,17 +4,23 @@
  *   (target >= 0.8x), and the gateway over uWS vs over the node:http fallback;
  * - batched requests (100 events, Helios JSON and OTLP protobuf logs): events/s (target >= 100,000);
  * - p99 latency at half the measured maximum request rate (target < 10 ms);
- * - the load generators themselves: wrk vs `helios loadgen` (autocannon) against the bare server.
+ * - the load generators themselves: wrk vs `helios loadgen` (autocannon) against the bare server;
+ * - optional peer: the OpenTelemetry Collector (OTLP/HTTP receiver -> nop exporter, its null sink) on
+ *   the same OTLP protobuf bodies as the gateway, rounds alternating between the two. It runs when a
+ *   binary is found: HELIOS_OTELCOL_BIN, else otelcol / otelcorecol / otelcol-contrib on PATH, else
+ *   ~/.cache/helios/go/bin/otelcol (what bench/src/gateway/otelcol/ builds; see its main.go).
  * Servers run in child processes; the load comes from wrk (apt) when installed, else from loadgen.
  * Rounds alternate between servers and the median is kept: the machine is shared and noisy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, type BenchResult } from '../result.js';
 import { prepareRequests, runLoad, type LoadFormat, type LoadOptions } from './loadgen.js';
+import { otlpProtoTraces } from './otlp-traces.js';
 import type { BenchServerKind } from './server.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./server.js', import.meta.url));
@@ -106,6 +112,123 @@ function assertAllAccepted(what: string, m: Measured): void {
   if (m.non2xx > 0) throw new Error(`${what}: ${m.non2xx} answers were not 2xx; the measurement would flatter the server`);
 }
 
+/** The collector binary to compare with, or why there is none. */
+function findOtelcol(): { bin: string; version: string } | { skipped: string } {
+  const candidates: string[] = [];
+  const fromEnv = process.env['HELIOS_OTELCOL_BIN'];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (!existsSync(fromEnv)) return { skipped: `HELIOS_OTELCOL_BIN=${fromEnv} does not exist` };
+    candidates.push(fromEnv);
+  } else {
+    candidates.push('otelcol', 'otelcorecol', 'otelcol-contrib', join(homedir(), '.cache/helios/go/bin/otelcol'));
+  }
+  for (const bin of candidates) {
+    const probe = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    if (probe.error === undefined && probe.status === 0) return { bin, version: probe.stdout.trim() };
+  }
+  return {
+    skipped: `no OpenTelemetry Collector binary (set HELIOS_OTELCOL_BIN, or put otelcol on PATH; build one with \`cd bench/src/gateway/otelcol && go build -o ~/.cache/helios/go/bin/otelcol .\`)`,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The collector with an OTLP/HTTP receiver and the nop exporter for logs and traces; ready once it answers an empty export. */
+async function startOtelcol(bin: string): Promise<RunningServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'helios-otelcol-'));
+  const configFile = join(dir, 'config.yaml');
+  writeFileSync(configFile, [
+    'receivers:',
+    '  otlp:',
+    '    protocols:',
+    '      http:',
+    `        endpoint: 127.0.0.1:${port}`,
+    'exporters:',
+    '  nop:',
+    'service:',
+    '  telemetry:',
+    '    logs:',
+    '      level: warn',
+    '    metrics:',
+    '      level: none',
+    '  pipelines:',
+    '    logs:',
+    '      receivers: [otlp]',
+    '      exporters: [nop]',
+    '    traces:',
+    '      receivers: [otlp]',
+    '      exporters: [nop]',
+    '',
+  ].join('\n'));
+  const child = spawn(bin, [`--config=file:${configFile}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    if (exited) throw new Error(`the collector exited before it was ready:\n${stderr}`);
+    try {
+      const answer = await fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array(0) });
+      if (answer.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 300) throw new Error(`the collector did not answer on ${url} within 30 s:\n${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        const done = () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        };
+        if (exited) return done();
+        child.once('exit', done);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface PeerLoad {
+  name: string;
+  path: string;
+  body: Uint8Array;
+  eventsPerRequest: number;
+}
+
+/** Gateway and collector on the same OTLP bodies, rounds alternating; median events/s of each. */
+async function comparePeer(gatewayUrl: string, collectorUrl: string, loads: PeerLoad[], log: (line: string) => void): Promise<{ load: PeerLoad; gateway: number; collector: number }[]> {
+  const headers = { 'content-type': 'application/x-protobuf' };
+  const out: { load: PeerLoad; gateway: number; collector: number }[] = [];
+  for (const load of loads) {
+    const rates = { gateway: [] as number[], collector: [] as number[] };
+    await runWrk(collectorUrl, load.path, headers, load.body, 2); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const who of ['gateway', 'collector'] as const) {
+        const m = await runWrk(who === 'gateway' ? gatewayUrl : collectorUrl, load.path, headers, load.body, SECONDS);
+        assertAllAccepted(`${who} ${load.name}`, m);
+        rates[who].push(m.requestsPerSecond * load.eventsPerRequest);
+        log(`round ${round + 1} ${who} ${load.name}: ${Math.round(m.requestsPerSecond * load.eventsPerRequest)} events/s (${Math.round(m.requestsPerSecond)} req/s), p99 ${m.p99Ms.toFixed(2)} ms`);
+      }
+    }
+    out.push({ load, gateway: median(rates.gateway), collector: median(rates.collector) });
+  }
+  return out;
+}
+
 export async function runGatewayBench(options: { json: boolean }): Promise<BenchResult[]> {
   const log = (line: string) => {
     if (!options.json) process.stderr.write(`gateway bench: ${line}\n`);
@@ -159,6 +282,30 @@ export async function runGatewayBench(options: { json: boolean }): Promise<Bench
       { name: 'gateway rate achieved when paced at half max', value: paced.requestsPerSecond, unit: 'req/s', baseline: 'pacing target', baselineValue: halfRate, ratio: paced.requestsPerSecond / halfRate },
     ];
     if (useWrk) results.push({ name: 'helios loadgen max vs bare uWS', value: loadgenBare.requestsPerSecond, unit: 'req/s', baseline: 'wrk -t1 -c64 vs bare uWS', baselineValue: bare, ratio: loadgenBare.requestsPerSecond / bare });
+
+    // The peer row is optional: it needs a collector binary and wrk (the same client for both servers).
+    const otelcol = findOtelcol();
+    if ('skipped' in otelcol) log(`OpenTelemetry Collector comparison skipped: ${otelcol.skipped}`);
+    else if (!useWrk) log('OpenTelemetry Collector comparison skipped: it needs wrk (apt-get install wrk)');
+    else {
+      log(`OpenTelemetry Collector: ${otelcol.bin} (${otelcol.version}), OTLP/HTTP receiver -> nop exporter, GOMAXPROCS=${process.env['GOMAXPROCS'] ?? 'all cores'}`);
+      const collector = await startOtelcol(otelcol.bin);
+      try {
+        const logsBody = (batch: number) => prepareRequests({ ...loadOptions(gwUrl, 'otlp-proto', batch), distinctBodies: 1 }).bodies[0]!;
+        const compared = await comparePeer(gwUrl, collector.url, [
+          { name: 'batched OTLP protobuf logs (100/request)', path: '/v1/logs', body: logsBody(100), eventsPerRequest: 100 },
+          { name: 'batched OTLP protobuf traces (100 spans/request)', path: '/v1/traces', body: otlpProtoTraces(100), eventsPerRequest: 100 },
+          { name: 'single-record OTLP protobuf logs', path: '/v1/logs', body: logsBody(1), eventsPerRequest: 1 },
+        ], log);
+        for (const { load, gateway, collector: peer } of compared) {
+          const collectorName = `OpenTelemetry Collector (${otelcol.version}, otlp -> nop), ${load.name}`;
+          results.push({ name: collectorName, value: peer, unit: 'events/s' });
+          results.push({ name: `gateway (uWS, null sink), ${load.name}`, value: gateway, unit: 'events/s', baseline: collectorName, baselineValue: peer, ratio: gateway / peer });
+        }
+      } finally {
+        await collector.stop();
+      }
+    }
     return results;
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
