@@ -10,6 +10,7 @@
  * variants and measured by the gateway suite.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createKafkaBus, createMetricsRegistry, defaultConfig, KAFKA_COMPRESSIONS, silentLogger, type Bus, type KafkaBusOptions, type KafkaCompression } from '@helios/core';
 import { createGateway, type GatewayRequest } from '@helios/gateway';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
@@ -39,8 +40,27 @@ function requestBody(batch: number): Buffer {
   return Buffer.from(JSON.stringify(events));
 }
 
+/**
+ * CPU time (user + system, ms) the broker process used so far, read from /proc (Linux, USER_HZ 100),
+ * when HELIOS_BENCH_KAFKA_BROKER_PID names it (`bash scripts/kafka.sh status` prints it).
+ */
+function brokerCpuMs(): number | undefined {
+  const pid = process.env['HELIOS_BENCH_KAFKA_BROKER_PID'];
+  if (pid === undefined || pid === '') return undefined;
+  // Fields after the command name (which may contain spaces, so split after its closing parenthesis).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface Throughput {
+  eventsPerSecond: number;
+  /** This process's CPU time per acknowledged event (gateway, bus and client library together). */
+  gatewayCpuMicrosPerEvent: number;
+  brokerCpuMicrosPerEvent: number | undefined;
+}
+
 /** Events per second acknowledged by the gateway over `seconds`, `concurrency` requests in flight. */
-async function gatewayThroughput(bus: Bus, body: Buffer, batch: number, concurrency: number, seconds: number): Promise<number> {
+async function gatewayThroughput(bus: Bus, body: Buffer, batch: number, concurrency: number, seconds: number): Promise<Throughput> {
   const config = defaultConfig().gateway;
   const gateway = createGateway({ config: { ...config, maxEventsPerRequest: Math.max(batch, config.maxEventsPerRequest) }, bus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
   const request: GatewayRequest = {
@@ -61,8 +81,16 @@ async function gatewayThroughput(bus: Bus, body: Buffer, batch: number, concurre
   };
   await run(1000); // warm up the JIT, the connections and the topic's partition leaders
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const broker0 = brokerCpuMs();
   const events = await run(seconds * 1000);
-  return events / (Number(process.hrtime.bigint() - t0) / 1e9);
+  const cpu = process.cpuUsage(cpu0);
+  const broker1 = brokerCpuMs();
+  return {
+    eventsPerSecond: events / (Number(process.hrtime.bigint() - t0) / 1e9),
+    gatewayCpuMicrosPerEvent: (cpu.user + cpu.system) / events,
+    brokerCpuMicrosPerEvent: broker0 === undefined || broker1 === undefined ? undefined : ((broker1 - broker0) * 1000) / events,
+  };
 }
 
 /** A migrated store of its own: a fresh PostgreSQL schema (HELIOS_PG_URL), or PGlite in memory without it. */
@@ -183,22 +211,33 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   const results: BenchResult[] = [];
 
   const baselineName = `gateway -> null sink (${batch} events/request)`;
-  const baseline = await gatewayThroughput(nullSink, body, batch, concurrency, seconds);
+  const nullRun = await gatewayThroughput(nullSink, body, batch, concurrency, seconds);
+  const baseline = nullRun.eventsPerSecond;
   results.push({ name: baselineName, value: baseline, unit: 'events/s' });
+  results.push({ name: `${baselineName}: gateway CPU per event`, value: nullRun.gatewayCpuMicrosPerEvent, unit: 'µs' });
 
   const namespace = `helios-bench.${Date.now().toString(36)}${randomBytes(3).toString('hex')}.`;
   const clients = (process.env['HELIOS_BENCH_KAFKA_CLIENTS'] ?? 'kafkajs,platformatic').split(',') as Array<NonNullable<KafkaBusOptions['producerClient']>>;
   const compressions = (process.env['HELIOS_BENCH_KAFKA_COMPRESSIONS'] ?? KAFKA_COMPRESSIONS.join(',')).split(',') as KafkaCompression[];
-  // Interleaved (client inside compression) so a slow phase of the shared machine hits both clients alike.
+  // Parallel idempotent producers (the bus's `producers`), e.g. `1,2,4`; and the records cap per request.
+  const producerCounts = (process.env['HELIOS_BENCH_KAFKA_PRODUCERS'] ?? '1').split(',').map(Number);
+  const maxBatchRecords = process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS'] === undefined ? undefined : Number(process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS']);
+  // Interleaved (client and producer count inside compression) so a slow phase of the shared machine hits all alike.
   for (const compression of compressions) {
-    for (const producerClient of clients) {
-      const bus = await createKafkaBus({ brokers, namespace: `${namespace}${producerClient}.${compression}.`, clientId: 'helios-bench', compression, producerClient });
+    for (const producerClient of clients) for (const producers of producerCounts) {
+      const bus = await createKafkaBus({
+        brokers, namespace: `${namespace}${producerClient}.${compression}.p${producers}.`, clientId: 'helios-bench', compression, producerClient, producers,
+        ...(maxBatchRecords === undefined ? {} : { maxBatchRecords }),
+      });
       try {
-        const value = await gatewayThroughput(bus, body, batch, concurrency, seconds);
+        const measured = await gatewayThroughput(bus, body, batch, concurrency, seconds);
+        const value = measured.eventsPerSecond;
         const stats = bus.stats();
-        const label = `gateway -> kafka (${producerClient}), ${compression}`;
+        const label = `gateway -> kafka (${producerClient}, ${producers} producer${producers === 1 ? '' : 's'}), ${compression}`;
         results.push({ name: `${label} (${batch} events/request, acks=all, idempotent)`, value, unit: 'events/s', baseline: baselineName, baselineValue: baseline, ratio: value / baseline });
         results.push({ name: `${label}: requests sharing one produce request`, value: stats.publishCalls / stats.produceRequests, unit: 'publishes/produce' });
+        results.push({ name: `${label}: gateway CPU per event`, value: measured.gatewayCpuMicrosPerEvent, unit: 'µs' });
+        if (measured.brokerCpuMicrosPerEvent !== undefined) results.push({ name: `${label}: broker CPU per event`, value: measured.brokerCpuMicrosPerEvent, unit: 'µs' });
       } finally {
         await bus.close(5000);
       }

@@ -35,7 +35,10 @@ export interface KafkaBusOptions {
   ssl?: KafkaConfig['ssl'];
   /** Passed to kafkajs as is: plain, scram-sha-256/512, aws, oauthbearer. */
   sasl?: SASLOptions;
-  /** Default `gzip` (kafkajs's built-in codec; measured faster here than the pure-JS snappy and lz4). */
+  /**
+   * Default `lz4`: with the platformatic producer it costs the gateway the least CPU per event, and the
+   * gateway's CPU is what limits throughput into Kafka here (bench/RESULTS-kafka.md).
+   */
   compression?: KafkaCompression;
   /**
    * Library writing produce requests: `kafkajs` or `platformatic` (@platformatic/kafka). Consumers and
@@ -43,6 +46,12 @@ export interface KafkaBusOptions {
    * durability (bench/RESULTS-kafka.md).
    */
   producerClient?: KafkaProducerClientName;
+  /**
+   * Idempotent producers writing in parallel, each on its own connection with one produce request in
+   * flight, each owning the partitions p with p % producers == its index (so per-key order holds).
+   * Default 1.
+   */
+  producers?: number;
   /** How long the first publish waits for others to share its produce request. Default 5 ms. */
   lingerMs?: number;
   /** A produce request is sent at once when this many records wait. Default 10,000. */
@@ -129,19 +138,50 @@ interface TopicInfo {
   partitionMetadata: PartitionMetadata[];
   /** Largest record batch the broker accepts for this topic (max.message.bytes). */
   maxBatchBytes: number;
+  /**
+   * Encoded key and partition per key seen: keys are tenant+service, few and repeated on every record,
+   * so encoding and hashing each once saves work per record. Cleared when it grows past KEY_CACHE_SIZE.
+   */
+  keys: Map<string, { key: Buffer; partition: number }>;
 }
 
-/** One publish call waiting to be acknowledged; it may travel in several produce requests. */
+const KEY_CACHE_SIZE = 10_000;
+
+/** One publish call waiting to be acknowledged; its records travel in one part per lane they map to. */
 interface PendingPublish {
+  /** Parts not yet acknowledged in full. */
+  partsPending: number;
+  failed: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** The records of one publish owned by one lane; it may travel in several produce requests. */
+interface LanePart {
+  publish: PendingPublish;
   topic: string;
   records: EncodedRecord[];
   /** Records already put into a produce request. */
   taken: number;
   /** Produce requests carrying some of its records that are not acknowledged yet. */
   inFlight: number;
-  failed: boolean;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+  done: boolean;
+}
+
+/**
+ * One idempotent producer and its queue, owning the partitions p with p % lanes == index of every topic.
+ * A lane has at most one produce request in flight, so each partition's records are written in the order
+ * they were published; several lanes put several requests in flight on separate connections.
+ */
+interface ProduceLane {
+  index: number;
+  producer: ProduceClient;
+  queue: LanePart[];
+  queuedRecords: number;
+  sending: boolean;
+  lingerTimer: NodeJS.Timeout | undefined;
+  reachable: boolean;
+  reconnecting: Promise<void> | undefined;
 }
 
 interface GroupState {
@@ -172,10 +212,12 @@ function kafkaLogCreator(logger: Logger) {
 /**
  * The Kafka implementation of the Helios bus (kafkajs).
  *
- * Producing: every publish call is encoded at once, queued, and sent by one sender that keeps exactly
- * one produce request in flight, with everything queued by then (after a linger of a few ms). So many
- * concurrent publishes share produce requests, and the idempotent producer never sees concurrent sends
- * (kafkajs#1005 reports silent loss when concurrent sends outnumber partitions). A publish resolves when
+ * Producing: every publish call is encoded at once and queued per lane (`producers`, default 1: the
+ * partitions p with p % producers == lane). Each lane's sender keeps exactly one produce request in
+ * flight on its own idempotent producer, with everything queued by then (after a linger of a few ms). So
+ * many concurrent publishes share produce requests, one partition's records are written in publish order,
+ * and no idempotent producer sees concurrent sends (kafkajs#1005 reports silent loss when concurrent
+ * sends outnumber partitions; @platformatic/kafka advances its sequence numbers only on the response). A publish resolves when
  * the brokers acknowledged all its records with acks=all; a failed request rejects every publish that
  * had records in it (some of their records may have been written: at least once, consumers dedupe by
  * event id). Records are partitioned here by the Java-compatible murmur2 hash of their key, so one key
@@ -186,7 +228,7 @@ function kafkaLogCreator(logger: Logger) {
  */
 export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus> {
   if (options.brokers.length === 0) throw new HeliosError('HLS_ERR_CONFIG_INVALID', "bus 'brokers' must name at least one host:port");
-  const compression = options.compression ?? 'gzip';
+  const compression = options.compression ?? 'lz4';
   if (!KAFKA_COMPRESSIONS.includes(compression)) {
     throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus 'compression' must be one of ${KAFKA_COMPRESSIONS.join(', ')}, got ${JSON.stringify(compression)}`);
   }
@@ -203,6 +245,10 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
 
   const logger = options.logger ?? silentLogger();
   const lingerMs = options.lingerMs ?? 5;
+  const producerCount = options.producers ?? 1;
+  if (!Number.isInteger(producerCount) || producerCount < 1 || producerCount > 16) {
+    throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus 'producers' must be an integer from 1 to 16, got ${JSON.stringify(options.producers)}`);
+  }
   const maxBatchRecords = options.maxBatchRecords ?? 10_000;
   const maxRequestBytes = options.maxRequestBytes ?? 16 * 1024 * 1024;
   const retryMs = options.retryMs ?? 100;
@@ -243,13 +289,17 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
 
   const admin: Admin = kafka.admin();
   const topicInfo = new Map<string, TopicInfo>();
-  let producer = newProducer();
-  /** Connect, create the missing topics, read their limits, reach the producer: what publishing needs. */
+  const lanes: ProduceLane[] = Array.from({ length: producerCount }, (_, index) => ({
+    index, producer: newProducer(), queue: [], queuedRecords: 0, sending: false, lingerTimer: undefined, reachable: false, reconnecting: undefined,
+  }));
+  const closeProducers = () => Promise.all(lanes.map((lane) => lane.producer.close().catch(() => undefined)));
+  /** Connect, create the missing topics, read their limits, reach the producers: what publishing needs. */
   async function setUp(): Promise<void> {
     await admin.connect();
     await ensureTopics(admin, topicSpecs, logger);
     for (const topic of Object.keys(topicSpecs)) topicInfo.set(topic, await describeTopic(admin, topic));
-    await producer.connect();
+    await Promise.all(lanes.map((lane) => lane.producer.connect()));
+    for (const lane of lanes) lane.reachable = true;
   }
   let setUpDone = false;
   try {
@@ -257,7 +307,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     setUpDone = true;
   } catch (err) {
     if (options.startWhileUnreachable !== true) {
-      await producer.close().catch(() => undefined);
+      await closeProducers();
       await admin.disconnect().catch(() => undefined);
       throw err;
     }
@@ -267,14 +317,8 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
   const stats: KafkaBusStats = { produceRequests: 0, publishCalls: 0, recordsAcknowledged: 0, publishFailures: 0, deadLettered: 0 };
   const produceErrors = options.metrics === undefined ? undefined : new Counter({ name: 'helios_kafka_produce_errors_total', help: 'Produce requests Kafka did not acknowledge (their publishes were rejected)', registers: [options.metrics] });
   const deadLetters = options.metrics === undefined ? undefined : new Counter({ name: 'helios_kafka_dead_letters_total', help: 'Records consumers could not decode, sent to the dead-letter topic', labelNames: ['topic'], registers: [options.metrics] });
-  const queue: PendingPublish[] = [];
-  let queuedRecords = 0;
-  let sending = false;
-  let lingerTimer: NodeJS.Timeout | undefined;
-  let reachable = setUpDone;
   /** Woken when the background set-up succeeded or the bus closed. */
   const setUpWaiters: Array<() => void> = [];
-  let reconnecting: Promise<void> | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
   const idleWaiters: Array<() => void> = [];
@@ -293,12 +337,11 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
         }
         if (closed) {
           // Closed while this attempt was connecting: close() found nothing connected to stop.
-          await producer.close().catch(() => undefined);
+          await closeProducers();
           await admin.disconnect().catch(() => undefined);
           break;
         }
         setUpDone = true;
-        reachable = true;
         logger.info({ attempt }, 'kafka reachable; topics ready, producer connected');
         break;
       }
@@ -326,8 +369,14 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const value = Buffer.from(JSON.stringify(record.value));
-      const key = Buffer.from(record.key);
-      const partition = partitionOf({ topic, partitionMetadata: info.partitionMetadata, message: { key, value } });
+      let keyed = info.keys.get(record.key);
+      if (keyed === undefined) {
+        const key = Buffer.from(record.key);
+        keyed = { key, partition: partitionOf({ topic, partitionMetadata: info.partitionMetadata, message: { key, value } }) };
+        if (info.keys.size >= KEY_CACHE_SIZE) info.keys.clear();
+        info.keys.set(record.key, keyed);
+      }
+      const { key, partition } = keyed;
       const bytes = key.length + value.length + RECORD_OVERHEAD_BYTES;
       if (bytes + BATCH_OVERHEAD_BYTES > info.maxBatchBytes) {
         throw new HeliosError('HLS_ERR_BODY_TOO_LARGE', `record ${i} (key ${record.key}) is ${bytes} bytes; topic ${topic} accepts at most ${info.maxBatchBytes}`);
@@ -337,77 +386,102 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     return encoded;
   }
 
-  function scheduleSend(): void {
-    if (sending || queue.length === 0) return;
-    if (queuedRecords >= maxBatchRecords || lingerMs === 0) {
-      if (lingerTimer !== undefined) clearTimeout(lingerTimer);
-      lingerTimer = undefined;
-      void sendLoop();
+  /** The lane owning a partition: a key always maps to one partition, so to one lane and one producer. */
+  const laneOf = (partition: number): ProduceLane => lanes[partition % lanes.length]!;
+
+  function scheduleSend(lane: ProduceLane): void {
+    if (lane.sending || lane.queue.length === 0) return;
+    if (lane.queuedRecords >= maxBatchRecords || lingerMs === 0) {
+      if (lane.lingerTimer !== undefined) clearTimeout(lane.lingerTimer);
+      lane.lingerTimer = undefined;
+      void sendLoop(lane);
     } else {
-      lingerTimer ??= setTimeout(() => {
-        lingerTimer = undefined;
-        void sendLoop();
+      lane.lingerTimer ??= setTimeout(() => {
+        lane.lingerTimer = undefined;
+        void sendLoop(lane);
       }, lingerMs);
     }
   }
 
-  /** Take queued records into one produce request, keeping every partition's batch under its topic's limit. */
-  function takeRequest(): { parts: Array<{ publish: PendingPublish; records: EncodedRecord[] }>; count: number } {
-    const partitionBytes = new Map<string, number>();
-    const parts: Array<{ publish: PendingPublish; records: EncodedRecord[] }> = [];
+  /** Take a lane's queued records into one produce request, keeping every partition's batch under its topic's limit. */
+  function takeRequest(lane: ProduceLane): { parts: Array<{ part: LanePart; records: EncodedRecord[] }>; count: number } {
+    /** Bytes per partition in this request, per topic (indexed by partition: no key string per record). */
+    const partitionBytes = new Map<string, number[]>();
+    const parts: Array<{ part: LanePart; records: EncodedRecord[] }> = [];
     let totalBytes = 0;
     let count = 0;
-    outer: for (const publish of queue) {
-      if (publish.failed || publish.taken === publish.records.length) continue;
-      const info = topicInfo.get(publish.topic)!;
-      const start = publish.taken;
-      for (let i = publish.taken; i < publish.records.length; i++) {
-        const record = publish.records[i]!;
-        const slot = `${publish.topic}\u0000${record.partition}`;
-        const used = partitionBytes.get(slot) ?? BATCH_OVERHEAD_BYTES;
+    outer: for (const part of lane.queue) {
+      if (part.publish.failed || part.taken === part.records.length) continue;
+      const info = topicInfo.get(part.topic)!;
+      let topicBytes = partitionBytes.get(part.topic);
+      if (topicBytes === undefined) partitionBytes.set(part.topic, (topicBytes = []));
+      const start = part.taken;
+      for (let i = part.taken; i < part.records.length; i++) {
+        const record = part.records[i]!;
+        const used = topicBytes[record.partition] ?? BATCH_OVERHEAD_BYTES;
         if (count > 0 && (used + record.bytes > info.maxBatchBytes || totalBytes + record.bytes > maxRequestBytes || count >= maxBatchRecords)) {
-          if (i > start) parts.push({ publish, records: publish.records.slice(start, i) });
-          publish.taken = i;
+          if (i > start) parts.push({ part, records: part.records.slice(start, i) });
+          part.taken = i;
           break outer;
         }
-        partitionBytes.set(slot, used + record.bytes);
+        topicBytes[record.partition] = used + record.bytes;
         totalBytes += record.bytes;
         count++;
       }
-      parts.push({ publish, records: start === 0 ? publish.records : publish.records.slice(start) });
-      publish.taken = publish.records.length;
+      parts.push({ part, records: start === 0 ? part.records : part.records.slice(start) });
+      part.taken = part.records.length;
     }
-    for (const part of parts) part.publish.inFlight++;
-    queuedRecords -= count;
+    for (const { part } of parts) part.inFlight++;
+    lane.queuedRecords -= count;
     return { parts, count };
   }
 
-  function settle(publish: PendingPublish): void {
-    if (!publish.failed && publish.inFlight === 0 && publish.taken === publish.records.length) publish.resolve();
+  /** A part is done when all its records were acknowledged; a publish when all its parts are. */
+  function settle(part: LanePart): void {
+    if (part.inFlight > 0 || part.taken < part.records.length || part.done) return;
+    part.done = true;
+    const publish = part.publish;
+    if (!publish.failed && --publish.partsPending === 0) publish.resolve();
   }
 
-  async function sendLoop(): Promise<void> {
-    if (sending) return;
-    sending = true;
+  function fail(publish: PendingPublish, failure: unknown): void {
+    if (publish.failed) return;
+    publish.failed = true;
+    stats.publishFailures++;
+    publish.reject(new HeliosError('HLS_ERR_BUS_CLOSED', `kafka did not acknowledge the records: ${(failure as Error).message}`, { cause: failure }));
+  }
+
+  async function sendLoop(lane: ProduceLane): Promise<void> {
+    if (lane.sending) return;
+    lane.sending = true;
     try {
-      while (queue.length > 0) {
-        const { parts, count } = takeRequest();
-        if (count > 0) await sendRequest(parts);
-        // Drop publishes that are fully sent (their promises settle when their requests do) or failed.
-        while (queue.length > 0 && (queue[0]!.failed || queue[0]!.taken === queue[0]!.records.length)) queue.shift();
+      while (lane.queue.length > 0) {
+        const { parts, count } = takeRequest(lane);
+        if (count > 0) await sendRequest(lane, parts);
+        // Drop parts that are fully sent (they settle when their requests do) or whose publish failed.
+        while (lane.queue.length > 0) {
+          const head = lane.queue[0]!;
+          if (!head.publish.failed && head.taken < head.records.length) break;
+          if (head.publish.failed) {
+            // Records of a failed publish not yet taken are not sent: its caller learnt it failed as a whole.
+            lane.queuedRecords -= head.records.length - head.taken;
+            head.taken = head.records.length;
+          }
+          lane.queue.shift();
+        }
       }
     } finally {
-      sending = false;
-      if (queue.length > 0) scheduleSend();
-      else for (const wake of idleWaiters.splice(0)) wake();
+      lane.sending = false;
+      if (lane.queue.length > 0) scheduleSend(lane);
+      else if (lanes.every((l) => !l.sending && l.queue.length === 0)) for (const wake of idleWaiters.splice(0)) wake();
     }
   }
 
-  async function sendRequest(parts: Array<{ publish: PendingPublish; records: EncodedRecord[] }>): Promise<void> {
+  async function sendRequest(lane: ProduceLane, parts: Array<{ part: LanePart; records: EncodedRecord[] }>): Promise<void> {
     const byTopic = new Map<string, EncodedRecord[]>();
-    for (const { publish, records } of parts) {
-      const messages = byTopic.get(publish.topic);
-      if (messages === undefined) byTopic.set(publish.topic, records.slice());
+    for (const { part, records } of parts) {
+      const messages = byTopic.get(part.topic);
+      if (messages === undefined) byTopic.set(part.topic, records.slice());
       else for (const r of records) messages.push(r);
     }
     stats.produceRequests++;
@@ -415,77 +489,91 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     try {
       const batches: TopicRecords[] = [];
       for (const [topic, records] of byTopic) batches.push({ topic, records });
-      await producer.send(batches);
-      reachable = true;
+      await lane.producer.send(batches);
+      lane.reachable = true;
     } catch (err) {
       failure = err;
     }
-    for (const { publish, records } of parts) {
-      publish.inFlight--;
+    for (const { part, records } of parts) {
+      part.inFlight--;
       if (failure === undefined) stats.recordsAcknowledged += records.length;
-      else if (!publish.failed) {
-        publish.failed = true;
-        stats.publishFailures++;
-        // Records of this publish not yet taken will not be sent: its caller learns it failed as a whole.
-        queuedRecords -= publish.records.length - publish.taken;
-        publish.taken = publish.records.length;
-        publish.reject(new HeliosError('HLS_ERR_BUS_CLOSED', `kafka did not acknowledge the records: ${(failure as Error).message}`, { cause: failure }));
-        continue;
-      }
-      settle(publish);
+      else fail(part.publish, failure);
+      settle(part);
     }
     if (failure !== undefined) {
       produceErrors?.inc();
-      logger.warn({ err: failure }, 'kafka produce failed; rejecting the publishes in that request');
-      reachable = false;
+      logger.warn({ err: failure, lane: lane.index }, 'kafka produce failed; rejecting the publishes in that request');
+      lane.reachable = false;
       // After a failed request the idempotent producer's sequence numbers may no longer match the
       // broker's; a fresh producer (new producer id) starts clean.
-      await replaceProducer();
+      await replaceProducer(lane);
     }
   }
 
-  async function replaceProducer(): Promise<void> {
-    const old = producer;
-    producer = newProducer();
+  async function replaceProducer(lane: ProduceLane): Promise<void> {
+    const old = lane.producer;
+    lane.producer = newProducer();
     await old.close().catch(() => undefined);
     try {
-      await producer.connect();
-      reachable = true;
+      await lane.producer.connect();
+      lane.reachable = true;
     } catch (err) {
-      logger.warn({ err }, 'kafka producer cannot connect; retrying in the background');
-      watchReconnect();
+      logger.warn({ err, lane: lane.index }, 'kafka producer cannot connect; retrying in the background');
+      watchReconnect(lane);
     }
   }
 
   /** While unreachable, reconnect periodically so `isReady` turns true again without traffic. */
-  function watchReconnect(): void {
-    reconnecting ??= (async () => {
-      while (!reachable && !closed) {
+  function watchReconnect(lane: ProduceLane): void {
+    lane.reconnecting ??= (async () => {
+      while (!lane.reachable && !closed) {
         await sleep(reconnectMs);
-        if (reachable || closed || sending) continue;
+        if (lane.reachable || closed || lane.sending) continue;
         try {
-          await producer.connect();
-          reachable = true;
-          logger.info('kafka producer reconnected');
+          await lane.producer.connect();
+          lane.reachable = true;
+          logger.info({ lane: lane.index }, 'kafka producer reconnected');
         } catch {
           // Still down; the next round tries again.
         }
       }
-      reconnecting = undefined;
+      lane.reconnecting = undefined;
     })();
   }
 
+  const busy = () => lanes.some((l) => l.sending || l.queue.length > 0);
+
   async function waitIdle(): Promise<void> {
-    while (sending || queue.length > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+    while (busy()) await new Promise<void>((resolve) => idleWaiters.push(resolve));
   }
 
-  /** Queue encoded records behind everything queued before; resolves once the brokers acknowledged them all. */
+  /**
+   * Queue encoded records, each behind everything queued before for its lane; resolves once the brokers
+   * acknowledged them all.
+   */
   function enqueue(topic: string, records: EncodedRecord[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      queue.push({ topic, records, taken: 0, inFlight: 0, failed: false, resolve, reject });
-      queuedRecords += records.length;
-      scheduleSend();
+      const publish: PendingPublish = { partsPending: 0, failed: false, resolve, reject };
+      if (lanes.length === 1) {
+        addPart(lanes[0]!, publish, topic, records);
+        return;
+      }
+      const byLane = new Map<ProduceLane, EncodedRecord[]>();
+      for (const record of records) {
+        const lane = laneOf(record.partition);
+        const own = byLane.get(lane);
+        if (own === undefined) byLane.set(lane, [record]);
+        else own.push(record);
+      }
+      for (const [lane, own] of byLane) addPart(lane, publish, topic, own);
     });
+  }
+
+  function addPart(lane: ProduceLane, publish: PendingPublish, topic: string, records: EncodedRecord[]): void {
+    publish.partsPending++;
+    lane.queue.push({ publish, topic, records, taken: 0, inFlight: 0, done: false });
+    lane.queuedRecords += records.length;
+    scheduleSend(lane);
   }
 
   async function deadLetter(topic: string, partition: number, message: { key: Buffer | null; value: Buffer | null; offset: string }, reason: string): Promise<void> {
@@ -645,7 +733,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
         },
       };
     },
-    isReady: () => reachable && !closed,
+    isReady: () => setUpDone && !closed && lanes.every((lane) => lane.reachable),
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       await Promise.race([waitIdle(), sleep(timeoutMs)]);
@@ -684,11 +772,13 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
         closed = true;
         for (const wake of setUpWaiters.splice(0)) wake();
         await Promise.race([waitIdle(), sleep(timeoutMs)]);
-        if (lingerTimer !== undefined) clearTimeout(lingerTimer);
-        for (const publish of queue.splice(0)) {
-          if (!publish.failed) {
-            publish.failed = true;
-            publish.reject(new HeliosError('HLS_ERR_BUS_CLOSED', 'the bus closed before kafka acknowledged these records'));
+        for (const lane of lanes) {
+          if (lane.lingerTimer !== undefined) clearTimeout(lane.lingerTimer);
+          for (const { publish } of lane.queue.splice(0)) {
+            if (!publish.failed) {
+              publish.failed = true;
+              publish.reject(new HeliosError('HLS_ERR_BUS_CLOSED', 'the bus closed before kafka acknowledged these records'));
+            }
           }
         }
         await Promise.all([...groups].map((g) => (g.closing ??= (async () => {
@@ -696,7 +786,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
           await g.consumer.disconnect().catch(() => undefined);
           groups.delete(g);
         })())));
-        await producer.close().catch(() => undefined);
+        await closeProducers();
         await admin.disconnect().catch(() => undefined);
       })();
       return closing;
@@ -741,5 +831,5 @@ async function describeTopic(admin: Admin, topic: string): Promise<TopicInfo> {
     resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
   });
   const maxBatchBytes = Number(configs.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 1_048_588);
-  return { partitionMetadata: partitions.map((p) => ({ ...p, partitionId: p.partitionId })), maxBatchBytes };
+  return { partitionMetadata: partitions.map((p) => ({ ...p, partitionId: p.partitionId })), maxBatchBytes, keys: new Map() };
 }
