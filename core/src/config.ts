@@ -76,11 +76,11 @@ export const HeliosConfigSchema = Type.Object(
             ),
             compression: Type.Union([Type.Literal('none'), Type.Literal('gzip'), Type.Literal('snappy'), Type.Literal('lz4')], {
               default: 'lz4',
-              description: 'Compression of produced batches. `lz4` measured the least gateway CPU per event and the most events/s against `gzip` and `none` (bench/RESULTS-kafka.md).',
+              description: 'Compression of produced batches. `lz4` measured the least gateway CPU per event and the most events/s against `gzip` and `none` (bench/RESULTS.md, Kafka).',
             }),
             producerClient: Type.Union([Type.Literal('platformatic'), Type.Literal('kafkajs')], {
               default: 'platformatic',
-              description: 'Library writing produce requests: `platformatic` (@platformatic/kafka, measured 1.3-2.7x the events/s of kafkajs at the same durability, bench/RESULTS-kafka.md) or `kafkajs`. Consumers use kafkajs either way.',
+              description: 'Library writing produce requests: `platformatic` (@platformatic/kafka, measured 1.3-2.7x the events/s of kafkajs at the same durability, bench/RESULTS.md, Kafka) or `kafkajs`. Consumers use kafkajs either way.',
             }),
             lingerMs: Type.Integer({ minimum: 0, default: 5, description: 'How long a publish waits for others to share its produce request (many gateway requests, one Kafka acknowledgement).' }),
             sessionTimeoutMs: Type.Integer({ minimum: 6000, default: 30_000, description: 'Consumer group session timeout: how long a crashed worker keeps its partitions before another member takes them over (redelivering its uncommitted batch).' }),

@@ -37,13 +37,13 @@ export interface KafkaBusOptions {
   sasl?: SASLOptions;
   /**
    * Default `lz4`: with the platformatic producer it costs the gateway the least CPU per event, and the
-   * gateway's CPU is what limits throughput into Kafka here (bench/RESULTS-kafka.md).
+   * gateway's CPU is what limits throughput into Kafka here (bench/RESULTS.md, Kafka).
    */
   compression?: KafkaCompression;
   /**
    * Library writing produce requests: `kafkajs` or `platformatic` (@platformatic/kafka). Consumers and
    * admin requests use kafkajs either way. Default `platformatic`: measured faster at the same
-   * durability (bench/RESULTS-kafka.md).
+   * durability (bench/RESULTS.md, Kafka).
    */
   producerClient?: KafkaProducerClientName;
   /**

@@ -83,7 +83,7 @@ function platformaticSasl(sasl: SASLOptions): PlatformaticSasl {
 
 /**
  * @platformatic/kafka: records are written straight into one buffer per request (no per-record object
- * spread, CRC32C native), which is why it is measured here (bench/RESULTS-kafka.md). Partitions are set
+ * spread, CRC32C native), which is why it is measured here (bench/RESULTS.md, Kafka). Partitions are set
  * by the caller, so its partitioner never runs.
  */
 export function platformaticProduceClient(options: ProduceClientOptions): ProduceClient {
