@@ -6,20 +6,13 @@
  */
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
-import { createMetricsRegistry, defaultConfig, silentLogger, type Bus } from '@helios/core';
+import { createMetricsRegistry, defaultConfig, silentLogger } from '@helios/core';
+import { nullSinkBus } from '../null-sink-bus.js';
 import { createGateway } from '@helios/gateway';
 
 export type BenchServerKind = 'bare-uws' | 'gateway-uws' | 'gateway-node';
 
-/** Takes everything, keeps nothing: the gateway's own cost is what is measured. */
-export const nullSinkBus: Bus = {
-  kind: 'null',
-  publish: async () => undefined,
-  subscribe: () => ({ close: async () => undefined }),
-  isReady: () => true,
-  drain: async () => true,
-  close: async () => undefined,
-};
+
 
 async function startBareUws(): Promise<number> {
   const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof Uws;

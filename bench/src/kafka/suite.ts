@@ -16,21 +16,10 @@ import { createGateway, type GatewayRequest } from '@helios/gateway';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 import type { HeliosEvent } from '@helios/core';
 import type { BenchResult } from '../result.js';
+import { intFromEnv } from '../env.js';
+import { nullSinkBus } from '../null-sink-bus.js';
 
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-}
 
-/** Takes everything at once: the gateway's own cost with no bus behind it. */
-const nullSink: Bus = {
-  kind: 'null',
-  publish: async () => undefined,
-  subscribe: () => ({ close: async () => undefined }),
-  isReady: () => true,
-  drain: async () => true,
-  close: async () => undefined,
-};
 
 function requestBody(batch: number): Buffer {
   const events = Array.from({ length: batch }, (_, i) => ({
@@ -211,7 +200,7 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   const results: BenchResult[] = [];
 
   const baselineName = `gateway -> null sink (${batch} events/request)`;
-  const nullRun = await gatewayThroughput(nullSink, body, batch, concurrency, seconds);
+  const nullRun = await gatewayThroughput(nullSinkBus, body, batch, concurrency, seconds);
   const baseline = nullRun.eventsPerSecond;
   results.push({ name: baselineName, value: baseline, unit: 'events/s' });
   results.push({ name: `${baselineName}: gateway CPU per event`, value: nullRun.gatewayCpuMicrosPerEvent, unit: 'µs' });

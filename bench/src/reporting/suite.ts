@@ -18,14 +18,11 @@ import { startFakeOpenAI, validAnswer } from '@helios/reporter-llm/testing';
 import { createPgliteClient, createSqlStore, type SqlClient, type Store } from '@helios/store';
 import { fillEvents } from '../fill-events.js';
 import { percentile, type BenchResult } from '../result.js';
+import { intFromEnv } from '../env.js';
 
 const DAY = 86_400_000;
 const SERVICES = 20;
 
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-}
 
 
 

@@ -13,16 +13,13 @@ import { createMemoryBus, normalizeEventInput, silentLogger, Topics, type Helios
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 import { fillEvents } from '../fill-events.js';
 import { percentile, type BenchResult } from '../result.js';
+import { intFromEnv } from '../env.js';
 
 export type { BenchResult };
 
 const DAY = 86_400_000;
 const SERVICES = 20;
 
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-}
 
 function syntheticEvents(count: number, now: number): HeliosEvent[] {
   const events: HeliosEvent[] = [];
