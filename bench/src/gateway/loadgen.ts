@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import { ProtoWriter } from './proto-writer.js';
 
 /**
  * A load generator for the gateway (also `helios loadgen`): Helios JSON (one event or batches), OTLP/JSON
@@ -123,40 +124,8 @@ function otlpJsonLogs(events: SampleEvent[]): Record<string, unknown> {
   };
 }
 
-/** Minimal protobuf writer for ExportLogsServiceRequest (field numbers from opentelemetry-proto). */
-class ProtoWriter {
-  private bytes: number[] = [];
-  varint(value: number): this {
-    let v = value;
-    while (v >= 0x80) {
-      this.bytes.push((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.bytes.push(v);
-    return this;
-  }
-  tag(field: number, wire: number): this {
-    return this.varint(field * 8 + wire);
-  }
-  string(field: number, text: string): this {
-    return this.message(field, Buffer.from(text, 'utf8'));
-  }
-  message(field: number, content: Uint8Array | number[]): this {
-    this.tag(field, 2).varint(content.length);
-    for (const b of content) this.bytes.push(b);
-    return this;
-  }
-  fixed64(field: number, value: bigint): this {
-    this.tag(field, 1);
-    for (let i = 0n; i < 8n; i++) this.bytes.push(Number((value >> (8n * i)) & 0xffn));
-    return this;
-  }
-  finish(): number[] {
-    return this.bytes;
-  }
-}
 
-const keyValue = (key: string, value: ProtoWriter) => new ProtoWriter().string(1, key).message(2, value.finish()).finish();
+const keyValue = (key: string, value: ProtoWriter): number[] => new ProtoWriter().string(1, key).message(2, value.finish()).finish();
 
 function otlpProtoLogs(events: SampleEvent[]): Uint8Array {
   const request = new ProtoWriter();
