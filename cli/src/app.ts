@@ -96,12 +96,13 @@ async function startReportRole(ctx: RoleContext): Promise<RunningRole & { report
 }
 
 /** Detect role: group helios-detect windows events, runs the detector plugins, publishes anomalies. */
-async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void> }> {
+async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void>; markGap(from: number, to: number): void }> {
   const detectors = await loadPlugins(ctx.config.plugins.detectors, 'detector', pluginHost(ctx, 'detect'));
   const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now });
   return {
     detectors,
     flush: () => detection.flush(),
+    markGap: (from: number, to: number) => detection.markGap(from, to),
     async stop() {
       await detection.close();
       await Promise.all(detectors.map((d) => d.shutdown()));
@@ -110,8 +111,11 @@ async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detect
 }
 
 /** Gateway role: HTTP ingestion publishing to the bus, plus the read API when this process has a store. */
-async function startGatewayRole(ctx: RoleContext): Promise<RunningRole & { port: number; otlpPort: number | undefined; transport: 'uws' | 'node' }> {
-  const gateway = createGateway({ config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now });
+async function startGatewayRole(ctx: RoleContext, onCapacityRefusal?: (at: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; transport: 'uws' | 'node' }> {
+  const gateway = createGateway({
+    config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now,
+    ...(onCapacityRefusal === undefined ? {} : { onCapacityRefusal }),
+  });
   const { port, otlpPort } = await gateway.start();
   return { port, otlpPort, transport: gateway.transport, stop: () => gateway.stop() };
 }
@@ -172,7 +176,10 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
     if (reporting !== undefined) running.push(reporting);
     const detection = has('detect') ? await startDetectRole(ctx) : undefined;
     if (detection !== undefined) running.push(detection);
-    const gateway = has('gateway') ? await startGatewayRole(ctx) : undefined;
+    // In one process the gateway tells detection when it refused events for capacity: windows around that
+    // moment may miss telemetry, so they are not judged (a full queue must not look like a traffic drop).
+    const hop = config.detection.hopMs;
+    const gateway = has('gateway') ? await startGatewayRole(ctx, detection === undefined ? undefined : (at) => detection.markGap(at - hop, at + hop)) : undefined;
     const front: RunningRole & { port: number } = gateway ?? (await startWorkerHttp(ctx));
     running.push(front);
 

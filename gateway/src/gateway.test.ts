@@ -89,11 +89,14 @@ describe('gateway auth and backpressure', () => {
   });
 
   it('answers 429 with Retry-After when the bus is full, instead of buffering', async () => {
-    const h = await startHarness('uws', {}, { capacity: 1, consume: false });
+    const refusals: number[] = [];
+    const h = await startHarness('uws', {}, { capacity: 1, consume: false, onCapacityRefusal: (at) => refusals.push(at) });
     try {
       expect((await post(h.url, '{"service":"s"}')).status).toBe(202);
+      expect(refusals).toEqual([]);
       const res = await post(h.url, '{"service":"s"}');
       expect(res.status).toBe(429);
+      expect(refusals).toHaveLength(1); // detection is told telemetry of this moment may be missing
       expect(res.headers.get('retry-after')).toBe('1');
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HLS_ERR_BUS_FULL');
     } finally {

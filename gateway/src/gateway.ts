@@ -20,6 +20,11 @@ export interface GatewayOptions {
   /** Extra readiness condition (e.g. the store is reachable). */
   isReady?: () => boolean;
   now?: () => number;
+  /**
+   * Called when events are refused for capacity (bus full or unavailable, body budget spent): telemetry
+   * of that moment may be missing, so detection can treat the span as a gap rather than a traffic drop.
+   */
+  onCapacityRefusal?: (at: number) => void;
 }
 
 export interface Gateway {
@@ -143,9 +148,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     return undefined;
   }
 
+  const CAPACITY_CODES: ReadonlySet<string> = new Set(['HLS_ERR_BUS_FULL', 'HLS_ERR_BUS_CLOSED', 'HLS_ERR_OVERLOADED']);
+  function countRefusal(err: HeliosError): void {
+    rejected.inc({ code: err.code });
+    if (CAPACITY_CODES.has(err.code)) options.onCapacityRefusal?.(now());
+  }
+
   function errorResponse(err: unknown): GatewayResponse {
     if (err instanceof HeliosError) {
-      rejected.inc({ code: err.code });
+      countRefusal(err);
       return json(err.status, { error: errorBody(err) }, errorHeaders(err.status));
     }
     logger.error({ err }, 'unexpected error handling a request');
@@ -245,7 +256,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
     } catch (err) {
       if (!(err instanceof HeliosError)) throw err;
-      rejected.inc({ code: err.code });
+      countRefusal(err);
       return otlpErrorResponse(err, encoding, errorHeaders(err.status));
     }
   }

@@ -23,6 +23,7 @@ export interface HarnessOptions {
   consume?: boolean;
   /** Use this bus instead of a new in-process one. */
   bus?: Bus;
+  onCapacityRefusal?: (at: number) => void;
 }
 
 export async function startHarness(transport: 'uws' | 'node', overrides: Partial<HeliosConfig['gateway']> = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -31,7 +32,7 @@ export async function startHarness(transport: 'uws' | 'node', overrides: Partial
   const received: HeliosEvent[] = [];
   if (options.consume !== false) bus.subscribe<HeliosEvent>(Topics.events, 'test', async (records) => void received.push(...records.map((r) => r.value)));
   const metrics = createMetricsRegistry({ defaultMetrics: false });
-  const gateway = createGateway({ config, bus, logger: silentLogger(), metrics });
+  const gateway = createGateway({ config, bus, logger: silentLogger(), metrics, ...(options.onCapacityRefusal === undefined ? {} : { onCapacityRefusal: options.onCapacityRefusal }) });
   const { port, otlpPort } = await gateway.start();
   return { gateway, bus, metrics, url: `http://127.0.0.1:${port}`, port, otlpPort, received };
 }
