@@ -5,6 +5,7 @@ import isolationForest, { SeriesModel, writeModels, type IsolationForestOptions 
 import { WindowAggregator, resolvePluginOptions, type ClosedWindow } from '@helios/plugins';
 import { openStore } from '@helios/store';
 import type { Command } from './command.js';
+import { liveCounter } from '../live-counter.js';
 
 const DAY_MS = 86_400_000;
 
@@ -38,6 +39,7 @@ export const train: Command = {
     const series = new Map<string, SeriesModel>();
     let events = 0;
     let windows = 0;
+    const live = liveCounter(process.stderr);
     try {
       const to = Date.now();
       const { windowMs, hopMs, allowedLatenessMs } = config.detection;
@@ -57,9 +59,11 @@ export const train: Command = {
         for (const e of page) aggregator.add(e, to);
         events += page.length;
         judge(aggregator.closeReady());
+        live.update(`${events} events, ${windows} windows, ${series.size} series`);
       }
       judge(aggregator.closeUpTo(aggregator.watermark));
     } finally {
+      live.done();
       await store.close();
     }
     const stateDir = join(config.dataDir, 'plugins', isolationForest.name.replace(/[^a-zA-Z0-9._-]+/g, '_'));
