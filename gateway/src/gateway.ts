@@ -176,10 +176,21 @@ export function createGateway(options: GatewayOptions): Gateway {
    * the request. Not an async function: the caller's await is the only promise layer on the hot path.
    */
   function publish(events: HeliosEvent[]): Promise<void> {
+    return bus.publish(Topics.events, busRecords(events));
+  }
+
+  function busRecords(events: HeliosEvent[]): BusRecord<HeliosEvent>[] {
     const records: BusRecord<HeliosEvent>[] = new Array(events.length);
     for (let i = 0; i < events.length; i++) records[i] = { key: `${events[i]!.tenant}/${events[i]!.service}`, value: events[i]! };
-    return bus.publish(Topics.events, records);
+    return records;
   }
+
+  /**
+   * A bus that takes records synchronously (the in-process one) lets an identity-encoded Helios JSON
+   * request complete within the transport's callback: the 2xx is still built only after publishSync
+   * returned, i.e. after the bus took every event, exactly as after an awaited publish.
+   */
+  const publishSync = bus.publishSync?.bind(bus);
 
   /**
    * Memory for decompressed bodies is budgeted across all requests in flight: each inflation reserves its
@@ -218,11 +229,21 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
-  /** Not async: it may throw synchronously (auth, content type); its only caller awaits it inside a try. */
-  function ingestHeliosJson(request: GatewayRequest): Promise<GatewayResponse> {
+  /**
+   * Not async: it may throw synchronously (auth, content type), and with a synchronous bus and an
+   * identity body it answers without any promise. Its only caller handles both.
+   */
+  function ingestHeliosJson(request: GatewayRequest): GatewayResponse | Promise<GatewayResponse> {
     const tenant = authenticate(request.headers);
     const kind = jsonBodyKind(request.headers['content-type']);
     if (kind === undefined) throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type "${request.headers['content-type']}" is not supported here; use application/json or application/x-ndjson`);
+    if (publishSync !== undefined && request.headers['content-encoding'] === '') {
+      const values = parseEventsBody(request.body, kind, config.maxEventsPerRequest);
+      const events = normalizeEventBatch(values, { tenant, now: now() });
+      publishSync(Topics.events, busRecords(events));
+      countIngested(events);
+      return { status: 202, headers: JSON_HEADERS, body: acceptedBody(events) };
+    }
     return withDecodedBody(request, async (body) => {
       const values = parseEventsBody(body, kind, config.maxEventsPerRequest);
       const events = normalizeEventBatch(values, { tenant, now: now() });
@@ -312,36 +333,63 @@ export function createGateway(options: GatewayOptions): Gateway {
     throw new HeliosError('HLS_ERR_NOT_FOUND', `no route ${method} ${path}`);
   }
 
-  async function handle(request: GatewayRequest): Promise<GatewayResponse> {
-    const started = performance.now();
-    inFlight++;
-    let routeName = 'unknown';
-    let response: GatewayResponse;
+  /** errorResponse that cannot throw: the request's accounting in finish() must always run. */
+  function failure(err: unknown): GatewayResponse {
     try {
-      // Helios JSON, the hot path, is routed here: one promise layer less than through route().
-      if (request.path === '/api/v1/events') {
-        if (request.method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', 'use POST for /api/v1/events');
-        if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
-        response = await ingestHeliosJson(request);
-        routeName = 'events';
-      } else {
-        [routeName, response] = await route(request);
-      }
-    } catch (err) {
-      response = errorResponse(err);
-    } finally {
-      inFlight--;
-      // After the transport's send: it runs in a microtask once this promise settles, before setImmediate.
-      if (inFlight === 0 && idle !== undefined) setImmediate(idle);
+      return errorResponse(err);
+    } catch {
+      return { status: 500, headers: JSON_HEADERS, body: '{"error":{"code":"HLS_ERR_INTERNAL","message":"internal error"}}' };
     }
+  }
+
+  /** The end of every request: in-flight count, latency and request metrics. */
+  function finish(started: number, routeName: string, response: GatewayResponse): GatewayResponse {
+    inFlight--;
+    // After the transport's send (a synchronous answer is sent right after this returns; an async one in
+    // the microtask after the promise settles), both before setImmediate.
+    if (inFlight === 0 && idle !== undefined) setImmediate(idle);
     const latencySeries = latency.series(routeName);
     if (latencySeries !== undefined) observeLatency(latencySeries, LATENCY_BUCKETS, (performance.now() - started) / 1000);
     countRequest(routeName, response.status);
     return response;
   }
 
+  /**
+   * The handler the transports call: a plain response when the request completed synchronously (Helios
+   * JSON on a synchronous bus, errors found before any await), else a promise. Transports send a plain
+   * response from the callback that delivered the body, as a bare uWS server does.
+   */
+  function handleRequest(request: GatewayRequest): GatewayResponse | Promise<GatewayResponse> {
+    const started = performance.now();
+    inFlight++;
+    try {
+      // Helios JSON, the hot path, is routed here: one promise layer less than through route().
+      if (request.path === '/api/v1/events') {
+        if (request.method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', 'use POST for /api/v1/events');
+        if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
+        const response = ingestHeliosJson(request);
+        if (!(response instanceof Promise)) return finish(started, 'events', response);
+        return response.then(
+          (r) => finish(started, 'events', r),
+          (err: unknown) => finish(started, 'unknown', failure(err)),
+        );
+      }
+      return route(request).then(
+        ([routeName, r]) => finish(started, routeName, r),
+        (err: unknown) => finish(started, 'unknown', failure(err)),
+      );
+    } catch (err) {
+      return finish(started, 'unknown', failure(err));
+    }
+  }
+
+  function handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const response = handleRequest(request);
+    return response instanceof Promise ? response : Promise.resolve(response);
+  }
+
   const transportOptions = (port: number): TransportOptions => ({
-    host: config.host, port, maxBodyBytes: config.maxBodyBytes, handler: handle,
+    host: config.host, port, maxBodyBytes: config.maxBodyBytes, handler: handleRequest,
     tooLarge: () => errorResponse(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `request body exceeds ${config.maxBodyBytes} bytes`)),
   });
 

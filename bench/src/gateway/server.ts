@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
-import { createMetricsRegistry, defaultConfig, silentLogger } from '@helios/core';
+import { createMetricsRegistry, defaultConfig, silentLogger, type Bus } from '@helios/core';
 import { nullSinkBus } from '../null-sink-bus.js';
 import { createGateway } from '@helios/gateway';
 
@@ -26,9 +26,16 @@ async function startBareUws(): Promise<number> {
   return new Promise((resolve, reject) => app.listen('127.0.0.1', 0, (socket) => (socket === false ? reject(new Error('listen failed')) : resolve(uws.us_socket_local_port(socket)))));
 }
 
+/**
+ * The null sink as a synchronous bus (takes records the moment they are published, like the in-process
+ * bus, whose publishSync the gateway uses to answer from the uWS callback). HELIOS_BENCH_ASYNC_BUS=1
+ * measures the promise-only path instead.
+ */
+const benchBus: Bus = process.env.HELIOS_BENCH_ASYNC_BUS === '1' ? nullSinkBus : { ...nullSinkBus, publishSync: () => undefined };
+
 async function startGatewayServer(transport: 'uws' | 'node'): Promise<number> {
   const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, transport };
-  const gateway = createGateway({ config, bus: nullSinkBus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
+  const gateway = createGateway({ config, bus: benchBus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
   return (await gateway.start()).port;
 }
 

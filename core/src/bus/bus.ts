@@ -33,6 +33,15 @@ export interface Subscription {
 export interface Bus {
   readonly kind: string;
   publish<T>(topic: string, records: readonly BusRecord<T>[]): Promise<void>;
+  /**
+   * Optional, only for buses that take records synchronously (the in-process bus): `publish` without the
+   * promise. Returning means the records are taken exactly as when `publish` resolves (same guarantee,
+   * same ordering against other publishes); throwing means nothing was taken, with the error `publish`
+   * would reject with. Lets the gateway answer within the HTTP callback. Buses that wrap another bus
+   * must not forward it unless their own `publish` adds nothing (otherwise leave it undefined); the
+   * in-process bus defines it non-enumerable so that `{ ...bus, publish }` wrappers do not inherit it.
+   */
+  publishSync?<T>(topic: string, records: readonly BusRecord<T>[]): void;
   subscribe<T>(topic: string, group: string, handler: BusHandler<T>, options?: SubscribeOptions): Subscription;
   /** False while the bus cannot take records (gateway answers 503 on /readyz). */
   isReady(): boolean;

@@ -109,16 +109,20 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
     }
   }
 
+  function publishSync<T>(topic: string, records: readonly BusRecord<T>[]): void {
+    if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
+    if (records.length === 0) return;
+    const log = topicLog(topic);
+    if (log.unconsumed() + records.length > options.capacity) {
+      throw new HeliosError('HLS_ERR_BUS_FULL', `topic ${topic} holds ${log.unconsumed()} unconsumed records (capacity ${options.capacity})`);
+    }
+    log.append(records);
+  }
+
   const bus: Bus = {
     kind: 'memory',
     async publish<T>(topic: string, records: readonly BusRecord<T>[]) {
-      if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
-      if (records.length === 0) return;
-      const log = topicLog(topic);
-      if (log.unconsumed() + records.length > options.capacity) {
-        throw new HeliosError('HLS_ERR_BUS_FULL', `topic ${topic} holds ${log.unconsumed()} unconsumed records (capacity ${options.capacity})`);
-      }
-      log.append(records);
+      publishSync(topic, records);
     },
     subscribe<T>(topic: string, groupName: string, handler: BusHandler<T>, subscribeOptions?: SubscribeOptions): Subscription {
       const log = topicLog(topic);
@@ -161,5 +165,7 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
       return closing;
     },
   };
+  // Not enumerable: a wrapper built as `{ ...bus, publish }` must not inherit a publishSync that skips its publish.
+  Object.defineProperty(bus, 'publishSync', { value: publishSync, enumerable: false });
   return bus;
 }

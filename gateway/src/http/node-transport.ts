@@ -47,9 +47,9 @@ export function createNodeTransport(options: TransportOptions): HttpTransport {
     });
     req.on('end', () => {
       if (rejected) return;
-      options
-        .handler({ method: (req.method ?? 'GET').toUpperCase(), path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers, body: Buffer.concat(chunks, size) })
-        .then((r) => send(res, r), (err: unknown) => send(res, { status: 500, body: String(err) }));
+      const response = options.handler({ method: (req.method ?? 'GET').toUpperCase(), path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers, body: Buffer.concat(chunks, size) });
+      if (response instanceof Promise) response.then((r) => send(res, r), (err: unknown) => send(res, { status: 500, body: String(err) }));
+      else send(res, response);
     });
     req.on('error', () => res.destroy());
   });

@@ -28,7 +28,11 @@ export interface GatewayResponse {
   body?: string | Uint8Array;
 }
 
-export type RequestHandler = (request: GatewayRequest) => Promise<GatewayResponse>;
+/**
+ * A plain response when the request completed synchronously (send it at once, from the callback that
+ * delivered the body), else a promise. Never throws.
+ */
+export type RequestHandler = (request: GatewayRequest) => GatewayResponse | Promise<GatewayResponse>;
 
 export interface TransportOptions {
   host: string;

@@ -30,20 +30,47 @@ function methodOf(req: Uws.HttpRequest): string {
 /** Status lines built once, not per response. */
 const STATUS_LINES = new Map(Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), `${code} ${text}`]));
 
-function send(res: Uws.HttpResponse, response: GatewayResponse): void {
-  res.cork(() => {
-    res.writeStatus(STATUS_LINES.get(response.status) ?? String(response.status));
-    if (response.headers !== undefined) for (const name in response.headers) res.writeHeader(name, response.headers[name]!);
-    res.end(response.body ?? '');
-  });
+/** Write a whole response. Inside a uWS callback (handler, onData) uWS corks by itself. */
+function write(res: Uws.HttpResponse, response: GatewayResponse): void {
+  res.writeStatus(STATUS_LINES.get(response.status) ?? String(response.status));
+  if (response.headers !== undefined) for (const name in response.headers) res.writeHeader(name, response.headers[name]!);
+  res.end(response.body ?? '');
 }
+
+/** Answer from outside any uWS callback (a promise continuation): cork so the response goes out in one write. */
+function sendLater(res: Uws.HttpResponse, state: { aborted: boolean }, response: GatewayResponse): void {
+  if (!state.aborted) res.cork(() => write(res, response));
+}
+
+const fail = (err: unknown): GatewayResponse => ({ status: 500, body: String(err) });
 
 export function createUwsTransport(uws: typeof Uws, options: TransportOptions): HttpTransport {
   const app = uws.App();
   let listenSocket: Uws.us_listen_socket | false = false;
 
   const { handler, maxBodyBytes } = options;
-  const fail = (err: unknown): GatewayResponse => ({ status: 500, body: String(err) });
+
+  /**
+   * Run the handler and answer: a plain response (the request completed synchronously) is written from
+   * the current uWS callback, like a bare uWS server; a promise is answered when it settles, unless the
+   * client went away meanwhile.
+   */
+  function dispatch(res: Uws.HttpResponse, state: { aborted: boolean }, request: Parameters<typeof handler>[0]): void {
+    let response: ReturnType<typeof handler>;
+    try {
+      response = handler(request);
+    } catch (err) {
+      response = fail(err);
+    }
+    if (response instanceof Promise) {
+      response.then(
+        (r) => sendLater(res, state, r),
+        (err: unknown) => sendLater(res, state, fail(err)),
+      );
+    } else if (!state.aborted) {
+      write(res, response);
+    }
+  }
 
   app.any('/*', (res, req) => {
     // req is only valid inside this callback: copy what we need now.
@@ -56,34 +83,31 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       authorization: req.getHeader('authorization'),
       'x-api-key': req.getHeader('x-api-key'),
     };
-    // One state object per request instead of a closure per step; uWS still needs its two callbacks.
-    const pending = { aborted: false, rejected: false, size: 0, first: undefined as Buffer | undefined, rest: undefined as Buffer[] | undefined };
-    const respond = (response: GatewayResponse): void => {
-      if (!pending.aborted) send(res, response);
-    };
+    // One state object per request; uWS still needs its two callbacks.
+    const state = { aborted: false, rejected: false, size: 0, first: undefined as Buffer | undefined, rest: undefined as Buffer[] | undefined };
     res.onAborted(() => {
-      pending.aborted = true;
+      state.aborted = true;
     });
     if (method === 'GET' || method === 'HEAD') {
-      handler({ method, path, query, headers, body: EMPTY_BODY }).then(respond, (err: unknown) => respond(fail(err)));
+      dispatch(res, state, { method, path, query, headers, body: EMPTY_BODY });
       return;
     }
     res.onData((chunk, isLast) => {
-      if (pending.rejected) return;
-      pending.size += chunk.byteLength;
-      if (pending.size > maxBodyBytes) {
+      if (state.rejected) return;
+      state.size += chunk.byteLength;
+      if (state.size > maxBodyBytes) {
         // Answer now and stop buffering: memory per request stays bounded by the limit.
-        pending.rejected = true;
-        respond(options.tooLarge());
+        state.rejected = true;
+        if (!state.aborted) write(res, options.tooLarge());
         return;
       }
       // The ArrayBuffer is only valid during this callback: copy it (small copies come from Buffer's pool).
       const copy = Buffer.from(new Uint8Array(chunk));
-      if (pending.first === undefined) pending.first = copy;
-      else (pending.rest ??= [pending.first]).push(copy);
+      if (state.first === undefined) state.first = copy;
+      else (state.rest ??= [state.first]).push(copy);
       if (!isLast) return;
-      const body = pending.rest === undefined ? pending.first : Buffer.concat(pending.rest, pending.size);
-      handler({ method, path, query, headers, body }).then(respond, (err: unknown) => respond(fail(err)));
+      const body = state.rest === undefined ? state.first : Buffer.concat(state.rest, state.size);
+      dispatch(res, state, { method, path, query, headers, body });
     });
   });
 
