@@ -7,6 +7,7 @@ export {
   compileValidator, normalizeEventInput, normalizeEventBatch, levelFromSeverityNumber, parseLevel, newEventId,
   type SchemaValidator, type NormalizeOptions,
 } from './event/validate.js';
+export { encodeHeliosEvent, encodeJsonBatch } from './event/encode.js';
 export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type HeliosConfig, type PluginSpec, type LoadedConfig, type ConfigSources } from './config.js';
 export { Topics, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus/bus.js';
 export { createMemoryBus, type MemoryBusOptions } from './bus/memory-bus.js';

@@ -2,6 +2,7 @@ import kafkajs from 'kafkajs';
 import type { Admin, Consumer, KafkaConfig, PartitionMetadata, RetryOptions, SASLOptions, EachBatchPayload } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { HeliosError } from '../errors.js';
+import { encodeJsonBatch } from '../event/encode.js';
 import { EVENT_SCHEMA_VERSION } from '../event/schema.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { Topics, type Bus, type BusHandler, type BusRecord, type SubscribeOptions, type Subscription } from './bus.js';
@@ -146,6 +147,8 @@ interface TopicInfo {
 }
 
 const KEY_CACHE_SIZE = 10_000;
+
+const valueOf = (record: BusRecord<unknown>): unknown => record.value;
 
 /** One publish call waiting to be acknowledged; its records travel in one part per lane they map to. */
 interface PendingPublish {
@@ -364,11 +367,13 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     return info;
   }
 
-  function encode(topic: string, info: TopicInfo, records: readonly BusRecord<unknown>[]): EncodedRecord[] {
+  function encode(topic: string, info: TopicInfo, records: readonly BusRecord<unknown>[], events: boolean): EncodedRecord[] {
     const encoded: EncodedRecord[] = new Array(records.length);
+    // All values in one buffer; events (the hot path) take the fixed-shape writer (core/src/event/encode.ts).
+    const values = encodeJsonBatch(records, valueOf, events);
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
-      const value = Buffer.from(JSON.stringify(record.value));
+      const value = values[i]!;
       let keyed = info.keys.get(record.key);
       if (keyed === undefined) {
         const key = Buffer.from(record.key);
@@ -478,17 +483,12 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
   }
 
   async function sendRequest(lane: ProduceLane, parts: Array<{ part: LanePart; records: EncodedRecord[] }>): Promise<void> {
-    const byTopic = new Map<string, EncodedRecord[]>();
-    for (const { part, records } of parts) {
-      const messages = byTopic.get(part.topic);
-      if (messages === undefined) byTopic.set(part.topic, records.slice());
-      else for (const r of records) messages.push(r);
-    }
+    // One entry per part, its own array (no copy); the producer client merges a topic's entries if its library needs it.
+    const batches: TopicRecords[] = new Array(parts.length);
+    for (let i = 0; i < parts.length; i++) batches[i] = { topic: parts[i]!.part.topic, records: parts[i]!.records };
     stats.produceRequests++;
     let failure: unknown;
     try {
-      const batches: TopicRecords[] = [];
-      for (const [topic, records] of byTopic) batches.push({ topic, records });
       await lane.producer.send(batches);
       lane.reachable = true;
     } catch (err) {
@@ -702,7 +702,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
       stats.publishCalls++;
       const topic = physical(name);
       const info = topicInfo.get(topic) ?? (await topicInfoFor(topic));
-      await enqueue(topic, encode(topic, info, records));
+      await enqueue(topic, encode(topic, info, records, name === Topics.events));
     },
     subscribe<T>(topicName: string, groupName: string, handler: BusHandler<T>, subscribeOptions?: SubscribeOptions): Subscription {
       if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');

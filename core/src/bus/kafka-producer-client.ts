@@ -18,6 +18,7 @@ export interface EncodedRecord {
   bytes: number;
 }
 
+/** Records of one topic; a request may carry several entries for the same topic. */
 export interface TopicRecords {
   topic: string;
   records: readonly EncodedRecord[];
@@ -58,14 +59,14 @@ export function kafkajsProduceClient(kafka: Kafka, compressionCode: number, defa
   return {
     connect: () => producer.connect(),
     async send(batches) {
-      const topicMessages = batches.map(({ topic, records }) => {
-        const messages: Message[] = new Array(records.length);
-        for (let i = 0; i < records.length; i++) {
-          const r = records[i]!;
-          messages[i] = { key: r.key, value: r.value, partition: r.partition, headers: r.headers ?? defaultHeaders };
-        }
-        return { topic, messages };
-      });
+      // One entry per topic (the bus may pass a topic's records in several entries).
+      const byTopic = new Map<string, Message[]>();
+      for (const { topic, records } of batches) {
+        let messages = byTopic.get(topic);
+        if (messages === undefined) byTopic.set(topic, (messages = []));
+        for (const r of records) messages.push({ key: r.key, value: r.value, partition: r.partition, headers: r.headers ?? defaultHeaders });
+      }
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
       await producer.sendBatch({ acks: -1, compression: compressionCode, topicMessages });
     },
     close: () => producer.disconnect(),
@@ -116,8 +117,10 @@ export function platformaticProduceClient(options: ProduceClientOptions): Produc
       for (const b of batches) count += b.records.length;
       const messages = new Array(count);
       let at = 0;
-      for (const { topic, records } of batches) {
-        for (const r of records) {
+      for (let b = 0; b < batches.length; b++) {
+        const { topic, records } = batches[b]!;
+        for (let i = 0; i < records.length; i++) {
+          const r = records[i]!;
           messages[at++] = { topic, key: r.key, value: r.value, partition: r.partition, headers: r.headers === undefined ? defaultHeaders : toHeaders(r.headers) };
         }
       }
