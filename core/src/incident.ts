@@ -17,6 +17,12 @@ export interface FeatureWindow {
   start: number;
   end: number;
   features: Features;
+  /**
+   * Features of the window's newest hop bucket alone ([end - hop, end)), when the producer keeps buckets:
+   * a fresh change is undiluted there (the full window mixes it with older minutes). Optional: detectors
+   * must work without it.
+   */
+  latest?: Features;
 }
 
 export interface FeatureExplanation {

@@ -26,6 +26,22 @@ describe('WindowAggregator', () => {
     expect(w!.features.latency_stddev).toBeCloseTo(35.1, 1); // 1%-trimmed: one 10 and one 100 left out
   });
 
+  it('also gives the features of the newest hop bucket alone, where a fresh change is undiluted', () => {
+    const agg = new WindowAggregator({ windowMs: 5 * MIN, hopMs: MIN, allowedLatenessMs: 0 });
+    for (let m = 0; m < 5; m++) for (let i = 0; i < (m === 4 ? 2 : 10); i++) agg.add(ev(m, { level: m === 4 && i === 0 ? 'ERROR' : 'INFO', latency_ms: m === 4 ? 50 : 10 }), T0 + 1e9);
+    agg.add(ev(6, {}, 'other'), T0 + 1e9);
+    const [w, next] = agg.closeReady().filter((x) => x.service === 'svc');
+    expect(w!.features.total_events).toBe(42);
+    expect(w!.latest).toMatchObject({ total_events: 2, error_rate: 0.5, avg_latency: 50, unique_endpoints: 1 });
+    // An empty newest minute (a service gone silent) is a bucket of zeros, not a missing one.
+    expect(next!.latest).toMatchObject({ total_events: 0, error_rate: 0 });
+    // A window of a single hop has nothing newer than itself.
+    const single = new WindowAggregator({ windowMs: MIN, hopMs: MIN, allowedLatenessMs: 0 });
+    single.add(ev(0), T0 + 1e9);
+    single.add(ev(2), T0 + 1e9);
+    expect(single.closeReady()[0]!.latest).toBeUndefined();
+  });
+
   it('keeps yielding windows for a service that went silent, so a traffic drop is seen', () => {
     const agg = new WindowAggregator({ windowMs: 2 * MIN, hopMs: MIN, allowedLatenessMs: 0 });
     for (let m = 0; m < 3; m++) agg.add(ev(m), T0 + 1e9);

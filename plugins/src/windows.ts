@@ -157,32 +157,18 @@ export class WindowAggregator {
   }
 
   private windowOf(series: Series, end: number): ClosedWindow {
-    const start = end - this.options.windowMs;
-    let count = 0, errors = 0, latencyCount = 0, sum = 0;
-    const samples: number[] = [];
-    const endpoints = new Set<string>();
-    for (let b = start; b < end; b += this.options.hopMs) {
+    const { hopMs, windowMs } = this.options;
+    const start = end - windowMs;
+    const buckets: Bucket[] = [];
+    for (let b = start; b < end; b += hopMs) {
       const bucket = series.buckets.get(b);
-      if (bucket === undefined) continue;
-      count += bucket.count;
-      errors += bucket.errors;
-      latencyCount += bucket.latencyCount;
-      sum += bucket.latencySum;
-      for (const s of bucket.samples) samples.push(s);
-      for (const e of bucket.endpoints) endpoints.add(e);
+      if (bucket !== undefined) buckets.push(bucket);
     }
-    const sorted = Float64Array.from(samples).sort();
-    const mean = latencyCount > 0 ? sum / latencyCount : 0;
-    const features: Features = {
-      total_events: count,
-      error_rate: count > 0 ? errors / count : 0,
-      avg_latency: mean,
-      p95_latency: percentile(sorted, 0.95),
-      p99_latency: percentile(sorted, 0.99),
-      latency_stddev: trimmedStddev(sorted),
-      unique_endpoints: endpoints.size,
-    };
+    const features = featuresOf(buckets);
+    const newest = series.buckets.get(end - hopMs);
     const window: ClosedWindow = { tenant: series.tenant, service: series.service, start, end, features };
+    // The newest hop alone, when the window spans more than one hop: a fresh change is undiluted there.
+    if (windowMs > hopMs) window.latest = featuresOf(newest === undefined ? [] : [newest]);
     for (const g of this.gaps) {
       if (g.from < end && g.to > start && (g.tenant === undefined || g.tenant === series.tenant)) {
         window.incomplete = true;
@@ -191,6 +177,31 @@ export class WindowAggregator {
     }
     return window;
   }
+}
+
+/** The seven features of the union of some hop buckets. */
+function featuresOf(buckets: readonly Bucket[]): Features {
+  let count = 0, errors = 0, latencyCount = 0, sum = 0;
+  const samples: number[] = [];
+  const endpoints = new Set<string>();
+  for (const bucket of buckets) {
+    count += bucket.count;
+    errors += bucket.errors;
+    latencyCount += bucket.latencyCount;
+    sum += bucket.latencySum;
+    for (const s of bucket.samples) samples.push(s);
+    for (const e of bucket.endpoints) endpoints.add(e);
+  }
+  const sorted = Float64Array.from(samples).sort();
+  return {
+    total_events: count,
+    error_rate: count > 0 ? errors / count : 0,
+    avg_latency: latencyCount > 0 ? sum / latencyCount : 0,
+    p95_latency: percentile(sorted, 0.95),
+    p99_latency: percentile(sorted, 0.99),
+    latency_stddev: trimmedStddev(sorted),
+    unique_endpoints: endpoints.size,
+  };
 }
 
 /**
