@@ -28,7 +28,7 @@ export type IsolationForestOptions = Static<typeof configSchema>;
 
 /** The state file in the plugin's state folder; `helios train` writes it too. */
 export const MODELS_FILE = 'models.json';
-const MODELS_VERSION = 1;
+const MODELS_VERSION = 2;
 const SAVE_EVERY_MS = 60_000;
 
 export interface SavedModels {
@@ -78,9 +78,9 @@ export { SeriesModel };
 export default definePlugin({
   kind: 'detector',
   name: '@helios/detector-isolation-forest',
-  version: '0.2.0',
+  version: '0.3.0',
   apiVersion: '^1.0.0',
-  description: 'Isolation Forest (Liu, Ting & Zhou) on the seven window features (level and change against a trailing baseline), one model per series, with per-feature attribution.',
+  description: 'Isolation Forest (Liu, Ting & Zhou) on the seven window features (level and change against a trailing baseline, and the newest minute\u2019s event count and error rate), one model per series, with per-feature attribution.',
   configSchema,
   setup(ctx) {
     const o = ctx.options;

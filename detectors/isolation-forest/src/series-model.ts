@@ -28,10 +28,16 @@ const FEATURES = FEATURE_NAMES.length;
  * baseline of recent normal windows, so a daily cycle is not an anomaly (a 4-hour median follows it); the
  * change catches an onset a minute in, while the 5-minute window still dilutes it in the level (one minute
  * of a 70 % traffic drop moves the window's count by 14 %, but the previous window differs from this one
- * only in its oldest and newest minute). Column c < FEATURES is the level of FEATURE_NAMES[c], column
- * FEATURES + c its change.
+ * only in its oldest and newest minute). A third group judges the event count and error rate of the
+ * window's newest hop bucket alone (`FeatureWindow.latest`) against the newest buckets of recent normal
+ * windows: a fresh traffic drop or error burst is undiluted there. Only features with a sampling-noise
+ * model get one (a bucket has a fifth of the events, so its floor must be known; a minute's p99 rests on a
+ * handful of requests). Column c < FEATURES is the level of FEATURE_NAMES[c], FEATURES + c its change,
+ * 2 x FEATURES + j the newest hop of HOP_FEATURES[j].
  */
-export const DERIVED_COLUMNS = 2 * FEATURES;
+const HOP_FEATURES: readonly FeatureName[] = ['total_events', 'error_rate'];
+const HOP_INDEX = HOP_FEATURES.map((name) => FEATURE_NAMES.indexOf(name));
+export const DERIVED_COLUMNS = 2 * FEATURES + HOP_FEATURES.length;
 const MIN_CHANGE_SPREAD = 1e-3;
 
 /** A series' state as written to the state file (rows in FEATURE_NAMES order). */
@@ -40,6 +46,8 @@ export interface SavedSeriesModel {
   levels: number[][];
   /** Judged changes of recent normal windows (the change baseline). */
   changes: number[][];
+  /** Judged newest hop buckets of recent normal windows (the newest-hop baseline). */
+  latests: number[][];
   /** Derived rows the forest trains on. */
   rows: number[][];
   previous: number[] | null;
@@ -47,6 +55,7 @@ export interface SavedSeriesModel {
   previousEnd: number | null;
   levelBaseline: { median: number[]; spread: number[] } | null;
   changeBaseline: { median: number[]; spread: number[] } | null;
+  latestBaseline: { median: number[]; spread: number[] } | null;
   forest: SerializedIsolationForest | null;
   forestThreshold: number;
   gates: number[];
@@ -72,6 +81,9 @@ const featuresOf = (row: ArrayLike<number>): Features => Object.fromEntries(FEAT
 export class SeriesModel {
   private levels: Features[] = [];
   private changes: Features[] = [];
+  private latests: Features[] = [];
+  /** Cold start only: the newest hop of each window in `levels` (undefined when the window had none). */
+  private coldLatests: (Features | undefined)[] = [];
   private rows: Float64Array[] = [];
   private previous: Features | undefined;
   private previousEnd: number | undefined;
@@ -79,6 +91,7 @@ export class SeriesModel {
   private changeNoiseShare = Math.sqrt(1 / 5);
   private levelBaseline: RobustBaseline | undefined;
   private changeBaseline: RobustBaseline | undefined;
+  private latestBaseline: RobustBaseline | undefined;
   private forest: IsolationForest | undefined;
   private forestThreshold = 1;
   /** Per derived column: the |z| beyond which it counts as a deviation. */
@@ -105,6 +118,7 @@ export class SeriesModel {
   observe(window: FeatureWindow): SeriesVerdict | undefined {
     const level = judgedVector(window.features);
     const change = this.previous === undefined ? undefined : changeOf(level, this.previous);
+    const latest = window.latest === undefined ? undefined : judgedVector(window.latest);
     if (this.previousEnd !== undefined && window.end > this.previousEnd && window.end - window.start > 0) {
       this.changeNoiseShare = Math.sqrt(Math.min(1, (window.end - this.previousEnd) / (window.end - window.start)));
     }
@@ -113,10 +127,12 @@ export class SeriesModel {
     if (this.forest === undefined) {
       this.levels.push(level);
       if (change !== undefined) this.changes.push(change);
+      this.coldLatests.push(latest);
+      if (latest !== undefined) this.latests.push(latest);
       if (this.levels.length >= this.o.minTrainingWindows) this.coldStart();
       return undefined;
     }
-    const derived = this.derive(level, change, window.features.total_events);
+    const derived = this.derive(level, change, latest, window.features.total_events);
     const forestScore = this.forest.score(derived);
     // Each column against its own gate; the deviation is the largest ratio, so the gate is passed above 1.
     let deviation = 0;
@@ -128,13 +144,14 @@ export class SeriesModel {
     const score = forestRatio > 1 ? deviation : Math.min(deviation, forestRatio);
     const anomalous = forestRatio > 1 && (this.o.minDeviation === 0 || deviation > 1);
     const detection: Detection = { score, threshold: 1, anomalous, explanation: this.explain(window.features, derived), modelVersion: this.modelVersion };
-    if (!anomalous) this.learn(level, change, derived);
+    if (!anomalous) this.learn(level, change, latest, derived);
     return { detection, forestScore, forestThreshold: this.forestThreshold };
   }
 
-  private learn(level: Features, change: Features | undefined, derived: Float64Array): void {
+  private learn(level: Features, change: Features | undefined, latest: Features | undefined, derived: Float64Array): void {
     push(this.levels, level, this.o.baselineWindows);
     if (change !== undefined) push(this.changes, change, this.o.baselineWindows);
+    if (latest !== undefined) push(this.latests, latest, this.o.baselineWindows);
     push(this.rows, derived, this.o.maxTrainingWindows);
     if (++this.sinceRefresh >= this.o.refreshEvery) this.refresh();
     if (++this.sinceTrain >= this.o.retrainEvery) this.train();
@@ -143,7 +160,8 @@ export class SeriesModel {
   /** First model: baselines from the cold-start windows, and their derived rows as the first training set. */
   private coldStart(): void {
     this.refresh();
-    this.rows = this.levels.map((level, i) => this.derive(level, i === 0 ? undefined : this.changes[i - 1], Math.expm1(level.total_events)));
+    this.rows = this.levels.map((level, i) => this.derive(level, i === 0 ? undefined : this.changes[i - 1], this.coldLatests[i], Math.expm1(level.total_events)));
+    this.coldLatests = [];
     this.train();
   }
 
@@ -151,6 +169,7 @@ export class SeriesModel {
     this.levelBaseline = robustBaseline(this.levels, this.o.minRelativeSpread);
     this.changeBaseline = robustBaseline(this.changes, 0);
     for (let i = 0; i < FEATURES; i++) this.changeBaseline.spread[i] = Math.max(this.changeBaseline.spread[i]!, MIN_CHANGE_SPREAD);
+    this.latestBaseline = this.latests.length === 0 ? undefined : robustBaseline(this.latests, this.o.minRelativeSpread);
     this.sinceRefresh = 0;
   }
 
@@ -186,11 +205,24 @@ export class SeriesModel {
    * Signed robust z-scores of level and change. Spreads are floored by the sampling noise of the window's
    * event count; a tail statistic without `minTailEvents` events beyond it is 0 (no evidence either way).
    */
-  private derive(level: Features, change: Features | undefined, events: number): Float64Array {
+  private derive(level: Features, change: Features | undefined, latest: Features | undefined, events: number): Float64Array {
     const out = new Float64Array(DERIVED_COLUMNS);
     const lb = this.levelBaseline!;
     const cb = this.changeBaseline!;
+    const hb = this.latestBaseline;
     const baseErrorRate = lb.median[1]!;
+    // The newest hop against the newest hops of recent normal windows, its spread floored by the sampling
+    // noise of a bucket's own event count (a fifth of a window's: sqrt(5) times the noise). The count's
+    // noise is that of the typical bucket (Poisson under "nothing changed"): the observed count of a drop
+    // would inflate it exactly when the drop is real. The error rate's is binomial on the bucket's events.
+    if (latest !== undefined && hb !== undefined) {
+      const hopEvents = Math.expm1(latest.total_events);
+      HOP_FEATURES.forEach((name, j) => {
+        const i = HOP_INDEX[j]!;
+        const n = name === 'total_events' ? Math.expm1(hb.median[i]!) : hopEvents;
+        out[2 * FEATURES + j] = (latest[name] - hb.median[i]!) / Math.max(hb.spread[i]!, samplingNoise(name, n, baseErrorRate));
+      });
+    }
     FEATURE_NAMES.forEach((name, i) => {
       if (!tailSupported(name, events, this.o.minTailEvents)) return;
       const noise = samplingNoise(name, events, baseErrorRate);
@@ -205,21 +237,24 @@ export class SeriesModel {
   /** Per feature: the forest's attribution of its level and change columns together, strongest first. */
   private explain(features: Features, derived: Float64Array): FeatureExplanation[] {
     const shares = this.forest!.attribution(derived);
+    const hopShare = new Float64Array(FEATURES);
+    HOP_INDEX.forEach((i, j) => (hopShare[i] = shares[2 * FEATURES + j]!));
     return FEATURE_NAMES.map((feature: FeatureName, i) => {
       const value = features[feature];
       const base = unjudgedValue(feature, this.levelBaseline!.median[i]!);
       const tolerance = Math.max(Math.abs(base) * 0.05, 1e-9);
       const direction: FeatureExplanation['direction'] = value > base + tolerance ? 'up' : value < base - tolerance ? 'down' : 'flat';
-      return { feature, value, baseline: base, contribution: shares[i]! + shares[FEATURES + i]!, direction };
+      return { feature, value, baseline: base, contribution: shares[i]! + shares[FEATURES + i]! + hopShare[i]!, direction };
     }).sort((a, b) => b.contribution - a.contribution);
   }
 
   toJSON(): SavedSeriesModel {
     return {
-      levels: this.levels.map(rowOf), changes: this.changes.map(rowOf), rows: this.rows.map((r) => Array.from(r)),
+      levels: this.levels.map(rowOf), changes: this.changes.map(rowOf), latests: this.latests.map(rowOf), rows: this.rows.map((r) => Array.from(r)),
       previous: this.previous === undefined ? null : rowOf(this.previous), previousEnd: this.previousEnd ?? null,
       levelBaseline: this.levelBaseline === undefined ? null : savedBaseline(this.levelBaseline),
       changeBaseline: this.changeBaseline === undefined ? null : savedBaseline(this.changeBaseline),
+      latestBaseline: this.latestBaseline === undefined ? null : savedBaseline(this.latestBaseline),
       forest: this.forest === undefined ? null : this.forest.toJSON(), forestThreshold: this.forestThreshold, gates: Array.from(this.gates),
       generation: this.generation, sinceTrain: this.sinceTrain, sinceRefresh: this.sinceRefresh,
     };
@@ -230,6 +265,7 @@ export class SeriesModel {
     const m = new SeriesModel(o);
     m.levels = saved.levels.map(featuresOf);
     m.changes = saved.changes.map(featuresOf);
+    m.latests = (saved.latests ?? []).map(featuresOf);
     m.rows = saved.rows.map((r) => Float64Array.from(r));
     m.previous = saved.previous === null ? undefined : featuresOf(saved.previous);
     m.previousEnd = saved.previousEnd ?? undefined;
@@ -244,6 +280,7 @@ export class SeriesModel {
       m.gates = Float64Array.from(saved.gates);
       m.levelBaseline = baselineOf(saved.levelBaseline!);
       m.changeBaseline = baselineOf(saved.changeBaseline!);
+      m.latestBaseline = saved.latestBaseline === null || saved.latestBaseline === undefined ? undefined : baselineOf(saved.latestBaseline);
     }
     return m;
   }
