@@ -1,4 +1,5 @@
-import type { LoadedConfig } from '@helios/core';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { HeliosError, type LoadedConfig } from '@helios/core';
 
 /** What every command gets: the layered config and its own arguments (after the command name). */
 export interface CommandContext {
@@ -20,4 +21,13 @@ export interface Command {
   usage?: string;
   /** Resolves when the command is done; `up` resolves once started and keeps the process alive. */
   run(ctx: CommandContext): Promise<void>;
+}
+
+/** `parseArgs` for a command's own arguments: a bad flag becomes HLS_ERR_CONFIG_INVALID naming the command. */
+export function parseCommandArgs<T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs<T>(config);
+  } catch (err) {
+    throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios ${command}: ${(err as Error).message}`);
+  }
 }

@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { HeliosError, type PluginSpec } from '@helios/core';
 import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors, pointsCsv, readLabelledDataset, type EvaluationResult } from '@helios/bench/detection';
-import type { Command } from './command.js';
+import { parseCommandArgs, type Command } from './command.js';
 
 /** The seed `helios eval` reports on by default: held out, never used while tuning (tuning used seed 1). */
 export const HELD_OUT_SEED = 2;
@@ -41,18 +40,13 @@ export const evaluate: Command = {
     'judged window: timestamp,value,anomaly_score,service,tenant,anomalous,label.',
   ].join('\n'),
   async run({ loaded, args, json, stdout }) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args, strict: true,
-        options: {
+    const { values } = parseCommandArgs('eval', {
+      args, strict: true,
+      options: {
           dataset: { type: 'string' }, seed: { type: 'string' }, services: { type: 'string' }, days: { type: 'string' },
           detector: { type: 'string', multiple: true }, vote: { type: 'string' }, confirm: { type: 'string' }, 'immediate-ratio': { type: 'string' }, 'scores-csv': { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios eval: ${(err as Error).message}`);
-    }
+      },
+    });
     const int = (name: string, raw: string | undefined, fallback: number): number => {
       if (raw === undefined) return fallback;
       const n = Number(raw);

@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { HeliosError } from '@helios/core';
 import { PLUGIN_API_VERSION, type PluginKind } from '@helios/plugins';
-import type { Command } from './command.js';
+import { parseCommandArgs, type Command } from './command.js';
 
 // cli/templates/<kind>/ — the same relative place from src/commands and dist/commands.
 const TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -85,7 +84,7 @@ export const plugin: Command = {
   and package.json declaring the plugin API range (helios.apiVersion). The folder defaults to ./<name
   without scope>.`,
   async run({ args, stdout, json }) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, dir: { type: 'string' }, description: { type: 'string' } } });
+    const { values, positionals } = parseCommandArgs('plugin', { args, allowPositionals: true, options: { kind: { type: 'string' }, dir: { type: 'string' }, description: { type: 'string' } } });
     const [action, name] = positionals;
     if (action !== 'new' || name === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'usage: helios plugin new <name> --kind detector|reporter [--dir <folder>]');
     if (values.kind === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--kind: required, one of ${KINDS.join(', ')}`);

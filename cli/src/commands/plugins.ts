@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { HeliosError, type HeliosConfig, type PluginSpec } from '@helios/core';
 import { PLUGIN_API_VERSION, assertPlugin, type PluginKind } from '@helios/plugins';
-import type { Command } from './command.js';
+import { parseCommandArgs, type Command } from './command.js';
 
 export interface HookHealth {
   calls: number;
@@ -167,7 +166,7 @@ export const plugins: Command = {
   (without starting it), and reads errors and time per hook from the /metrics of a running Helios:
   --url, or the configured gateway port.`,
   async run({ loaded, args, json, stdout }) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' } } });
+    const { values, positionals } = parseCommandArgs('plugins', { args, allowPositionals: true, options: { url: { type: 'string' } } });
     if ((positionals[0] ?? 'list') !== 'list') throw new HeliosError('HLS_ERR_CONFIG_INVALID', `usage: helios plugins list [--url <url>] [--json], got "${positionals[0]}"`);
     const report = await listPlugins({ config: loaded.config, baseDir: loaded.baseDir, url: values.url });
     stdout(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatPluginsReport(report)}\n`);

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { HeliosError } from '@helios/core';
 import isolationForest, { SeriesModel, writeModels, type IsolationForestOptions } from '@helios/detector-isolation-forest';
 import { WindowAggregator, resolvePluginOptions, type ClosedWindow } from '@helios/plugins';
 import { openStore } from '@helios/store';
-import type { Command } from './command.js';
+import { parseCommandArgs, type Command } from './command.js';
 import { liveCounter } from '../live-counter.js';
 
 const DAY_MS = 86_400_000;
@@ -23,12 +22,7 @@ export const train: Command = {
     'stop Helios first, or its next save overwrites the file.',
   ].join('\n'),
   async run({ loaded, args, json, stdout }) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args, strict: true, options: { days: { type: 'string' }, service: { type: 'string' } } }));
-    } catch (err) {
-      throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios train: ${(err as Error).message}`);
-    }
+    const { values } = parseCommandArgs('train', { args, strict: true, options: { days: { type: 'string' }, service: { type: 'string' } } });
     const days = values.days === undefined ? 7 : Number(values.days);
     if (!(days > 0 && days <= 31)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios train: --days expects a number in (0, 31], got ${JSON.stringify(values.days)}`);
     const { config } = loaded;
