@@ -145,8 +145,10 @@ plugins:
       // The running pipeline hands windows to the installed detector, which opens an incident; the installed
       // reporter receives the report. Wait (bounded) for the line it appends.
       const jsonl = join(setup, 'incidents.jsonl');
-      for (let i = 0; i < 300 && !existsSync(jsonl); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(existsSync(jsonl), `no report delivered; helios log:\n${stderr}`).toBe(true);
+      // A complete line, not just the file: the append may be under way when the file first appears.
+      const hasLine = () => existsSync(jsonl) && readFileSync(jsonl, 'utf8').includes('\n');
+      for (let i = 0; i < 300 && !hasLine(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(hasLine(), `no report delivered; helios log:\n${stderr}`).toBe(true);
       const delivered = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
       expect(delivered[0]).toMatchObject({ service: 'checkout', detector: detectorName });
       expect(delivered[0]!.summary).toMatch(/error rate/);
