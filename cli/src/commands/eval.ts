@@ -61,17 +61,24 @@ export const evaluate: Command = {
     };
     const vote = values.vote ?? loaded.config.detection.vote;
     if (vote !== 'any' && vote !== 'majority' && vote !== 'all') throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios eval: --vote must be any, majority or all, got ${JSON.stringify(vote)}`);
+    // Progress on stderr (stdout stays for the result): both phases take tens of seconds on the full suite.
+    const started = performance.now();
+    const progress = (text: string) => process.stderr.write(`eval: ${text} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+    const seed = int('seed', values.seed, HELD_OUT_SEED);
+    progress(values.dataset !== undefined ? `reading ${values.dataset}` : `generating the synthetic suite, seed ${seed}`);
     const dataset = values.dataset !== undefined
       ? readLabelledDataset(values.dataset)
-      : generateSyntheticDataset({ seed: int('seed', values.seed, HELD_OUT_SEED), services: int('services', values.services, 12), days: int('days', values.days, 3) });
+      : generateSyntheticDataset({ seed, services: int('services', values.services, 12), days: int('days', values.days, 3) });
     const specs: PluginSpec[] = values.detector?.map((use) => ({ use })) ?? loaded.config.plugins.detectors;
     const detectors = await loadEvaluationDetectors(specs, loaded.baseDir);
+    progress(`judging the windows with ${specs.map((d) => d.use).join(' + ')}`);
     try {
       const result = await evaluateDetectors({
         dataset, detectors, keepPoints: values['scores-csv'] !== undefined,
         detection: { vote, confirmWindows: int('confirm', values.confirm, loaded.config.detection.confirmWindows), resolveAfterWindows: loaded.config.detection.resolveAfterWindows, immediateRatio: ratio(values['immediate-ratio'], loaded.config.detection.immediateRatio) },
       });
       if (values['scores-csv'] !== undefined) writeFileSync(values['scores-csv'], pointsCsv(result.points ?? []));
+      progress('done');
       const { points: _points, ...summary } = result;
       stdout(json ? `${JSON.stringify(summary, null, 2)}\n` : table(summary));
     } finally {
