@@ -1,5 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
-import { FEATURE_NAMES, Topics, newEventId, type Anomaly, type Bus, type Detection, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type Registry, type Severity, type Subscription } from '@helios/core';
+import { FEATURE_NAMES, Topics, newEventId, type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type Registry, type Severity, type Subscription } from '@helios/core';
 import type { DetectorHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
@@ -25,12 +25,24 @@ export interface DetectRuntime extends Subscription {
 }
 
 /** Severity from the error rate and how far the score passed the threshold. */
+/**
+ * Severity from user-visible impact in the window, measured against the baseline in the detector's
+ * explanation: the share of failing requests, how many times slower the tail is, how much traffic is
+ * missing. Detector scores are not comparable across detectors, so they only separate medium from low.
+ */
 export function severityOf(detection: Detection, window: FeatureWindow): Severity {
-  const excess = (detection.score - detection.threshold) / Math.max(Math.abs(detection.threshold), 1e-9);
-  if (window.features.error_rate >= 0.5 || excess >= 0.3) return 'critical';
-  if (window.features.error_rate >= 0.2 || excess >= 0.15) return 'high';
-  if (excess >= 0.05) return 'medium';
-  return 'low';
+  const f = window.features;
+  const baseline = (name: FeatureName): number | undefined => detection.explanation.find((e) => e.feature === name)?.baseline;
+  const factor = (name: FeatureName): number => {
+    const base = baseline(name);
+    return base !== undefined && base > 0 ? f[name] / base : 1;
+  };
+  const latencyFactor = Math.max(factor('p95_latency'), factor('p99_latency'));
+  const baseTraffic = baseline('total_events');
+  const trafficLost = baseTraffic !== undefined && baseTraffic > 0 ? 1 - f.total_events / baseTraffic : 0;
+  if (f.error_rate >= 0.25 || latencyFactor >= 10 || trafficLost >= 0.9) return 'critical';
+  if (f.error_rate >= 0.05 || latencyFactor >= 3 || trafficLost >= 0.5) return 'high';
+  return detection.score >= 1.5 * detection.threshold ? 'medium' : 'low';
 }
 
 /** One detector's verdict on a window. */

@@ -122,7 +122,7 @@ export function composeTemplateReport(incident: Incident): ReportDraft {
   const executiveSummary = [
     `Between ${time(anomaly.windowStart)} and ${time(anomaly.windowEnd)} UTC, service \`${anomaly.service}\` (tenant \`${anomaly.tenant}\`) deviated from its normal behaviour: ${ranked.map(change).join('; ')}.`,
     `The window held ${count(w.events)} events and ${count(w.errors)} errors (${pct(w.events > 0 ? w.errors / w.events : 0)}); the preceding baseline held ${count(b.events)} events with an error rate of ${pct(baselineRate)}.`,
-    `Severity ${severityWord(anomaly.severity)}: anomaly score ${anomaly.score.toFixed(3)} against a threshold of ${anomaly.threshold.toFixed(3)} learned from this service's own history.`,
+    `Severity ${severityWord(anomaly.severity)} (from the error rate, tail latency and traffic against this service's baseline); ${anomaly.detector} scored the window ${anomaly.score.toFixed(3)} against its threshold of ${anomaly.threshold.toFixed(3)} for this service.`,
   ].join(' ');
 
   const driverLines = anomaly.explanation.slice(0, 4).map((e, i) => `${i + 1}. **${FEATURE_LABEL[e.feature]}** — ${formatFeature(e.feature, e.value)} vs typical ${formatFeature(e.feature, e.baseline)} (${e.direction}; ${pct(e.contribution)} of the isolation)`);
