@@ -1,16 +1,8 @@
-import type { EventInput } from '@helios/core';
+import { seededRandom, type EventInput } from '@helios/core';
+
+export { seededRandom };
 
 /** Deterministic PRNG (mulberry32) so the demo and tests generate the same traffic every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ServiceProfile {
   service: string;

@@ -25,3 +25,4 @@ export {
 } from './bus/kafka-bus.js';
 export { createSpooledBus, type SpooledBus, type SpooledBusOptions, type SpoolStats } from './bus/spooled-bus.js';
 export { openBus, kafkaBusOptions, type OpenBusOptions } from './bus/open-bus.js';
+export { seededRandom } from './seeded-random.js';

@@ -1,23 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCodes } from '@helios/core';
+import { ErrorCodes, seededRandom } from '@helios/core';
 import { startHarness, type Harness } from './harness.fixture.js';
 
-/**
- * The Helios JSON path over real HTTP, fed random and mutated bodies. The invariant: every answer is
- * a 202 or a 4xx whose JSON body names an error code with that status; the process keeps serving.
- * Seeded, so a failure is reproducible from the case number in its message.
- */
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID = [
   { service: 'checkout', level: 'ERROR', message: 'db timeout', metadata: { latency_ms: 5000, error_code: 'DB_TIMEOUT', endpoint: '/api/pay' } },
@@ -113,7 +98,7 @@ describe.each(['uws', 'node'] as const)('Helios JSON fuzzed over %s', (transport
   afterAll(() => h.gateway.stop());
 
   it('answers random, mutated and gzip-garbage bodies with 202 or a coded 4xx, and keeps serving', async () => {
-    const random = seeded(transport === 'uws' ? 7 : 11);
+    const random = seededRandom(transport === 'uws' ? 7 : 11);
     const statuses = new Map<number, number>();
     for (let round = 0; round < 25; round++) {
       // 16 at a time: concurrency on one process, as real clients send.

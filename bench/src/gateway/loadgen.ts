@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import { seededRandom } from '@helios/core';
 import { ProtoWriter } from './proto-writer.js';
 
 /**
@@ -60,15 +61,6 @@ export interface LoadReport {
   statuses: Record<string, number>;
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ENDPOINTS = ['/api/orders/:id', '/api/payments', '/api/cart', '/api/search'];
 
@@ -157,7 +149,7 @@ export interface PreparedRequest {
 
 /** The request bodies and headers for a run, built once. */
 export function prepareRequests(options: LoadOptions): PreparedRequest {
-  const random = seeded(42);
+  const random = seededRandom(42);
   const now = Date.now();
   const bodies: Uint8Array[] = [];
   for (let i = 0; i < (options.distinctBodies ?? 64); i++) {
