@@ -34,7 +34,11 @@ class Bucket {
   errors = 0;
   latencyCount = 0;
   latencySum = 0;
+  /** Sum of sample_rate over events with a latency: the divisor of the weighted mean. */
+  latencyWeight = 0;
   samples: number[] = [];
+  /** sample_rate of each kept sample (the reservoir is uniform over events; weights make it one over requests). */
+  sampleWeights: number[] = [];
   endpoints = new Set<string>();
 }
 
@@ -91,17 +95,26 @@ export class WindowAggregator {
     if (event.timestamp > series.lastEventAt) series.lastEventAt = event.timestamp;
     let bucket = series.buckets.get(bucketStart);
     if (bucket === undefined) series.buckets.set(bucketStart, (bucket = new Bucket()));
-    bucket.count++;
-    if (ERROR_LEVELS.has(event.level) || (event.status_code !== null && event.status_code >= 500)) bucket.errors++;
+    // A sampled event stands for sample_rate events (core/src/event/schema.ts), so counts stay exact;
+    // `?? 1` for events queued before the field existed.
+    const weight = event.sample_rate ?? 1;
+    bucket.count += weight;
+    if (ERROR_LEVELS.has(event.level) || (event.status_code !== null && event.status_code >= 500)) bucket.errors += weight;
     const latency = event.latency_ms;
     if (latency !== null) {
       bucket.latencyCount++;
-      bucket.latencySum += latency;
-      if (bucket.samples.length < this.samplesPerBucket) bucket.samples.push(latency);
-      else {
+      bucket.latencySum += latency * weight;
+      bucket.latencyWeight += weight;
+      if (bucket.samples.length < this.samplesPerBucket) {
+        bucket.samples.push(latency);
+        bucket.sampleWeights.push(weight);
+      } else {
         // Reservoir sampling keeps a uniform sample of the bucket's latencies in bounded memory.
         const j = Math.floor(Math.random() * bucket.latencyCount);
-        if (j < this.samplesPerBucket) bucket.samples[j] = latency;
+        if (j < this.samplesPerBucket) {
+          bucket.samples[j] = latency;
+          bucket.sampleWeights[j] = weight;
+        }
       }
     }
     if (event.endpoint !== null && bucket.endpoints.size < MAX_ENDPOINTS_PER_BUCKET) bucket.endpoints.add(event.endpoint);
@@ -181,27 +194,54 @@ export class WindowAggregator {
 
 /** The seven features of the union of some hop buckets. */
 function featuresOf(buckets: readonly Bucket[]): Features {
-  let count = 0, errors = 0, latencyCount = 0, sum = 0;
+  let count = 0, errors = 0, latencyWeight = 0, sum = 0;
   const samples: number[] = [];
+  const weights: number[] = [];
+  let weighted = false;
   const endpoints = new Set<string>();
   for (const bucket of buckets) {
     count += bucket.count;
     errors += bucket.errors;
-    latencyCount += bucket.latencyCount;
+    latencyWeight += bucket.latencyWeight;
     sum += bucket.latencySum;
     for (const s of bucket.samples) samples.push(s);
+    for (const w of bucket.sampleWeights) {
+      weights.push(w);
+      if (w !== 1) weighted = true;
+    }
     for (const e of bucket.endpoints) endpoints.add(e);
   }
-  const sorted = Float64Array.from(samples).sort();
+  const sorted = weighted ? weightedQuantiles(samples, weights) : Float64Array.from(samples).sort();
   return {
     total_events: count,
     error_rate: count > 0 ? errors / count : 0,
-    avg_latency: latencyCount > 0 ? sum / latencyCount : 0,
+    avg_latency: latencyWeight > 0 ? sum / latencyWeight : 0,
     p95_latency: percentile(sorted, 0.95),
     p99_latency: percentile(sorted, 0.99),
     latency_stddev: trimmedStddev(sorted),
     unique_endpoints: endpoints.size,
   };
+}
+
+/**
+ * Samples with weights (sample_rate) as an ascending array of the same length whose plain percentiles
+ * and spread are the weighted ones: element i is the weighted quantile at (i + 0.5) / n. With all
+ * weights equal it is the sorted samples themselves.
+ */
+export function weightedQuantiles(samples: readonly number[], weights: readonly number[]): Float64Array {
+  const n = samples.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => samples[a]! - samples[b]!);
+  let total = 0;
+  for (const w of weights) total += w;
+  const out = new Float64Array(n);
+  let k = 0;
+  let below = 0; // weight of the samples before order[k]
+  for (let i = 0; i < n; i++) {
+    const target = ((i + 0.5) / n) * total;
+    while (k < n - 1 && below + weights[order[k]!]! <= target) below += weights[order[k++]!]!;
+    out[i] = samples[order[k]!]!;
+  }
+  return out;
 }
 
 /**

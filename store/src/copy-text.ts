@@ -1,7 +1,7 @@
 import type { HeliosEvent } from '@helios/core';
 
 /** Column order of the COPY text rows below; equal to helios_events' column order. */
-export const EVENT_COPY_COLUMNS = 'id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource';
+export const EVENT_COPY_COLUMNS = 'id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource, sample_rate';
 
 const SPECIAL = /[\\\n\r\t\u0000]/;
 
@@ -28,7 +28,7 @@ function numberOrNull(value: number | null): string {
 export function eventsToCopyText(events: readonly HeliosEvent[]): string {
   let out = '';
   for (const e of events) {
-    out += `${e.id}\t${new Date(e.timestamp).toISOString()}\t${text(e.tenant)}\t${text(e.service)}\t${e.level}\t${e.kind}\t${text(e.message)}\t${nullable(e.endpoint)}\t${numberOrNull(e.latency_ms)}\t${numberOrNull(e.status_code)}\t${nullable(e.error_code)}\t${nullable(e.trace_id)}\t${nullable(e.span_id)}\t${text(withoutNulEscapes(JSON.stringify(e.attributes)))}\t${text(withoutNulEscapes(JSON.stringify(e.resource)))}\n`;
+    out += `${e.id}\t${new Date(e.timestamp).toISOString()}\t${text(e.tenant)}\t${text(e.service)}\t${e.level}\t${e.kind}\t${text(e.message)}\t${nullable(e.endpoint)}\t${numberOrNull(e.latency_ms)}\t${numberOrNull(e.status_code)}\t${nullable(e.error_code)}\t${nullable(e.trace_id)}\t${nullable(e.span_id)}\t${text(withoutNulEscapes(JSON.stringify(e.attributes)))}\t${text(withoutNulEscapes(JSON.stringify(e.resource)))}\t${e.sample_rate ?? 1}\n`;
   }
   return out;
 }

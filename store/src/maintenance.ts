@@ -1,4 +1,5 @@
 import type { SqlClient, SqlQueryable } from './sql-client.js';
+import { eventCount, WEIGHTED_AVG_LATENCY } from './weighted-sql.js';
 
 const DAY_MS = 86_400_000;
 // Serializes maintenance across Helios processes sharing a database (one partition creator, one rollup refresher).
@@ -85,6 +86,7 @@ async function dropExpired(client: SqlClient, cutoff: number): Promise<string[]>
 
 /**
  * Recompute the per-minute rollups of the minutes writers marked in helios_rollup_pending.
+ * Counts add each event's sample_rate (weighted-sql.ts); the percentiles are of the stored events.
  * Percentiles cannot be merged, so a touched minute is recomputed from its raw events (one index
  * range scan on (service, ts) per minute). Only pending marks visible to this statement's snapshot
  * are deleted, and those were committed together with their events, so the recomputation sees
@@ -105,12 +107,12 @@ export async function refreshRollups(client: SqlClient): Promise<number> {
            INSERT INTO helios_rollups_1m (bucket, tenant, service, events, trace, debug, info, warn, error, critical, errors,
                                           latency_avg, latency_p50, latency_p95, latency_p99, latency_max, unique_endpoints)
            SELECT k.bucket, k.tenant, k.service, a.* FROM keys k CROSS JOIN LATERAL (
-             SELECT count(*) AS events,
-                    count(*) FILTER (WHERE level = 'TRACE'), count(*) FILTER (WHERE level = 'DEBUG'),
-                    count(*) FILTER (WHERE level = 'INFO'), count(*) FILTER (WHERE level = 'WARN'),
-                    count(*) FILTER (WHERE level = 'ERROR'), count(*) FILTER (WHERE level = 'CRITICAL'),
-                    count(*) FILTER (WHERE level IN ('ERROR', 'CRITICAL') OR status_code >= 500),
-                    avg(latency_ms),
+             SELECT ${eventCount()} AS events,
+                    ${eventCount("level = 'TRACE'")}, ${eventCount("level = 'DEBUG'")},
+                    ${eventCount("level = 'INFO'")}, ${eventCount("level = 'WARN'")},
+                    ${eventCount("level = 'ERROR'")}, ${eventCount("level = 'CRITICAL'")},
+                    ${eventCount("level IN ('ERROR', 'CRITICAL') OR status_code >= 500")},
+                    ${WEIGHTED_AVG_LATENCY},
                     percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
                     percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
                     percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms),

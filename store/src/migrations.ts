@@ -145,6 +145,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX helios_reports_anomaly ON helios_reports (anomaly_id);
     `,
   },
+  {
+    version: 2,
+    name: 'events.sample_rate (how many events a sampled event stands for)',
+    // A constant default is a catalog-only change (no table rewrite) on PostgreSQL 11+ and PGlite, and
+    // every existing row reads as 1 (not sampled). Partitions and hypertable chunks get the column
+    // from the parent. The TimescaleDB continuous aggregate (migration 1) keeps counting rows.
+    sql: `ALTER TABLE helios_events ADD COLUMN IF NOT EXISTS sample_rate double precision NOT NULL DEFAULT 1;`,
+  },
 ];
 
 // Any constant works; it only has to be the same in every Helios process sharing a database.

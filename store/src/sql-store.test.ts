@@ -2,8 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBus, defaultConfig, newEventId, silentLogger, Topics, type Anomaly } from '@helios/core';
 import { createPgliteClient, createSqlStore, openStore, startStorageConsumer } from './index.js';
 import { describeStoreContract, event, T0 } from './store-contract.testkit.js';
+import { MIGRATIONS, migrate } from './migrations.js';
 
 describeStoreContract('SQL store on PGlite', async () => createSqlStore(await createPgliteClient()));
+
+describe('migration 2 (events.sample_rate)', () => {
+  it('adds the column to a store holding version-1 rows, which then count as unsampled (1)', async () => {
+    const client = await createPgliteClient();
+    expect(await migrate(client, MIGRATIONS.slice(0, 1))).toEqual([1]);
+    await client.query(`INSERT INTO helios_events (id, ts, tenant, service, level, kind, message, attributes, resource)
+                        VALUES ($1, to_timestamp($2 / 1000.0), 'acme', 'old', 'INFO', 'event', '', '{}', '{}')`, [newEventId(), T0]);
+    expect(await migrate(client)).toEqual([2]);
+    const store = createSqlStore(client);
+    await store.insertEvents([event({ service: 'old', timestamp: T0 + 1, sample_rate: 4 })]);
+    const ctx = await store.incidentContext({ tenant: 'acme', service: 'old', from: T0, to: T0 + 1000 });
+    expect(ctx.window.events).toBe(5);
+    await store.close();
+  });
+});
 
 describe('openStore', () => {
   it('opens a migrated embedded store by default', async () => {

@@ -3,6 +3,7 @@ import { HeliosError } from '@helios/core';
 import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
 import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
+import { eventCount, WEIGHTED_AVG_LATENCY } from './weighted-sql.js';
 import type { SqlClient } from './sql-client.js';
 import type { ContextQuery, ListOptions, Page, ServiceMinute, Store } from './store.js';
 
@@ -83,9 +84,11 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     SELECT count(*) AS n FROM ins`;
 
   const recordsetInsert = insertFrom(`
-    SELECT id, to_timestamp(timestamp / 1000.0), tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource
+    SELECT id, to_timestamp(timestamp / 1000.0), tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource,
+           coalesce(sample_rate, 1)
       FROM json_to_recordset($1::json) AS r(id uuid, timestamp double precision, tenant text, service text, level text, kind text, message text,
-           endpoint text, latency_ms double precision, status_code integer, error_code text, trace_id text, span_id text, attributes jsonb, resource jsonb)`);
+           endpoint text, latency_ms double precision, status_code integer, error_code text, trace_id text, span_id text, attributes jsonb, resource jsonb,
+           sample_rate double precision)`);
   const stagingInsert = insertFrom(`SELECT ${EVENT_COPY_COLUMNS} FROM helios_events_staging`);
 
   async function insertByRecordset(batch: readonly HeliosEvent[]): Promise<number> {
@@ -112,8 +115,8 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     const params: unknown[] = [service];
     const where = ranges.map(([from, to]) => `(ts >= to_timestamp($${params.push(from)} / 1000.0) AND ts < to_timestamp($${params.push(to)} / 1000.0))`);
     const { rows } = await client.query<Record<string, unknown>>(
-      `SELECT count(*) AS events, count(*) FILTER (WHERE ${ERROR_PREDICATE}) AS errors,
-              avg(latency_ms) AS avg_latency, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency
+      `SELECT ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors,
+              ${WEIGHTED_AVG_LATENCY} AS avg_latency, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency
          FROM helios_events WHERE service = $1 AND (${where.join(' OR ')})`,
       params,
     );
@@ -214,15 +217,15 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
         windowTotals(q.service, [[q.from, q.to]]),
         windowTotals(q.service, baselineRanges),
         client.query<Record<string, any>>(
-          `SELECT error_code, message, count(*) AS events, max(ts) AS last_seen FROM helios_events
+          `SELECT error_code, message, ${eventCount()} AS events, max(ts) AS last_seen FROM helios_events
             WHERE ${inRange} AND ${ERROR_PREDICATE} GROUP BY error_code, message ORDER BY events DESC, error_code LIMIT ${limit}`, range),
         client.query<Record<string, any>>(
-          `SELECT endpoint, count(*) AS events, count(*) FILTER (WHERE ${ERROR_PREDICATE}) AS errors, avg(latency_ms) AS avg_latency,
+          `SELECT endpoint, ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors, ${WEIGHTED_AVG_LATENCY} AS avg_latency,
                   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency
              FROM helios_events WHERE ${inRange} AND endpoint IS NOT NULL
             GROUP BY endpoint ORDER BY p95_latency DESC NULLS LAST, events DESC LIMIT ${limit}`, range),
         client.query<Record<string, any>>(
-          `SELECT tenant, count(*) AS events, count(*) FILTER (WHERE ${ERROR_PREDICATE}) AS errors FROM helios_events
+          `SELECT tenant, ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors FROM helios_events
             WHERE ${inRange} GROUP BY tenant ORDER BY errors DESC, events DESC LIMIT ${limit}`, range),
         client.query<Record<string, any>>(
           `SELECT trace_id, max(latency_ms) AS worst FROM helios_events WHERE ${inRange} AND trace_id IS NOT NULL AND ${ERROR_PREDICATE}
@@ -258,7 +261,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
         // The last row's own ts value (not its epoch ms) continues the keyset, so sub-millisecond times cannot skip or repeat rows.
         if (after !== undefined) where.push(`(ts, id) > ($${params.push(after.ts)}::timestamptz, $${params.push(after.id)}::uuid)`);
         const { rows } = await client.query<Record<string, any>>(
-          `SELECT id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource
+          `SELECT id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, sample_rate, attributes, resource
              FROM helios_events WHERE ${where.join(' AND ')} ORDER BY ts, id LIMIT ${pageSize}`,
           params,
         );
@@ -266,7 +269,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
         yield rows.map((r): HeliosEvent => ({
           id: r.id, timestamp: millis(r.ts), tenant: r.tenant, service: r.service, level: r.level, kind: r.kind, message: r.message,
           endpoint: r.endpoint ?? null, latency_ms: toNumberOrNull(r.latency_ms), status_code: toNumberOrNull(r.status_code),
-          error_code: r.error_code ?? null, trace_id: r.trace_id ?? null, span_id: r.span_id ?? null,
+          error_code: r.error_code ?? null, trace_id: r.trace_id ?? null, span_id: r.span_id ?? null, sample_rate: Number(r.sample_rate),
           attributes: typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes,
           resource: typeof r.resource === 'string' ? JSON.parse(r.resource) : r.resource,
         }));

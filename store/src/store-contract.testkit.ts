@@ -158,6 +158,32 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.countEvents({ service: 'retention' })).toBe(1);
     });
 
+    it('counts what sampled events stand for (sample_rate) in incident context and rollups, and scans the field back', async () => {
+      const minute = T0 + 7_200_000;
+      // 1000 /fast requests sent as 40 events of rate 25, 300 /slow ones as 20 of rate 15, 3 unsampled errors.
+      const events = [];
+      for (let i = 0; i < 40; i++) events.push(event({ service: 'sampled', timestamp: minute + i * 100, endpoint: '/fast', latency_ms: 10, status_code: 200, sample_rate: 25 }));
+      for (let i = 0; i < 20; i++) events.push(event({ service: 'sampled', timestamp: minute + i * 100, endpoint: '/slow', latency_ms: 100, status_code: 200, sample_rate: 15 }));
+      for (let i = 0; i < 3; i++) events.push(event({ service: 'sampled', timestamp: minute + 5000 + i, endpoint: '/slow', latency_ms: 100, status_code: 503, level: 'ERROR', error_code: 'DB_TIMEOUT' }));
+      await store.insertEvents(events);
+      const ctx = await store.incidentContext({ tenant: 'acme', service: 'sampled', from: minute, to: minute + 60_000 });
+      expect(ctx.window).toMatchObject({ events: 1303, errors: 3 });
+      expect(ctx.window.avgLatencyMs).toBeCloseTo((1000 * 10 + 303 * 100) / 1303, 9);
+      expect(ctx.topErrors).toEqual([expect.objectContaining({ errorCode: 'DB_TIMEOUT', events: 3 })]);
+      expect(ctx.slowestEndpoints.map((e) => [e.endpoint, e.events, e.errors])).toEqual([['/slow', 303, 3], ['/fast', 1000, 0]]);
+      expect(ctx.tenants).toEqual([{ tenant: 'acme', events: 1303, errors: 3 }]);
+      expect(await store.countEvents({ service: 'sampled' })).toBe(63); // stored rows
+      const maintained = await store.maintain({ now: T0 });
+      const [row] = await store.rollups({ service: 'sampled', from: minute, to: minute + 60_000 });
+      // TimescaleDB's continuous aggregate (migration 1, refreshed by its own policy, nothing refreshed here) counts rows.
+      if (maintained.rollupsRefreshed === 0 && maintained.layout === 'hypertable') return;
+      expect(row).toMatchObject({ events: 1303, errors: 3, levels: { INFO: 1300, ERROR: 3 } });
+      expect(row!.latencyAvgMs).toBeCloseTo((1000 * 10 + 303 * 100) / 1303, 9);
+      const scanned = [];
+      for await (const page of store.scanEvents({ service: 'sampled', from: minute, to: minute + 60_000 })) scanned.push(...page);
+      expect(scanned.map((e) => e.sample_rate).sort((a, b) => a - b)).toEqual([...Array(3).fill(1), ...Array(20).fill(15), ...Array(40).fill(25)]);
+    });
+
     it('keeps per-minute rollups per service up to date: counts by level, latency percentiles, unique endpoints', async () => {
       const minute = T0 + 3_600_000;
       const events = [];

@@ -133,7 +133,7 @@ function planIncidents(random: Uniform, profile: ServiceProfile, from: number, t
 }
 
 function baseEvent(tenant: string, service: string): HeliosEvent {
-  return { id: '', timestamp: 0, service, level: 'INFO', message: '', kind: 'event', endpoint: null, latency_ms: null, status_code: 200, error_code: null, trace_id: null, span_id: null, attributes: {}, resource: {}, tenant };
+  return { id: '', timestamp: 0, service, level: 'INFO', message: '', kind: 'event', endpoint: null, latency_ms: null, status_code: 200, error_code: null, trace_id: null, span_id: null, sample_rate: 1, attributes: {}, resource: {}, tenant };
 }
 
 /** Generate the suite. Same options, same dataset (seeded, no wall clock). */

@@ -32,6 +32,7 @@ const event: fc.Arbitrary<HeliosEvent> = fc.record({
   error_code: fc.option(nasty),
   trace_id: fc.option(fc.oneof(fc.stringMatching(/^[0-9a-f]{32}$/), nasty)),
   span_id: fc.option(fc.oneof(fc.stringMatching(/^[0-9a-f]{16}$/), nasty)),
+  sample_rate: fc.oneof(fc.constant(1), fc.integer({ min: 1 }), fc.double({ min: 1 }), number),
   attributes,
   resource: attributes,
   tenant: nasty,
@@ -58,7 +59,7 @@ describe('encodeHeliosEvent', () => {
   it('gives up (undefined) on values not shaped like a HeliosEvent', () => {
     const base = JSON.parse(JSON.stringify(fc.sample(event, { numRuns: 1, seed: 1 })[0])) as Record<string, unknown>;
     expect(encodeHeliosEvent(base as unknown as HeliosEvent)).toBeDefined();
-    for (const [field, value] of [['id', 1], ['timestamp', '1'], ['endpoint', undefined], ['latency_ms', 1n], ['attributes', null], ['attributes', [1]], ['resource', { nested: { a: 1 } }]] as const) {
+    for (const [field, value] of [['id', 1], ['timestamp', '1'], ['endpoint', undefined], ['latency_ms', 1n], ['sample_rate', null], ['sample_rate', undefined], ['sample_rate', '2'], ['attributes', null], ['attributes', [1]], ['resource', { nested: { a: 1 } }]] as const) {
       expect(encodeHeliosEvent({ ...base, [field]: value } as unknown as HeliosEvent)).toBeUndefined();
     }
     expect(encodeHeliosEvent({ hello: 'world' } as unknown as HeliosEvent)).toBeUndefined();

@@ -26,18 +26,20 @@ export function encodeHeliosEvent(e: HeliosEvent): string | undefined {
   const errorCode = nstr(e.error_code);
   const traceId = nstr(e.trace_id);
   const spanId = nstr(e.span_id);
+  const sampleRate = num(e.sample_rate);
   const attributes = map(e.attributes);
   const resource = map(e.resource);
   if (
     id === undefined || service === undefined || level === undefined || message === undefined || kind === undefined ||
     tenant === undefined || timestamp === undefined || endpoint === undefined || latency === undefined || status === undefined ||
-    errorCode === undefined || traceId === undefined || spanId === undefined || attributes === undefined || resource === undefined
+    errorCode === undefined || traceId === undefined || spanId === undefined || sampleRate === undefined || attributes === undefined ||
+    resource === undefined
   ) {
     return undefined;
   }
   return '{"id":' + id + ',"timestamp":' + timestamp + ',"service":' + service + ',"level":' + level + ',"message":' + message +
     ',"kind":' + kind + ',"endpoint":' + endpoint + ',"latency_ms":' + latency + ',"status_code":' + status +
-    ',"error_code":' + errorCode + ',"trace_id":' + traceId + ',"span_id":' + spanId + ',"attributes":' + attributes +
+    ',"error_code":' + errorCode + ',"trace_id":' + traceId + ',"span_id":' + spanId + ',"sample_rate":' + sampleRate + ',"attributes":' + attributes +
     ',"resource":' + resource + ',"tenant":' + tenant + '}';
 }
 

@@ -42,6 +42,16 @@ const requestFields = {
   error_code: Type.String({ minLength: 1, maxLength: 256, description: 'Application error code, e.g. DB_TIMEOUT.' }),
 };
 
+/**
+ * Client-side sampling, as Honeycomb's SampleRate and OpenTelemetry's adjusted count: an SDK that
+ * keeps one request in ten sends it with `sample_rate: 10`, and every count Helios computes (windows,
+ * rollups, report context) adds `sample_rate` instead of 1, so totals stay exact under sampling.
+ */
+const sampleRateField = Type.Number({
+  minimum: 1,
+  description: 'This event stands for `sample_rate` events (>= 1; 1 = not sampled). Counts add it instead of 1. Default 1.',
+});
+
 /** The original design's envelope: `metadata.{latency_ms,error_code,endpoint,status_code}`; other keys become attributes. */
 const Metadata = Type.Object(
   {
@@ -72,6 +82,7 @@ export const EventInputSchema = Type.Object(
     error_code: Type.Optional(requestFields.error_code),
     trace_id: Type.Optional(Type.String({ pattern: HEX_TRACE_ID, 'x-expected': '32 lower-case hex characters' })),
     span_id: Type.Optional(Type.String({ pattern: HEX_SPAN_ID, 'x-expected': '16 lower-case hex characters' })),
+    sample_rate: Type.Optional(sampleRateField),
     attributes: Type.Optional(Attributes),
     resource: Type.Optional(Attributes),
     metadata: Type.Optional(Metadata),
@@ -94,6 +105,7 @@ export const HeliosEventSchema = Type.Object(
     error_code: Type.Union([Type.String(), Type.Null()]),
     trace_id: Type.Union([Type.String({ pattern: HEX_TRACE_ID }), Type.Null()]),
     span_id: Type.Union([Type.String({ pattern: HEX_SPAN_ID }), Type.Null()]),
+    sample_rate: sampleRateField,
     attributes: Attributes,
     resource: Attributes,
     tenant: Type.String({ minLength: 1, description: 'Stamped by the gateway from the API key; `default` when auth is off.' }),
@@ -114,6 +126,8 @@ export interface HeliosEvent {
   error_code: string | null;
   trace_id: string | null;
   span_id: string | null;
+  /** How many events this one stands for (>= 1; 1 = not sampled). Always present so the object shape stays fixed. */
+  sample_rate: number;
   attributes: Record<string, AttributeValue>;
   resource: Record<string, AttributeValue>;
   tenant: string;

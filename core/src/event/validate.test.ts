@@ -23,6 +23,13 @@ describe('normalizeEventInput', () => {
     expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/); // UUIDv7: time-ordered
   });
 
+  it('keeps a client sample_rate (how many events a sampled one stands for), 1 when absent, and rejects one below 1', () => {
+    expect(normalizeEventInput({ service: 's' }, opts).sample_rate).toBe(1);
+    expect(normalizeEventInput({ service: 's', sample_rate: 12.5 }, opts).sample_rate).toBe(12.5);
+    expect(problems(() => normalizeEventInput({ service: 's', sample_rate: 0.5 }, opts))).toEqual([expect.stringMatching(/^sample_rate: expected number to be greater or equal to 1, got 0.5/)]);
+    expect(problems(() => normalizeEventInput({ service: 's', sample_rate: '3' }, opts))).toEqual(['sample_rate: expected number, got "3"']);
+  });
+
   it('accepts RFC 3339 and epoch-ms timestamps and keeps a client id', () => {
     expect(normalizeEventInput({ service: 's', timestamp: '2026-01-02T03:04:05.678Z' }, opts).timestamp).toBe(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
     expect(normalizeEventInput({ service: 's', timestamp: 1700000000123 }, opts).timestamp).toBe(1700000000123);

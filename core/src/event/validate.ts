@@ -147,6 +147,7 @@ export function normalizeEventInput(value: unknown, options: NormalizeOptions, p
     error_code: input.error_code ?? metadata?.error_code ?? null,
     trace_id: input.trace_id ?? null,
     span_id: input.span_id ?? null,
+    sample_rate: input.sample_rate ?? 1,
     attributes,
     resource: copyAttributes(input.resource),
     tenant: options.tenant,

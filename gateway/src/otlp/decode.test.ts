@@ -49,6 +49,7 @@ describe('traces from the OpenTelemetry JS SDK', () => {
       error_code: null,
       trace_id: server.spanContext().traceId,
       span_id: server.spanContext().spanId,
+      sample_rate: 1,
       attributes: {
         'http.route': '/api/orders/:id', 'url.path': '/api/orders/42', 'http.response.status_code': 200, 'http.request.method': 'GET',
         'otel.scope.name': 'checkout-instrumentation', 'span.kind': 'server',
@@ -71,6 +72,7 @@ describe('traces from the OpenTelemetry JS SDK', () => {
       error_code: 'DB_TIMEOUT',
       trace_id: server.spanContext().traceId,
       span_id: child.spanContext().spanId,
+      sample_rate: 1,
       attributes: {
         'db.system': 'postgresql', 'error.type': 'DB_TIMEOUT', 'otel.scope.name': 'checkout-instrumentation', 'span.kind': 'client',
         parent_span_id: server.spanContext().spanId,
@@ -140,6 +142,7 @@ describe('logs from the OpenTelemetry JS SDK', () => {
       error_code: 'CardDeclined',
       trace_id: SAMPLE_TRACE_ID,
       span_id: SAMPLE_SPAN_ID,
+      sample_rate: 1,
       attributes: { 'http.route': '/api/pay', 'http.response.status_code': 402, 'exception.type': 'CardDeclined', 'otel.scope.name': 'payments-logger' },
       resource: { 'service.name': 'payments' },
       tenant: 'acme',
@@ -240,6 +243,20 @@ describe('OTLP/JSON details from the specification', () => {
     const [late] = decodeOtlp('traces', span({ ...validSpan, startTimeUnixNano: '1714564800123999999', endTimeUnixNano: 1714564800200000000, kind: 2 }), 'json', context).events;
     expect(late.timestamp).toBe(BASE_MS);
     expect(late.attributes['span.kind']).toBe('server');
+  });
+
+  it('counts a span sampled by OpenTelemetry probability sampling as its adjusted count (tracestate ot=th:), in both encodings', () => {
+    const rateOf = (traceState: string) => decodeOtlp('traces', span({ ...validSpan, traceState }), 'json', context).events[0]!.sample_rate;
+    expect(rateOf('')).toBe(1);
+    expect(rateOf('ot=th:0')).toBe(1); // threshold 0: every span kept
+    expect(rateOf('ot=th:8')).toBe(2); // 50%
+    expect(rateOf('vendor=x, ot=rv:abcdef01234567;th:c')).toBe(4); // 25%, among other members and sub-keys
+    expect(rateOf('ot=th:fd70a4')).toBeCloseTo(100, 3); // 1%, as the specification's example
+    for (const malformed of ['ot=th:', 'ot=th:xyz', 'ot=th:123456789abcdef0', 'xot=th:8', 'vendor=th:8', 'ot=rv:8']) expect(rateOf(malformed), malformed).toBe(1);
+    const proto = encodeProto(protoTypes.traceRequest, {
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: hexBytes(SAMPLE_TRACE_ID), spanId: hexBytes(SAMPLE_SPAN_ID), name: 'op', traceState: 'ot=th:c', startTimeUnixNano: '1714564800123456789', endTimeUnixNano: '1714564800123457789' }] }] }],
+    });
+    expect(decodeOtlp('traces', proto, 'protobuf', context).events[0]!.sample_rate).toBe(4);
   });
 
   it('dates a log record by timeUnixNano, else observedTimeUnixNano, else the ingestion time', () => {

@@ -288,6 +288,7 @@ function decodeTraces(request: JsonObject, context: DecodeContext, acc: DecodeAc
       statusCode: 0,
       statusMessage: '',
       exceptionType: '',
+      traceState: stringField(json.traceState, 'traceState'),
     };
     attributesInto(json.attributes, 'attributes', span.attributes, 0);
     try {

@@ -450,7 +450,7 @@ function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumula
   readRequest(r, ['resourceSpans', 'scopeSpans', 'spans'], (reader, resource, scopeName, path) => {
     const span: SpanFields = {
       traceId: EMPTY_ID, spanId: EMPTY_ID, parentSpanId: EMPTY_ID, name: '', kind: 0, startTime: ZERO_TIME, endTime: ZERO_TIME,
-      attributes: {}, statusCode: 0, statusMessage: '', exceptionType: '',
+      attributes: {}, statusCode: 0, statusMessage: '', exceptionType: '', traceState: '',
     };
     let count = 0;
     let attributeIndex = 0;
@@ -469,6 +469,10 @@ function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumula
         case 4:
           expectWireType(tag, LEN, 'parentSpanId');
           span.parentSpanId = reader.readBytes();
+          break;
+        case 3:
+          expectWireType(tag, LEN, 'traceState');
+          span.traceState = reader.readString();
           break;
         case 5:
           expectWireType(tag, LEN, 'name');
@@ -512,7 +516,7 @@ function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumula
           eventIndex++;
           break;
         default:
-          reader.skip(tag); // trace_state, links, dropped counts, flags: not carried into events
+          reader.skip(tag); // links, dropped counts, flags: not carried into events
       }
     }
     const outcome = spanToEvent(span, resource, scopeName, context);

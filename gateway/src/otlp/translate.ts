@@ -222,6 +222,7 @@ export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo
     error_code: errorTypeOf(attributes),
     trace_id: traceId,
     span_id: spanId,
+    sample_rate: 1,
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,
@@ -251,6 +252,26 @@ export interface SpanFields {
   statusMessage: string;
   /** `exception.type` of the span's first `exception` event (how SDKs record exceptions), '' when none. */
   exceptionType: string;
+  /** W3C tracestate, '' when none; its `ot=th:` threshold gives the span's sample_rate. */
+  traceState: string;
+}
+
+const OT_MEMBER = /(?:^|,)[ \t]*ot=([^,]*)/;
+const OT_THRESHOLD = /(?:^|;)th:([0-9a-f]{1,14})(?:;|$)/;
+const TWO_POW_56 = 2 ** 56;
+
+/**
+ * OpenTelemetry's adjusted count from the `ot=th:<hex>` rejection threshold of a span's tracestate
+ * (OTel probability sampling: the span was kept with probability (2^56 - T) / 2^56, T the threshold
+ * padded to 14 hex digits), so a span sampled at 1% counts as 100 requests. 1 when absent or malformed.
+ */
+export function adjustedCountFromTraceState(traceState: string): number {
+  if (traceState === '' || !traceState.includes('th:')) return 1;
+  const member = OT_MEMBER.exec(traceState);
+  const threshold = member === null ? null : OT_THRESHOLD.exec(member[1]!.trimEnd());
+  if (threshold === null) return 1;
+  const t = parseInt(threshold[1]!.padEnd(14, '0'), 16);
+  return TWO_POW_56 / (TWO_POW_56 - t);
 }
 
 export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName: string, context: DecodeContext): HeliosEvent | string {
@@ -297,6 +318,7 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
     error_code: errorCode,
     trace_id: traceId,
     span_id: spanId,
+    sample_rate: adjustedCountFromTraceState(span.traceState),
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,
@@ -379,6 +401,7 @@ export function dataPointToEvent(point: DataPointFields, metric: MetricInfo, res
     error_code: errorTypeOf(attributes),
     trace_id: null,
     span_id: null,
+    sample_rate: 1,
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,

@@ -42,7 +42,7 @@ export function fixtureEvents(incident: Incident = sampleIncident()): HeliosEven
   const events: HeliosEvent[] = [];
   const event = (timestamp: number, fields: Partial<HeliosEvent>): HeliosEvent => ({
     id: newEventId(), timestamp, service, tenant, level: 'INFO' as Level, message: 'request handled', kind: 'span',
-    endpoint: '/api/cart', latency_ms: 45, status_code: 200, error_code: null, trace_id: null, span_id: null, attributes: {}, resource: {},
+    endpoint: '/api/cart', latency_ms: 45, status_code: 200, error_code: null, trace_id: null, span_id: null, sample_rate: 1, attributes: {}, resource: {},
     ...fields,
   });
   let i = 0;
