@@ -10,6 +10,7 @@ import { uuidv7 } from './event-id.js';
 import { createEventExporter, type EventExporter, type ExporterCounters } from './event-exporter.js';
 import { createHttpTransport, type Transport } from './http-transport.js';
 import { openOfflineBuffer } from './offline-buffer.js';
+import { createRequestSampler, type RequestSampler } from './request-sampler.js';
 import { startOtel, type OtelHandle } from './otel-setup.js';
 
 export interface EventOptions {
@@ -48,6 +49,11 @@ export interface HeliosLogger {
 export interface HeliosStats extends ExporterCounters {
   /** Non-error events removed by `sampleRate`. */
   sampledOut: number;
+  /**
+   * Successful requests the middleware saw and counted but sent no event of their own for: another
+   * request event of the same route, method and status carries them in its `sample_rate` (requestSampling).
+   */
+  requestsAggregated: number;
 }
 
 export interface HeliosClient {
@@ -119,6 +125,9 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
   const { service, resource, sampleRate } = config;
   const minLogRank = LEVEL_RANK[config.logLevel];
   let sampledOut = 0;
+  let requestsAggregated = 0;
+  // What an event kept by `sampleRate` stands for; undefined (sent without sample_rate, i.e. 1) when not sampling.
+  const keptWeight = sampleRate < 1 ? 1 / sampleRate : undefined;
 
   /** The active span's ids, as strings OTel has already checked are hex; undefined outside a sampled or valid span. */
   function activeSpanIds(): { traceId: string; spanId: string } | undefined {
@@ -130,7 +139,8 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
 
   function record(level: Level, kind: EventKind, message: string, timestamp: number, fields: Partial<WireEvent>, attributes: Attributes | undefined): void {
     // Errors are never sampled away: they are what the detector and the incident report need most.
-    if (sampleRate < 1 && !isErrorLevel(level) && Math.random() >= sampleRate) {
+    const error = isErrorLevel(level);
+    if (sampleRate < 1 && !error && Math.random() >= sampleRate) {
       sampledOut++;
       return;
     }
@@ -149,6 +159,7 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
       error_code: clampErrorCode(fields.error_code),
       trace_id: ids?.traceId,
       span_id: ids?.spanId,
+      sample_rate: error ? undefined : keptWeight,
       attributes,
       resource,
     };
@@ -156,36 +167,62 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
   }
 
   /**
-   * One finished HTTP request, from the middleware: the fields are already typed, so the event is built
-   * directly (no options object, no level parsing). Latency is kept to the microsecond: the digits
-   * `performance.now()` adds beyond it are noise that would only cost bytes on the wire.
+   * One HTTP request event, built directly (no options object, no level parsing). Latency is kept to the
+   * microsecond: the digits `performance.now()` adds beyond it are noise that would only cost bytes on the wire.
+   */
+  function sendRequest(timestamp: number, method: string, endpoint: string, statusCode: number, latencyMs: number, errorCode: string | undefined,
+    traceId: string | undefined, spanId: string | undefined, rate: number): void {
+    const route = clampEndpoint(endpoint);
+    exporter.enqueue({
+      id: uuidv7(timestamp),
+      timestamp,
+      service,
+      level: errorCode !== undefined ? 'ERROR' : 'INFO',
+      message: `${method} ${route ?? ''}`,
+      kind: 'span',
+      endpoint: route,
+      latency_ms: latencyMs >= 0 ? Math.round(latencyMs * 1000) / 1000 : undefined,
+      status_code: validStatus(statusCode),
+      error_code: clampErrorCode(errorCode),
+      trace_id: traceId,
+      span_id: spanId,
+      sample_rate: rate === 1 ? undefined : rate,
+      attributes: undefined,
+      resource,
+    });
+  }
+
+  const sampler: RequestSampler | undefined = config.requestSampling === undefined ? undefined : createRequestSampler({
+    ...config.requestSampling,
+    send(timestamp, method, route, statusCode, latencyMs, traceId, spanId, rate) {
+      sendRequest(timestamp, method, route, statusCode, latencyMs, undefined, traceId, spanId, rate);
+      requestsAggregated--;
+    },
+    spanIds: activeSpanIds,
+  });
+
+  /**
+   * One finished HTTP request, from the middleware. Failed ones are sent at once and never sampled;
+   * successful ones go through the request sampler (exact counts, bounded events per route), unless it is off.
    */
   const recordRequest: RequestRecorder = function recordRequest(method, endpoint, statusCode, latencyMs, errorCode) {
     try {
       const failed = errorCode !== undefined;
-      if (sampleRate < 1 && !failed && Math.random() >= sampleRate) {
-        sampledOut++;
+      let weight = 1;
+      if (sampleRate < 1 && !failed) {
+        if (Math.random() >= sampleRate) {
+          sampledOut++;
+          return;
+        }
+        weight = keptWeight!;
+      }
+      if (sampler !== undefined && !failed) {
+        requestsAggregated++; // undone by `send` for the requests that get an event of their own
+        sampler.offer(method, endpoint, statusCode, latencyMs, weight);
         return;
       }
       const ids = activeSpanIds();
-      const timestamp = Date.now();
-      const route = clampEndpoint(endpoint);
-      exporter.enqueue({
-        id: uuidv7(timestamp),
-        timestamp,
-        service,
-        level: failed ? 'ERROR' : 'INFO',
-        message: `${method} ${route ?? ''}`,
-        kind: 'span',
-        endpoint: route,
-        latency_ms: latencyMs >= 0 ? Math.round(latencyMs * 1000) / 1000 : undefined,
-        status_code: validStatus(statusCode),
-        error_code: clampErrorCode(errorCode),
-        trace_id: ids?.traceId,
-        span_id: ids?.spanId,
-        attributes: undefined,
-        resource,
-      });
+      sendRequest(Date.now(), method, endpoint, statusCode, latencyMs, errorCode, ids?.traceId, ids?.spanId, weight);
     } catch (error) {
       void error;
     }
@@ -251,15 +288,21 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
     service,
     enabled: true,
     [RECORD_REQUEST]: recordRequest,
-    flush: (options) => exporter.flush(options?.timeoutMs ?? config.shutdownTimeoutMs),
+    flush(options) {
+      // Held request events are part of "everything recorded before the call".
+      sampler?.closeInterval();
+      return exporter.flush(options?.timeoutMs ?? config.shutdownTimeoutMs);
+    },
     shutdown() {
       shutdownPromise ??= (async () => {
+        sampler?.closeInterval();
+        sampler?.stop();
         await exporter.shutdown(config.shutdownTimeoutMs);
         await otel?.shutdown();
       })();
       return shutdownPromise;
     },
-    stats: () => ({ ...exporter.counters(), sampledOut }),
+    stats: () => ({ ...exporter.counters(), sampledOut, requestsAggregated }),
   };
   return client;
 }
@@ -282,7 +325,7 @@ function validStatus(value: number | undefined): number | undefined {
 
 const EMPTY_STATS: HeliosStats = {
   queued: 0, enqueued: 0, sent: 0, dropped: 0, filtered: 0, rejected: 0, failedRequests: 0,
-  spilled: 0, replayed: 0, offlineDropped: 0, offlineBytes: 0, sampledOut: 0,
+  spilled: 0, replayed: 0, offlineDropped: 0, offlineBytes: 0, sampledOut: 0, requestsAggregated: 0,
 };
 
 function createDisabledClient(service: string): HeliosClient {

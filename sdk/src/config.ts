@@ -47,8 +47,18 @@ export interface HeliosOptions {
   environment?: string;
   /** Extra resource attributes; merged over OTEL_RESOURCE_ATTRIBUTES. */
   resourceAttributes?: Attributes;
-  /** Fraction (0..1) of non-error events kept. ERROR and CRITICAL are always kept. Env HELIOS_SAMPLE_RATE. Default 1. */
+  /**
+   * Fraction (0..1) of non-error events kept, at random. ERROR and CRITICAL are always kept. A kept event
+   * carries `sample_rate: 1 / sampleRate`, so Helios still counts every event. Env HELIOS_SAMPLE_RATE. Default 1.
+   */
   sampleRate?: number;
+  /**
+   * Request events of the HTTP middleware, per (route, method, status): at most `maxEventsPerKey` per
+   * `intervalMs` (default 40 per 1000 ms) are sent, each with the `sample_rate` that keeps the counts exact;
+   * failed requests are always sent. `false` sends one event per request. Env HELIOS_REQUEST_SAMPLING
+   * (`off`, or the number of events per key and second).
+   */
+  requestSampling?: RequestSamplingOptions | false;
   /** Redaction hook, run once per event before it is serialized (so before network and disk). */
   beforeSend?: BeforeSend;
   /** Least severe level `helios.logger` records. Env HELIOS_LOG_LEVEL. Default `info`. */
@@ -77,6 +87,13 @@ export interface HeliosOptions {
   onDiagnostic?: DiagnosticHandler;
 }
 
+export interface RequestSamplingOptions {
+  /** Request events per (route, method, status) and interval at most (>= 2). Default 40. */
+  maxEventsPerKey?: number;
+  /** Default 1000. */
+  intervalMs?: number;
+}
+
 export interface ResolvedOfflineBuffer {
   directory: string;
   maxBytes: number;
@@ -92,6 +109,7 @@ export interface ResolvedConfig {
   disabled: boolean;
   resource: Attributes;
   sampleRate: number;
+  requestSampling: Required<RequestSamplingOptions> | undefined;
   beforeSend: BeforeSend | undefined;
   logLevel: Level;
   maxQueueSize: number;
@@ -107,7 +125,7 @@ export interface ResolvedConfig {
 }
 
 const OPTION_KEYS: readonly (keyof HeliosOptions)[] = [
-  'service', 'endpoint', 'otlpEndpoint', 'apiKey', 'disabled', 'environment', 'resourceAttributes', 'sampleRate',
+  'service', 'endpoint', 'otlpEndpoint', 'apiKey', 'disabled', 'environment', 'resourceAttributes', 'sampleRate', 'requestSampling',
   'beforeSend', 'logLevel', 'maxQueueSize', 'maxBatchSize', 'flushIntervalMs', 'compression', 'requestTimeoutMs',
   'initialBackoffMs', 'maxBackoffMs', 'shutdownTimeoutMs', 'offlineBuffer', 'otel', 'onDiagnostic',
 ];
@@ -120,6 +138,9 @@ export function defaultConfig(): Omit<ResolvedConfig, 'resource' | 'offlineBuffe
     otlpEndpoint: 'http://localhost:8080',
     disabled: false,
     sampleRate: 1,
+    // A few dozen events per second per route, method and status: enough for latency percentiles and
+    // example traces, a fixed export cost however busy the route is (bench/RESULTS.md "SDK").
+    requestSampling: { maxEventsPerKey: 40, intervalMs: 1000 },
     logLevel: 'INFO',
     maxQueueSize: 10_000,
     maxBatchSize: 512,
@@ -261,6 +282,7 @@ export function resolveConfig(options: HeliosOptions = {}, env: Env = process.en
     disabled,
     resource,
     sampleRate: numberOption('sampleRate', options.sampleRate, env, ['HELIOS_SAMPLE_RATE'], defaults.sampleRate, { min: 0, max: 1 }),
+    requestSampling: resolveRequestSampling(options.requestSampling, env, defaults.requestSampling!),
     beforeSend: options.beforeSend,
     logLevel,
     maxQueueSize: numberOption('maxQueueSize', options.maxQueueSize, env, ['HELIOS_MAX_QUEUE_SIZE'], defaults.maxQueueSize, { min: 1, integer: true }),
@@ -273,6 +295,24 @@ export function resolveConfig(options: HeliosOptions = {}, env: Env = process.en
     shutdownTimeoutMs: numberOption('shutdownTimeoutMs', options.shutdownTimeoutMs, env, [], defaults.shutdownTimeoutMs, { min: 0 }),
     offlineBuffer: resolveOfflineBuffer(options.offlineBuffer, env),
     otel: resolveOtel(options.otel, env),
+  };
+}
+
+function resolveRequestSampling(option: RequestSamplingOptions | false | undefined, env: Env, defaults: Required<RequestSamplingOptions>): ResolvedConfig['requestSampling'] {
+  if (option === false) return undefined;
+  if (option !== undefined && (typeof option !== 'object' || option === null)) invalid('requestSampling', 'false or an object', option, undefined);
+  for (const key of Object.keys(option ?? {})) {
+    if (key !== 'maxEventsPerKey' && key !== 'intervalMs') {
+      throw new HeliosSdkError('HLS_ERR_SDK_CONFIG_INVALID', `unknown option 'requestSampling.${key}'; valid options: maxEventsPerKey, intervalMs`);
+    }
+  }
+  const text = env['HELIOS_REQUEST_SAMPLING']?.trim().toLowerCase();
+  // An explicit options object wins over the environment's `off`, as every option wins over its variable.
+  const off = text === 'off' || text === 'false' || text === '0';
+  if (option === undefined && off) return undefined;
+  return {
+    maxEventsPerKey: numberOption('requestSampling.maxEventsPerKey', option?.maxEventsPerKey, env, off ? [] : ['HELIOS_REQUEST_SAMPLING'], defaults.maxEventsPerKey, { min: 2, integer: true }),
+    intervalMs: numberOption('requestSampling.intervalMs', option?.intervalMs, env, [], defaults.intervalMs, { min: 10 }),
   };
 }
 

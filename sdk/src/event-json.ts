@@ -40,6 +40,7 @@ export function createEventSerializer(sharedResource: Attributes | undefined): (
     if (event.error_code !== undefined) json += `,"error_code":${quote(event.error_code)}`;
     if (event.trace_id !== undefined) json += `,"trace_id":"${event.trace_id}"`;
     if (event.span_id !== undefined) json += `,"span_id":"${event.span_id}"`;
+    if (event.sample_rate !== undefined) json += `,"sample_rate":${jsonNumber(event.sample_rate)}`;
     if (event.attributes !== undefined) json += `,"attributes":${JSON.stringify(event.attributes)}`;
     if (event.resource !== undefined) json += `,"resource":${event.resource === sharedResource ? sharedResourceJson : JSON.stringify(event.resource)}`;
     return `${json}}`;

@@ -25,6 +25,8 @@ export interface WireEvent {
   error_code: string | undefined;
   trace_id: string | undefined;
   span_id: string | undefined;
+  /** How many events this one stands for (>= 1) when it was sampled; left out (1) otherwise. */
+  sample_rate: number | undefined;
   attributes: Attributes | undefined;
   resource: Attributes | undefined;
 }

@@ -23,6 +23,7 @@ it('writes exactly what JSON.stringify writes for any event the SDK builds', () 
     error_code: maybe(fc.string()),
     trace_id: maybe(hex(32)),
     span_id: maybe(hex(16)),
+    sample_rate: maybe(fc.oneof(fc.double({ min: 1, noNaN: true }), fc.integer({ min: 1 }), fc.constant(4980 / 20))),
     attributes: maybe(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.double(), fc.boolean(), fc.constant(null)))),
     resource: fc.constantFrom(resource, undefined, { other: 'x' }),
   });

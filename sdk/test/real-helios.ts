@@ -68,6 +68,20 @@ export class RealHelios {
     return rows;
   }
 
+  /** The store as the report composer reads it: request and error counts of a service over [from, to). */
+  async context(service: string, from: number, to: number): Promise<Awaited<ReturnType<Store['incidentContext']>>> {
+    await this.app?.settle(10_000);
+    return this.store.incidentContext({ tenant: 'default', service, from, to });
+  }
+
+  /** Every stored event of a service as HeliosEvents (sample_rate included), for feeding detection's windows. */
+  async heliosEvents(service: string, from: number, to: number): Promise<import('@helios/core').HeliosEvent[]> {
+    await this.app?.settle(10_000);
+    const out: import('@helios/core').HeliosEvent[] = [];
+    for await (const page of this.store.scanEvents({ service, from, to })) out.push(...page);
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.stop();
     await this.store.close();

@@ -1,8 +1,9 @@
 /**
  * SDK benchmarks (issue 8):
  * - `helios.event()` on the hot path: median ns per call (target <= 2 µs).
- * - HTTP server throughput with the Helios middleware vs without, in the same run (target >= 95%), and
- *   with plain @opentelemetry/sdk-node + HttpInstrumentation for comparison.
+ * - HTTP server throughput with the Helios middleware vs without, in the same run (target >= 95%): with
+ *   its default request sampling (bounded events per route, exact counts), with one event per request
+ *   (requestSampling: false), and with plain @opentelemetry/sdk-node + HttpInstrumentation for comparison.
  * Servers run in worker threads; the load generator is a pipelining raw-socket client in the main thread,
  * cheap enough per request that the server, not the client, is the bottleneck.
  */
@@ -144,7 +145,7 @@ async function serverThroughput(variant: Variant, sinkUrl: string, durationMs: n
   }
 }
 
-type Variant = 'plain' | 'helios' | 'otel';
+type Variant = 'plain' | 'helios' | 'helios-every' | 'otel';
 
 export async function runSdkBench(options: { json: boolean }): Promise<BenchResult[]> {
   const sink = await startSink();
@@ -160,14 +161,14 @@ export async function runSdkBench(options: { json: boolean }): Promise<BenchResu
     // request is reported too: it is what the middleware adds, and other load hardly moves it.
     const durationMs = 3000;
     const rounds = 5;
-    const runs: Record<Variant, ServerRun[]> = { plain: [], helios: [], otel: [] };
+    const runs: Record<Variant, ServerRun[]> = { plain: [], helios: [], 'helios-every': [], otel: [] };
     let heliosEvents = 0;
     for (let round = 0; round < rounds; round++) {
-      for (const variant of ['plain', 'helios', 'otel'] as const) {
+      for (const variant of ['plain', 'helios', 'helios-every', 'otel'] as const) {
         const run = await serverThroughput(variant, sink.url, durationMs);
         runs[variant].push(run);
         if (variant === 'helios') heliosEvents += run.stats?.['sent'] ?? 0;
-        log(`round ${round + 1} ${variant}: ${Math.round(run.rps)} req/s, ${run.cpuPerRequestUs.toFixed(2)} µs CPU/request${run.stats === undefined ? '' : ` (events enqueued ${run.stats['enqueued']}, sent ${run.stats['sent']}, dropped ${run.stats['dropped']})`}`);
+        log(`round ${round + 1} ${variant}: ${Math.round(run.rps)} req/s, ${run.cpuPerRequestUs.toFixed(2)} µs CPU/request${run.stats === undefined ? '' : ` (events enqueued ${run.stats['enqueued']}, sent ${run.stats['sent']}, dropped ${run.stats['dropped']}, requests aggregated ${run.stats['requestsAggregated']})`}`);
       }
     }
     if (heliosEvents === 0) throw new Error('the helios variant delivered no events; the comparison would be meaningless');
@@ -177,10 +178,12 @@ export async function runSdkBench(options: { json: boolean }): Promise<BenchResu
     const http: BenchResult[] = [
       { name: 'sdk.http.plain', value: Math.round(rpsOf('plain')), unit: 'req/s' },
       { name: 'sdk.http.helios_middleware', value: Math.round(rpsOf('helios')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('helios') / rpsOf('plain')) },
+      { name: 'sdk.http.helios_middleware_every_request', value: Math.round(rpsOf('helios-every')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('helios-every') / rpsOf('plain')) },
       { name: 'sdk.http.otel_sdk_node_http', value: Math.round(rpsOf('otel')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('otel') / rpsOf('plain')) },
       { name: 'sdk.http.plain.cpu', value: Number(cpuOf('plain').toFixed(2)), unit: 'µs CPU/req' },
       // Ratio as throughput kept when CPU-bound: plain CPU per request over instrumented CPU per request.
       { name: 'sdk.http.helios_middleware.cpu', value: Number(cpuOf('helios').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('helios')) },
+      { name: 'sdk.http.helios_middleware_every_request.cpu', value: Number(cpuOf('helios-every').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('helios-every')) },
       { name: 'sdk.http.otel_sdk_node_http.cpu', value: Number(cpuOf('otel').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('otel')) },
     ];
     for (const r of http) log(`${r.name}: ${r.value} ${r.unit}${r.ratio === undefined ? '' : ` (${r.ratio} of ${r.baseline})`}`);
