@@ -17,7 +17,7 @@ const MARK_END = '<!-- plugin-api-reference:end -->';
 const SECTIONS = [
   { title: 'Declaring a plugin', file: 'plugins/src/define.ts', names: ['PLUGIN_API_VERSION', 'definePlugin', 'DetectorPlugin', 'ReporterPlugin', 'PluginContext'] },
   { title: 'Detector hooks and what they receive', file: 'plugins/src/define.ts', names: ['DetectorHooks'] },
-  { title: '', file: 'core/src/incident.ts', names: ['FeatureWindow', 'Features', 'FeatureName', 'Detection', 'FeatureExplanation'] },
+  { title: '', file: 'core/src/incident.ts', names: ['FeatureWindow', 'Features', 'FeatureName', 'MetricWindow', 'MetricSeries', 'MetricFeatures', 'METRIC_FEATURE_NAMES', 'SeriesWindow', 'seriesKey', 'metricSeriesName', 'Detection', 'FeatureExplanation'] },
   { title: 'Reporter hooks and what they receive', file: 'plugins/src/define.ts', names: ['ReporterHooks', 'ReportDraft', 'DeliveryReceipt'] },
   { title: '', file: 'core/src/incident.ts', names: ['Incident', 'Anomaly', 'Severity', 'IncidentContext', 'WindowTotals', 'ErrorStats', 'EndpointStats', 'IncidentReport', 'ReportSections', 'ReportDelivery'] },
   { title: 'Reading the store (`ctx.store`)', file: 'store/src/store.ts', names: ['StoreReader'] },

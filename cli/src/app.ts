@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createMetricsRegistry, HeliosError, openBus, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
 import { openStore, startStorageConsumer, type Store } from '@helios/store';
-import { loadPlugins, startDetectRuntime, startReportRuntime, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
+import { createGapPublisher, loadPlugins, startDetectRuntime, startReportRuntime, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
 import { createGateway } from '@helios/gateway';
 
 /**
@@ -110,14 +110,30 @@ async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detect
   };
 }
 
-/** Gateway role: HTTP ingestion publishing to the bus, plus the read API when this process has a store. */
-async function startGatewayRole(ctx: RoleContext, onCapacityRefusal?: (at: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; transport: 'uws' | 'node' }> {
+/**
+ * Gateway role: HTTP ingestion publishing to the bus, plus the read API when this process has a store.
+ * Events refused for capacity are lost telemetry: the span around each refusal (one detection hop either
+ * side) goes out as a `TelemetryGapRecord` on the bus, so detect workers in any process leave the windows
+ * it touches unjudged; `localGap` also tells a detect role in this process at once.
+ */
+async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; transport: 'uws' | 'node' }> {
+  const hop = ctx.config.detection.hopMs;
+  const gaps = createGapPublisher({ bus: ctx.bus, marginMs: hop, logger: ctx.logger });
   const gateway = createGateway({
     config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now,
-    ...(onCapacityRefusal === undefined ? {} : { onCapacityRefusal }),
+    onCapacityRefusal: (at, code) => {
+      gaps.refused(at, code);
+      localGap?.(at - hop, at + hop);
+    },
   });
   const { port, otlpPort } = await gateway.start();
-  return { port, otlpPort, transport: gateway.transport, stop: () => gateway.stop() };
+  return {
+    port, otlpPort, transport: gateway.transport,
+    async stop() {
+      await gateway.stop();
+      await gaps.close();
+    },
+  };
 }
 
 /** A worker process has no gateway; it still serves /metrics (consumer lag) and /healthz for its operator. */
@@ -176,10 +192,10 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
     if (reporting !== undefined) running.push(reporting);
     const detection = has('detect') ? await startDetectRole(ctx) : undefined;
     if (detection !== undefined) running.push(detection);
-    // In one process the gateway tells detection when it refused events for capacity: windows around that
-    // moment may miss telemetry, so they are not judged (a full queue must not look like a traffic drop).
-    const hop = config.detection.hopMs;
-    const gateway = has('gateway') ? await startGatewayRole(ctx, detection === undefined ? undefined : (at) => detection.markGap(at - hop, at + hop)) : undefined;
+    // The gateway tells detection when it refused events for capacity: windows around that moment may miss
+    // telemetry, so they are not judged (a full queue must not look like a traffic drop). Over the bus for
+    // detect workers anywhere, and directly to a detect role in this process.
+    const gateway = has('gateway') ? await startGatewayRole(ctx, detection === undefined ? undefined : (from, to) => detection.markGap(from, to)) : undefined;
     const front: RunningRole & { port: number } = gateway ?? (await startWorkerHttp(ctx));
     running.push(front);
 

@@ -150,6 +150,7 @@ export const HeliosConfigSchema = Type.Object(
         immediateRatio: Type.Number({ minimum: 0, default: 2, description: 'A window whose strongest anomalous verdict scores at least this multiple of its threshold opens an incident at once, without waiting for confirmWindows: confirmation guards against blips just past the threshold, not against a window twice past it (0: always confirm). Isolation Forest scores stay below 1 and rarely reach twice their threshold; robust z-score verdicts do.' }),
         resolveAfterWindows: Type.Integer({ minimum: 1, default: 3, description: 'Consecutive normal windows that resolve an open incident; until then no new anomaly is raised for the series.' }),
         gapAfterMs: Type.Integer({ minimum: 0, default: 180_000, description: 'An event-time jump of the watermark longer than this (no events from any series) is taken as lost telemetry: windows overlapping it are not judged, so a pipeline gap never looks like a traffic drop (0: only explicit gaps).' }),
+        maxMetricSeries: Type.Integer({ minimum: 0, default: 200, description: 'Most metric series (metric name + point attributes) windowed per tenant+service; data points of further series are counted (helios_detection_metric_points_overflow_total) but not windowed, so a high-cardinality attribute cannot exhaust memory. 0: metric points are not windowed at all.' }),
       },
       { default: {}, additionalProperties: false },
     ),

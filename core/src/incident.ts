@@ -14,6 +14,8 @@ export type Features = Record<FeatureName, number>;
 export interface FeatureWindow {
   tenant: string;
   service: string;
+  /** Never set: a window with `metric` is a `MetricWindow`. Lets `SeriesWindow` tell the two apart. */
+  metric?: undefined;
   start: number;
   end: number;
   features: Features;
@@ -25,8 +27,58 @@ export interface FeatureWindow {
   latest?: Features;
 }
 
+/**
+ * A metric series: one metric name with one combination of its data points' attributes. Metric data points
+ * (OTLP metrics, events of kind `metric`) are windowed apart from the service's requests, one series per
+ * tenant + service + metric name + attributes, so the same detectors judge plain time series.
+ */
+export interface MetricSeries {
+  /** The metric's name (`metric.name`, else the event's message). */
+  name: string;
+  /** The point attributes that identify the series (not the derived `metric.*` ones), values as text, keys sorted. */
+  attributes: Readonly<Record<string, string>>;
+}
+
+/**
+ * Features of a metric series' window, in the order of feature vectors. A point's value: gauges and delta
+ * or non-monotonic sums their value, monotonic cumulative sums the increase since the previous point,
+ * histograms and summaries their mean observation (of the interval since the previous point when
+ * cumulative). `points` counts every data point; the value features come from points with a value, and a
+ * window without any keeps the previous window's values (a level persists; silence shows in `points`).
+ */
+export const METRIC_FEATURE_NAMES = ['points', 'mean', 'min', 'max', 'last', 'change'] as const;
+export type MetricFeatureName = (typeof METRIC_FEATURE_NAMES)[number];
+/** `change` is the window's mean minus the previous window's (one hop earlier); 0 for the first. */
+export type MetricFeatures = Record<MetricFeatureName, number>;
+
+/** One closed window of one metric series. Times are epoch ms; the window is [start, end). */
+export interface MetricWindow {
+  tenant: string;
+  service: string;
+  metric: MetricSeries;
+  start: number;
+  end: number;
+  features: MetricFeatures;
+}
+
+/** A window of either kind of series; `metric` tells them apart. */
+export type SeriesWindow = FeatureWindow | MetricWindow;
+
+/** `name{k="v",…}`, the way Prometheus writes a series: how logs, incidents and reports name a metric series. */
+export function metricSeriesName(metric: MetricSeries): string {
+  const labels = Object.entries(metric.attributes).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return labels.length === 0 ? metric.name : `${metric.name}{${labels.join(',')}}`;
+}
+
+/** Identity of a window's series, unique across tenants, services and metric series. */
+export function seriesKey(window: Pick<SeriesWindow, 'tenant' | 'service' | 'metric'>): string {
+  const base = `${window.tenant}\u0000${window.service}`;
+  return window.metric === undefined ? base : `${base}\u0000${metricSeriesName(window.metric)}`;
+}
+
 export interface FeatureExplanation {
-  feature: FeatureName;
+  /** A request-series feature, or a metric-series feature for an anomaly of a metric series. */
+  feature: FeatureName | MetricFeatureName;
   value: number;
   /** Typical value of the series (median of the training windows). */
   baseline: number;
@@ -59,9 +111,12 @@ export interface Anomaly {
   severity: Severity;
   score: number;
   threshold: number;
-  features: Features;
+  /** The window's features: `MetricFeatures` when `metric` is set. */
+  features: Features | MetricFeatures;
   explanation: FeatureExplanation[];
   modelVersion: string;
+  /** Set when the anomaly is in a metric series of the service rather than in its requests. */
+  metric?: MetricSeries;
 }
 
 export interface EndpointStats {

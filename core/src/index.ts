@@ -9,12 +9,13 @@ export {
 } from './event/validate.js';
 export { encodeHeliosEvent, encodeJsonBatch } from './event/encode.js';
 export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type HeliosConfig, type PluginSpec, type LoadedConfig, type ConfigSources } from './config.js';
-export { Topics, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus/bus.js';
+export { Topics, type TelemetryGapRecord, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus/bus.js';
 export { createMemoryBus, type MemoryBusOptions } from './bus/memory-bus.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export { createMetricsRegistry, Registry } from './metrics.js';
 export {
-  FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema,
+  FEATURE_NAMES, METRIC_FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema, metricSeriesName, seriesKey,
+  type MetricFeatureName, type MetricFeatures, type MetricSeries, type MetricWindow, type SeriesWindow,
   type FeatureName, type Features, type FeatureWindow, type FeatureExplanation, type Detection, type Severity, type Anomaly,
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport,

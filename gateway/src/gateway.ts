@@ -24,7 +24,7 @@ export interface GatewayOptions {
    * Called when events are refused for capacity (bus full or unavailable, body budget spent): telemetry
    * of that moment may be missing, so detection can treat the span as a gap rather than a traffic drop.
    */
-  onCapacityRefusal?: (at: number) => void;
+  onCapacityRefusal?: (at: number, code: string) => void;
 }
 
 export interface Gateway {
@@ -151,7 +151,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const CAPACITY_CODES: ReadonlySet<string> = new Set(['HLS_ERR_BUS_FULL', 'HLS_ERR_BUS_CLOSED', 'HLS_ERR_OVERLOADED']);
   function countRefusal(err: HeliosError): void {
     rejected.inc({ code: err.code });
-    if (CAPACITY_CODES.has(err.code)) options.onCapacityRefusal?.(now());
+    if (CAPACITY_CODES.has(err.code)) options.onCapacityRefusal?.(now(), err.code);
   }
 
   function errorResponse(err: unknown): GatewayResponse {

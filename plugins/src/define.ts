@@ -1,5 +1,5 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import type { Detection, FeatureWindow, Incident, IncidentReport, Logger, Registry, ReportSections, Severity } from '@helios/core';
+import type { Detection, FeatureWindow, Incident, IncidentReport, Logger, MetricWindow, Registry, ReportSections, Severity } from '@helios/core';
 import type { StoreReader } from '@helios/store';
 
 /**
@@ -7,7 +7,7 @@ import type { StoreReader } from '@helios/store';
  * a semver range such as `^1.0.0`); the host refuses a plugin whose range excludes this version.
  * Bump the major for any breaking change to the types in this file.
  */
-export const PLUGIN_API_VERSION = '1.0.0';
+export const PLUGIN_API_VERSION = '1.1.0';
 
 /** What `setup()` receives from the host. */
 export interface PluginContext<Options> {
@@ -34,6 +34,13 @@ export interface DetectorHooks {
    * Called in window order per series; series are independent.
    */
   detect(window: FeatureWindow): Detection | undefined | Promise<Detection | undefined>;
+  /**
+   * Judge one closed window of a metric series (a metric name + point attributes of a service; API 1.1).
+   * Optional: a detector without it has no opinion on metric series, so detectors written for the request
+   * features never see them. Same rules as `detect`: undefined during the cold start, window order per
+   * series, series independent (one model per `seriesKey(window)`). Explanations name `MetricFeatureName`s.
+   */
+  detectMetric?(window: MetricWindow): Detection | undefined | Promise<Detection | undefined>;
   /** Release resources; must be safe to call twice. */
   shutdown?(): void | Promise<void>;
 }

@@ -1,7 +1,13 @@
+import { hostname } from 'node:os';
 import { Counter, Gauge } from 'prom-client';
-import { FEATURE_NAMES, Topics, newEventId, type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type Registry, type Severity, type Subscription } from '@helios/core';
+import {
+  FEATURE_NAMES, Topics, metricSeriesName, newEventId, seriesKey,
+  type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
+  type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord,
+} from '@helios/core';
 import type { DetectorHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
+import type { ClosedMetricWindow } from './metric-windows.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
 
 export interface DetectRuntimeOptions {
@@ -11,6 +17,12 @@ export interface DetectRuntimeOptions {
   logger: Logger;
   metrics: Registry;
   now?: () => number;
+  /**
+   * Consumer group for `Topics.telemetryGaps`. Every detect process must see every gap (each holds the
+   * windows of other series), so the default is a group of this process's own (`helios-detect-gaps.<host>.<pid>`),
+   * which reads the topic from its start: gaps older than every open window are dropped at the next close.
+   */
+  gapsGroup?: string;
 }
 
 export interface DetectRuntime extends Subscription {
@@ -21,7 +33,10 @@ export interface DetectRuntime extends Subscription {
    * overlapping it are not judged. `tenant` limits the gap to one tenant.
    */
   markGap(from: number, to: number, tenant?: string): void;
+  /** Windows judged, request and metric series alike. */
   readonly windowsEvaluated: number;
+  /** Of those, windows of metric series. */
+  readonly metricWindowsEvaluated: number;
 }
 
 /** Severity from the error rate and how far the score passed the threshold. */
@@ -42,6 +57,23 @@ export function severityOf(detection: Detection, window: FeatureWindow): Severit
   const trafficLost = baseTraffic !== undefined && baseTraffic > 0 ? 1 - f.total_events / baseTraffic : 0;
   if (f.error_rate >= 0.25 || latencyFactor >= 10 || trafficLost >= 0.9) return 'critical';
   if (f.error_rate >= 0.05 || latencyFactor >= 3 || trafficLost >= 0.5) return 'high';
+  return detection.score >= 1.5 * detection.threshold ? 'medium' : 'low';
+}
+
+/**
+ * Severity of an anomaly in a metric series. What the metric means (a queue, a temperature, a budget) is
+ * not known, so no metric alone is `critical`: `high` when its mean or its latest value (a fresh level
+ * shift shows there first) moved to at least 3 times or at most a third of its baseline, or away from a
+ * baseline of 0; otherwise medium or low by the score.
+ */
+export function metricSeverityOf(detection: Detection, window: MetricWindow): Severity {
+  if (window.features.points > 0) {
+    for (const feature of ['mean', 'last'] as const) {
+      const base = detection.explanation.find((e) => e.feature === feature)?.baseline;
+      const value = window.features[feature];
+      if (base !== undefined && (base === 0 ? value !== 0 : value / base >= 3 || value / base <= 1 / 3)) return 'high';
+    }
+  }
   return detection.score >= 1.5 * detection.threshold ? 'medium' : 'low';
 }
 
@@ -69,8 +101,9 @@ export interface TrackerStep {
 
 export interface IncidentTracker {
   /** Feed one window's verdicts (in window order per series); undefined when no detector had an opinion. */
-  observe(window: FeatureWindow, verdicts: readonly Verdict[]): TrackerStep | undefined;
-  isOpen(tenant: string, service: string): boolean;
+  observe(window: SeriesWindow, verdicts: readonly Verdict[]): TrackerStep | undefined;
+  /** Whether the series (the service's requests, or one of its metric series) has an open incident. */
+  isOpen(tenant: string, service: string, metric?: MetricSeries): boolean;
 }
 
 interface IncidentState {
@@ -88,11 +121,11 @@ interface IncidentState {
 export function createIncidentTracker(detection: Pick<HeliosConfig['detection'], 'vote' | 'confirmWindows' | 'resolveAfterWindows' | 'immediateRatio'>): IncidentTracker {
   const incidents = new Map<string, IncidentState>();
   return {
-    isOpen: (tenant, service) => incidents.get(`${tenant}\u0000${service}`)?.open ?? false,
+    isOpen: (tenant, service, metric) => incidents.get(seriesKey({ tenant, service, metric }))?.open ?? false,
     observe(window, verdicts) {
       if (verdicts.length === 0) return undefined;
       const votes = verdicts.filter((v) => v.detection.anomalous);
-      const key = `${window.tenant}\u0000${window.service}`;
+      const key = seriesKey(window);
       let state = incidents.get(key);
       if (state === undefined) incidents.set(key, (state = { open: false, normalStreak: 0, anomalousStreak: 0 }));
       if (votes.length < votesNeeded(detection.vote, verdicts.length)) {
@@ -113,17 +146,22 @@ export function createIncidentTracker(detection: Pick<HeliosConfig['detection'],
 }
 
 /**
- * The detector role: events -> sliding windows per tenant+service -> every detector plugin -> one
- * anomaly per incident on the anomalies topic (alert hygiene in `createIncidentTracker`). Windows that
- * overlap lost telemetry (a watermark gap or `markGap`) are not judged: neither alerted on nor learned from.
+ * The detector role: events -> sliding windows per tenant+service (and per metric series of a service) ->
+ * every detector plugin -> one anomaly per incident on the anomalies topic (alert hygiene in
+ * `createIncidentTracker`, per series). Metric windows go to detectors with `detectMetric` only. Windows
+ * that overlap lost telemetry (a watermark gap, `markGap`, or a `TelemetryGapRecord` from a gateway in
+ * another process) are not judged: neither alerted on nor learned from.
  */
 export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime {
   const { bus, detectors, detection, logger } = options;
   const now = options.now ?? Date.now;
   const windows = new WindowAggregator(detection);
   const tracker = createIncidentTracker(detection);
-  const pending: ClosedWindow[] = [];
+  const metricDetectors = detectors.filter((d) => typeof d.hooks.detectMetric === 'function');
+  const pending: Array<ClosedWindow | ClosedMetricWindow> = [];
   let windowsEvaluated = 0;
+  let metricWindowsEvaluated = 0;
+  let overflowCounted = 0;
   let lastEventWallTime = now();
   let processing: Promise<void> = Promise.resolve();
 
@@ -132,35 +170,55 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const incompleteCounter = new Counter({ name: 'helios_detection_windows_incomplete_total', help: 'Feature windows not judged because telemetry in them was lost', labelNames: ['service'], registers: [options.metrics] });
   const anomaliesCounter = new Counter({ name: 'helios_anomalies_total', help: 'Incidents opened (deduplicated anomalies)', labelNames: ['service', 'severity'], registers: [options.metrics] });
   const failures = new Counter({ name: 'helios_detection_failures_total', help: 'Windows a detector could not judge (error or timeout)', labelNames: ['detector'], registers: [options.metrics] });
+  const overflow = new Counter({ name: 'helios_detection_metric_points_overflow_total', help: 'Metric data points not windowed because their service already had detection.maxMetricSeries metric series', registers: [options.metrics] });
+  const gapsReceived = new Counter({ name: 'helios_detection_gaps_received_total', help: 'Telemetry gap records from other processes applied to the windows', labelNames: ['source'], registers: [options.metrics] });
 
-  async function judge(window: ClosedWindow): Promise<void> {
+  async function verdictsOn(window: ClosedWindow | ClosedMetricWindow): Promise<Verdict[]> {
+    const verdicts: Verdict[] = [];
+    if (window.metric === undefined) {
+      for (const d of detectors) {
+        const result = await d.guard.call('detect', () => d.hooks.detect(window));
+        if (!result.ok) failures.inc({ detector: d.name });
+        else if (result.value !== undefined) {
+          verdicts.push({ detector: d.name, detection: result.value });
+          scoreGauge.set({ service: window.service, detector: d.name }, result.value.score);
+        }
+      }
+    } else {
+      // No score gauge per metric series: its labels would be as many as the series.
+      for (const d of metricDetectors) {
+        const result = await d.guard.call('detectMetric', () => d.hooks.detectMetric!(window));
+        if (!result.ok) failures.inc({ detector: d.name });
+        else if (result.value !== undefined) verdicts.push({ detector: d.name, detection: result.value });
+      }
+    }
+    return verdicts;
+  }
+
+  async function judge(window: ClosedWindow | ClosedMetricWindow): Promise<void> {
     if (window.incomplete === true) {
       incompleteCounter.inc({ service: window.service });
       return;
     }
-    const verdicts: Verdict[] = [];
-    for (const d of detectors) {
-      const result = await d.guard.call('detect', () => d.hooks.detect(window));
-      if (!result.ok) failures.inc({ detector: d.name });
-      else if (result.value !== undefined) {
-        verdicts.push({ detector: d.name, detection: result.value });
-        scoreGauge.set({ service: window.service, detector: d.name }, result.value.score);
-      }
-    }
+    const verdicts = await verdictsOn(window);
     windowsEvaluated++;
+    if (window.metric !== undefined) metricWindowsEvaluated++;
     windowsCounter.inc({ service: window.service });
     const step = tracker.observe(window, verdicts);
-    if (step?.resolved === true) logger.info({ tenant: window.tenant, service: window.service, at: window.end }, 'incident resolved: windows back to normal');
+    const series = window.metric === undefined ? {} : { metric: metricSeriesName(window.metric) };
+    if (step?.resolved === true) logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end }, 'incident resolved: windows back to normal');
     if (step?.opened === undefined) return;
     const { lead, votes } = step.opened;
     const anomaly: Anomaly = {
       id: newEventId(), tenant: window.tenant, service: window.service, windowStart: window.start, windowEnd: window.end, detectedAt: now(),
-      detector: votes.map((v) => v.detector).join('+'), severity: severityOf(lead.detection, window),
+      detector: votes.map((v) => v.detector).join('+'),
+      severity: window.metric === undefined ? severityOf(lead.detection, window) : metricSeverityOf(lead.detection, window),
       score: lead.detection.score, threshold: lead.detection.threshold, features: window.features,
       explanation: lead.detection.explanation, modelVersion: lead.detection.modelVersion,
+      ...(window.metric === undefined ? {} : { metric: window.metric }),
     };
     anomaliesCounter.inc({ service: window.service, severity: anomaly.severity });
-    logger.warn({ tenant: anomaly.tenant, service: anomaly.service, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');
+    logger.warn({ tenant: anomaly.tenant, service: anomaly.service, ...series, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');
     await bus.publish(Topics.anomalies, [{ key: `${anomaly.tenant}/${anomaly.service}`, value: anomaly }]);
   }
 
@@ -180,23 +238,43 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     return processing;
   }
 
+  /** Closed windows of both kinds into `pending`, request windows first (order per series is kept). */
+  function closeInto(time: number | undefined): number {
+    const metricWindows: ClosedMetricWindow[] = [];
+    const closed = time === undefined ? windows.closeReady(metricWindows) : windows.closeUpTo(time, metricWindows);
+    pending.push(...closed, ...metricWindows);
+    const overflowNow = windows.metricOverflowPoints;
+    if (overflowNow > overflowCounted) overflow.inc(overflowNow - overflowCounted);
+    overflowCounted = overflowNow;
+    return closed.length + metricWindows.length;
+  }
+
   const subscription = bus.subscribe<HeliosEvent>(Topics.events, 'helios-detect', async (records) => {
     const wall = now();
     lastEventWallTime = wall;
     for (const r of records) windows.add(r.value, wall);
-    for (const w of windows.closeReady()) pending.push(w);
+    closeInto(undefined);
     await drainPending();
   }, { maxBatch: 5000 });
+
+  // Gaps seen by gateways in other processes. Applied as they come: a gap only marks windows not closed yet.
+  const gapsSubscription = bus.subscribe<TelemetryGapRecord>(Topics.telemetryGaps, options.gapsGroup ?? `helios-detect-gaps.${hostname()}.${process.pid}`, async (records) => {
+    for (const { value: gap } of records) {
+      if (typeof gap?.from !== 'number' || typeof gap.to !== 'number') {
+        logger.warn({ gap }, 'ignoring a malformed telemetry gap record');
+        continue;
+      }
+      windows.markGap(typeof gap.tenant === 'string' ? { from: gap.from, to: gap.to, tenant: gap.tenant } : { from: gap.from, to: gap.to });
+      gapsReceived.inc({ source: typeof gap.source === 'string' ? gap.source : 'unknown' });
+      logger.info({ from: gap.from, to: gap.to, tenant: gap.tenant, refusals: gap.refusals, source: gap.source }, 'telemetry gap: windows overlapping it will not be judged');
+    }
+  });
 
   // Without new events the watermark stands still; after a quiet spell close what is complete.
   const idleTimer = detection.idleFlushMs > 0
     ? setInterval(() => {
       if (now() - lastEventWallTime < detection.idleFlushMs) return;
-      const closed = windows.closeUpTo(windows.watermark);
-      if (closed.length > 0 || pending.length > 0) {
-        pending.push(...closed);
-        void drainPending();
-      }
+      if (closeInto(windows.watermark) > 0 || pending.length > 0) void drainPending();
     }, Math.max(250, Math.min(detection.idleFlushMs, 5000)))
     : undefined;
   idleTimer?.unref();
@@ -206,17 +284,21 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     get windowsEvaluated() {
       return windowsEvaluated;
     },
+    get metricWindowsEvaluated() {
+      return metricWindowsEvaluated;
+    },
     markGap(from, to, tenant) {
       windows.markGap(tenant === undefined ? { from, to } : { from, to, tenant });
     },
     async flush() {
-      pending.push(...windows.closeUpTo(windows.watermark));
+      closeInto(windows.watermark);
       await drainPending();
     },
     close() {
       closing ??= (async () => {
         if (idleTimer !== undefined) clearInterval(idleTimer);
         await subscription.close();
+        await gapsSubscription.close();
         await processing;
       })();
       return closing;

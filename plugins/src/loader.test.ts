@@ -54,7 +54,7 @@ describe('plugin loader', () => {
     const { dir, file } = pluginFile(detector().replace("apiVersion: '^1.0.0'", "apiVersion: '^2.0.0'"));
     const err = await loadError(loadPlugin({ use: file }, 'detector', 0, testHost({ baseDir: dir, dataDir: dir })));
     expect(err.code).toBe('HLS_ERR_PLUGIN_API_MISMATCH');
-    expect(err.message).toContain('supports plugin API ^2.0.0, but this Helios provides plugin API 1.0.0');
+    expect(err.message).toContain('supports plugin API ^2.0.0, but this Helios provides plugin API 1.1.0');
   });
 
   it('refuses a detector listed as a reporter, and a module without a plugin', async () => {

@@ -1,4 +1,5 @@
 import { ERROR_LEVELS, type FeatureWindow, type Features, type HeliosEvent } from '@helios/core';
+import { MetricWindows, type ClosedMetricWindow } from './metric-windows.js';
 
 export interface WindowOptions {
   windowMs: number;
@@ -14,6 +15,11 @@ export interface WindowOptions {
    * going silent at once. 0 or undefined: only explicit `markGap` calls record gaps.
    */
   gapAfterMs?: number;
+  /**
+   * Most metric series (metric name + point attributes) per tenant+service (default 200); points of further
+   * series are counted in `metricOverflowPoints`, not windowed. 0: metric points are not windowed.
+   */
+  maxMetricSeries?: number;
 }
 
 /** A closed window; `incomplete` when it overlaps a span in which telemetry was lost (see `markGap`). */
@@ -66,6 +72,8 @@ export class WindowAggregator {
   private readonly samplesPerBucket: number;
   private readonly seriesTtlMs: number;
   private gaps: TelemetryGap[] = [];
+  /** Series of metric data points (events of kind `metric`), apart from the request series. */
+  private readonly metrics: MetricWindows;
   watermark = 0;
   lateEvents = 0;
 
@@ -73,14 +81,32 @@ export class WindowAggregator {
     if (options.windowMs % options.hopMs !== 0) throw new RangeError(`detection.windowMs (${options.windowMs}) must be a multiple of detection.hopMs (${options.hopMs})`);
     this.samplesPerBucket = options.samplesPerBucket ?? 2048;
     this.seriesTtlMs = options.seriesTtlMs ?? 60 * 60_000;
+    this.metrics = new MetricWindows({ windowMs: options.windowMs, hopMs: options.hopMs, seriesTtlMs: this.seriesTtlMs, maxSeriesPerService: options.maxMetricSeries ?? 200 });
+  }
+
+  get metricSeriesCount(): number {
+    return this.metrics.seriesCount;
+  }
+
+  /** Metric data points not windowed because their tenant+service had `maxMetricSeries` series already. */
+  get metricOverflowPoints(): number {
+    return this.metrics.overflowPoints;
   }
 
   get seriesCount(): number {
     return this.series.size;
   }
 
-  /** Add one event; `now` caps how far a clock-skewed client can push the watermark. */
+  /**
+   * Add one event; `now` caps how far a clock-skewed client can push the watermark. A metric data point
+   * (kind `metric`) goes to its metric series only: it is not a request of its service.
+   */
   add(event: HeliosEvent, now: number): void {
+    if (event.kind === 'metric') {
+      this.metrics.add(event);
+      this.advanceWatermark(event.timestamp, now);
+      return;
+    }
     const { hopMs, windowMs } = this.options;
     const key = `${event.tenant}\u0000${event.service}`;
     const bucketStart = Math.floor(event.timestamp / hopMs) * hopMs;
@@ -118,7 +144,11 @@ export class WindowAggregator {
       }
     }
     if (event.endpoint !== null && bucket.endpoints.size < MAX_ENDPOINTS_PER_BUCKET) bucket.endpoints.add(event.endpoint);
-    const capped = Math.min(event.timestamp, now + 60_000);
+    this.advanceWatermark(event.timestamp, now);
+  }
+
+  private advanceWatermark(timestamp: number, now: number): void {
+    const capped = Math.min(timestamp, now + 60_000);
     if (capped > this.watermark) {
       const gapAfterMs = this.options.gapAfterMs ?? 0;
       if (gapAfterMs > 0 && this.watermark > 0 && capped - this.watermark > gapAfterMs) this.markGap({ from: this.watermark, to: capped });
@@ -141,12 +171,15 @@ export class WindowAggregator {
   }
 
   /** Close every window whose end + lateness is at or before the watermark. */
-  closeReady(): ClosedWindow[] {
-    return this.closeUpTo(this.watermark - this.options.allowedLatenessMs);
+  closeReady(metricOut?: ClosedMetricWindow[]): ClosedWindow[] {
+    return this.closeUpTo(this.watermark - this.options.allowedLatenessMs, metricOut);
   }
 
-  /** Close windows ending at or before `time` regardless of lateness (idle flush, shutdown). */
-  closeUpTo(time: number): ClosedWindow[] {
+  /**
+   * Close windows ending at or before `time` regardless of lateness (idle flush, shutdown). Request windows
+   * are returned; metric windows closed at the same time go to `metricOut` (dropped without it).
+   */
+  closeUpTo(time: number, metricOut?: ClosedMetricWindow[]): ClosedWindow[] {
     const out: ClosedWindow[] = [];
     const { hopMs, windowMs } = this.options;
     for (const [key, series] of this.series) {
@@ -160,9 +193,10 @@ export class WindowAggregator {
         for (const start of series.buckets.keys()) if (start < series.nextEnd - windowMs) series.buckets.delete(start);
       }
     }
+    this.metrics.closeUpTo(time, (tenant, start, end) => this.overlapsGap(tenant, start, end), metricOut);
     if (this.gaps.length > 0) {
       // A gap ending before every open window starts can no longer mark anything.
-      let oldestOpenStart = Infinity;
+      let oldestOpenStart = this.metrics.oldestOpenStart();
       for (const series of this.series.values()) oldestOpenStart = Math.min(oldestOpenStart, series.nextEnd - windowMs);
       this.gaps = this.gaps.filter((g) => g.to > oldestOpenStart);
     }
@@ -182,13 +216,13 @@ export class WindowAggregator {
     const window: ClosedWindow = { tenant: series.tenant, service: series.service, start, end, features };
     // The newest hop alone, when the window spans more than one hop: a fresh change is undiluted there.
     if (windowMs > hopMs) window.latest = featuresOf(newest === undefined ? [] : [newest]);
-    for (const g of this.gaps) {
-      if (g.from < end && g.to > start && (g.tenant === undefined || g.tenant === series.tenant)) {
-        window.incomplete = true;
-        break;
-      }
-    }
+    if (this.overlapsGap(series.tenant, start, end)) window.incomplete = true;
     return window;
+  }
+
+  private overlapsGap(tenant: string, start: number, end: number): boolean {
+    for (const g of this.gaps) if (g.from < end && g.to > start && (g.tenant === undefined || g.tenant === tenant)) return true;
+    return false;
   }
 }
 

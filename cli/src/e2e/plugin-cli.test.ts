@@ -16,7 +16,7 @@ describe('helios plugin new', () => {
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     expect(readme).toMatch(/^# @acme\/helios-reporter-x\n\nSends reports to X\./);
     expect(readme).not.toMatch(/\{\{\w+\}\}/);
-    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ helios: { kind: 'reporter', apiVersion: '^1.0.0' }, peerDependencies: { '@helios/plugins': '^0.1.0' } });
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ helios: { kind: 'reporter', apiVersion: '^1.1.0' }, peerDependencies: { '@helios/plugins': '^0.1.0' } });
   });
 
   it('refuses a bad name, an unknown kind and a folder that is not empty, naming what is wrong', () => {

@@ -55,4 +55,22 @@ export const Topics = {
   events: 'helios.events',
   anomalies: 'helios.anomalies',
   reports: 'helios.reports',
+  /** Control records (`TelemetryGapRecord`): spans in which a gateway lost telemetry, for every detect worker. */
+  telemetryGaps: 'helios.telemetry-gaps',
 } as const;
+
+/**
+ * A span of event time in which telemetry was lost (the gateway refused events for capacity), published on
+ * `Topics.telemetryGaps` so that detect workers in other processes do not judge the windows it touches.
+ */
+export interface TelemetryGapRecord {
+  /** Event time, epoch ms: [from, to). */
+  from: number;
+  to: number;
+  /** Only this tenant lost telemetry; absent: any tenant may have. */
+  tenant?: string;
+  /** Refusals in the span by error code (e.g. HLS_ERR_BUS_FULL: 12). */
+  refusals: Record<string, number>;
+  /** Who lost it, e.g. `gateway`. */
+  source: string;
+}

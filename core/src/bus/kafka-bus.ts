@@ -142,6 +142,8 @@ interface TopicInfo {
   /**
    * Encoded key and partition per key seen: keys are tenant+service, few and repeated on every record,
    * so encoding and hashing each once saves work per record. Cleared when it grows past KEY_CACHE_SIZE.
+  // One partition: every detect process reads all of it (a group of its own), and gaps are rare.
+  [Topics.telemetryGaps]: { partitions: 1 },
    */
   keys: Map<string, { key: Buffer; partition: number }>;
 }

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, type Detection } from '@helios/core';
+import { FEATURE_NAMES, METRIC_FEATURE_NAMES, seriesKey, type Detection } from '@helios/core';
 import { Type, definePlugin, type Static } from '@helios/plugins';
+import { MetricSeriesModel, type SavedMetricModel } from './metric-model.js';
 import { SeriesModel, type SavedSeriesModel } from './series-model.js';
 
 export const configSchema = Type.Object(
@@ -69,22 +70,57 @@ export function readModels(stateDir: string, options: IsolationForestOptions): M
   return new Map(Object.entries(saved.series).map(([key, s]) => [key, SeriesModel.fromJSON(s, options)]));
 }
 
-export { SeriesModel };
+export { SeriesModel, MetricSeriesModel };
+
+/** Metric series' models, in a file of their own so `helios train` (request series only) leaves them alone. */
+export const METRIC_MODELS_FILE = 'metric-models.json';
+const METRIC_MODELS_VERSION = 1;
+
+interface SavedMetricModels {
+  version: number;
+  features: string[];
+  /** Per `seriesKey(window)`. */
+  series: Record<string, SavedMetricModel>;
+}
+
+function writeMetricModels(stateDir: string, series: ReadonlyMap<string, MetricSeriesModel>): void {
+  const out: SavedMetricModels = { version: METRIC_MODELS_VERSION, features: [...METRIC_FEATURE_NAMES], series: {} };
+  for (const [key, model] of series) out.series[key] = model.toJSON();
+  const file = join(stateDir, METRIC_MODELS_FILE);
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(out));
+  renameSync(`${file}.tmp`, file);
+}
+
+function readMetricModels(stateDir: string, options: IsolationForestOptions): Map<string, MetricSeriesModel> {
+  const file = join(stateDir, METRIC_MODELS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return new Map();
+  }
+  const saved = JSON.parse(text) as SavedMetricModels;
+  if (saved.version !== METRIC_MODELS_VERSION || saved.features.join() !== METRIC_FEATURE_NAMES.join()) throw new Error(`${file}: metric models of another format (version ${String(saved.version)})`);
+  return new Map(Object.entries(saved.series).map(([key, s]) => [key, MetricSeriesModel.fromJSON(s, options)]));
+}
 
 /**
  * Isolation Forest per tenant+service on the seven window features, each as its level and its change
- * against the series' own recent normal windows (see series-model.ts).
+ * against the series' own recent normal windows (see series-model.ts), and per metric series on its
+ * metric features by the same rules (metric-model.ts).
  */
 export default definePlugin({
   kind: 'detector',
   name: '@helios/detector-isolation-forest',
-  version: '0.3.0',
-  apiVersion: '^1.0.0',
-  description: 'Isolation Forest (Liu, Ting & Zhou) on the seven window features (level and change against a trailing baseline, and the newest minute\u2019s event count and error rate), one model per series, with per-feature attribution.',
+  version: '0.4.0',
+  apiVersion: '^1.1.0',
+  description: 'Isolation Forest (Liu, Ting & Zhou) on the seven window features (level and change against a trailing baseline, and the newest minute\u2019s event count and error rate), and on the features of metric series (detectMetric), one model per series, with per-feature attribution.',
   configSchema,
   setup(ctx) {
     const o = ctx.options;
     let series = new Map<string, SeriesModel>();
+    let metricSeries = new Map<string, MetricSeriesModel>();
     let lastSaved = ctx.now();
     if (o.persist) {
       try {
@@ -93,10 +129,17 @@ export default definePlugin({
       } catch (err) {
         ctx.logger.warn({ err }, 'saved models unreadable; starting cold');
       }
+      try {
+        metricSeries = readMetricModels(ctx.stateDir, o);
+        if (metricSeries.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: metricSeries.size }, 'metric models restored');
+      } catch (err) {
+        ctx.logger.warn({ err }, 'saved metric models unreadable; metric series start cold');
+      }
     }
 
     function save(): void {
-      writeModels(ctx.stateDir, series);
+      if (series.size > 0) writeModels(ctx.stateDir, series);
+      if (metricSeries.size > 0) writeMetricModels(ctx.stateDir, metricSeries);
       lastSaved = ctx.now();
     }
 
@@ -109,9 +152,18 @@ export default definePlugin({
         if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
         return verdict?.detection;
       },
+      detectMetric(window): Detection | undefined {
+        const key = seriesKey(window);
+        let model = metricSeries.get(key);
+        if (model === undefined) metricSeries.set(key, (model = new MetricSeriesModel(o)));
+        const detection = model.observe(window);
+        if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
+        return detection;
+      },
       shutdown() {
-        if (o.persist && series.size > 0) save();
+        if (o.persist && (series.size > 0 || metricSeries.size > 0)) save();
         series.clear();
+        metricSeries.clear();
       },
     };
   },

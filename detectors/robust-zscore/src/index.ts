@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, type Detection, type FeatureExplanation, type FeatureWindow, type Features } from '@helios/core';
+import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins';
+import { MetricZScoreSeries } from './metric-series.js';
 
 const configSchema = Type.Object(
   {
@@ -39,13 +40,15 @@ interface SeriesState {
 export default definePlugin({
   kind: 'detector',
   name: '@helios/detector-robust-zscore',
-  version: '0.1.0',
-  apiVersion: '^1.0.0',
-  description: 'Robust z-score (median / MAD) of the seven window features against a trailing per-series baseline.',
+  version: '0.2.0',
+  apiVersion: '^1.1.0',
+  description: 'Robust z-score (median / MAD) of the seven window features, and of the features of metric series (detectMetric), against a trailing per-series baseline.',
   configSchema,
   setup(ctx) {
     const o = ctx.options;
     const series = new Map<string, SeriesState>();
+    /** Metric series by `seriesKey` (metric-series.ts); same options and rules as the request series. */
+    const metricSeries = new Map<string, MetricZScoreSeries>();
     const stateFile = join(ctx.stateDir, STATE_FILE);
     let lastSaved = ctx.now();
     if (o.persist) restore();
@@ -152,9 +155,16 @@ export default definePlugin({
         }
         return { score, threshold: 1, anomalous, explanation, modelVersion: `robust-zscore-${state.generation}` };
       },
+      detectMetric(window: MetricWindow): Detection | undefined {
+        const key = seriesKey(window);
+        let state = metricSeries.get(key);
+        if (state === undefined) metricSeries.set(key, (state = new MetricZScoreSeries(o)));
+        return state.detect(window);
+      },
       shutdown() {
         if (o.persist && series.size > 0) save();
         series.clear();
+        metricSeries.clear();
       },
     };
   },

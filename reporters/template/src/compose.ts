@@ -1,7 +1,7 @@
-import type { FeatureExplanation, FeatureName, Incident, ReportSections, Severity } from '@helios/core';
+import { metricSeriesName, type FeatureExplanation, type FeatureName, type Incident, type MetricFeatureName, type ReportSections, type Severity } from '@helios/core';
 import type { ReportDraft } from '@helios/plugins';
 
-const FEATURE_LABEL: Record<FeatureName, string> = {
+const FEATURE_LABEL: Record<FeatureName | MetricFeatureName, string> = {
   total_events: 'traffic (events per window)',
   error_rate: 'error rate',
   avg_latency: 'average latency',
@@ -9,6 +9,13 @@ const FEATURE_LABEL: Record<FeatureName, string> = {
   p99_latency: 'p99 latency',
   latency_stddev: 'latency spread (stddev)',
   unique_endpoints: 'distinct endpoints',
+  // Features of a metric series (anomaly.metric set).
+  points: 'data points per window',
+  mean: 'mean value',
+  min: 'minimum value',
+  max: 'maximum value',
+  last: 'latest value',
+  change: 'change of the mean since the previous window',
 };
 
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 && x > 0 ? 2 : 1)}%`;
@@ -16,9 +23,11 @@ const ms = (x: number | null) => (x === null ? 'n/a' : x >= 1000 ? `${(x / 1000)
 const count = (x: number) => Math.round(x).toLocaleString('en-US');
 const time = (t: number) => new Date(t).toISOString().slice(11, 16);
 
-export function formatFeature(feature: FeatureName, value: number): string {
+export function formatFeature(feature: FeatureName | MetricFeatureName, value: number): string {
   if (feature === 'error_rate') return pct(value);
-  if (feature === 'total_events' || feature === 'unique_endpoints') return count(value);
+  if (feature === 'total_events' || feature === 'unique_endpoints' || feature === 'points') return count(value);
+  // A metric's unit is not known here: its values stay plain numbers.
+  if (feature === 'mean' || feature === 'min' || feature === 'max' || feature === 'last' || feature === 'change') return Number(value.toPrecision(4)).toLocaleString('en-US');
   return ms(value);
 }
 
@@ -119,8 +128,12 @@ export function composeTemplateReport(incident: Incident): ReportDraft {
   const b = context.baseline;
   const baselineRate = b.events > 0 ? b.errors / b.events : 0;
 
+  // An anomaly of a metric series names the series: the service's requests may look normal.
+  // Series names are capped: attribute values may be long, and report sections have length limits.
+  const seriesName = anomaly.metric === undefined ? '' : metricSeriesName(anomaly.metric).slice(0, 500);
+  const subject = anomaly.metric === undefined ? `service \`${anomaly.service}\`` : `metric \`${seriesName}\` of service \`${anomaly.service}\``;
   const executiveSummary = [
-    `Between ${time(anomaly.windowStart)} and ${time(anomaly.windowEnd)} UTC, service \`${anomaly.service}\` (tenant \`${anomaly.tenant}\`) deviated from its normal behaviour: ${ranked.map(change).join('; ')}.`,
+    `Between ${time(anomaly.windowStart)} and ${time(anomaly.windowEnd)} UTC, ${subject} (tenant \`${anomaly.tenant}\`) deviated from its normal behaviour: ${ranked.map(change).join('; ')}.`,
     `The window held ${count(w.events)} events and ${count(w.errors)} errors (${pct(w.events > 0 ? w.errors / w.events : 0)}); the preceding baseline held ${count(b.events)} events with an error rate of ${pct(baselineRate)}.`,
     `Severity ${severityWord(anomaly.severity)} (from the error rate, tail latency and traffic against this service's baseline); ${anomaly.detector} scored the window ${anomaly.score.toFixed(3)} against its threshold of ${anomaly.threshold.toFixed(3)} for this service.`,
   ].join(' ');
@@ -141,13 +154,14 @@ export function composeTemplateReport(incident: Incident): ReportDraft {
   const failingEndpoints = context.slowestEndpoints.filter((e) => e.errors > 0);
   const impactAssessment = [
     `- Service: \`${anomaly.service}\``,
+    ...(anomaly.metric === undefined ? [] : [`- Metric series: \`${seriesName}\``]),
     `- Tenants: ${context.tenants.length === 0 ? '(no events stored for the window)' : context.tenants.map((t) => `\`${t.tenant}\` (${count(t.errors)} errors / ${count(t.events)} events)`).join(', ')}`,
     `- Endpoints with errors: ${failingEndpoints.length === 0 ? 'none' : failingEndpoints.map((e) => `\`${e.endpoint}\` (${count(e.errors)})`).join(', ')}`,
     `- Errors in the window: ${count(w.errors)} of ${count(w.events)} events; p95 latency ${ms(w.p95LatencyMs)} vs ${ms(b.p95LatencyMs)} before.`,
   ].join('\n');
 
   return {
-    title: `${severityWord(anomaly.severity)}: ${anomaly.service} — ${headline || 'unusual behaviour'}`,
+    title: `${severityWord(anomaly.severity)}: ${anomaly.service}${anomaly.metric === undefined ? '' : ` ${anomaly.metric.name.slice(0, 100)}`} — ${headline || 'unusual behaviour'}`,
     severity: anomaly.severity,
     sections: {
       executiveSummary,
