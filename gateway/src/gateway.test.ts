@@ -68,6 +68,8 @@ describe.each(['uws', 'node'] as const)('gateway over %s', (transport) => {
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     expect(metrics).toMatch(/helios_events_ingested_total\{service="pay",level="ERROR"\} 1/);
     expect(metrics).toContain('helios_ingestion_latency_seconds_bucket');
+    expect(metrics).toMatch(/helios_http_requests_total\{route="events",status="202"\} [1-9]/);
+    expect(metrics).toMatch(/helios_http_requests_total\{route="readyz",status="200"\} 1\b/);
     expect((await fetch(`${h.url}/nope`)).status).toBe(404);
     expect((await fetch(`${h.url}/api/v1/events`)).status).toBe(405);
   });

@@ -1,6 +1,7 @@
 import { Counter, type Histogram } from 'prom-client';
-import { deferredCounter } from './deferred-counter.js';
-import { HeliosError, Topics, normalizeEventBatch, type Bus, type BusRecord, type HeliosConfig, type HeliosEvent, type Logger, type Registry } from '@helios/core';
+import { performance } from 'node:perf_hooks';
+import { deferredCounter, type CounterSeries } from './deferred-counter.js';
+import { HeliosError, Topics, normalizeEventBatch, type Bus, type BusRecord, type HeliosConfig, type HeliosEvent, type Level, type Logger, type Registry } from '@helios/core';
 import type { StoreReader } from '@helios/store';
 import { createAuthenticator } from './auth.js';
 import { decodeContentEncoding, jsonBodyKind, parseEventsBody } from './ingest-body.js';
@@ -51,7 +52,8 @@ function errorBody(err: HeliosError): ReturnType<HeliosError['toJSON']> {
   return err.details.length > MAX_ERROR_DETAILS ? { ...body, details: err.details.slice(0, MAX_ERROR_DETAILS) } : body;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+/** Frozen: transports may encode a shared header object once (see the uWS transport). */
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
 
 function json(status: number, body: unknown, headers?: Readonly<Record<string, string>>): GatewayResponse {
   return { status, headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
@@ -59,6 +61,7 @@ function json(status: number, body: unknown, headers?: Readonly<Record<string, s
 
 /** `{"accepted":n,"ids":[...]}` built directly: ids are UUIDs (nothing to escape), and this runs per request. */
 function acceptedBody(events: readonly HeliosEvent[]): string {
+  if (events.length === 1) return `{"accepted":1,"ids":["${events[0]!.id}"]}`;
   let ids = '';
   for (let i = 0; i < events.length; i++) ids += i === 0 ? `"${events[i]!.id}"` : `,"${events[i]!.id}"`;
   return `{"accepted":${events.length},"ids":[${ids}]}`;
@@ -164,11 +167,37 @@ export function createGateway(options: GatewayOptions): Gateway {
     return json(500, { error: { code: 'HLS_ERR_INTERNAL', message: 'internal error' } });
   }
 
-  const countRequest = (route: string, status: number): void => requests.add(`${route} ${status}`, () => ({ route, status: String(status) }));
+  /** Per route: its latency series (ingest routes only) and its request counter series by status, found with one lookup per request. */
+  interface RouteStats {
+    route: string;
+    latency: LatencySeries | undefined;
+    byStatus: Map<number, CounterSeries>;
+  }
+  const routeStats = new Map<string, RouteStats>();
+  function statsOf(route: string): RouteStats {
+    let stats = routeStats.get(route);
+    if (stats === undefined) routeStats.set(route, (stats = { route, latency: latency.series(route), byStatus: new Map() }));
+    return stats;
+  }
+  const eventsStats = statsOf('events');
+  const unknownStats = statsOf('unknown');
 
+  function countRequest(stats: RouteStats, status: number): void {
+    let series = stats.byStatus.get(status);
+    if (series === undefined) stats.byStatus.set(status, (series = requests.series({ route: stats.route, status: String(status) })));
+    series.n++;
+  }
+
+  /** Counter series per service, then per level (a closed set): no key string built per event. */
+  const ingestedByService = new Map<string, Partial<Record<Level, CounterSeries>>>();
   /** Count accepted events per service and level (plain additions; prom-client sees them at scrape time). */
   function countIngested(events: readonly HeliosEvent[]): void {
-    for (const e of events) ingested.add(`${e.service}\u0000${e.level}`, () => ({ service: e.service, level: e.level }));
+    for (let i = 0; i < events.length; i++) {
+      const { service, level } = events[i]!;
+      let byLevel = ingestedByService.get(service);
+      if (byLevel === undefined) ingestedByService.set(service, (byLevel = {}));
+      (byLevel[level] ??= ingested.series({ service, level })).n++;
+    }
   }
 
   /**
@@ -200,11 +229,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   let inflatingBytes = 0;
   function withDecodedBody<T>(request: GatewayRequest, use: (body: Buffer) => Promise<T>): Promise<T> {
     // Identity bodies (the common case) go straight to `use`, without a promise layer of their own.
+    // `use` reads the body before its first await, so a borrowed identity body is still valid then;
+    // inflation reads it later, on the thread pool, so it gets a copy.
     const header = request.headers['content-encoding'];
     if (header === '') return use(request.body);
     const encoding = header.trim().toLowerCase();
     if (encoding === '' || encoding === 'identity') return use(request.body);
-    return withInflatedBody(request.body, encoding, use);
+    return withInflatedBody(request.bodyBorrowed === true ? Buffer.from(request.body) : request.body, encoding, use);
   }
 
   async function withInflatedBody<T>(compressed: Buffer, encoding: string, use: (body: Buffer) => Promise<T>): Promise<T> {
@@ -343,14 +374,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   /** The end of every request: in-flight count, latency and request metrics. */
-  function finish(started: number, routeName: string, response: GatewayResponse): GatewayResponse {
+  function finish(started: number, stats: RouteStats, response: GatewayResponse): GatewayResponse {
     inFlight--;
     // After the transport's send (a synchronous answer is sent right after this returns; an async one in
     // the microtask after the promise settles), both before setImmediate.
     if (inFlight === 0 && idle !== undefined) setImmediate(idle);
-    const latencySeries = latency.series(routeName);
-    if (latencySeries !== undefined) observeLatency(latencySeries, LATENCY_BUCKETS, (performance.now() - started) / 1000);
-    countRequest(routeName, response.status);
+    if (stats.latency !== undefined) observeLatency(stats.latency, LATENCY_BUCKETS, (performance.now() - started) / 1000);
+    countRequest(stats, response.status);
     return response;
   }
 
@@ -368,18 +398,19 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (request.method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', 'use POST for /api/v1/events');
         if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
         const response = ingestHeliosJson(request);
-        if (!(response instanceof Promise)) return finish(started, 'events', response);
+        if (!(response instanceof Promise)) return finish(started, eventsStats, response);
         return response.then(
-          (r) => finish(started, 'events', r),
-          (err: unknown) => finish(started, 'unknown', failure(err)),
+          (r) => finish(started, eventsStats, r),
+          (err: unknown) => finish(started, unknownStats, failure(err)),
         );
       }
-      return route(request).then(
-        ([routeName, r]) => finish(started, routeName, r),
-        (err: unknown) => finish(started, 'unknown', failure(err)),
+      // Only the Helios JSON path above reads a borrowed body in time; every other route gets its own copy.
+      return route(request.bodyBorrowed === true ? { ...request, body: Buffer.from(request.body), bodyBorrowed: false } : request).then(
+        ([routeName, r]) => finish(started, statsOf(routeName), r),
+        (err: unknown) => finish(started, unknownStats, failure(err)),
       );
     } catch (err) {
-      return finish(started, 'unknown', failure(err));
+      return finish(started, unknownStats, failure(err));
     }
   }
 
@@ -389,7 +420,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   const transportOptions = (port: number): TransportOptions => ({
-    host: config.host, port, maxBodyBytes: config.maxBodyBytes, handler: handleRequest,
+    host: config.host, port, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled, handler: handleRequest,
     tooLarge: () => errorResponse(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `request body exceeds ${config.maxBodyBytes} bytes`)),
   });
 

@@ -29,6 +29,8 @@ const bodyKindByContentType = new Map<string, JsonBodyKind | undefined>();
 
 /** Body kind from the Content-Type header; clients send the same few strings, so answers are cached. */
 export function jsonBodyKind(contentType: string): JsonBodyKind | undefined {
+  // The common header first: a string comparison, where a Map lookup hashes the fresh header string.
+  if (contentType === 'application/json') return 'json';
   const cached = bodyKindByContentType.get(contentType);
   if (cached !== undefined || bodyKindByContentType.has(contentType)) return cached;
   const kind = jsonBodyKindOf(contentType);

@@ -7,10 +7,16 @@ export interface GatewayRequest {
   method: string;
   /** Path without the query string. */
   path: string;
+  /** The query string; the uWS transport reads it for GET and HEAD only (no other route uses one). */
   query: string;
   /** Lower-case names; only the headers the gateway reads. */
   headers: RequestHeaders;
   body: Buffer;
+  /**
+   * True when `body` is lent by the transport and only valid until the handler returns (uWS reuses
+   * that memory; reads after it see an empty buffer): a handler that reads it later copies it first.
+   */
+  bodyBorrowed?: boolean;
 }
 
 export interface RequestHeaders {
@@ -38,6 +44,11 @@ export interface TransportOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /**
+   * Whether anything reads `authorization` and `x-api-key` (auth is on); when false a transport may
+   * leave them empty instead of reading them per request. Default true.
+   */
+  readsCredentials?: boolean;
   handler: RequestHandler;
   /** Answer for a body over the limit, sent without reading the rest. */
   tooLarge: () => GatewayResponse;

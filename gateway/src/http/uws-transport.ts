@@ -27,13 +27,33 @@ function methodOf(req: Uws.HttpRequest): string {
   }
 }
 
-/** Status lines built once, not per response. */
-const STATUS_LINES = new Map(Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), `${code} ${text}`]));
+/**
+ * Status lines, header names and values handed to uWS as bytes, encoded once: a JS string argument
+ * costs uWS a UTF-8 length pass, a malloc, a copy and a free on every call.
+ */
+const STATUS_LINES = new Map(Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), Buffer.from(`${code} ${text}`, 'latin1')]));
+const HEADER_KEYS = { contentType: Buffer.from('content-type'), contentEncoding: Buffer.from('content-encoding'), authorization: Buffer.from('authorization'), apiKey: Buffer.from('x-api-key') };
+
+/** Encoded name/value pairs of the frozen header objects responses share (e.g. the JSON content type); built on first use. */
+const encodedHeaders = new WeakMap<object, Buffer[]>();
+function sharedHeaders(headers: Record<string, string>): Buffer[] | undefined {
+  let pairs = encodedHeaders.get(headers);
+  if (pairs === undefined && Object.isFrozen(headers)) {
+    pairs = Object.entries(headers).flatMap(([name, value]) => [Buffer.from(name, 'latin1'), Buffer.from(value, 'latin1')]);
+    encodedHeaders.set(headers, pairs);
+  }
+  return pairs;
+}
 
 /** Write a whole response. Inside a uWS callback (handler, onData) uWS corks by itself. */
 function write(res: Uws.HttpResponse, response: GatewayResponse): void {
   res.writeStatus(STATUS_LINES.get(response.status) ?? String(response.status));
-  if (response.headers !== undefined) for (const name in response.headers) res.writeHeader(name, response.headers[name]!);
+  const headers = response.headers;
+  if (headers !== undefined) {
+    const pairs = sharedHeaders(headers);
+    if (pairs !== undefined) for (let i = 0; i < pairs.length; i += 2) res.writeHeader(pairs[i]!, pairs[i + 1]!);
+    else for (const name in headers) res.writeHeader(name, headers[name]!);
+  }
   res.end(response.body ?? '');
 }
 
@@ -49,6 +69,7 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
   let listenSocket: Uws.us_listen_socket | false = false;
 
   const { handler, maxBodyBytes } = options;
+  const readsCredentials = options.readsCredentials !== false;
 
   /**
    * Run the handler and answer: a plain response (the request completed synchronously) is written from
@@ -74,21 +95,23 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
 
   app.any('/*', (res, req) => {
     // req is only valid inside this callback: copy what we need now.
+    // Each read crosses into C++ and makes a string: only what a route of this method can use.
     const method = methodOf(req);
     const path = req.getUrl();
-    const query = req.getQuery() ?? '';
+    const get = method === 'GET' || method === 'HEAD';
+    const query = get ? (req.getQuery() ?? '') : '';
     const headers: RequestHeaders = {
-      'content-type': req.getHeader('content-type'),
-      'content-encoding': req.getHeader('content-encoding'),
-      authorization: req.getHeader('authorization'),
-      'x-api-key': req.getHeader('x-api-key'),
+      'content-type': req.getHeader(HEADER_KEYS.contentType),
+      'content-encoding': req.getHeader(HEADER_KEYS.contentEncoding),
+      authorization: readsCredentials ? req.getHeader(HEADER_KEYS.authorization) : '',
+      'x-api-key': readsCredentials ? req.getHeader(HEADER_KEYS.apiKey) : '',
     };
     // One state object per request; uWS still needs its two callbacks.
     const state = { aborted: false, rejected: false, size: 0, first: undefined as Buffer | undefined, rest: undefined as Buffer[] | undefined };
     res.onAborted(() => {
       state.aborted = true;
     });
-    if (method === 'GET' || method === 'HEAD') {
+    if (get) {
       dispatch(res, state, { method, path, query, headers, body: EMPTY_BODY });
       return;
     }
@@ -101,12 +124,18 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
         if (!state.aborted) write(res, options.tooLarge());
         return;
       }
+      if (isLast && state.first === undefined) {
+        // The whole body in one chunk (the common case): lend the handler a view of uWS's memory rather
+        // than a copy; the handler copies it if it needs the bytes after returning.
+        dispatch(res, state, { method, path, query, headers, body: Buffer.from(chunk), bodyBorrowed: true });
+        return;
+      }
       // The ArrayBuffer is only valid during this callback: copy it (small copies come from Buffer's pool).
       const copy = Buffer.from(new Uint8Array(chunk));
       if (state.first === undefined) state.first = copy;
       else (state.rest ??= [state.first]).push(copy);
       if (!isLast) return;
-      const body = state.rest === undefined ? state.first : Buffer.concat(state.rest, state.size);
+      const body = state.rest === undefined ? state.first! : Buffer.concat(state.rest, state.size);
       dispatch(res, state, { method, path, query, headers, body });
     });
   });
