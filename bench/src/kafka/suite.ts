@@ -46,6 +46,8 @@ interface Throughput {
   /** This process's CPU time per acknowledged event (gateway, bus and client library together). */
   gatewayCpuMicrosPerEvent: number;
   brokerCpuMicrosPerEvent: number | undefined;
+  /** Share of the wall time the main thread (gateway + bus) was busy: near 1 when it is the limit. */
+  mainThreadBusy: number;
 }
 
 /** Events per second acknowledged by the gateway over `seconds`, `concurrency` requests in flight. */
@@ -72,12 +74,15 @@ async function gatewayThroughput(bus: Bus, body: Buffer, batch: number, concurre
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const broker0 = brokerCpuMs();
+  const elu0 = performance.eventLoopUtilization();
   const events = await run(seconds * 1000);
+  const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
   const broker1 = brokerCpuMs();
   return {
     eventsPerSecond: events / (Number(process.hrtime.bigint() - t0) / 1e9),
     gatewayCpuMicrosPerEvent: (cpu.user + cpu.system) / events,
+    mainThreadBusy: elu.utilization,
     brokerCpuMicrosPerEvent: broker0 === undefined || broker1 === undefined ? undefined : ((broker1 - broker0) * 1000) / events,
   };
 }
@@ -204,28 +209,36 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   const baseline = nullRun.eventsPerSecond;
   results.push({ name: baselineName, value: baseline, unit: 'events/s' });
   results.push({ name: `${baselineName}: gateway CPU per event`, value: nullRun.gatewayCpuMicrosPerEvent, unit: 'µs' });
+  results.push({ name: `${baselineName}: main thread busy`, value: nullRun.mainThreadBusy, unit: 'share' });
 
   const namespace = `helios-bench.${Date.now().toString(36)}${randomBytes(3).toString('hex')}.`;
   const clients = (process.env['HELIOS_BENCH_KAFKA_CLIENTS'] ?? 'kafkajs,platformatic').split(',') as Array<NonNullable<KafkaBusOptions['producerClient']>>;
   const compressions = (process.env['HELIOS_BENCH_KAFKA_COMPRESSIONS'] ?? KAFKA_COMPRESSIONS.join(',')).split(',') as KafkaCompression[];
   // Parallel idempotent producers (the bus's `producers`), e.g. `1,2,4`; and the records cap per request.
   const producerCounts = (process.env['HELIOS_BENCH_KAFKA_PRODUCERS'] ?? '1').split(',').map(Number);
+  // Producers on their own worker thread (the default) and/or on the gateway's thread, e.g. `1,0`; platformatic only.
+  const threads = (process.env['HELIOS_BENCH_KAFKA_THREAD'] ?? '1').split(',').map((t) => t !== '0');
+  // Record batches written by the bus (the default) and/or by the library record by record, e.g. `1,0`; platformatic only.
+  const batchWriters = (process.env['HELIOS_BENCH_KAFKA_BATCHES'] ?? '1').split(',').map((t) => t !== '0');
   const maxBatchRecords = process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS'] === undefined ? undefined : Number(process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS']);
   // Interleaved (client and producer count inside compression) so a slow phase of the shared machine hits all alike.
-  for (const compression of compressions) {
-    for (const producerClient of clients) for (const producers of producerCounts) {
+  // HELIOS_BENCH_KAFKA_THROUGHPUT=0 skips these variants (latency only).
+  for (const compression of process.env['HELIOS_BENCH_KAFKA_THROUGHPUT'] === '0' ? [] : compressions) {
+    for (const producerClient of clients) for (const producers of producerCounts) for (const producerThread of producerClient === 'platformatic' ? threads : [false]) for (const writeRecordBatches of producerClient === 'platformatic' ? batchWriters : [false]) {
       const bus = await createKafkaBus({
-        brokers, namespace: `${namespace}${producerClient}.${compression}.p${producers}.`, clientId: 'helios-bench', compression, producerClient, producers,
+        brokers, namespace: `${namespace}${producerClient}.${compression}.p${producers}.t${Number(producerThread)}.b${Number(writeRecordBatches)}.`, clientId: 'helios-bench', compression, producerClient, producers, producerThread, writeRecordBatches,
         ...(maxBatchRecords === undefined ? {} : { maxBatchRecords }),
       });
       try {
         const measured = await gatewayThroughput(bus, body, batch, concurrency, seconds);
         const value = measured.eventsPerSecond;
         const stats = bus.stats();
-        const label = `gateway -> kafka (${producerClient}, ${producers} producer${producers === 1 ? '' : 's'}), ${compression}`;
+        const label = `gateway -> kafka (${producerClient}, ${producers} producer${producers === 1 ? '' : 's'}${producerThread ? ', producer thread' : ''}${writeRecordBatches ? ', bus-written batches' : ''}), ${compression}`;
         results.push({ name: `${label} (${batch} events/request, acks=all, idempotent)`, value, unit: 'events/s', baseline: baselineName, baselineValue: baseline, ratio: value / baseline });
         results.push({ name: `${label}: requests sharing one produce request`, value: stats.publishCalls / stats.produceRequests, unit: 'publishes/produce' });
-        results.push({ name: `${label}: gateway CPU per event`, value: measured.gatewayCpuMicrosPerEvent, unit: 'µs' });
+        // process.cpuUsage counts every thread of the process: with the producer thread, its share is included.
+        results.push({ name: `${label}: gateway process CPU per event`, value: measured.gatewayCpuMicrosPerEvent, unit: 'µs' });
+        results.push({ name: `${label}: main thread busy`, value: measured.mainThreadBusy, unit: 'share' });
         if (measured.brokerCpuMicrosPerEvent !== undefined) results.push({ name: `${label}: broker CPU per event`, value: measured.brokerCpuMicrosPerEvent, unit: 'µs' });
       } finally {
         await bus.close(5000);

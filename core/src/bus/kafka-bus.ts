@@ -7,6 +7,7 @@ import { EVENT_SCHEMA_VERSION } from '../event/schema.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { Topics, type Bus, type BusHandler, type BusRecord, type SubscribeOptions, type Subscription } from './bus.js';
 import { compressionType, KAFKA_COMPRESSIONS, registerKafkaCodecs, type KafkaCompression } from './kafka-compression.js';
+import { createProduceThread, type ProduceThread } from './kafka-produce-thread.js';
 import { KAFKA_PRODUCER_CLIENTS, kafkajsProduceClient, platformaticProduceClient, type EncodedRecord, type KafkaProducerClientName, type ProduceClient, type TopicRecords } from './kafka-producer-client.js';
 
 const { Kafka, Partitioners, ConfigResourceTypes, logLevel } = kafkajs;
@@ -47,6 +48,20 @@ export interface KafkaBusOptions {
    * durability (bench/RESULTS.md, Kafka).
    */
   producerClient?: KafkaProducerClientName;
+  /**
+   * Run the producers on a worker thread of their own (platformatic client only): record batches,
+   * compression, CRCs and socket writes leave the thread that validates and encodes the events.
+   * Acknowledgements come back by message; a publish still resolves only after Kafka acknowledged it.
+   * Default false: on the shared 2-core bench machine (broker on the same cores) it lost to producing on
+   * the main thread in every measured pair, costing 0.3-0.5 µs more CPU per event (bench/RESULTS.md, Kafka).
+   */
+  producerThread?: boolean;
+  /**
+   * platformatic only: the bus writes the Kafka record batches itself, one buffer per partition straight
+   * from the encoded values (the library still does producer ids, metadata, connections, framing).
+   * False: the library's producer builds them record by record. Default true (bench/RESULTS.md, Kafka).
+   */
+  writeRecordBatches?: boolean;
   /**
    * Idempotent producers writing in parallel, each on its own connection with one produce request in
    * flight, each owning the partitions p with p % producers == its index (so per-key order holds).
@@ -128,6 +143,8 @@ export const DEFAULT_KAFKA_TOPICS: Readonly<Record<string, KafkaTopicSpec>> = {
   [Topics.events]: { partitions: 10 },
   [Topics.anomalies]: { partitions: 3 },
   [Topics.reports]: { partitions: 3 },
+  // One partition: every detect process reads all of it (a group of its own), and gaps are rare.
+  [Topics.telemetryGaps]: { partitions: 1 },
 };
 
 /** Fixed overhead of a record batch (v2 header) and a conservative per-record framing estimate. */
@@ -142,8 +159,6 @@ interface TopicInfo {
   /**
    * Encoded key and partition per key seen: keys are tenant+service, few and repeated on every record,
    * so encoding and hashing each once saves work per record. Cleared when it grows past KEY_CACHE_SIZE.
-  // One partition: every detect process reads all of it (a group of its own), and gaps are rare.
-  [Topics.telemetryGaps]: { partitions: 1 },
    */
   keys: Map<string, { key: Buffer; partition: number }>;
 }
@@ -282,22 +297,29 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus 'producerClient' must be one of ${KAFKA_PRODUCER_CLIENTS.join(', ')}, got ${JSON.stringify(producerClient)}`);
   }
   const defaultHeaders = { [SCHEMA_VERSION_HEADER]: schemaVersion };
+  const platformaticOptions = {
+    brokers: options.brokers, clientId: options.clientId ?? 'helios', compression, defaultHeaders, retry: kafkaRetry,
+    connectionTimeoutMs: options.connectionTimeoutMs ?? 3000, requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
+    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
+    writeRecordBatches: options.writeRecordBatches !== false,
+  };
+  const produceThread: ProduceThread | undefined =
+    producerClient === 'platformatic' && options.producerThread === true ? createProduceThread(platformaticOptions) : undefined;
   const newProducer = (): ProduceClient =>
     producerClient === 'kafkajs'
       ? kafkajsProduceClient(kafka, compressionCode, defaultHeaders)
-      : platformaticProduceClient({
-          brokers: options.brokers, clientId: options.clientId ?? 'helios', compression, defaultHeaders, retry: kafkaRetry,
-          connectionTimeoutMs: options.connectionTimeoutMs ?? 3000, requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-          ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
-          ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
-        });
+      : produceThread !== undefined ? produceThread.client() : platformaticProduceClient(platformaticOptions);
 
   const admin: Admin = kafka.admin();
   const topicInfo = new Map<string, TopicInfo>();
   const lanes: ProduceLane[] = Array.from({ length: producerCount }, (_, index) => ({
     index, producer: newProducer(), queue: [], queuedRecords: 0, sending: false, lingerTimer: undefined, reachable: false, reconnecting: undefined,
   }));
-  const closeProducers = () => Promise.all(lanes.map((lane) => lane.producer.close().catch(() => undefined)));
+  const closeProducers = async () => {
+    await Promise.all(lanes.map((lane) => lane.producer.close().catch(() => undefined)));
+    await produceThread?.close();
+  };
   /** Connect, create the missing topics, read their limits, reach the producers: what publishing needs. */
   async function setUp(): Promise<void> {
     await admin.connect();

@@ -51,6 +51,7 @@ export function kafkaBusOptions(config: Pick<HeliosConfig, 'bus'>): KafkaBusOpti
     topics: k.topics,
     compression: k.compression,
     producerClient: k.producerClient,
+    producerThread: k.producerThread,
     lingerMs: k.lingerMs,
     sessionTimeoutMs: k.sessionTimeoutMs,
     ...(k.deadLetterTopic === '' ? {} : { deadLetterTopic: k.deadLetterTopic }),
