@@ -153,6 +153,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // from the parent. The TimescaleDB continuous aggregate (migration 1) keeps counting rows.
     sql: `ALTER TABLE helios_events ADD COLUMN IF NOT EXISTS sample_rate double precision NOT NULL DEFAULT 1;`,
   },
+  {
+    version: 3,
+    name: 'anomalies.metric (the metric series an anomaly is in; null for the service\'s requests)',
+    // Nullable without a default: a catalog-only change; every existing anomaly is a request-series one.
+    sql: `ALTER TABLE helios_anomalies ADD COLUMN IF NOT EXISTS metric jsonb;`,
+  },
 ];
 
 // Any constant works; it only has to be the same in every Helios process sharing a database.

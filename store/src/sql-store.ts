@@ -35,6 +35,7 @@ function rowToAnomaly(r: Record<string, any>): Anomaly {
     windowStart: millis(r.window_start), windowEnd: millis(r.window_end), detectedAt: millis(r.detected_at),
     detector: r.detector, severity: r.severity, score: Number(r.score), threshold: Number(r.threshold),
     features: r.features, explanation: r.explanation, modelVersion: r.model_version,
+    ...(r.metric === null || r.metric === undefined ? {} : { metric: r.metric }),
   };
 }
 
@@ -173,12 +174,12 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       if (anomalies.length === 0) return 0;
       const { rows } = await client.query<{ n: string | number }>(
         `WITH ins AS (
-           INSERT INTO helios_anomalies (id, tenant, service, window_start, window_end, detected_at, detector, severity, score, threshold, features, explanation, model_version)
+           INSERT INTO helios_anomalies (id, tenant, service, window_start, window_end, detected_at, detector, severity, score, threshold, features, explanation, model_version, metric)
            SELECT id, tenant, service, to_timestamp("windowStart" / 1000.0), to_timestamp("windowEnd" / 1000.0), to_timestamp("detectedAt" / 1000.0),
-                  detector, severity, score, threshold, features, explanation, "modelVersion"
+                  detector, severity, score, threshold, features, explanation, "modelVersion", metric
              FROM json_to_recordset($1::json) AS r(id uuid, tenant text, service text, "windowStart" double precision, "windowEnd" double precision,
                   "detectedAt" double precision, detector text, severity text, score double precision, threshold double precision,
-                  features jsonb, explanation jsonb, "modelVersion" text)
+                  features jsonb, explanation jsonb, "modelVersion" text, metric jsonb)
            ON CONFLICT DO NOTHING RETURNING 1)
          SELECT count(*) AS n FROM ins`,
         [JSON.stringify(anomalies)],

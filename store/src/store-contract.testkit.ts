@@ -112,6 +112,16 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(third.nextCursor).toBeUndefined();
     });
 
+    it('keeps the metric series of an anomaly in a metric series, and none for a request-series one', async () => {
+      const metric = { name: 'queue.depth', attributes: { queue: 'orders', region: 'eu' } };
+      const inMetric = { ...anomaly(T0 + 3_600_000), service: 'metric-svc', metric, features: { points: 5, mean: 300, min: 290, max: 310, last: 305, change: 200 } };
+      const inRequests = { ...anomaly(T0 + 3_660_000), service: 'metric-svc' };
+      expect(await store.insertAnomalies([inMetric, inRequests])).toBe(2);
+      const { items } = await store.listAnomalies({ service: 'metric-svc' });
+      expect(items.map((a) => a.metric)).toEqual([undefined, metric]);
+      expect(items[1]!.features).toEqual(inMetric.features);
+    });
+
     it('saves a report and replaces it when the same anomaly is reported again', async () => {
       const base: IncidentReport = {
         id: newEventId(), anomalyId: newEventId(), tenant: 'acme', service: 'checkout', createdAt: T0, title: 't1', severity: 'high',

@@ -88,6 +88,9 @@ describe('OTLP metrics through the pipeline', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]!.title).toContain('inventory queue.depth');
     expect(reports[0]!.markdown).toContain('metric `queue.depth{queue="orders"}` of service `inventory`');
+    // The stored anomaly names its series too (what the read API and `helios` reports list).
+    const stored = (await app.store.listAnomalies({ service: 'inventory' })).items;
+    expect(stored.map((a) => a.metric)).toEqual([{ name: 'queue.depth', attributes: { queue: 'orders' } }]);
     expect(await app.metrics.metrics()).toMatch(/helios_detection_metric_points_overflow_total 0/);
   }, 120_000);
 });
