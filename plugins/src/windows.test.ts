@@ -66,6 +66,16 @@ describe('WindowAggregator', () => {
     expect(agg.watermark).toBeLessThanOrEqual(T0 + 60_000);
   });
 
+  it('keeps a gap that arrives before the events it concerns (a gap record from another process), across closes', () => {
+    const agg = new WindowAggregator({ windowMs: 2 * MIN, hopMs: MIN, allowedLatenessMs: 0 });
+    agg.markGap({ from: T0 + 2 * MIN, to: T0 + 2 * MIN + 1 });
+    expect(agg.closeUpTo(T0 + 10 * MIN)).toEqual([]); // an idle flush with no series yet
+    expect(agg.openGaps).toHaveLength(1);
+    for (let m = 0; m < 5; m++) agg.add(ev(m), T0 + 1e9);
+    const closed = agg.closeUpTo(T0 + 5 * MIN);
+    expect(closed.map((w) => [(w.end - T0) / MIN, w.incomplete === true])).toEqual([[2, false], [3, true], [4, true], [5, false]]);
+  });
+
   it('refuses a window that is not a multiple of the hop', () => {
     expect(() => new WindowAggregator({ windowMs: 90_000, hopMs: MIN, allowedLatenessMs: 0 })).toThrow(/multiple/);
   });

@@ -195,8 +195,10 @@ export class WindowAggregator {
     }
     this.metrics.closeUpTo(time, (tenant, start, end) => this.overlapsGap(tenant, start, end), metricOut);
     if (this.gaps.length > 0) {
-      // A gap ending before every open window starts can no longer mark anything.
-      let oldestOpenStart = this.metrics.oldestOpenStart();
+      // A gap ending before every open window starts can no longer mark anything. A series not seen yet
+      // starts with the window of its first event, which may lag the watermark (a gap record from another
+      // process can arrive before the events it concerns), so gaps within a window of it are kept.
+      let oldestOpenStart = Math.min(this.metrics.oldestOpenStart(), this.watermark - windowMs - this.options.allowedLatenessMs);
       for (const series of this.series.values()) oldestOpenStart = Math.min(oldestOpenStart, series.nextEnd - windowMs);
       this.gaps = this.gaps.filter((g) => g.to > oldestOpenStart);
     }
