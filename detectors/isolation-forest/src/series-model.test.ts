@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureWindow, Features } from '@helios/core';
-import { SeriesModel, type SeriesModelOptions } from './series-model.js';
+import { createIncidentTracker } from '@helios/plugins';
+import { SeriesModel, corroboratedDeviation, type SeriesModelOptions, type SeriesVerdict } from './series-model.js';
 
 const MIN = 60_000;
 const options: SeriesModelOptions = {
@@ -46,5 +47,67 @@ describe('isolation forest series model: the newest hop', () => {
     const onset = withHop.at(-1)!.detection;
     expect(onset.anomalous).toBe(true);
     expect(onset.explanation[0]!.feature).toBe('total_events');
+  });
+});
+
+/** Sliding windows over per-minute counts and errors, each with its newest minute. */
+function windowsWithErrors(counts: number[], errors: number[]): FeatureWindow[] {
+  const sum = (list: number[]) => list.reduce((a, b) => a + b, 0);
+  const out: FeatureWindow[] = [];
+  for (let end = 5; end <= counts.length; end++) {
+    const features_ = features(sum(counts.slice(end - 5, end)), sum(errors.slice(end - 5, end)));
+    out.push({ tenant: 't', service: 's', start: (end - 5) * MIN, end: end * MIN, features: features_, latest: features(counts[end - 1]!, errors[end - 1]!) });
+  }
+  return out;
+}
+
+describe('isolation forest series model: corroborated views open at once', () => {
+  it('adds the newest minute and the change; adds the whole window only to a view that is past its gate too', () => {
+    expect(corroboratedDeviation({ level: 0.2, change: 0.9, latest: 1.3 })).toBeCloseTo(2.2);
+    expect(corroboratedDeviation({ level: 1.5, change: 0.8, latest: 0 })).toBeCloseTo(1.5);
+    expect(corroboratedDeviation({ level: 1.2, change: 1.1, latest: 0 })).toBeCloseTo(2.3);
+    expect(corroboratedDeviation({ level: 1.3, change: 0.2, latest: 1.1 })).toBeCloseTo(2.4);
+    expect(corroboratedDeviation({ level: 2.5, change: 0.1, latest: 0.1 })).toBeCloseTo(2.5);
+  });
+
+  /** Two minutes of an error burst (extra errors per minute of about 100 events) after 300 normal minutes; the tracker's openings. */
+  function burst(extra: number): { onset: SeriesVerdict[]; normalAlerts: number; opened: boolean[] } {
+    const counts = [...minutes(300), 100, 100];
+    const errors = counts.map((c) => Math.round(c / 100));
+    errors[300]! += extra;
+    errors[301]! += extra;
+    const model = new SeriesModel(options);
+    const tracker = createIncidentTracker({ vote: 'any', confirmWindows: 2, resolveAfterWindows: 3, immediateRatio: 2 });
+    const verdicts: SeriesVerdict[] = [];
+    const opened: boolean[] = [];
+    for (const w of windowsWithErrors(counts, errors)) {
+      const v = model.observe(w);
+      if (v === undefined) continue;
+      verdicts.push(v);
+      opened.push(tracker.observe(w, [{ detector: 'if', detection: v.detection }])?.opened !== undefined);
+    }
+    return { onset: verdicts.slice(-2), normalAlerts: opened.slice(0, -2).filter(Boolean).length, opened: opened.slice(-2) };
+  }
+
+  it('opens an incident on the first minute of a burst that the minute and the change both see, though neither is twice past its gate', () => {
+    const { onset, normalAlerts, opened } = burst(12); // 1 % -> 13 % errors in one minute
+    expect(normalAlerts).toBe(0);
+    const first = onset[0]!;
+    expect(first.detection.anomalous).toBe(true);
+    expect(first.views.latest).toBeGreaterThan(1);
+    expect(first.views.change).toBeGreaterThan(1);
+    expect(Math.max(first.views.level, first.views.change, first.views.latest)).toBeLessThan(2); // no view alone reaches immediateRatio
+    expect(first.detection.score).toBeGreaterThanOrEqual(2);
+    expect(opened).toEqual([true, false]);
+  });
+
+  it('still waits for confirmation when only the newest minute is past its gate and the sum stays under twice it', () => {
+    const { onset, opened } = burst(9);
+    const first = onset[0]!;
+    expect(first.detection.anomalous).toBe(true);
+    expect(first.views.latest).toBeGreaterThan(1);
+    expect(first.views.change).toBeLessThan(1);
+    expect(first.detection.score).toBeLessThan(2);
+    expect(opened).toEqual([false, true]); // confirmWindows 2: the second anomalous window opens it
   });
 });

@@ -64,11 +64,24 @@ export interface SavedSeriesModel {
   sinceRefresh: number;
 }
 
+/**
+ * How far a window is from normal in each of the three views the columns give of it, as the largest
+ * |column| / gate within the view (above 1: past its gate): the whole window against recent windows
+ * (`level`), its move since the previous window (`change`), its newest hop bucket against recent newest
+ * buckets (`latest`; 0 without `FeatureWindow.latest`).
+ */
+export interface ViewDeviations {
+  level: number;
+  change: number;
+  latest: number;
+}
+
 export interface SeriesVerdict {
   detection: Detection;
   /** The forest's own score and threshold, before the deviation gate. */
   forestScore: number;
   forestThreshold: number;
+  views: ViewDeviations;
 }
 
 const rowOf = (f: Features): number[] => FEATURE_NAMES.map((n) => f[n]);
@@ -135,17 +148,27 @@ export class SeriesModel {
     const derived = this.derive(level, change, latest, window.features.total_events);
     const forestScore = this.forest.score(derived);
     // Each column against its own gate; the deviation is the largest ratio, so the gate is passed above 1.
-    let deviation = 0;
-    for (let c = 0; c < DERIVED_COLUMNS; c++) deviation = Math.max(deviation, Math.abs(derived[c]!) / this.gates[c]!);
+    const views = this.viewDeviations(derived);
+    const deviation = Math.max(views.level, views.change, views.latest);
     const forestRatio = forestScore / this.forestThreshold;
+    const anomalous = forestRatio > 1 && (this.o.minDeviation === 0 || deviation > 1);
     // The forest decides whether the window is isolated at all; how far it is then is the deviation, so
     // a window far past its gates can open an alert at once (`immediateRatio`) though forest scores are
-    // bounded by 1. Below the forest's threshold the score is capped by the forest's own ratio.
-    const score = forestRatio > 1 ? deviation : Math.min(deviation, forestRatio);
-    const anomalous = forestRatio > 1 && (this.o.minDeviation === 0 || deviation > 1);
+    // bounded by 1, and so can an anomalous window whose views corroborate (`corroboratedDeviation`).
+    // Below the forest's threshold the score is capped by the forest's own ratio.
+    const score = forestRatio <= 1 ? Math.min(deviation, forestRatio) : anomalous ? corroboratedDeviation(views) : deviation;
     const detection: Detection = { score, threshold: 1, anomalous, explanation: this.explain(window.features, derived), modelVersion: this.modelVersion };
     if (!anomalous) this.learn(level, change, latest, derived);
-    return { detection, forestScore, forestThreshold: this.forestThreshold };
+    return { detection, forestScore, forestThreshold: this.forestThreshold, views };
+  }
+
+  private viewDeviations(derived: Float64Array): ViewDeviations {
+    const view = (from: number, to: number): number => {
+      let most = 0;
+      for (let c = from; c < to; c++) most = Math.max(most, Math.abs(derived[c]!) / this.gates[c]!);
+      return most;
+    };
+    return { level: view(0, FEATURES), change: view(FEATURES, 2 * FEATURES), latest: view(2 * FEATURES, DERIVED_COLUMNS) };
   }
 
   private learn(level: Features, change: Features | undefined, latest: Features | undefined, derived: Float64Array): void {
@@ -293,6 +316,26 @@ function savedBaseline(b: RobustBaseline): { median: number[]; spread: number[] 
 function baselineOf(saved: { median: number[]; spread: number[] }): RobustBaseline {
   if (saved.median.length !== FEATURES || saved.spread.length !== FEATURES) throw new Error(`saved baseline must have ${FEATURES} features`);
   return { median: Float64Array.from(saved.median), spread: Float64Array.from(saved.spread) };
+}
+
+/**
+ * The score of an anomalous window: its strongest view, or the evidence of two views added up when they
+ * corroborate, so that `detection.immediateRatio` (2 by default: "twice past the gate") opens an incident
+ * at once instead of waiting for `confirmWindows`. Two views corroborate when
+ * - the newest minute and the change since the previous window together reach it: both see the onset, one
+ *   undiluted in its minute, one as the step between consecutive windows (a burst or drop that just began);
+ * - or any two views are each past their gates on their own (e.g. the whole window and its change: a
+ *   latency regression that moved the window both far and suddenly).
+ * Other pairs are not added below their gates: adding the two strongest views whatever they were cost alert
+ * precision on a development seed (seed 4: 0.964 -> 0.929), adding the newest minute and the change did
+ * not on any (seeds 1, 4, 5; bench/RESULTS.md, issue 6, fifth pass).
+ */
+export function corroboratedDeviation(views: ViewDeviations): number {
+  const { level, change, latest } = views;
+  let score = Math.max(level, change, latest, latest + change);
+  if (level > 1 && change > 1) score = Math.max(score, level + change);
+  if (level > 1 && latest > 1) score = Math.max(score, level + latest);
+  return score;
 }
 
 function changeOf(level: Features, previous: Features): Features {
