@@ -45,8 +45,8 @@ export function createGapPublisher(options: GapPublisherOptions): GapPublisher {
   let published = 0;
   let closed = false;
 
-  function merge(into: TelemetryGapRecord | undefined, gap: TelemetryGapRecord): TelemetryGapRecord {
-    if (into === undefined) return gap;
+  /** `into` and `gap` as one record (a failed send merged with refusals counted meanwhile). */
+  function merge(into: TelemetryGapRecord, gap: TelemetryGapRecord): TelemetryGapRecord {
     const refusals = { ...into.refusals };
     for (const [code, n] of Object.entries(gap.refusals)) refusals[code] = (refusals[code] ?? 0) + n;
     return { from: Math.min(into.from, gap.from), to: Math.max(into.to, gap.to), refusals, source };
@@ -82,7 +82,13 @@ export function createGapPublisher(options: GapPublisherOptions): GapPublisher {
       return published;
     },
     refused(at, code) {
-      pending = merge(pending, { from: at - marginMs, to: at + marginMs, refusals: { [code]: 1 }, source });
+      // Called for every refused request, so under overload: extend the pending record in place.
+      if (pending === undefined) pending = { from: at - marginMs, to: at + marginMs, refusals: {}, source };
+      else {
+        if (at - marginMs < pending.from) pending.from = at - marginMs;
+        if (at + marginMs > pending.to) pending.to = at + marginMs;
+      }
+      pending.refusals[code] = (pending.refusals[code] ?? 0) + 1;
       schedule();
     },
     async close() {

@@ -17,6 +17,8 @@ export function buildMessages(incident: Incident, jsonObjectMode: boolean): Chat
   const facts = {
     service: anomaly.service,
     tenant: anomaly.tenant,
+    // An anomaly in one of the service's metric series (name + point attributes) rather than its requests.
+    ...(anomaly.metric === undefined ? {} : { metricSeries: anomaly.metric }),
     window: { start: new Date(anomaly.windowStart).toISOString(), end: new Date(anomaly.windowEnd).toISOString() },
     detector: { name: anomaly.detector, severity: anomaly.severity, score: anomaly.score, threshold: anomaly.threshold, modelVersion: anomaly.modelVersion },
     features: anomaly.features,
