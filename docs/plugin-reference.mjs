@@ -23,7 +23,7 @@ const SECTIONS = [
   { title: 'Reading the store (`ctx.store`)', file: 'store/src/store.ts', names: ['StoreReader'] },
   { title: 'Testing kit (`@helios/plugins/testing`)', file: 'plugins/src/testing/conformance.ts', names: ['checkPluginConformance', 'ConformanceOptions', 'ConformanceResult'] },
   { title: '', file: 'plugins/src/testing/host.ts', names: ['createTestHost', 'TestHost', 'createSeededStore', 'createRecordingLogger', 'fixtureEvents'] },
-  { title: '', file: 'plugins/src/testing/fixtures.ts', names: ['windowSeries', 'anomalousWindow', 'sampleIncident', 'sampleContext', 'fixtureStore', 'testHost'] },
+  { title: '', file: 'plugins/src/testing/fixtures.ts', names: ['windowSeries', 'metricWindowSeries', 'anomalousWindow', 'sampleIncident', 'sampleContext', 'fixtureStore', 'testHost'] },
   { title: '', file: 'plugins/src/testing/config-table.ts', names: ['configTableMarkdown', 'markedSection'] },
 ];
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { Detection } from '@helios/core';
 import { checkPluginConformance } from './testing/index.js';
 
 /**
@@ -48,6 +49,13 @@ describe('plugin conformance', () => {
       const result = await checkPluginConformance(name, kind, { ...check, ...(options === undefined ? {} : { options }), host: { baseDir: root, dataDir } });
       expect(result.name).toBe(name);
       expect(result.outputs.length).toBeGreaterThan(0);
+      if (kind === 'detector') {
+        // Every repo detector judges metric series too, and calls the fixture's level shift (x3 in its last window).
+        const metricVerdicts = result.outputs.filter((o) => (o as Detection).explanation.some((e) => e.feature === 'mean'));
+        expect(metricVerdicts.length).toBeGreaterThan(0);
+        expect((metricVerdicts.at(-1) as Detection).anomalous).toBe(true);
+        expect(metricVerdicts.slice(0, -1).filter((o) => (o as Detection).anomalous)).toEqual([]);
+      }
     } finally {
       await standIn?.close();
     }

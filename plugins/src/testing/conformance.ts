@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeliosError, newEventId, type IncidentReport, type PluginSpec } from '@helios/core';
+import { HeliosError, METRIC_FEATURE_NAMES, newEventId, type IncidentReport, type PluginSpec } from '@helios/core';
 import type { DetectorHooks, PluginKind, ReporterHooks } from '../define.js';
 import { loadPlugin, type LoadedPlugin, type PluginHostOptions } from '../loader.js';
 import { renderReportMarkdown } from '../report-markdown.js';
-import { anomalousWindow, sampleIncident, testHost, windowSeries } from './fixtures.js';
+import { anomalousWindow, metricWindowSeries, sampleIncident, testHost, windowSeries } from './fixtures.js';
 
 export interface ConformanceOptions {
   /** Options the plugin is loaded with (e.g. a file reporter's folder). */
@@ -55,6 +55,19 @@ export async function checkPluginConformance(use: string, kind: PluginKind, opti
         if (typeof d.score !== 'number' || !Number.isFinite(d.score)) fail(use, `detect returned a non-finite score: ${String(d.score)}`);
         if (typeof d.anomalous !== 'boolean') fail(use, 'detect returned no boolean `anomalous`');
         if (!Array.isArray(d.explanation)) fail(use, 'detect returned no explanation array');
+        outputs.push(d);
+      }
+    }
+    // The optional metric-series hook (plugin API 1.1): same verdict shape, explanations in metric features.
+    if (detector.hooks.detectMetric !== undefined) {
+      for (const window of metricWindowSeries(240, { shiftAt: 239 })) {
+        const result = await detector.guard.call('detectMetric', () => detector.hooks.detectMetric!(window));
+        if (!result.ok) fail(use, `detectMetric threw on a valid metric window: ${result.error.message}`);
+        const d = result.value;
+        if (d === undefined) continue;
+        if (typeof d.score !== 'number' || !Number.isFinite(d.score)) fail(use, `detectMetric returned a non-finite score: ${String(d.score)}`);
+        if (typeof d.anomalous !== 'boolean') fail(use, 'detectMetric returned no boolean `anomalous`');
+        if (!Array.isArray(d.explanation) || d.explanation.some((e) => !(METRIC_FEATURE_NAMES as readonly string[]).includes(e.feature))) fail(use, 'detectMetric must explain in metric features (METRIC_FEATURE_NAMES)');
         outputs.push(d);
       }
     }

@@ -1,4 +1,4 @@
-import { FEATURE_NAMES, newEventId, silentLogger, createMetricsRegistry, type Anomaly, type FeatureWindow, type Features, type Incident, type IncidentContext } from '@helios/core';
+import { FEATURE_NAMES, newEventId, silentLogger, createMetricsRegistry, type Anomaly, type FeatureWindow, type Features, type Incident, type IncidentContext, type MetricWindow } from '@helios/core';
 import type { StoreReader } from '@helios/store';
 import type { PluginHostOptions } from '../loader.js';
 
@@ -20,6 +20,25 @@ export function windowSeries(n: number, service = 'checkout', tenant = 'default'
 
 export function anomalousWindow(service = 'checkout', tenant = 'default', end = FIXTURE_T0 + 3_600_000): FeatureWindow {
   return { tenant, service, start: end - 300_000, end, features: normalFeatures({ error_rate: 0.35, p95_latency: 1400, p99_latency: 2600, latency_stddev: 600, avg_latency: 420 }) };
+}
+
+/**
+ * Windows of one metric series (`queue.depth{queue="orders"}`, 5 points a window) ending at `FIXTURE_T0 + i
+ * minutes`, around 100 with small deterministic wobble; from window `shiftAt` on, the level is `shifted`.
+ */
+export function metricWindowSeries(n: number, { shiftAt = n, shifted = 300, service = 'checkout', tenant = 'default' } = {}): MetricWindow[] {
+  let previousMean: number | undefined;
+  return Array.from({ length: n }, (_, i) => {
+    const level = i >= shiftAt ? shifted : 100;
+    const mean = level * (1 + Math.sin(i * 1.7) * 0.02);
+    const change = previousMean === undefined ? 0 : mean - previousMean;
+    previousMean = mean;
+    const end = FIXTURE_T0 + i * 60_000;
+    return {
+      tenant, service, metric: { name: 'queue.depth', attributes: { queue: 'orders' } }, start: end - 300_000, end,
+      features: { points: 5, mean, min: mean * 0.98, max: mean * 1.02, last: mean * (1 + Math.cos(i) * 0.01), change },
+    };
+  });
 }
 
 export function sampleContext(): IncidentContext {
