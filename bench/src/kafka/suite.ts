@@ -216,8 +216,8 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   const compressions = (process.env['HELIOS_BENCH_KAFKA_COMPRESSIONS'] ?? KAFKA_COMPRESSIONS.join(',')).split(',') as KafkaCompression[];
   // Parallel idempotent producers (the bus's `producers`), e.g. `1,2,4`; and the records cap per request.
   const producerCounts = (process.env['HELIOS_BENCH_KAFKA_PRODUCERS'] ?? '1').split(',').map(Number);
-  // Producers on their own worker thread (the default) and/or on the gateway's thread, e.g. `1,0`; platformatic only.
-  const threads = (process.env['HELIOS_BENCH_KAFKA_THREAD'] ?? '1').split(',').map((t) => t !== '0');
+  // Producers on the gateway's thread (the default, 0) and/or on a worker thread (1), e.g. `0,1`; platformatic only.
+  const threads = (process.env['HELIOS_BENCH_KAFKA_THREAD'] ?? '0').split(',').map((t) => t !== '0');
   // Record batches written by the bus (the default) and/or by the library record by record, e.g. `1,0`; platformatic only.
   const batchWriters = (process.env['HELIOS_BENCH_KAFKA_BATCHES'] ?? '1').split(',').map((t) => t !== '0');
   const maxBatchRecords = process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS'] === undefined ? undefined : Number(process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS']);

@@ -16,22 +16,19 @@ const ATTRIBUTES_AT = 21;
 const MAGIC = 2;
 const CODEC_BITS: Record<KafkaCompression, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3 };
 
-/** Bytes of a zigzag varint. */
+// Varints here hold lengths, counts and offset deltas: int32 (a record batch is far below 2 GiB).
+
+/** Bytes of a zigzag varint of an int32. */
 function varintBytes(value: number): number {
-  let v = value >= 0 ? value * 2 : -value * 2 - 1;
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
+  const v = ((value << 1) ^ (value >> 31)) >>> 0;
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
 function writeVarint(buf: Buffer, at: number, value: number): number {
-  let v = value >= 0 ? value * 2 : -value * 2 - 1;
-  while (v >= 128) {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  while (v >= 0x80) {
     buf[at++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
+    v >>>= 7;
   }
   buf[at++] = v;
   return at;
@@ -70,6 +67,8 @@ export interface RecordBatchOptions {
 export function writeRecordBatch(records: readonly EncodedRecord[], indexes: readonly number[], options: RecordBatchOptions): Buffer {
   const count = indexes.length;
   const headers: Buffer[] = new Array(count);
+  /** Each record's length after its length prefix, kept for the writing pass. */
+  const bodies = new Int32Array(count);
   let size = 0;
   for (let i = 0; i < count; i++) {
     const r = records[indexes[i]!]!;
@@ -78,6 +77,7 @@ export function writeRecordBatch(records: readonly EncodedRecord[], indexes: rea
     const keyLength = r.key === null ? -1 : r.key.length;
     const valueLength = r.value === null ? -1 : r.value.length;
     const body = 2 + varintBytes(i) + varintBytes(keyLength) + Math.max(0, keyLength) + varintBytes(valueLength) + Math.max(0, valueLength) + h.length;
+    bodies[i] = body;
     size += varintBytes(body) + body;
   }
   const compressed = options.compression !== 'none';
@@ -89,8 +89,7 @@ export function writeRecordBatch(records: readonly EncodedRecord[], indexes: rea
     const h = headers[i]!;
     const keyLength = r.key === null ? -1 : r.key.length;
     const valueLength = r.value === null ? -1 : r.value.length;
-    const body = 2 + varintBytes(i) + varintBytes(keyLength) + Math.max(0, keyLength) + varintBytes(valueLength) + Math.max(0, valueLength) + h.length;
-    at = writeVarint(out, at, body);
+    at = writeVarint(out, at, bodies[i]!);
     out[at++] = 0; // attributes: unused
     out[at++] = 0; // timestamp delta: every record has the batch's timestamp
     at = writeVarint(out, at, i); // offset delta
