@@ -38,6 +38,9 @@ export interface Gateway {
   handle(request: GatewayRequest): Promise<GatewayResponse>;
 }
 
+/** Paths that take POST: Helios JSON and OTLP. */
+const INGEST_PATHS: readonly string[] = ['/api/v1/events', ...OTLP_PATHS.keys()];
+
 /** Routes whose time goes into helios_ingestion_latency_seconds (route label: events, logs, traces, metrics). */
 const INGEST_ROUTES: ReadonlySet<string> = new Set(['events', 'logs', 'traces', 'metrics']);
 
@@ -420,7 +423,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   const transportOptions = (port: number): TransportOptions => ({
-    host: config.host, port, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled, handler: handleRequest,
+    host: config.host, port, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled, postPaths: INGEST_PATHS, handler: handleRequest,
     tooLarge: () => errorResponse(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `request body exceeds ${config.maxBodyBytes} bytes`)),
   });
 

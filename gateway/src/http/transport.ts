@@ -49,6 +49,8 @@ export interface TransportOptions {
    * leave them empty instead of reading them per request. Default true.
    */
   readsCredentials?: boolean;
+  /** Paths taking POST (the ingest routes) that a transport may route natively instead of reading method and path per request. */
+  postPaths?: readonly string[];
   handler: RequestHandler;
   /** Answer for a body over the limit, sent without reading the rest. */
   tooLarge: () => GatewayResponse;

@@ -93,11 +93,12 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     }
   }
 
-  app.any('/*', (res, req) => {
-    // req is only valid inside this callback: copy what we need now.
-    // Each read crosses into C++ and makes a string: only what a route of this method can use.
-    const method = methodOf(req);
-    const path = req.getUrl();
+  /**
+   * One request: read what the handler can use, then its body. `req` is only valid inside the uWS
+   * callback, so everything is copied now; each read crosses into C++ and makes a string, so only
+   * what a route of this method can use is read.
+   */
+  function serve(res: Uws.HttpResponse, req: Uws.HttpRequest, method: string, path: string): void {
     const get = method === 'GET' || method === 'HEAD';
     const query = get ? (req.getQuery() ?? '') : '';
     const headers: RequestHeaders = {
@@ -138,7 +139,12 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       const body = state.rest === undefined ? state.first! : Buffer.concat(state.rest, state.size);
       dispatch(res, state, { method, path, query, headers, body });
     });
-  });
+  }
+
+  // The ingest paths are routed by uWS itself (method and path known without asking per request);
+  // everything else, including other methods on those paths, goes through the catch-all.
+  for (const path of options.postPaths ?? []) app.post(path, (res, req) => serve(res, req, 'POST', path));
+  app.any('/*', (res, req) => serve(res, req, methodOf(req), req.getUrl()));
 
   return {
     name: 'uws',
