@@ -1,7 +1,7 @@
 /**
  * Detection on metric series (issue 6): gauges exported every 15 s through the production WindowAggregator
  * (metric series) into detectors' `detectMetric` and the runtime's incident tracker.
- * `node bench/dist/detection/metric-shift.js [--seed N] [--series N] [--detector NAME]... [--json]` (after `npx tsc -b bench`).
+ * `node bench/dist/detection/metric-shift.js [--seed N] [--series N] [--detector NAME]... [--options JSON]... [--json]` (after `npx tsc -b bench`).
  *
  * Each series: a level between 10 and 1000, a daily cycle of +-20 %, Gaussian noise of 2-8 % of the level,
  * day 1 warm-up, day 2 with three level shifts of 20 minutes each, of factors 1.5, 0.5 and 3 (in a random
@@ -19,7 +19,7 @@ const MIN = 60_000;
 const DAY = 1440 * MIN;
 const FACTORS = [1.5, 0.5, 3] as const;
 
-const { values } = parseArgs({ options: { seed: { type: 'string', default: '1' }, series: { type: 'string', default: '24' }, detector: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { seed: { type: 'string', default: '1' }, series: { type: 'string', default: '24' }, detector: { type: 'string', multiple: true }, options: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } } });
 const random = seededRandom(Number(values.seed));
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 const T0 = Date.UTC(2026, 0, 1);
@@ -40,7 +40,8 @@ const profiles = Array.from({ length: seriesCount }, (_, s) => {
 
 const t0 = performance.now();
 const names = values.detector ?? ['@helios/detector-isolation-forest', '@helios/detector-robust-zscore'];
-const detectors = await loadEvaluationDetectors(names.map((use) => ({ use })), resolve(import.meta.dirname, '..', '..', '..'));
+// Each --options (JSON) belongs to the --detector at the same position.
+const detectors = await loadEvaluationDetectors(names.map((use, i) => (values.options?.[i] === undefined ? { use } : { use, options: JSON.parse(values.options[i]!) as Record<string, unknown> })), resolve(import.meta.dirname, '..', '..', '..'));
 const aggregator = new WindowAggregator({ windowMs: 5 * MIN, hopMs: MIN, allowedLatenessMs: 10_000 });
 const tracker = createIncidentTracker({ vote: 'any', confirmWindows: 2, resolveAfterWindows: 3, immediateRatio: 2 });
 let alertsRight = 0, alertsWrong = 0, windows = 0;
