@@ -41,9 +41,9 @@ export interface MetricSeries {
 
 /**
  * Features of a metric series' window, in the order of feature vectors. A point's value: gauges and delta
- * or non-monotonic sums their value, monotonic cumulative sums the increase since the previous point,
- * histograms and summaries their mean observation (of the interval since the previous point when
- * cumulative). `points` counts every data point; the value features come from points with a value, and a
+ * or non-monotonic sums their value, monotonic cumulative sums the increase since the previous point of the
+ * same instance (`service.instance.id`, else pod or host name), histograms and summaries their mean
+ * observation (of the interval since that previous point when cumulative). Replicas share a series. `points` counts every data point; the value features come from points with a value, and a
  * window without any keeps the previous window's values (a level persists; silence shows in `points`).
  */
 export const METRIC_FEATURE_NAMES = ['points', 'mean', 'min', 'max', 'last', 'change'] as const;

@@ -79,6 +79,21 @@ describe('WindowAggregator: metric series', () => {
     expect(of('latency').map((f) => [f.points, f.mean, f.change])).toEqual([[1, 10, 0], [1, 20, 10], [1, 20, 0], [1, 100, 80], [0, 100, 0]]);
   });
 
+  it('takes the increases of each replica\u2019s own cumulative counter within one series', () => {
+    const agg = new WindowAggregator({ windowMs: MIN, hopMs: MIN, allowedLatenessMs: 0 });
+    const counter = (m: number, pod: string, value: number) => ({
+      ...point(m, 'requests', { 'metric.type': 'sum', 'metric.temporality': 'cumulative', 'metric.monotonic': true, 'metric.value': value }),
+      resource: { 'service.name': 'svc', 'k8s.pod.name': pod },
+    });
+    // Pod a counts 1000, 1010, 1030; pod b 5, 25, 30: one series (same metric and attributes), two counters.
+    [[1000, 5], [1010, 25], [1030, 30]].forEach(([a, b], m) => {
+      agg.add(counter(m, 'a', a!), FAR);
+      agg.add(counter(m, 'b', b!), FAR);
+    });
+    const { metric } = closeAll(agg, T0 + 3 * MIN);
+    expect(metric.map((w) => [w.features.points, w.features.mean, w.features.min, w.features.max])).toEqual([[2, 0, 0, 0], [2, 15, 10, 20], [2, 12.5, 5, 20]]);
+  });
+
   it('bounds metric series per tenant+service and counts the points it did not window', () => {
     const agg = new WindowAggregator({ windowMs: MIN, hopMs: MIN, allowedLatenessMs: 0, maxMetricSeries: 3 });
     for (let user = 0; user < 10; user++) agg.add(gauge(0, user, { 'user.id': user }), FAR);

@@ -30,8 +30,11 @@ class MetricSeriesState {
   readonly buckets = new Map<number, MetricBucket>();
   nextEnd: number;
   lastEventAt: number;
-  /** Previous point of a cumulative series (the reference its next point's increase is taken against). */
-  cumulative: { at: number; sum: number; count: number } | undefined;
+  /**
+   * Previous point of a cumulative series per producing instance (the reference its next point's increase is
+   * taken against): replicas of a service export the same metric and attributes, each with its own counter.
+   */
+  readonly cumulative = new Map<string, { at: number; sum: number; count: number }>();
   /** Value features of the previous window, carried into a window without values. */
   previous: MetricFeatures | undefined;
   constructor(readonly tenant: string, readonly service: string, readonly metric: MetricSeries, firstBucketStart: number, windowMs: number, at: number) {
@@ -52,12 +55,34 @@ export function metricSeriesOf(event: HeliosEvent): MetricSeries {
 
 const num = (v: AttributeValue | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** Cumulative references kept per series; the oldest instance's is dropped past this (replicas come and go). */
+const MAX_INSTANCES_PER_SERIES = 1000;
+
+/** Which replica produced a point: OpenTelemetry's service.instance.id, else the pod or host name. */
+function instanceOf(event: HeliosEvent): string {
+  const r = event.resource;
+  const id = r['service.instance.id'] ?? r['k8s.pod.name'] ?? r['host.name'] ?? '';
+  return typeof id === 'string' ? id : String(id);
+}
+
+/** The cumulative reference of the point's instance, replaced by the point; undefined for an instance's first point. */
+function swapReference(state: MetricSeriesState, event: HeliosEvent, sum: number, count: number): { at: number; sum: number; count: number } | null | undefined {
+  const instance = instanceOf(event);
+  const ref = state.cumulative.get(instance);
+  if (ref !== undefined && event.timestamp < ref.at) return null; // older than the reference: no value
+  state.cumulative.delete(instance); // re-inserted last: the Map's order is the instances' recency
+  state.cumulative.set(instance, { at: event.timestamp, sum, count });
+  if (state.cumulative.size > MAX_INSTANCES_PER_SERIES) state.cumulative.delete(state.cumulative.keys().next().value!);
+  return ref;
+}
+
 /**
  * The value one data point contributes to its series (null: none), see `MetricFeatures` in core: gauges,
  * delta sums and non-monotonic sums their value; monotonic cumulative sums the increase since the previous
  * point (after a reset, the value itself); histograms and summaries their mean observation, of the interval
  * since the previous point when cumulative. A cumulative series' first point is its reference (histograms:
- * the mean since the start). A point older than the reference has no value and leaves the reference.
+ * the mean since the start). References are kept per producing instance (`instanceOf`). A point older than
+ * its reference has no value and leaves the reference.
  */
 function pointValue(event: HeliosEvent, state: MetricSeriesState): number | null {
   const a = event.attributes;
@@ -68,18 +93,15 @@ function pointValue(event: HeliosEvent, state: MetricSeriesState): number | null
     const count = num(a['metric.count']);
     if (sum === null || count === null) return null;
     if (!cumulative && type !== 'summary') return count > 0 ? sum / count : null;
-    const ref = state.cumulative;
-    if (ref !== undefined && event.timestamp < ref.at) return null;
-    state.cumulative = { at: event.timestamp, sum, count };
+    const ref = swapReference(state, event, sum, count);
+    if (ref === null) return null;
     if (ref === undefined || count < ref.count) return count > 0 ? sum / count : null;
     return count > ref.count ? (sum - ref.sum) / (count - ref.count) : null;
   }
   const value = num(a['metric.value']);
   if (value === null || !(type === 'sum' && cumulative && a['metric.monotonic'] === true)) return value;
-  const ref = state.cumulative;
-  if (ref !== undefined && event.timestamp < ref.at) return null;
-  state.cumulative = { at: event.timestamp, sum: value, count: 0 };
-  if (ref === undefined) return null;
+  const ref = swapReference(state, event, value, 0);
+  if (ref === null || ref === undefined) return null;
   return value >= ref.sum ? value - ref.sum : value;
 }
 
