@@ -76,6 +76,16 @@ describe('WindowAggregator', () => {
     expect(closed.map((w) => [(w.end - T0) / MIN, w.incomplete === true])).toEqual([[2, false], [3, true], [4, true], [5, false]]);
   });
 
+  it('drops at once a gap too old to touch any open window (a long gap history read from the start)', () => {
+    const agg = new WindowAggregator({ windowMs: 5 * MIN, hopMs: MIN, allowedLatenessMs: 0 });
+    for (let m = 0; m < 30; m++) agg.add(ev(m), T0 + 1e9);
+    agg.closeReady();
+    agg.markGap({ from: T0 + 10 * MIN, to: T0 + 20 * MIN }); // every window overlapping it has closed
+    expect(agg.openGaps).toHaveLength(0);
+    agg.markGap({ from: T0 + 20 * MIN, to: T0 + 26 * MIN }); // still touches the open window [25, 30)
+    expect(agg.openGaps).toHaveLength(1);
+  });
+
   it('refuses a window that is not a multiple of the hop', () => {
     expect(() => new WindowAggregator({ windowMs: 90_000, hopMs: MIN, allowedLatenessMs: 0 })).toThrow(/multiple/);
   });

@@ -162,6 +162,9 @@ export class WindowAggregator {
    */
   markGap(gap: TelemetryGap): void {
     if (!(gap.to > gap.from)) return;
+    // Too old to touch a window still open (a detect worker reading the gaps topic from its start): dropped
+    // at once, by the rule `closeUpTo` prunes with, so a long history of gaps is not kept and scanned.
+    if (this.watermark > 0 && gap.to <= this.watermark - this.options.windowMs - this.options.allowedLatenessMs && gap.to <= this.oldestOpenStart()) return;
     this.gaps.push({ ...gap });
   }
 
@@ -198,11 +201,17 @@ export class WindowAggregator {
       // A gap ending before every open window starts can no longer mark anything. A series not seen yet
       // starts with the window of its first event, which may lag the watermark (a gap record from another
       // process can arrive before the events it concerns), so gaps within a window of it are kept.
-      let oldestOpenStart = Math.min(this.metrics.oldestOpenStart(), this.watermark - windowMs - this.options.allowedLatenessMs);
-      for (const series of this.series.values()) oldestOpenStart = Math.min(oldestOpenStart, series.nextEnd - windowMs);
+      const oldestOpenStart = Math.min(this.oldestOpenStart(), this.watermark - windowMs - this.options.allowedLatenessMs);
       this.gaps = this.gaps.filter((g) => g.to > oldestOpenStart);
     }
     return out;
+  }
+
+  /** Start of the oldest window of any series not closed yet (Infinity without series). */
+  private oldestOpenStart(): number {
+    let oldest = this.metrics.oldestOpenStart();
+    for (const series of this.series.values()) oldest = Math.min(oldest, series.nextEnd - this.options.windowMs);
+    return oldest;
   }
 
   private windowOf(series: Series, end: number): ClosedWindow {
