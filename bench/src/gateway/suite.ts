@@ -230,22 +230,37 @@ interface PeerLoad {
   eventsPerRequest: number;
 }
 
-/** Gateway and collector on the same OTLP bodies, rounds alternating; median events/s of each. */
-async function comparePeer(gatewayUrl: string, collectorUrl: string, loads: PeerLoad[], log: (line: string) => void): Promise<{ load: PeerLoad; gateway: number; collector: number }[]> {
+interface PeerFigures {
+  load: PeerLoad;
+  gateway: number;
+  collector: number;
+  /** Server CPU (user + system, all threads) per event, µs: a per-core comparison however many cores each used. */
+  gatewayCpuUs: number;
+  collectorCpuUs: number;
+}
+
+/** Gateway and collector on the same OTLP bodies, rounds alternating; median events/s and CPU per event of each. */
+async function comparePeer(gateway: RunningServer, collector: RunningServer, loads: PeerLoad[], log: (line: string) => void): Promise<PeerFigures[]> {
   const headers = { 'content-type': 'application/x-protobuf' };
-  const out: { load: PeerLoad; gateway: number; collector: number }[] = [];
+  const out: PeerFigures[] = [];
   for (const load of loads) {
     const rates = { gateway: [] as number[], collector: [] as number[] };
-    await runWrk(collectorUrl, load.path, headers, load.body, 2); // warm-up
+    const cpu = { gateway: [] as number[], collector: [] as number[] };
+    await runWrk(collector.url, load.path, headers, load.body, 2); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
       for (const who of ['gateway', 'collector'] as const) {
-        const m = await runWrk(who === 'gateway' ? gatewayUrl : collectorUrl, load.path, headers, load.body, SECONDS);
+        const server = who === 'gateway' ? gateway : collector;
+        const before = cpuSeconds(server.pid);
+        const m = await runWrk(server.url, load.path, headers, load.body, SECONDS);
+        const after = cpuSeconds(server.pid);
         assertAllAccepted(`${who} ${load.name}`, m);
         rates[who].push(m.requestsPerSecond * load.eventsPerRequest);
-        log(`round ${round + 1} ${who} ${load.name}: ${Math.round(m.requestsPerSecond * load.eventsPerRequest)} events/s (${Math.round(m.requestsPerSecond)} req/s), p99 ${m.p99Ms.toFixed(2)} ms`);
+        const cpuUs = before === undefined || after === undefined ? NaN : ((after - before) * 1e6) / (m.requests * load.eventsPerRequest);
+        cpu[who].push(cpuUs);
+        log(`round ${round + 1} ${who} ${load.name}: ${Math.round(m.requestsPerSecond * load.eventsPerRequest)} events/s (${Math.round(m.requestsPerSecond)} req/s), p99 ${m.p99Ms.toFixed(2)} ms, server CPU ${cpuUs.toFixed(3)} us/event`);
       }
     }
-    out.push({ load, gateway: median(rates.gateway), collector: median(rates.collector) });
+    out.push({ load, gateway: median(rates.gateway), collector: median(rates.collector), gatewayCpuUs: median(cpu.gateway), collectorCpuUs: median(cpu.collector) });
   }
   return out;
 }
@@ -341,15 +356,20 @@ export async function runGatewayBench(options: { json: boolean }): Promise<Bench
       const collector = await startOtelcol(otelcol.bin);
       try {
         const logsBody = (batch: number) => prepareRequests({ ...loadOptions(gwUrl, 'otlp-proto', batch), distinctBodies: 1 }).bodies[0]!;
-        const compared = await comparePeer(gwUrl, collector.url, [
+        const compared = await comparePeer(servers.get('gateway-uws')!, collector, [
           { name: 'batched OTLP protobuf logs (100/request)', path: '/v1/logs', body: logsBody(100), eventsPerRequest: 100 },
           { name: 'batched OTLP protobuf traces (100 spans/request)', path: '/v1/traces', body: otlpProtoTraces(100), eventsPerRequest: 100 },
           { name: 'single-record OTLP protobuf logs', path: '/v1/logs', body: logsBody(1), eventsPerRequest: 1 },
         ], log);
-        for (const { load, gateway, collector: peer } of compared) {
+        for (const { load, gateway, collector: peer, gatewayCpuUs, collectorCpuUs } of compared) {
           const collectorName = `OpenTelemetry Collector (${otelcol.version}, otlp -> nop, GOMAXPROCS=${process.env['GOMAXPROCS'] ?? 'all cores'}), ${load.name}`;
           results.push({ name: collectorName, value: peer, unit: 'events/s' });
           results.push({ name: `gateway (uWS, null sink), ${load.name}`, value: gateway, unit: 'events/s', baseline: collectorName, baselineValue: peer, ratio: gateway / peer });
+          if (Number.isFinite(gatewayCpuUs) && Number.isFinite(collectorCpuUs)) {
+            results.push({ name: `collector CPU per event, ${load.name}`, value: collectorCpuUs, unit: 'us' });
+            // ratio = collector CPU / gateway CPU per event: above 1, the gateway does the same work with less CPU.
+            results.push({ name: `gateway CPU per event, ${load.name}`, value: gatewayCpuUs, unit: 'us', baseline: 'collector CPU per event (ratio = collector / gateway)', baselineValue: collectorCpuUs, ratio: collectorCpuUs / gatewayCpuUs });
+          }
         }
       } finally {
         await collector.stop();
