@@ -1,7 +1,7 @@
 import { METRIC_FEATURE_NAMES, type Detection, type MetricWindow } from '@helios/core';
-import { metricBaseline, metricExplanation, metricVector, metricZScores, upperQuantileOfSorted, type RobustBaseline } from '@helios/plugins';
-import { loadIsolationForest, quantile, trainIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
-import type { SeriesModelOptions } from './series-model.js';
+import { metricBaseline, metricExplanation, metricVector, metricZScores, type RobustBaseline } from '@helios/plugins';
+import { loadIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
+import { trainGatedForest, type SeriesModelOptions } from './series-model.js';
 
 const FEATURES = METRIC_FEATURE_NAMES.length;
 /** Forest columns: per metric feature its level (c < FEATURES) and its change since the previous window (FEATURES + c), as signed robust z-scores. */
@@ -105,24 +105,12 @@ export class MetricSeriesModel {
     return out;
   }
 
-  /** Forest, out-of-sample threshold and column gates, as SeriesModel.train does for request series. */
+  /** Forest, out-of-sample threshold and column gates, as request series train them. */
   private train(): void {
-    const rows = this.rows;
-    const options = { trees: this.o.trees, sampleSize: this.o.sampleSize, seed: this.o.seed + this.generation };
-    this.forest = trainIsolationForest(rows, options);
-    let threshold = quantile(this.forest.scoreMany(rows).sort(), 1 - this.o.contamination);
-    const holdout = Math.floor(rows.length * this.o.holdoutShare);
-    if (holdout >= 8 && rows.length - holdout >= 8) {
-      const earlier = trainIsolationForest(rows.slice(0, rows.length - holdout), options);
-      threshold = Math.max(threshold, quantile(earlier.scoreMany(rows.slice(rows.length - holdout)).sort(), 1 - this.o.contamination));
-    }
-    this.forestThreshold = threshold;
-    const column = new Float64Array(rows.length);
-    for (let c = 0; c < METRIC_COLUMNS; c++) {
-      for (let r = 0; r < rows.length; r++) column[r] = Math.abs(rows[r]![c]!);
-      column.sort();
-      this.gates[c] = Math.max(this.o.minDeviation, upperQuantileOfSorted(column, 1 - this.o.contamination));
-    }
+    const trained = trainGatedForest(this.rows, METRIC_COLUMNS, { ...this.o, seed: this.o.seed + this.generation });
+    this.forest = trained.forest;
+    this.forestThreshold = trained.threshold;
+    this.gates = trained.gates;
     this.sinceTrain = 0;
     this.generation++;
   }

@@ -196,30 +196,12 @@ export class SeriesModel {
     this.sinceRefresh = 0;
   }
 
-  /**
-   * The forest, its threshold and the column gates. The threshold is the (1 - contamination) quantile of
-   * out-of-sample scores: the newest `holdoutShare` of the rows scored by a forest grown without them (an
-   * in-sample quantile is too tight, since a forest isolates its own training rows less easily than new
-   * ones); never below the in-sample quantile of the final forest, grown on all rows.
-   */
+  /** The forest, its threshold and the column gates (see `trainGatedForest`). */
   private train(): void {
-    const rows = this.rows;
-    const seed = this.o.seed + this.generation;
-    const options = { trees: this.o.trees, sampleSize: this.o.sampleSize, seed };
-    this.forest = trainIsolationForest(rows, options);
-    let threshold = quantile(this.forest.scoreMany(rows).sort(), 1 - this.o.contamination);
-    const holdout = Math.floor(rows.length * this.o.holdoutShare);
-    if (holdout >= 8 && rows.length - holdout >= 8) {
-      const earlier = trainIsolationForest(rows.slice(0, rows.length - holdout), options);
-      threshold = Math.max(threshold, quantile(earlier.scoreMany(rows.slice(rows.length - holdout)).sort(), 1 - this.o.contamination));
-    }
-    this.forestThreshold = threshold;
-    const column = new Float64Array(rows.length);
-    for (let c = 0; c < DERIVED_COLUMNS; c++) {
-      for (let r = 0; r < rows.length; r++) column[r] = Math.abs(rows[r]![c]!);
-      column.sort();
-      this.gates[c] = Math.max(this.o.minDeviation, upperQuantileOfSorted(column, 1 - this.o.contamination));
-    }
+    const trained = trainGatedForest(this.rows, DERIVED_COLUMNS, { ...this.o, seed: this.o.seed + this.generation });
+    this.forest = trained.forest;
+    this.forestThreshold = trained.threshold;
+    this.gates = trained.gates;
     this.sinceTrain = 0;
     this.generation++;
   }
@@ -345,4 +327,41 @@ function changeOf(level: Features, previous: Features): Features {
 function push<T>(list: T[], item: T, max: number): void {
   list.push(item);
   if (list.length > max) list.splice(0, list.length - max);
+}
+
+/** A forest with its alert threshold and per-column gates, as request and metric series models train them. */
+export interface GatedForest {
+  forest: IsolationForest;
+  threshold: number;
+  gates: Float64Array<ArrayBuffer>;
+}
+
+/**
+ * The threshold is the (1 - contamination) quantile of out-of-sample scores: the newest `holdoutShare` of
+ * the rows scored by a forest grown without them (an in-sample quantile is too tight, since a forest
+ * isolates its own training rows less easily than new ones); never below the in-sample quantile of the
+ * final forest, grown on all rows. A column's gate is the same quantile of its absolute values, floored
+ * at `minDeviation`, so a column only counts as evidence beyond what normal training windows reached.
+ */
+export function trainGatedForest(
+  rows: Float64Array[],
+  columns: number,
+  o: Pick<SeriesModelOptions, 'trees' | 'sampleSize' | 'seed' | 'contamination' | 'holdoutShare' | 'minDeviation'>,
+): GatedForest {
+  const options = { trees: o.trees, sampleSize: o.sampleSize, seed: o.seed };
+  const forest = trainIsolationForest(rows, options);
+  let threshold = quantile(forest.scoreMany(rows).sort(), 1 - o.contamination);
+  const holdout = Math.floor(rows.length * o.holdoutShare);
+  if (holdout >= 8 && rows.length - holdout >= 8) {
+    const earlier = trainIsolationForest(rows.slice(0, rows.length - holdout), options);
+    threshold = Math.max(threshold, quantile(earlier.scoreMany(rows.slice(rows.length - holdout)).sort(), 1 - o.contamination));
+  }
+  const gates = new Float64Array(columns);
+  const column = new Float64Array(rows.length);
+  for (let c = 0; c < columns; c++) {
+    for (let r = 0; r < rows.length; r++) column[r] = Math.abs(rows[r]![c]!);
+    column.sort();
+    gates[c] = Math.max(o.minDeviation, upperQuantileOfSorted(column, 1 - o.contamination));
+  }
+  return { forest, threshold, gates };
 }
