@@ -9,6 +9,7 @@ import {
 import { uuidv7 } from './event-id.js';
 import { createEventExporter, type EventExporter, type ExporterCounters } from './event-exporter.js';
 import { createHttpTransport, type Transport } from './http-transport.js';
+import { createThreadTransport } from './thread-transport.js';
 import { openOfflineBuffer } from './offline-buffer.js';
 import { createRequestSampler, type RequestSampler } from './request-sampler.js';
 import { startOtel, type OtelHandle } from './otel-setup.js';
@@ -110,7 +111,7 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
     timeoutMs: config.requestTimeoutMs,
     userAgent: `${SDK_NAME}/${SDK_VERSION} node/${process.versions.node}`,
   };
-  const transport = untracedTransport(createHttpTransport(transportOptions));
+  const transport = untracedTransport(config.exportThread ? createThreadTransport(transportOptions) : createHttpTransport(transportOptions));
   const exporter: EventExporter = createEventExporter({
     transport,
     offlineBuffer: config.offlineBuffer === undefined ? undefined : openOfflineBuffer(config.offlineBuffer, report),

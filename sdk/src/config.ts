@@ -71,6 +71,12 @@ export interface HeliosOptions {
   flushIntervalMs?: number;
   /** Request body compression. Default `gzip`. */
   compression?: 'gzip' | 'none';
+  /**
+   * Make the export requests on a worker thread of the SDK's own, so they do not slow the application's
+   * own HTTP serving (bench/RESULTS.md, SDK). `false` sends from the application's thread. Env
+   * HELIOS_EXPORT_THREAD=true|false. Default true.
+   */
+  exportThread?: boolean;
   /** A request with no answer after this long counts as a network error. Default 10000. */
   requestTimeoutMs?: number;
   /** First retry delay (full jitter, doubling per attempt). Default 500. */
@@ -116,6 +122,7 @@ export interface ResolvedConfig {
   maxBatchSize: number;
   flushIntervalMs: number;
   compression: 'gzip' | 'none';
+  exportThread: boolean;
   requestTimeoutMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -126,7 +133,7 @@ export interface ResolvedConfig {
 
 const OPTION_KEYS: readonly (keyof HeliosOptions)[] = [
   'service', 'endpoint', 'otlpEndpoint', 'apiKey', 'disabled', 'environment', 'resourceAttributes', 'sampleRate', 'requestSampling',
-  'beforeSend', 'logLevel', 'maxQueueSize', 'maxBatchSize', 'flushIntervalMs', 'compression', 'requestTimeoutMs',
+  'beforeSend', 'logLevel', 'maxQueueSize', 'maxBatchSize', 'flushIntervalMs', 'compression', 'exportThread', 'requestTimeoutMs',
   'initialBackoffMs', 'maxBackoffMs', 'shutdownTimeoutMs', 'offlineBuffer', 'otel', 'onDiagnostic',
 ];
 
@@ -146,6 +153,7 @@ export function defaultConfig(): Omit<ResolvedConfig, 'resource' | 'offlineBuffe
     maxBatchSize: 512,
     flushIntervalMs: 1000,
     compression: 'gzip',
+    exportThread: true,
     requestTimeoutMs: 10_000,
     initialBackoffMs: 500,
     maxBackoffMs: 30_000,
@@ -289,6 +297,7 @@ export function resolveConfig(options: HeliosOptions = {}, env: Env = process.en
     maxBatchSize: numberOption('maxBatchSize', options.maxBatchSize, env, [], defaults.maxBatchSize, { min: 1, max: 10_000, integer: true }),
     flushIntervalMs: numberOption('flushIntervalMs', options.flushIntervalMs, env, ['HELIOS_FLUSH_INTERVAL_MS'], defaults.flushIntervalMs, { min: 1 }),
     compression: options.compression ?? defaults.compression,
+    exportThread: booleanOption('exportThread', options.exportThread, env, ['HELIOS_EXPORT_THREAD'], defaults.exportThread),
     requestTimeoutMs: numberOption('requestTimeoutMs', options.requestTimeoutMs, env, [], defaults.requestTimeoutMs, { min: 1 }),
     initialBackoffMs,
     maxBackoffMs,

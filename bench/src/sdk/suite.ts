@@ -145,7 +145,7 @@ async function serverThroughput(variant: Variant, sinkUrl: string, durationMs: n
   }
 }
 
-type Variant = 'plain' | 'helios' | 'helios-every' | 'otel';
+type Variant = 'plain' | 'helios' | 'helios-inthread' | 'helios-every' | 'otel';
 
 export async function runSdkBench(options: { json: boolean }): Promise<BenchResult[]> {
   const sink = await startSink();
@@ -161,10 +161,10 @@ export async function runSdkBench(options: { json: boolean }): Promise<BenchResu
     // request is reported too: it is what the middleware adds, and other load hardly moves it.
     const durationMs = 3000;
     const rounds = 5;
-    const runs: Record<Variant, ServerRun[]> = { plain: [], helios: [], 'helios-every': [], otel: [] };
+    const runs: Record<Variant, ServerRun[]> = { plain: [], helios: [], 'helios-inthread': [], 'helios-every': [], otel: [] };
     let heliosEvents = 0;
     for (let round = 0; round < rounds; round++) {
-      for (const variant of ['plain', 'helios', 'helios-every', 'otel'] as const) {
+      for (const variant of ['plain', 'helios', 'helios-inthread', 'helios-every', 'otel'] as const) {
         const run = await serverThroughput(variant, sink.url, durationMs);
         runs[variant].push(run);
         if (variant === 'helios') heliosEvents += run.stats?.['sent'] ?? 0;
@@ -178,11 +178,13 @@ export async function runSdkBench(options: { json: boolean }): Promise<BenchResu
     const http: BenchResult[] = [
       { name: 'sdk.http.plain', value: Math.round(rpsOf('plain')), unit: 'req/s' },
       { name: 'sdk.http.helios_middleware', value: Math.round(rpsOf('helios')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('helios') / rpsOf('plain')) },
+      { name: 'sdk.http.helios_middleware_export_inthread', value: Math.round(rpsOf('helios-inthread')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('helios-inthread') / rpsOf('plain')) },
       { name: 'sdk.http.helios_middleware_every_request', value: Math.round(rpsOf('helios-every')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('helios-every') / rpsOf('plain')) },
       { name: 'sdk.http.otel_sdk_node_http', value: Math.round(rpsOf('otel')), unit: 'req/s', baseline: 'sdk.http.plain', ratio: ratio(rpsOf('otel') / rpsOf('plain')) },
       { name: 'sdk.http.plain.cpu', value: Number(cpuOf('plain').toFixed(2)), unit: 'µs CPU/req' },
       // Ratio as throughput kept when CPU-bound: plain CPU per request over instrumented CPU per request.
       { name: 'sdk.http.helios_middleware.cpu', value: Number(cpuOf('helios').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('helios')) },
+      { name: 'sdk.http.helios_middleware_export_inthread.cpu', value: Number(cpuOf('helios-inthread').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('helios-inthread')) },
       { name: 'sdk.http.helios_middleware_every_request.cpu', value: Number(cpuOf('helios-every').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('helios-every')) },
       { name: 'sdk.http.otel_sdk_node_http.cpu', value: Number(cpuOf('otel').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('otel')) },
     ];
