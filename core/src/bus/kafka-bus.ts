@@ -824,15 +824,22 @@ async function ensureTopics(admin: Admin, specs: Record<string, KafkaTopicSpec>,
   const missing = Object.entries(specs).filter(([name]) => !existing.has(name));
   if (missing.length > 0) {
     // Returns false (no error) when another process created them meanwhile.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map(([topic, spec]) => ({
-        topic,
-        numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor ?? -1,
-        configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map(([topic, spec]) => ({
+          topic,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor ?? -1,
+          configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      // A KRaft broker can answer the leader poll with UNKNOWN_TOPIC_OR_PARTITION for a moment after it
+      // created the topics; kafkajs's wait retries only LEADER_NOT_AVAILABLE, so the wait is finished here.
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      await waitForLeaders(admin, missing.map(([name]) => name));
+    }
     logger.info({ topics: missing.map(([name]) => name) }, 'kafka topics created');
   }
   const present = Object.keys(specs).filter((name) => existing.has(name));
@@ -843,6 +850,22 @@ async function ensureTopics(admin: Admin, specs: Record<string, KafkaTopicSpec>,
     if (t.partitions.length !== wanted) {
       logger.warn({ topic: t.name, partitions: t.partitions.length, configured: wanted }, 'kafka topic exists with another partition count; using it as it is');
     }
+  }
+}
+
+/** Until every partition of `topics` has a leader; a topic the broker does not know yet is waited for too. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    if (Date.now() > deadline) throw new HeliosError('HLS_ERR_BUS_CLOSED', `kafka topics ${topics.join(', ')} have no partition leaders ${timeoutMs} ms after creation`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
