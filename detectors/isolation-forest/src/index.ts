@@ -33,78 +33,76 @@ export const MODELS_FILE = 'models.json';
 const MODELS_VERSION = 2;
 const SAVE_EVERY_MS = 60_000;
 
-export interface SavedModels {
+/** A models file in the plugin's state folder: its format and how one series' model is written and read. */
+interface ModelFileFormat<M, S> {
+  name: string;
   version: number;
-  features: string[];
-  /** Per `tenant/service`. */
-  series: Record<string, SavedSeriesModel>;
+  features: readonly string[];
+  /** What the file holds, for the error on another format. */
+  holds: string;
+  save(model: M): S;
+  load(saved: S, options: IsolationForestOptions): M;
 }
 
-/** The models file's content for a set of series models. */
-export function savedModels(series: ReadonlyMap<string, SeriesModel>): SavedModels {
-  const out: SavedModels = { version: MODELS_VERSION, features: [...FEATURE_NAMES], series: {} };
-  for (const [key, model] of series) out.series[key] = model.toJSON();
-  return out;
+/** A models file's content: format version, feature order, and one saved model per series key. */
+export interface SavedModels<S = SavedSeriesModel> {
+  version: number;
+  features: string[];
+  series: Record<string, S>;
 }
 
 /** Written to a temporary file and renamed, so a crash mid-write leaves the previous file whole. */
-export function writeModels(stateDir: string, series: ReadonlyMap<string, SeriesModel>): { file: string; bytes: number } {
-  const file = join(stateDir, MODELS_FILE);
-  const text = JSON.stringify(savedModels(series));
+function writeModelFile<M, S>(stateDir: string, format: ModelFileFormat<M, S>, series: ReadonlyMap<string, M>): { file: string; bytes: number } {
+  const out: SavedModels<S> = { version: format.version, features: [...format.features], series: {} };
+  for (const [key, model] of series) out.series[key] = format.save(model);
+  const file = join(stateDir, format.name);
+  const text = JSON.stringify(out);
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
   return { file, bytes: Buffer.byteLength(text) };
 }
 
-/** Series models from a state folder; throws on another format, returns an empty map without a file. */
-export function readModels(stateDir: string, options: IsolationForestOptions): Map<string, SeriesModel> {
-  const file = join(stateDir, MODELS_FILE);
+/** Throws on another format; an empty map without a file. */
+function readModelFile<M, S>(stateDir: string, format: ModelFileFormat<M, S>, options: IsolationForestOptions): Map<string, M> {
+  const file = join(stateDir, format.name);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     return new Map();
   }
-  const saved = JSON.parse(text) as SavedModels;
-  if (saved.version !== MODELS_VERSION || saved.features.join() !== FEATURE_NAMES.join()) throw new Error(`${file}: models of another format (version ${String(saved.version)})`);
-  return new Map(Object.entries(saved.series).map(([key, s]) => [key, SeriesModel.fromJSON(s, options)]));
+  const saved = JSON.parse(text) as SavedModels<S>;
+  if (saved.version !== format.version || saved.features.join() !== format.features.join()) throw new Error(`${file}: ${format.holds} of another format (version ${String(saved.version)})`);
+  return new Map(Object.entries(saved.series).map(([key, s]) => [key, format.load(s, options)]));
+}
+
+/** Request series' models, per `tenant/service`. */
+const REQUEST_MODELS: ModelFileFormat<SeriesModel, SavedSeriesModel> = {
+  name: MODELS_FILE, version: MODELS_VERSION, features: FEATURE_NAMES, holds: 'models',
+  save: (model) => model.toJSON(), load: (saved, options) => SeriesModel.fromJSON(saved, options),
+};
+
+/** Request series' models to the state folder's models file (`helios train` writes it too). */
+export function writeModels(stateDir: string, series: ReadonlyMap<string, SeriesModel>): { file: string; bytes: number } {
+  return writeModelFile(stateDir, REQUEST_MODELS, series);
+}
+
+/** Series models from a state folder; throws on another format, returns an empty map without a file. */
+export function readModels(stateDir: string, options: IsolationForestOptions): Map<string, SeriesModel> {
+  return readModelFile(stateDir, REQUEST_MODELS, options);
 }
 
 export { SeriesModel, MetricSeriesModel };
 
 /** Metric series' models, in a file of their own so `helios train` (request series only) leaves them alone. */
 export const METRIC_MODELS_FILE = 'metric-models.json';
-const METRIC_MODELS_VERSION = 1;
 
-interface SavedMetricModels {
-  version: number;
-  features: string[];
-  /** Per `seriesKey(window)`. */
-  series: Record<string, SavedMetricModel>;
-}
-
-function writeMetricModels(stateDir: string, series: ReadonlyMap<string, MetricSeriesModel>): void {
-  const out: SavedMetricModels = { version: METRIC_MODELS_VERSION, features: [...METRIC_FEATURE_NAMES], series: {} };
-  for (const [key, model] of series) out.series[key] = model.toJSON();
-  const file = join(stateDir, METRIC_MODELS_FILE);
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(out));
-  renameSync(`${file}.tmp`, file);
-}
-
-function readMetricModels(stateDir: string, options: IsolationForestOptions): Map<string, MetricSeriesModel> {
-  const file = join(stateDir, METRIC_MODELS_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return new Map();
-  }
-  const saved = JSON.parse(text) as SavedMetricModels;
-  if (saved.version !== METRIC_MODELS_VERSION || saved.features.join() !== METRIC_FEATURE_NAMES.join()) throw new Error(`${file}: metric models of another format (version ${String(saved.version)})`);
-  return new Map(Object.entries(saved.series).map(([key, s]) => [key, MetricSeriesModel.fromJSON(s, options)]));
-}
+/** Per `seriesKey(window)`. */
+const METRIC_MODELS: ModelFileFormat<MetricSeriesModel, SavedMetricModel> = {
+  name: METRIC_MODELS_FILE, version: 1, features: METRIC_FEATURE_NAMES, holds: 'metric models',
+  save: (model) => model.toJSON(), load: (saved, options) => MetricSeriesModel.fromJSON(saved, options),
+};
 
 /**
  * Isolation Forest per tenant+service on the seven window features, each as its level and its change
@@ -133,7 +131,7 @@ export default definePlugin({
         ctx.logger.warn({ err }, 'saved models unreadable; starting cold');
       }
       try {
-        metricSeries = readMetricModels(ctx.stateDir, metricOptions);
+        metricSeries = readModelFile(ctx.stateDir, METRIC_MODELS, metricOptions);
         if (metricSeries.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: metricSeries.size }, 'metric models restored');
       } catch (err) {
         ctx.logger.warn({ err }, 'saved metric models unreadable; metric series start cold');
@@ -142,7 +140,7 @@ export default definePlugin({
 
     function save(): void {
       if (series.size > 0) writeModels(ctx.stateDir, series);
-      if (metricSeries.size > 0) writeMetricModels(ctx.stateDir, metricSeries);
+      if (metricSeries.size > 0) writeModelFile(ctx.stateDir, METRIC_MODELS, metricSeries);
       lastSaved = ctx.now();
     }
 
