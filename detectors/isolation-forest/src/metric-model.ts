@@ -1,7 +1,7 @@
 import { METRIC_FEATURE_NAMES, type Detection, type MetricWindow } from '@helios/core';
 import { metricBaseline, metricExplanation, metricVector, metricZScores, type RobustBaseline } from '@helios/plugins';
 import { loadIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
-import { trainGatedForest, type SeriesModelOptions } from './series-model.js';
+import { baselineOf, savedBaseline, trainGatedForest, type SeriesModelOptions } from './series-model.js';
 
 const FEATURES = METRIC_FEATURE_NAMES.length;
 /** Forest columns: per metric feature its level (c < FEATURES) and its change since the previous window (FEATURES + c), as signed robust z-scores. */
@@ -141,20 +141,11 @@ export class MetricSeriesModel {
       m.forestThreshold = saved.forestThreshold;
       m.gates = Float64Array.from(saved.gates);
       if (saved.levelBaseline === null || saved.changeBaseline === null) throw new Error('saved metric model has a forest but no baselines');
-      m.levelBaseline = baselineOf(saved.levelBaseline);
-      m.changeBaseline = baselineOf(saved.changeBaseline);
+      m.levelBaseline = baselineOf(saved.levelBaseline, FEATURES);
+      m.changeBaseline = baselineOf(saved.changeBaseline, FEATURES);
     }
     return m;
   }
-}
-
-function savedBaseline(b: RobustBaseline | undefined): { median: number[]; spread: number[] } | null {
-  return b === undefined ? null : { median: Array.from(b.median), spread: Array.from(b.spread) };
-}
-
-function baselineOf(saved: { median: number[]; spread: number[] }): RobustBaseline {
-  if (saved.median.length !== FEATURES || saved.spread.length !== FEATURES) throw new Error(`saved metric baseline must have ${FEATURES} features`);
-  return { median: Float64Array.from(saved.median), spread: Float64Array.from(saved.spread) };
 }
 
 function push<T>(list: T[], item: T, max: number): void {

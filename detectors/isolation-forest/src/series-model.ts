@@ -257,9 +257,9 @@ export class SeriesModel {
     return {
       levels: this.levels.map(rowOf), changes: this.changes.map(rowOf), latests: this.latests.map(rowOf), rows: this.rows.map((r) => Array.from(r)),
       previous: this.previous === undefined ? null : rowOf(this.previous), previousEnd: this.previousEnd ?? null,
-      levelBaseline: this.levelBaseline === undefined ? null : savedBaseline(this.levelBaseline),
-      changeBaseline: this.changeBaseline === undefined ? null : savedBaseline(this.changeBaseline),
-      latestBaseline: this.latestBaseline === undefined ? null : savedBaseline(this.latestBaseline),
+      levelBaseline: savedBaseline(this.levelBaseline),
+      changeBaseline: savedBaseline(this.changeBaseline),
+      latestBaseline: savedBaseline(this.latestBaseline),
       forest: this.forest === undefined ? null : this.forest.toJSON(), forestThreshold: this.forestThreshold, gates: Array.from(this.gates),
       generation: this.generation, sinceTrain: this.sinceTrain, sinceRefresh: this.sinceRefresh,
     };
@@ -291,12 +291,14 @@ export class SeriesModel {
   }
 }
 
-function savedBaseline(b: RobustBaseline): { median: number[]; spread: number[] } {
-  return { median: Array.from(b.median), spread: Array.from(b.spread) };
+/** A baseline as written to a state file; null when there is none yet. */
+export function savedBaseline(b: RobustBaseline | undefined): { median: number[]; spread: number[] } | null {
+  return b === undefined ? null : { median: Array.from(b.median), spread: Array.from(b.spread) };
 }
 
-function baselineOf(saved: { median: number[]; spread: number[] }): RobustBaseline {
-  if (saved.median.length !== FEATURES || saved.spread.length !== FEATURES) throw new Error(`saved baseline must have ${FEATURES} features`);
+/** A saved baseline back, checked against the feature count it must have (`features`, default the request series'). */
+export function baselineOf(saved: { median: number[]; spread: number[] }, features: number = FEATURES): RobustBaseline {
+  if (saved.median.length !== features || saved.spread.length !== features) throw new Error(`saved baseline must have ${features} features`);
   return { median: Float64Array.from(saved.median), spread: Float64Array.from(saved.spread) };
 }
 
