@@ -4,12 +4,13 @@ export {
   type Level, type Kind, type AttributeValue, type EventInput, type HeliosEvent,
 } from './event/schema.js';
 export {
-  compileValidator, normalizeEventInput, normalizeEventBatch, levelFromSeverityNumber, parseLevel, newEventId,
+  compileValidator, normalizeEventInput, normalizeEventBatch, levelFromSeverityNumber, parseLevel, newEventId, EventIdSequence,
   type SchemaValidator, type NormalizeOptions,
 } from './event/validate.js';
 export { encodeHeliosEvent, encodeJsonBatch } from './event/encode.js';
+export { parseEventsBody, type EventsBodyKind } from './event/parse-body.js';
 export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type HeliosConfig, type PluginSpec, type LoadedConfig, type ConfigSources } from './config.js';
-export { Topics, type TelemetryGapRecord, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus/bus.js';
+export { Topics, busKey, eventRecords, type EventRequestBatch, type TelemetryGapRecord, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus/bus.js';
 export { createMemoryBus, type MemoryBusOptions } from './bus/memory-bus.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export { createMetricsRegistry, Registry } from './metrics.js';

@@ -1,6 +1,6 @@
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
-import { HeliosError } from '@helios/core';
+import { HeliosError, type EventsBodyKind } from '@helios/core';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -23,12 +23,10 @@ export async function decodeContentEncoding(body: Buffer, encoding: string, maxI
   }
 }
 
-export type JsonBodyKind = 'json' | 'ndjson';
-
-const bodyKindByContentType = new Map<string, JsonBodyKind | undefined>();
+const bodyKindByContentType = new Map<string, EventsBodyKind | undefined>();
 
 /** Body kind from the Content-Type header; clients send the same few strings, so answers are cached. */
-export function jsonBodyKind(contentType: string): JsonBodyKind | undefined {
+export function jsonBodyKind(contentType: string): EventsBodyKind | undefined {
   // The common header first: a string comparison, where a Map lookup hashes the fresh header string.
   if (contentType === 'application/json') return 'json';
   const cached = bodyKindByContentType.get(contentType);
@@ -38,41 +36,9 @@ export function jsonBodyKind(contentType: string): JsonBodyKind | undefined {
   return kind;
 }
 
-function jsonBodyKindOf(contentType: string): JsonBodyKind | undefined {
+function jsonBodyKindOf(contentType: string): EventsBodyKind | undefined {
   const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
   if (type === 'application/json' || type === '') return 'json';
   if (type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl' || type === 'application/x-jsonlines') return 'ndjson';
   return undefined;
-}
-
-/** Parse a Helios JSON body: one event, an array of events, or NDJSON (one event per line). */
-export function parseEventsBody(body: Buffer, kind: JsonBodyKind, maxEvents: number): unknown[] {
-  if (body.length === 0) throw new HeliosError('HLS_ERR_BODY_EMPTY', 'request body is empty; send an event, an array of events, or NDJSON');
-  const text = body.toString('utf8');
-  if (kind === 'ndjson') {
-    const values: unknown[] = [];
-    let line = 0;
-    for (const raw of text.split('\n')) {
-      line++;
-      if (raw.trim() === '') continue;
-      if (values.length >= maxEvents) throw new HeliosError('HLS_ERR_TOO_MANY_EVENTS', `more than ${maxEvents} events in one request`);
-      try {
-        values.push(JSON.parse(raw));
-      } catch (err) {
-        throw new HeliosError('HLS_ERR_BODY_MALFORMED', `line ${line}: invalid JSON: ${(err as Error).message}`);
-      }
-    }
-    if (values.length === 0) throw new HeliosError('HLS_ERR_BODY_EMPTY', 'request body has no events');
-    return values;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new HeliosError('HLS_ERR_BODY_MALFORMED', `invalid JSON: ${(err as Error).message}`);
-  }
-  if (!Array.isArray(parsed)) return [parsed];
-  if (parsed.length === 0) throw new HeliosError('HLS_ERR_BODY_EMPTY', 'the array has no events');
-  if (parsed.length > maxEvents) throw new HeliosError('HLS_ERR_TOO_MANY_EVENTS', `${parsed.length} events in one request; the limit is ${maxEvents}`);
-  return parsed;
 }

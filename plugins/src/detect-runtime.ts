@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Counter, Gauge } from 'prom-client';
 import {
-  FEATURE_NAMES, Topics, metricSeriesName, newEventId, seriesKey,
+  FEATURE_NAMES, Topics, busKey, metricSeriesName, newEventId, seriesKey,
   type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
   type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord,
 } from '@helios/core';
@@ -219,7 +219,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     };
     anomaliesCounter.inc({ service: window.service, severity: anomaly.severity });
     logger.warn({ tenant: anomaly.tenant, service: anomaly.service, ...series, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');
-    await bus.publish(Topics.anomalies, [{ key: `${anomaly.tenant}/${anomaly.service}`, value: anomaly }]);
+    await bus.publish(Topics.anomalies, [{ key: busKey(anomaly), value: anomaly }]);
   }
 
   /** Windows are judged in order; one that fails to publish stays queued and is retried next time. */

@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { HeliosError, ReportDraftSchema, Topics, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
+import { HeliosError, ReportDraftSchema, Topics, busKey, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
 import type { ReportDraft, ReporterHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
@@ -151,7 +151,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     const results = report.deliveries;
     duration.observe({ composer: composed.by }, (performance.now() - started) / 1000);
     logger.info({ service: report.service, report: report.id, deliveries: results.map((d) => `${d.reporter}:${d.status}${d.location ? `:${d.location}` : ''}`) }, 'incident report written');
-    await bus.publish(Topics.reports, [{ key: `${report.tenant}/${report.service}`, value: { ...report } }]);
+    await bus.publish(Topics.reports, [{ key: busKey(report), value: { ...report } }]);
     rememberReported(anomaly.id);
     options.onReport?.({ ...report });
   }

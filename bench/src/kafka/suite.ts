@@ -21,9 +21,10 @@ import { nullSinkBus } from '../null-sink-bus.js';
 
 
 
-function requestBody(batch: number): Buffer {
+/** A JSON array of `batch` events spread over `services` services (an SDK's request holds one; a collector's, several). */
+function requestBody(batch: number, services: number): Buffer {
   const events = Array.from({ length: batch }, (_, i) => ({
-    service: `svc-${i % 20}`, level: i % 50 === 0 ? 'ERROR' : 'INFO', message: `GET /api/items/${i} ok`, endpoint: `/api/e${i % 30}`,
+    service: `svc-${i % services}`, level: i % 50 === 0 ? 'ERROR' : 'INFO', message: `GET /api/items/${i} ok`, endpoint: `/api/e${i % 30}`,
     latency_ms: (i * 7919) % 1000, status_code: 200, attributes: { 'http.method': 'GET', 'user.tier': i % 3 === 0 ? 'pro' : 'free' },
   }));
   return Buffer.from(JSON.stringify(events));
@@ -201,10 +202,11 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   const batch = intFromEnv('HELIOS_BENCH_KAFKA_BATCH', 100);
   const concurrency = intFromEnv('HELIOS_BENCH_KAFKA_CONCURRENCY', 64);
   const seconds = intFromEnv('HELIOS_BENCH_KAFKA_SECONDS', 5);
-  const body = requestBody(batch);
+  const services = intFromEnv('HELIOS_BENCH_KAFKA_SERVICES', 20);
+  const body = requestBody(batch, services);
   const results: BenchResult[] = [];
 
-  const baselineName = `gateway -> null sink (${batch} events/request)`;
+  const baselineName = `gateway -> null sink (${batch} events/request, ${services} service${services === 1 ? '' : 's'} per request)`;
   const nullRun = await gatewayThroughput(nullSinkBus, body, batch, concurrency, seconds);
   const baseline = nullRun.eventsPerSecond;
   results.push({ name: baselineName, value: baseline, unit: 'events/s' });
@@ -221,19 +223,22 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   // Record batches written by the bus (the default) and/or by the library record by record, e.g. `1,0`; platformatic only.
   const batchWriters = (process.env['HELIOS_BENCH_KAFKA_BATCHES'] ?? '1').split(',').map((t) => t !== '0');
   const maxBatchRecords = process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS'] === undefined ? undefined : Number(process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS']);
+  // Request bytes forwarded (the default, 1) and/or every event written as JSON by the gateway (0), e.g. `1,0`.
+  const requestBytesVariants = (process.env['HELIOS_BENCH_KAFKA_REQUEST_BYTES'] ?? '1').split(',').map((t) => t !== '0');
   // Interleaved (client and producer count inside compression) so a slow phase of the shared machine hits all alike.
   // HELIOS_BENCH_KAFKA_THROUGHPUT=0 skips these variants (latency only).
   for (const compression of process.env['HELIOS_BENCH_KAFKA_THROUGHPUT'] === '0' ? [] : compressions) {
-    for (const producerClient of clients) for (const producers of producerCounts) for (const producerThread of producerClient === 'platformatic' ? threads : [false]) for (const writeRecordBatches of producerClient === 'platformatic' ? batchWriters : [false]) {
+    for (const producerClient of clients) for (const producers of producerCounts) for (const producerThread of producerClient === 'platformatic' ? threads : [false]) for (const writeRecordBatches of producerClient === 'platformatic' ? batchWriters : [false]) for (const requestBytes of requestBytesVariants) {
       const bus = await createKafkaBus({
-        brokers, namespace: `${namespace}${producerClient}.${compression}.p${producers}.t${Number(producerThread)}.b${Number(writeRecordBatches)}.`, clientId: 'helios-bench', compression, producerClient, producers, producerThread, writeRecordBatches,
+        brokers, namespace: `${namespace}${producerClient}.${compression}.p${producers}.t${Number(producerThread)}.b${Number(writeRecordBatches)}.r${Number(requestBytes)}.`, clientId: 'helios-bench', compression, producerClient, producers, producerThread, writeRecordBatches,
         ...(maxBatchRecords === undefined ? {} : { maxBatchRecords }),
       });
       try {
-        const measured = await gatewayThroughput(bus, body, batch, concurrency, seconds);
+        // Without publishEvents the gateway publishes its events one by one, each written as JSON (before 2026-11-24).
+        const measured = await gatewayThroughput(requestBytes ? bus : { ...bus, publishEvents: undefined }, body, batch, concurrency, seconds);
         const value = measured.eventsPerSecond;
         const stats = bus.stats();
-        const label = `gateway -> kafka (${producerClient}, ${producers} producer${producers === 1 ? '' : 's'}${producerThread ? ', producer thread' : ''}${writeRecordBatches ? ', bus-written batches' : ''}), ${compression}`;
+        const label = `gateway -> kafka (${producerClient}, ${producers} producer${producers === 1 ? '' : 's'}${producerThread ? ', producer thread' : ''}${writeRecordBatches ? ', bus-written batches' : ''}${requestBytes ? ', request bytes' : ', events written as JSON'}), ${compression}`;
         results.push({ name: `${label} (${batch} events/request, acks=all, idempotent)`, value, unit: 'events/s', baseline: baselineName, baselineValue: baseline, ratio: value / baseline });
         results.push({ name: `${label}: requests sharing one produce request`, value: stats.publishCalls / stats.produceRequests, unit: 'publishes/produce' });
         // process.cpuUsage counts every thread of the process: with the producer thread, its share is included.

@@ -50,7 +50,8 @@ describe.runIf(brokers.length > 0)('gateway -> kafka -> storage', () => {
 
     const services = ['checkout', 'search', 'payments', 'auth', 'cart', 'ads'];
     const acked: string[] = [];
-    // 6 services x 40 requests x 25 events, requests of a service sent one after the other, services concurrently.
+    // 6 services x 40 requests x 25 events (each request one service's: forwarded as it came), requests of a
+    // service sent one after the other, services concurrently.
     await Promise.all(services.map(async (service) => {
       for (let request = 0; request < 40; request++) {
         const events = Array.from({ length: 25 }, (_, i) => ({ service, message: 'ok', attributes: { seq: request * 25 + i } }));
@@ -59,15 +60,22 @@ describe.runIf(brokers.length > 0)('gateway -> kafka -> storage', () => {
         acked.push(...res.ids);
       }
     }));
+    // Then 5 requests holding every service (the gateway cuts their bytes per service), one after the other.
+    for (let request = 0; request < 5; request++) {
+      const events = services.flatMap((service) => Array.from({ length: 5 }, (_, i) => ({ service, message: 'mixed', attributes: { seq: 1000 + request * 5 + i } })));
+      const res = await postEvents(app.port, events);
+      expect(res.status).toBe(202);
+      acked.push(...res.ids);
+    }
     await waitFor(async () => (await storedCopies(test.client, acked)).size === acked.length, 'every acknowledged event stored');
     expect(await app.settle(30_000)).toBe(true);
 
     const copies = await storedCopies(test.client, acked);
-    expect(copies.size).toBe(6000);
+    expect(copies.size).toBe(6150);
     expect([...copies.values()].every((n) => n === 1)).toBe(true);
     for (const service of services) {
       const seqs = handed.filter((e) => e.service === service).map((e) => e.attributes['seq'] as number);
-      expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+      expect(seqs).toEqual(Array.from({ length: 1025 }, (_, i) => i));
     }
     const metrics = await app.metrics.metrics();
     expect(metrics).toMatch(/helios_kafka_consumer_lag\{topic="helios-test\.roundtrip\.[^"]+helios\.events",group="[^"]+helios-storage",partition="0"\} 0/);

@@ -1,3 +1,6 @@
+import type { EventsBodyKind } from '../event/parse-body.js';
+import type { HeliosEvent } from '../event/schema.js';
+
 /**
  * The event bus between the gateway and everything behind it. Two implementations share this
  * interface: the in-process bus (embedded default) and Kafka. Guarantees every implementation keeps:
@@ -11,6 +14,36 @@ export interface BusRecord<T> {
   /** Partitioning key; Helios uses `tenant/service` so one service's events stay in order. */
   key: string;
   value: T;
+}
+
+/** The partitioning key of a tenant's service: its events, anomalies and reports stay in order. */
+export function busKey(of: { tenant: string; service: string }): string {
+  return `${of.tenant}/${of.service}`;
+}
+
+/**
+ * The events of one Helios JSON request together with the bytes they were read from. A bus that serializes
+ * records (Kafka) may send those bytes as they came instead of writing every event again on the gateway's
+ * thread; its consumers then read them with the same parse and normalization (same ids, same defaults).
+ */
+export interface EventRequestBatch {
+  /** The request's events, normalized, in body order: what a bus without `publishEvents` publishes. */
+  events: readonly HeliosEvent[];
+  /** The identity-decoded body (owned by the batch: not a view of memory the transport reuses). */
+  body: Buffer;
+  kind: EventsBodyKind;
+  tenant: string;
+  /** The `now` the events were normalized with: the default timestamp. */
+  receivedAt: number;
+  /** The `idBase` they were normalized with (their ids derive from it: EventIdSequence). */
+  idBase: string;
+}
+
+/** The records a bus without `publishEvents` gets for a request's events. */
+export function eventRecords(events: readonly HeliosEvent[]): BusRecord<HeliosEvent>[] {
+  const records: BusRecord<HeliosEvent>[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) records[i] = { key: busKey(events[i]!), value: events[i]! };
+  return records;
 }
 
 export type BusHandler<T> = (records: readonly BusRecord<T>[]) => Promise<void>;
@@ -42,6 +75,11 @@ export interface Bus {
    * in-process bus defines it non-enumerable so that `{ ...bus, publish }` wrappers do not inherit it.
    */
   publishSync?<T>(topic: string, records: readonly BusRecord<T>[]): void;
+  /**
+   * Optional: publish a request's events with the request's bytes (`EventRequestBatch`); same guarantees and
+   * per-key order as `publish(topic, eventRecords(batch.events))`, and consumers receive the same events.
+   */
+  publishEvents?(topic: string, batch: EventRequestBatch): Promise<void>;
   subscribe<T>(topic: string, group: string, handler: BusHandler<T>, options?: SubscribeOptions): Subscription;
   /** False while the bus cannot take records (gateway answers 503 on /readyz). */
   isReady(): boolean;

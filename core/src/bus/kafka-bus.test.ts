@@ -8,7 +8,10 @@ import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHeliosError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import type { BusRecord } from './bus.js';
+import type { BusRecord, EventRequestBatch } from './bus.js';
+import { parseEventsBody, type EventsBodyKind } from '../event/parse-body.js';
+import type { HeliosEvent } from '../event/schema.js';
+import { newEventId, normalizeEventBatch } from '../event/validate.js';
 import { createSpooledBus } from './spooled-bus.js';
 import { createKafkaBus, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS, type KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
 
@@ -218,7 +221,12 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
     const bus = await openBus({ [topic]: { partitions: 1 }, [dlq]: { partitions: 1 } }, { deadLetterTopic: dlq });
     const producer = new kafkajs.Kafka({ clientId: 'helios-test-raw', brokers, logLevel: kafkajs.logLevel.NOTHING }).producer();
     await producer.connect();
-    await producer.send({ topic, messages: [{ key: 'k', value: '{not json', headers: { 'helios-schema-version': '1' } }, { key: 'k', value: '{}' }] });
+    await producer.send({ topic, messages: [
+      { key: 'k', value: '{not json', headers: { 'helios-schema-version': '1' } },
+      { key: 'k', value: '{}' },
+      // Request bytes whose ids header does not match its events.
+      { key: 'k', value: '[{"service":"a"},{"service":"a"}]', headers: { 'helios-schema-version': '1', 'helios-format': 'input-json', 'helios-request': '{"tenant":"t","receivedAt":1,"idBase":"0190a0b4-1c2d-7e3f-8a9b-0c1d2e3f4a5b","indexes":[0]}' } },
+    ] });
     await producer.disconnect();
     await bus.publish(topic, [{ key: 'k', value: { id: 'good', seq: 1 } }]);
 
@@ -235,14 +243,45 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
     await dlqConsumer.run({
       eachMessage: async ({ message }) => void dead.push({ value: message.value?.toString() ?? '', reason: message.headers?.[DEAD_LETTER_REASON_HEADER]?.toString() ?? '' }),
     });
-    await waitFor(() => got.length >= 1 && dead.length >= 2, 'the good record and two dead letters');
+    await waitFor(() => got.length >= 1 && dead.length >= 3, 'the good record and three dead letters');
     expect(await bus.drain(30_000)).toBe(true);
     await dlqConsumer.disconnect();
-    expect(bus.stats().deadLettered).toBe(4);
+    expect(bus.stats().deadLettered).toBe(6);
     expect(got).toEqual([{ id: 'good', seq: 1 }]);
-    expect(dead.map((d) => d.value)).toEqual(['{not json', '{}']);
+    expect(dead.map((d) => d.value)).toEqual(['{not json', '{}', '[{"service":"a"},{"service":"a"}]']);
     expect(dead[0]!.reason).toMatch(/not JSON/);
     expect(dead[1]!.reason).toMatch(/schema version \(missing\)/);
+    expect(dead[2]!.reason).toMatch(/request bytes \(input-json\) do not decode: record holds 2 events but helios-request gives 1 indexes/);
+  });
+
+  it.each(PRODUCER_VARIANTS)('publishes request bytes (publishEvents) that consumers read back as the very events, in order per service (%s producer)', async (name, variant) => {
+    const topic = topicName(`request-bytes-${slug(name)}`);
+    const bus = await openBus({ [topic]: { partitions: 4 } }, variant);
+    const now = Date.UTC(2026, 10, 24);
+    const request = (text: string, kind: EventsBodyKind): EventRequestBatch => {
+      const body = Buffer.from(text);
+      const idBase = newEventId();
+      return { events: normalizeEventBatch(parseEventsBody(body, kind, 1000), { tenant: 'acme', now, idBase }), body, kind, tenant: 'acme', receivedAt: now, idBase };
+    };
+    // One service as it came; several services cut per service; NDJSON of several services written event by event.
+    const batches = [
+      request(JSON.stringify(Array.from({ length: 30 }, (_, i) => ({ service: 'one', message: `m "${i}" ✓`, attributes: { seq: i } }))), 'json'),
+      request(JSON.stringify(Array.from({ length: 30 }, (_, i) => ({ service: `s${i % 3}`, message: 'x', attributes: { seq: 30 + i } }))), 'json'),
+      request(Array.from({ length: 6 }, (_, i) => JSON.stringify({ service: `s${i % 2}`, attributes: { seq: 60 + i } })).join('\n'), 'ndjson'),
+    ];
+    for (const batch of batches) await bus.publishEvents(topic, batch);
+    const got: HeliosEvent[] = [];
+    bus.subscribe<HeliosEvent>(topic, `${topic}.g`, async (records) => {
+      for (const r of records) expect(r.key).toBe(`${r.value.tenant}/${r.value.service}`);
+      got.push(...records.map((r) => r.value));
+    });
+    await waitFor(() => got.length >= 66, 'all 66 events');
+    const sent = batches.flatMap((b) => b.events);
+    expect(got.length).toBe(66);
+    // Field for field what the gateway normalized (ids, default timestamps), each service in publish order.
+    for (const service of ['one', 's0', 's1', 's2']) {
+      expect(got.filter((e) => e.service === service)).toEqual(sent.filter((e) => e.service === service));
+    }
   });
 
   it.runIf(killScript !== undefined)(

@@ -5,7 +5,8 @@ import { HeliosError } from '../errors.js';
 import { encodeJsonBatch } from '../event/encode.js';
 import { EVENT_SCHEMA_VERSION } from '../event/schema.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { Topics, type Bus, type BusHandler, type BusRecord, type SubscribeOptions, type Subscription } from './bus.js';
+import { eventRecords, Topics, type Bus, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from './bus.js';
+import { decodeEventBatchRecord, eventBatchRecords, isEventBatchFormat, SCHEMA_VERSION_HEADER, VALUE_FORMAT_HEADER } from './kafka-event-batch.js';
 import { compressionType, KAFKA_COMPRESSIONS, registerKafkaCodecs, type KafkaCompression } from './kafka-compression.js';
 import { createProduceThread, type ProduceThread } from './kafka-produce-thread.js';
 import { KAFKA_PRODUCER_CLIENTS, kafkajsProduceClient, platformaticProduceClient, type EncodedRecord, type KafkaProducerClientName, type ProduceClient, type TopicRecords } from './kafka-producer-client.js';
@@ -14,8 +15,7 @@ const { Kafka, Partitioners, ConfigResourceTypes, logLevel } = kafkajs;
 
 export { KAFKA_COMPRESSIONS, KAFKA_PRODUCER_CLIENTS, type KafkaCompression, type KafkaProducerClientName };
 
-/** Header carrying the schema version of the JSON value; consumers refuse versions they do not know. */
-export const SCHEMA_VERSION_HEADER = 'helios-schema-version';
+export { SCHEMA_VERSION_HEADER };
 /** Header on dead-lettered records: why the record could not be handed to a handler. */
 export const DEAD_LETTER_REASON_HEADER = 'helios-dead-letter-reason';
 
@@ -134,6 +134,8 @@ export interface KafkaBusStats {
 
 export interface KafkaBus extends Bus {
   readonly kind: 'kafka';
+  /** Sends the request's bytes (kafka-event-batch.ts) where they can carry its events. */
+  publishEvents(topic: string, batch: EventRequestBatch): Promise<void>;
   /** Per-partition lag of `group` on `topic` (any group, not only this process's; names before the namespace prefix). For metrics. */
   lag(topic: string, group: string): Promise<PartitionLag[]>;
   stats(): KafkaBusStats;
@@ -391,6 +393,18 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     return info;
   }
 
+  /** A record's key, encoded, and its partition: computed once per key (the keys are few and repeat). */
+  function keyed(topic: string, info: TopicInfo, key: string): { key: Buffer; partition: number } {
+    let known = info.keys.get(key);
+    if (known === undefined) {
+      const bytes = Buffer.from(key);
+      known = { key: bytes, partition: partitionOf({ topic, partitionMetadata: info.partitionMetadata, message: { key: bytes, value: null } }) };
+      if (info.keys.size >= KEY_CACHE_SIZE) info.keys.clear();
+      info.keys.set(key, known);
+    }
+    return known;
+  }
+
   function encode(topic: string, info: TopicInfo, records: readonly BusRecord<unknown>[], events: boolean): EncodedRecord[] {
     const encoded: EncodedRecord[] = new Array(records.length);
     // All values in one buffer; events (the hot path) take the fixed-shape writer (core/src/event/encode.ts).
@@ -398,19 +412,30 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const value = values[i]!;
-      let keyed = info.keys.get(record.key);
-      if (keyed === undefined) {
-        const key = Buffer.from(record.key);
-        keyed = { key, partition: partitionOf({ topic, partitionMetadata: info.partitionMetadata, message: { key, value } }) };
-        if (info.keys.size >= KEY_CACHE_SIZE) info.keys.clear();
-        info.keys.set(record.key, keyed);
-      }
-      const { key, partition } = keyed;
+      const { key, partition } = keyed(topic, info, record.key);
       const bytes = key.length + value.length + RECORD_OVERHEAD_BYTES;
       if (bytes + BATCH_OVERHEAD_BYTES > info.maxBatchBytes) {
         throw new HeliosError('HLS_ERR_BODY_TOO_LARGE', `record ${i} (key ${record.key}) is ${bytes} bytes; topic ${topic} accepts at most ${info.maxBatchBytes}`);
       }
       encoded[i] = { partition, key, value, bytes };
+    }
+    return encoded;
+  }
+
+  /**
+   * A request's events as records of its own bytes (kafka-event-batch.ts), or undefined where that format
+   * cannot carry them (the caller encodes the events one by one).
+   */
+  function encodeEventBatch(topic: string, info: TopicInfo, batch: EventRequestBatch): EncodedRecord[] | undefined {
+    // Room beside the value for the key and headers (tenant, time, first id, an index per event).
+    const maxValueBytes = info.maxBatchBytes - BATCH_OVERHEAD_BYTES - RECORD_OVERHEAD_BYTES - 512 - 2 * batch.tenant.length - 8 * batch.events.length;
+    const records = eventBatchRecords(batch, schemaVersion, maxValueBytes);
+    if (records === undefined) return undefined;
+    const encoded: EncodedRecord[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const { key: name, value, headers, encodedHeaders } = records[i]!;
+      const { key, partition } = keyed(topic, info, name);
+      encoded[i] = { partition, key, value, headers, encodedHeaders, bytes: key.length + value.length + encodedHeaders.length + RECORD_OVERHEAD_BYTES };
     }
     return encoded;
   }
@@ -630,6 +655,18 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
         rejected.push({ index: i, reason: `schema version ${version ?? '(missing)'} is not ${schemaVersion}` });
         continue;
       }
+      const format = m.headers?.[VALUE_FORMAT_HEADER]?.toString();
+      if (format !== undefined && isEventBatchFormat(format)) {
+        // A request's events as its bytes: one record here per event, as if they had been published one by one.
+        try {
+          const key = m.key?.toString() ?? '';
+          const headers = m.headers!;
+          for (const value of decodeEventBatchRecord(m.value ?? Buffer.alloc(0), (name) => headers[name]?.toString())) records.push({ key, value: value as T });
+        } catch (err) {
+          rejected.push({ index: i, reason: `request bytes (${format}) do not decode: ${(err as Error).message}` });
+        }
+        continue;
+      }
       try {
         records.push({ key: m.key?.toString() ?? '', value: JSON.parse(m.value?.toString() ?? 'null') as T });
       } catch (err) {
@@ -717,16 +754,32 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     });
   }
 
+  /** Checks, then `encode` and queue; rejects rather than throws. */
+  function publishEncoded(name: string, count: number, encodeFor: (topic: string, info: TopicInfo) => EncodedRecord[]): Promise<void> {
+    if (closed) return Promise.reject(new HeliosError('HLS_ERR_BUS_CLOSED'));
+    if (count === 0) return Promise.resolve();
+    if (!setUpDone) return Promise.reject(new HeliosError('HLS_ERR_BUS_CLOSED', `kafka has not been reachable since the start (brokers ${options.brokers.join(', ')})`));
+    stats.publishCalls++;
+    const topic = physical(name);
+    const info = topicInfo.get(topic);
+    if (info === undefined) return topicInfoFor(topic).then((known) => enqueue(topic, encodeFor(topic, known)));
+    try {
+      return enqueue(topic, encodeFor(topic, info));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   const bus: KafkaBus = {
     kind: 'kafka',
-    async publish<T>(name: string, records: readonly BusRecord<T>[]) {
-      if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
-      if (records.length === 0) return;
-      if (!setUpDone) throw new HeliosError('HLS_ERR_BUS_CLOSED', `kafka has not been reachable since the start (brokers ${options.brokers.join(', ')})`);
-      stats.publishCalls++;
-      const topic = physical(name);
-      const info = topicInfo.get(topic) ?? (await topicInfoFor(topic));
-      await enqueue(topic, encode(topic, info, records, name === Topics.events));
+    // publish and publishEvents are not async functions: an async frame would hold the records (the
+    // gateway's events) until Kafka acknowledged, long enough to outlive the young generation; only their
+    // encoded bytes need to wait.
+    publish<T>(name: string, records: readonly BusRecord<T>[]): Promise<void> {
+      return publishEncoded(name, records.length, (topic, info) => encode(topic, info, records, name === Topics.events));
+    },
+    publishEvents(name: string, batch: EventRequestBatch): Promise<void> {
+      return publishEncoded(name, batch.events.length, (topic, info) => encodeEventBatch(topic, info, batch) ?? encode(topic, info, eventRecords(batch.events), true));
     },
     subscribe<T>(topicName: string, groupName: string, handler: BusHandler<T>, subscribeOptions?: SubscribeOptions): Subscription {
       if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');

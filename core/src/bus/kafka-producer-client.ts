@@ -15,6 +15,8 @@ export interface EncodedRecord {
   value: Buffer | null;
   /** Headers besides the schema version (dead letters carry a reason and a source instead). */
   headers?: Record<string, string>;
+  /** The same headers in their wire form, when the bus made it already (records written by the bus use it). */
+  encodedHeaders?: Buffer;
   /** Estimated size in the batch, for cutting requests below max.message.bytes. */
   bytes: number;
 }

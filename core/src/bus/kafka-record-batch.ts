@@ -50,6 +50,30 @@ export function encodeRecordHeaders(headers: Record<string, string>): Buffer {
   return out;
 }
 
+/**
+ * `encodeRecordHeaders({ ...headers, [key]: value })`, given `encoded` = `encodeRecordHeaders(headers)`
+ * (made once for many records): the entry's strings are written, not the shared ones again.
+ */
+export function withRecordHeader(encoded: Buffer, key: string, value: string): Buffer {
+  let count = 0;
+  let shift = 0;
+  let at = 0;
+  for (let b = 0x80; b & 0x80; shift += 7) count |= ((b = encoded[at++]!) & 0x7f) << shift;
+  count = (count >>> 1) ^ -(count & 1);
+  const keyBytes = Buffer.byteLength(key);
+  const valueBytes = Buffer.byteLength(value);
+  const size = varintBytes(count + 1) + encoded.length - at + varintBytes(keyBytes) + keyBytes + varintBytes(valueBytes) + valueBytes;
+  const out = Buffer.allocUnsafe(size);
+  let o = writeVarint(out, 0, count + 1);
+  out.set(encoded.subarray(at), o);
+  o += encoded.length - at;
+  o = writeVarint(out, o, keyBytes);
+  o += out.write(key, o, 'utf8');
+  o = writeVarint(out, o, valueBytes);
+  out.write(value, o, 'utf8');
+  return out;
+}
+
 export interface RecordBatchOptions {
   compression: KafkaCompression;
   producerId: bigint;
@@ -62,7 +86,7 @@ export interface RecordBatchOptions {
 
 /**
  * One record batch of the records at `indexes` (one partition's, in order). Own headers of a record (dead
- * letters) are encoded for it; every other record carries `defaultHeaders`.
+ * letters, request bytes) are encoded for it unless it brings them encoded; every other record carries `defaultHeaders`.
  */
 export function writeRecordBatch(records: readonly EncodedRecord[], indexes: readonly number[], options: RecordBatchOptions): Buffer {
   const count = indexes.length;
@@ -72,7 +96,7 @@ export function writeRecordBatch(records: readonly EncodedRecord[], indexes: rea
   let size = 0;
   for (let i = 0; i < count; i++) {
     const r = records[indexes[i]!]!;
-    const h = r.headers === undefined ? options.defaultHeaders : encodeRecordHeaders(r.headers);
+    const h = r.encodedHeaders ?? (r.headers === undefined ? options.defaultHeaders : encodeRecordHeaders(r.headers));
     headers[i] = h;
     const keyLength = r.key === null ? -1 : r.key.length;
     const valueLength = r.value === null ? -1 : r.value.length;

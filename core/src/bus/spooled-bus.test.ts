@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeliosError, isHeliosError } from '../errors.js';
-import type { Bus, BusRecord } from './bus.js';
+import { eventRecords, type Bus, type BusRecord, type EventRequestBatch } from './bus.js';
+import { parseEventsBody } from '../event/parse-body.js';
+import type { HeliosEvent } from '../event/schema.js';
+import { newEventId, normalizeEventBatch } from '../event/validate.js';
 import { createMemoryBus } from './memory-bus.js';
 import { createSpooledBus } from './spooled-bus.js';
 
@@ -44,6 +47,40 @@ const spoolDir = () => mkdtempSync(join(tmpdir(), 'helios-spool-'));
 const records = (from: number, n: number, keys = 3): BusRecord<Numbered>[] => Array.from({ length: n }, (_, i) => ({ key: `k${(from + i) % keys}`, value: { id: `e${from + i}`, seq: from + i } }));
 
 describe('spooled bus', () => {
+  it('passes request bytes (publishEvents) to the inner bus, and spools their events one by one while it is down', async () => {
+    const inner = switchableBus();
+    const forwarded: EventRequestBatch[] = [];
+    const withBytes: Bus = {
+      ...inner,
+      isReady: () => inner.isReady(),
+      async publishEvents(topic, batch) {
+        if (inner.down) throw new HeliosError('HLS_ERR_BUS_CLOSED', 'broker unreachable');
+        forwarded.push(batch);
+        await inner.publish(topic, eventRecords(batch.events));
+      },
+    };
+    const bus = await createSpooledBus(withBytes, { dir: spoolDir(), maxBytes: 10_000_000, retryMs: 5 });
+    const got: HeliosEvent[] = [];
+    bus.subscribe<HeliosEvent>('t', 'g', async (rs) => void got.push(...rs.map((r) => r.value)));
+    const request = (seq: number): EventRequestBatch => {
+      const body = Buffer.from(JSON.stringify([{ service: 'a', attributes: { seq } }, { service: 'b', attributes: { seq } }]));
+      const idBase = newEventId();
+      return { events: normalizeEventBatch(parseEventsBody(body, 'json', 10), { tenant: 't', now: 1, idBase }), body, kind: 'json', tenant: 't', receivedAt: 1, idBase };
+    };
+    const batches = [request(0), request(1), request(2)];
+    await bus.publishEvents!('t', batches[0]!);
+    inner.down = true;
+    await bus.publishEvents!('t', batches[1]!);
+    expect(bus.spoolStats()).toMatchObject({ spooling: true, appendedRecords: 2 });
+    inner.down = false;
+    await bus.publishEvents!('t', batches[2]!);
+    expect(await bus.drain(5000)).toBe(true);
+    // The first went through as bytes; the spooled one was replayed as events; the last queued behind it.
+    expect(forwarded[0]).toBe(batches[0]);
+    expect(got).toEqual(batches.flatMap((b) => b.events));
+    await bus.close();
+  });
+
   it('spools while the inner bus is down, acknowledges after the fsync, and replays in order when it is back', async () => {
     const inner = switchableBus();
     const bus = await createSpooledBus(inner, { dir: spoolDir(), maxBytes: 10_000_000, retryMs: 5, replayBatchRecords: 7 });

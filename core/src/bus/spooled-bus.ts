@@ -5,7 +5,9 @@ import { crc32 } from 'node:zlib';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { HeliosError, isHeliosError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { Bus, BusHandler, BusRecord, SubscribeOptions, Subscription } from './bus.js';
+import { parseEventsBody } from '../event/parse-body.js';
+import { normalizeEventBatch } from '../event/validate.js';
+import { eventRecords, type Bus, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from './bus.js';
 
 export interface SpooledBusOptions {
   /** Folder of the spool segments; created when missing. One process per folder (a pid lock enforces it). */
@@ -369,29 +371,50 @@ export async function createSpooledBus(inner: Bus, options: SpooledBusOptions): 
     }
   })();
 
+  /** While true, publishes go behind what the spool holds (so per-key order holds across an outage). */
+  const spoolingNow = () => !isEmpty() || !inner.isReady();
+
+  /**
+   * Wait for the inner bus to take a publish (`handed`); if it fails or does not take it in time, spool
+   * `records()` instead.
+   */
+  async function handOff(topic: string, records: () => readonly BusRecord<unknown>[], handed: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), handoffTimeoutMs)));
+    try {
+      const outcome = await Promise.race([handed.then(() => 'published' as const), timedOut]);
+      if (outcome === 'published') return;
+      // The inner bus may still take these later: then they arrive twice, which consumers absorb.
+      handed.catch(() => undefined);
+      logger.warn({ topic, handoffTimeoutMs }, 'bus did not take the records in time; spooling them');
+    } catch (err) {
+      if (isHeliosError(err, 'HLS_ERR_BODY_TOO_LARGE') || closed) throw err;
+      logger.warn({ err, topic }, 'bus publish failed; spooling the records');
+    } finally {
+      clearTimeout(timer);
+    }
+    return append(topic, records());
+  }
+
   const bus: SpooledBus = {
     kind: inner.kind,
     async publish<T>(topic: string, records: readonly BusRecord<T>[]) {
       if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
       if (records.length === 0) return;
-      // Behind anything spooled, so per-key order holds across an outage.
-      if (!isEmpty() || !inner.isReady()) return append(topic, records);
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), handoffTimeoutMs)));
-      const handed = inner.publish(topic, records).then(() => 'published' as const);
-      try {
-        const outcome = await Promise.race([handed, timedOut]);
-        if (outcome === 'published') return;
-        // The inner bus may still take these later: then they arrive twice, which consumers absorb.
-        handed.catch(() => undefined);
-        logger.warn({ topic, records: records.length, handoffTimeoutMs }, 'bus did not take the records in time; spooling them');
-      } catch (err) {
-        if (isHeliosError(err, 'HLS_ERR_BODY_TOO_LARGE') || closed) throw err;
-        logger.warn({ err, topic, records: records.length }, 'bus publish failed; spooling the records');
-      } finally {
-        clearTimeout(timer);
-      }
-      return append(topic, records);
+      if (spoolingNow()) return append(topic, records);
+      return handOff(topic, () => records, inner.publish(topic, records));
+    },
+    // Not async, and the events are not kept while the inner bus takes the request: should it fail, they
+    // are read again from the request's bytes (same parse, same ids), as Kafka consumers read them. Events
+    // held across a Kafka round trip outlive the young generation (see the gateway's countWhenPublished).
+    publishEvents(topic: string, batch: EventRequestBatch): Promise<void> {
+      if (closed) return Promise.reject(new HeliosError('HLS_ERR_BUS_CLOSED'));
+      if (batch.events.length === 0) return Promise.resolve();
+      // Spooled, a request's events are written one by one: the request bytes only pay on the fast path.
+      if (spoolingNow()) return append(topic, eventRecords(batch.events));
+      const { body, kind, tenant, receivedAt, idBase } = batch;
+      const again = () => eventRecords(normalizeEventBatch(parseEventsBody(body, kind, Number.POSITIVE_INFINITY), { tenant, now: receivedAt, idBase }));
+      return handOff(topic, again, inner.publishEvents === undefined ? inner.publish(topic, eventRecords(batch.events)) : inner.publishEvents(topic, batch));
     },
     subscribe<T>(topic: string, group: string, handler: BusHandler<T>, subscribeOptions?: SubscribeOptions): Subscription {
       return inner.subscribe(topic, group, handler, subscribeOptions);

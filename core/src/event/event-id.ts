@@ -50,3 +50,42 @@ export function newEventId(): string {
   }
   return text.toString('latin1', 0, 36);
 }
+
+const TWO_32 = 2 ** 32;
+const TWO_48 = 2 ** 48;
+
+/**
+ * The ids of one batch, drawn once: id `i` is the batch's first id (a `newEventId()`) with `i` added to
+ * its last 48 bits, modulo 2^48 (RFC 9562's monotonic random method). Whoever knows the first id derives
+ * the rest, so a Kafka consumer normalizing a request's bytes again gets the ids the gateway answered with
+ * from one header (bus/kafka-event-batch.ts). Ids of a batch are distinct; two batches collide only if
+ * their 26 other random bits are equal and their 48-bit ranges overlap.
+ */
+export class EventIdSequence {
+  readonly first: string;
+  /** The first id's characters before its last 12 hex digits, as bytes. */
+  private readonly head: Buffer;
+  private readonly low: number;
+  private readonly out = Buffer.alloc(36);
+
+  constructor(first: string) {
+    this.first = first;
+    this.head = Buffer.from(first.slice(0, 24), 'latin1');
+    this.low = parseInt(first.slice(24), 16);
+    if (first.length !== 36 || !Number.isSafeInteger(this.low)) throw new RangeError(`not a UUID: ${JSON.stringify(first)}`);
+    this.head.copy(this.out);
+  }
+
+  /** Id number `index` (0: the first id). */
+  at(index: number): string {
+    if (index === 0) return this.first;
+    const v = (this.low + index) % TWO_48;
+    // 48 bits as 12 hex digits: the top 16 bits and the low 32, each with 32-bit operations.
+    let lo = v % TWO_32;
+    let hi = (v - lo) / TWO_32;
+    const out = this.out;
+    for (let i = 35; i >= 28; i--, lo >>>= 4) out[i] = HEX[lo & 15]!;
+    for (let i = 27; i >= 24; i--, hi >>>= 4) out[i] = HEX[hi & 15]!;
+    return out.toString('latin1', 0, 36);
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeliosError } from '../errors.js';
-import { levelFromSeverityNumber, newEventId, normalizeEventBatch, normalizeEventInput, parseLevel } from './validate.js';
+import { EventIdSequence, levelFromSeverityNumber, newEventId, normalizeEventBatch, normalizeEventInput, parseLevel } from './validate.js';
 
 const opts = { tenant: 'acme', now: Date.UTC(2026, 0, 1) };
 
@@ -94,5 +94,41 @@ describe('levels', () => {
     expect(['error', 'Warn', 'WARNING', 'fatal', 'critical'].map(parseLevel)).toEqual(['ERROR', 'WARN', 'WARN', 'CRITICAL', 'CRITICAL']);
     expect(parseLevel('loud')).toBeUndefined();
     expect(parseLevel('constructor')).toBeUndefined();
+  });
+});
+
+describe('EventIdSequence (a batch\'s ids from its first one)', () => {
+  const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('derives distinct, increasing UUIDv7s from the first id, the same for whoever knows it', () => {
+    const first = newEventId();
+    const ids = new EventIdSequence(first);
+    const derived = Array.from({ length: 1000 }, (_, i) => ids.at(i));
+    expect(derived[0]).toBe(first);
+    expect(new Set(derived).size).toBe(1000);
+    for (const id of derived) expect(id).toMatch(UUID_V7);
+    const low = BigInt(`0x${first.slice(24)}`);
+    derived.forEach((id, i) => {
+      expect(id.slice(0, 24)).toBe(first.slice(0, 24));
+      expect(BigInt(`0x${id.slice(24)}`)).toBe((low + BigInt(i)) % 2n ** 48n);
+    });
+    expect(new EventIdSequence(first).at(777)).toBe(derived[777]);
+  });
+
+  it('wraps its last 48 bits instead of carrying into the rest', () => {
+    const ids = new EventIdSequence('0190a0b4-1c2d-7e3f-8a9b-fffffffffffe');
+    expect(ids.at(1)).toBe('0190a0b4-1c2d-7e3f-8a9b-ffffffffffff');
+    expect(ids.at(2)).toBe('0190a0b4-1c2d-7e3f-8a9b-000000000000');
+    expect(ids.at(0x1_0000_0003)).toBe('0190a0b4-1c2d-7e3f-8a9b-000100000001');
+  });
+
+  it('gives a batch normalized in parts (idIndexes) the ids the whole batch got', () => {
+    const values = [{ service: 'a' }, { service: 'b', id: '0190A0B4-1C2D-7E3F-8A9B-0C1D2E3F4A5B' }, { service: 'a' }, { service: 'b' }];
+    const idBase = newEventId();
+    const whole = normalizeEventBatch(values, { tenant: 't', now: 1, idBase });
+    expect(whole[1]!.id).toBe('0190a0b4-1c2d-7e3f-8a9b-0c1d2e3f4a5b');
+    const part = normalizeEventBatch([values[1], values[3]], { tenant: 't', now: 1, idBase, idIndexes: [1, 3] });
+    expect(part.map((e) => e.id)).toEqual([whole[1]!.id, whole[3]!.id]);
+    expect(new Set(whole.map((e) => e.id)).size).toBe(4);
   });
 });

@@ -1,7 +1,7 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import type { TSchema } from '@sinclair/typebox';
-import { newEventId } from './event-id.js';
+import { EventIdSequence, newEventId } from './event-id.js';
 import { HeliosError } from '../errors.js';
 import { EventInputSchema, type AttributeValue, type EventInput, type HeliosEvent, type Level } from './schema.js';
 
@@ -92,6 +92,14 @@ export interface NormalizeOptions {
   tenant: string;
   /** Ingestion time in epoch ms, the default timestamp. */
   now: number;
+  /**
+   * normalizeEventBatch: the first id of the batch (`EventIdSequence`); events without an id of their own
+   * get its derived ids by index. Default: a new id per batch. A Kafka consumer normalizing the request
+   * bytes the gateway forwarded passes the gateway's, and gets the ids the gateway answered with.
+   */
+  idBase?: string;
+  /** With idBase: each value's index in the batch the ids were drawn for (a record may hold part of a request). Default: its own index. */
+  idIndexes?: readonly number[];
 }
 
 function copyAttributes(source: Record<string, AttributeValue> | undefined): Record<string, AttributeValue> {
@@ -102,7 +110,7 @@ function copyAttributes(source: Record<string, AttributeValue> | undefined): Rec
  * Validate one Helios JSON event and translate it into the normalized schema.
  * Throws HLS_ERR_EVENT_INVALID listing every problem; `pathPrefix` locates the event in a batch (`[3]`).
  */
-export function normalizeEventInput(value: unknown, options: NormalizeOptions, pathPrefix = ''): HeliosEvent {
+export function normalizeEventInput(value: unknown, options: NormalizeOptions, pathPrefix = '', assignedId?: string): HeliosEvent {
   const problems = inputValidator.check(value) ? [] : inputValidator.errors(value, pathPrefix);
   const input = value as EventInput;
   const at = (field: string) => (pathPrefix === '' ? field : `${pathPrefix}.${field}`);
@@ -135,7 +143,7 @@ export function normalizeEventInput(value: unknown, options: NormalizeOptions, p
     }
   }
   return {
-    id: input.id?.toLowerCase() ?? newEventId(),
+    id: input.id?.toLowerCase() ?? assignedId ?? newEventId(),
     timestamp,
     service: input.service,
     level,
@@ -160,10 +168,13 @@ export function normalizeEventInput(value: unknown, options: NormalizeOptions, p
  */
 export function normalizeEventBatch(values: readonly unknown[], options: NormalizeOptions): HeliosEvent[] {
   const events: HeliosEvent[] = new Array(values.length);
+  // One event without a given first id (a single-event request) takes a fresh id, without the sequence.
+  const ids = values.length === 1 && options.idBase === undefined ? undefined : new EventIdSequence(options.idBase ?? newEventId());
+  const idIndexes = options.idIndexes;
   let problems: string[] | undefined;
   for (let i = 0; i < values.length; i++) {
     try {
-      events[i] = normalizeEventInput(values[i], options, values.length === 1 ? '' : `[${i}]`);
+      events[i] = normalizeEventInput(values[i], options, values.length === 1 ? '' : `[${i}]`, ids?.at(idIndexes === undefined ? i : idIndexes[i]!));
     } catch (err) {
       if (!(err instanceof HeliosError)) throw err;
       (problems ??= []).push(...err.details);
@@ -174,4 +185,4 @@ export function normalizeEventBatch(values: readonly unknown[], options: Normali
   return events;
 }
 
-export { newEventId };
+export { EventIdSequence, newEventId };
