@@ -25,6 +25,7 @@ export {
   createKafkaBus, DEFAULT_KAFKA_TOPICS, SCHEMA_VERSION_HEADER, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS,
   type KafkaBus, type KafkaBusOptions, type KafkaTopicSpec, type PartitionLag, type KafkaBusStats, type KafkaCompression,
 } from './bus/kafka-bus.js';
+export { decodeEventBatchRecord, eventBatchRecords, VALUE_FORMAT_HEADER, type EventBatchRecord } from './bus/kafka-event-batch.js';
 export { createSpooledBus, type SpooledBus, type SpooledBusOptions, type SpoolStats } from './bus/spooled-bus.js';
 export { openBus, kafkaBusOptions, type OpenBusOptions } from './bus/open-bus.js';
 export { seededRandom } from './seeded-random.js';

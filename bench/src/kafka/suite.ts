@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createKafkaBus, createMetricsRegistry, defaultConfig, KAFKA_COMPRESSIONS, silentLogger, type Bus, type KafkaBusOptions, type KafkaCompression } from '@helios/core';
+import { createKafkaBus, createMetricsRegistry, decodeEventBatchRecord, defaultConfig, encodeJsonBatch, eventBatchRecords, KAFKA_COMPRESSIONS, newEventId, normalizeEventBatch, parseEventsBody, silentLogger, type Bus, type KafkaBusOptions, type KafkaCompression } from '@helios/core';
 import { createGateway, type GatewayRequest } from '@helios/gateway';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 import type { HeliosEvent } from '@helios/core';
@@ -196,6 +196,29 @@ async function postToStoredLatency(brokers: string[], namespace: string, rate: n
   }
 }
 
+/**
+ * What consumers pay to read a request's events back, per event, in this process (no broker): request
+ * bytes (`decodeEventBatchRecord`: parse, validate, normalize again) against one normalized event per
+ * record (JSON.parse of each value, the format the gateway wrote before).
+ */
+function consumerDecodeNanos(body: Buffer): { requestBytes: number; eventJson: number } {
+  const idBase = newEventId();
+  const events = normalizeEventBatch(parseEventsBody(body, 'json', Number.POSITIVE_INFINITY), { tenant: 'bench', now: Date.now(), idBase });
+  const records = eventBatchRecords({ events, body, kind: 'json', tenant: 'bench', receivedAt: Date.now(), idBase }, '1', Number.POSITIVE_INFINITY)!;
+  const values = encodeJsonBatch(events, (e) => e, true);
+  const time = (read: () => number) => {
+    for (let i = 0; i < 500; i++) read();
+    const rounds = 3000;
+    const t0 = process.hrtime.bigint();
+    let n = 0;
+    for (let i = 0; i < rounds; i++) n += read();
+    return Number(process.hrtime.bigint() - t0) / n;
+  };
+  const requestBytes = time(() => records.reduce((n, r) => n + decodeEventBatchRecord(r.value, (name) => r.headers[name]).length, 0));
+  const eventJson = time(() => values.reduce((n, v) => n + (JSON.parse(v.toString()) === null ? 0 : 1), 0));
+  return { requestBytes, eventJson };
+}
+
 export async function runKafkaBench(_options: { json: boolean }): Promise<BenchResult[]> {
   const brokers = (process.env['HELIOS_KAFKA_BROKERS'] ?? '').split(',').filter((b) => b.length > 0);
   if (brokers.length === 0) throw new Error('the kafka suite needs a broker: bash scripts/kafka.sh start && export HELIOS_KAFKA_BROKERS=127.0.0.1:9092');
@@ -205,6 +228,9 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   const services = intFromEnv('HELIOS_BENCH_KAFKA_SERVICES', 20);
   const body = requestBody(batch, services);
   const results: BenchResult[] = [];
+
+  const decode = consumerDecodeNanos(body);
+  results.push({ name: `consumer decode, request bytes (${services} service${services === 1 ? '' : 's'} per request)`, value: decode.requestBytes, unit: 'ns/event', baseline: 'consumer decode, one normalized event per record', baselineValue: decode.eventJson, ratio: decode.requestBytes / decode.eventJson });
 
   const baselineName = `gateway -> null sink (${batch} events/request, ${services} service${services === 1 ? '' : 's'} per request)`;
   const nullRun = await gatewayThroughput(nullSinkBus, body, batch, concurrency, seconds);
