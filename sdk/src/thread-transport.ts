@@ -6,8 +6,8 @@ import type { HttpTransportOptions, SendOutcome, Transport } from './http-transp
  * outgoing HTTP request made in the application's thread goes through the same node:http and stream
  * code as the application's own responses and leaves it measurably slower (bench/RESULTS.md, SDK section:
  * ~0.5–1 µs more per served request with ~1 export request per second), so the requests are made where
- * the application's code never runs. Bodies cross as strings; the thread is idle between exports and
- * does not keep the process alive unless a send is in flight.
+ * the application's code never runs. Bodies cross as strings; the thread starts with the transport, is
+ * idle between exports and does not keep the process alive unless a send is in flight.
  */
 export function createThreadTransport(options: HttpTransportOptions): Transport {
   let worker: Worker | undefined;
@@ -41,6 +41,10 @@ export function createThreadTransport(options: HttpTransportOptions): Transport 
     return thread;
   }
 
+  // Started with the transport, not at the first export: starting a thread (a V8 isolate, node:http,
+  // zlib: ~40-70 ms of CPU) belongs with the application's own start-up, not in the middle of serving
+  // traffic a second later (same-run bench: ~0.015-0.02 of the throughput ratio, bench/RESULTS.md "SDK").
+  worker = start();
   return {
     send(json) {
       if (closed) return Promise.resolve({ status: 'retryable', retryAfterMs: undefined, reason: 'transport closed' });

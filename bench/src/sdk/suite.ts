@@ -163,8 +163,11 @@ export async function runSdkBench(options: { json: boolean }): Promise<BenchResu
     const rounds = 5;
     const runs: Record<Variant, ServerRun[]> = { plain: [], helios: [], 'helios-inthread': [], 'helios-every': [], otel: [] };
     let heliosEvents = 0;
+    const variants = ['plain', 'helios', 'helios-inthread', 'helios-every', 'otel'] as const;
     for (let round = 0; round < rounds; round++) {
-      for (const variant of ['plain', 'helios', 'helios-inthread', 'helios-every', 'otel'] as const) {
+      // The order rotates each round, so no variant always runs first (or right after the same neighbour).
+      for (let i = 0; i < variants.length; i++) {
+        const variant = variants[(i + round) % variants.length]!;
         const run = await serverThroughput(variant, sink.url, durationMs);
         runs[variant].push(run);
         if (variant === 'helios') heliosEvents += run.stats?.['sent'] ?? 0;
