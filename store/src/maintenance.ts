@@ -1,11 +1,46 @@
 import type { SqlClient, SqlQueryable } from './sql-client.js';
-import { eventCount, WEIGHTED_AVG_LATENCY } from './weighted-sql.js';
+import { eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentiles } from './weighted-sql.js';
 
 const DAY_MS = 86_400_000;
 // Serializes maintenance across Helios processes sharing a database (one partition creator, one rollup refresher).
 const MAINTENANCE_LOCK_KEY = 4_815_162_343;
 const PARTITION_NAME = /^helios_events_p(\d{4})(\d{2})(\d{2})$/;
 const ROLLUP_KEYS_PER_ROUND = 10_000;
+
+/** Rollup columns events .. errors and what they count (sample_rate-weighted); migration 4's continuous aggregate counts the same. */
+const ROLLUP_COUNT_DEFINITIONS: ReadonlyArray<readonly [column: string, sql: string]> = [
+  ['events', eventCount()],
+  ...(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'] as const).map((level) => [level.toLowerCase(), eventCount(`level = '${level}'`)] as const),
+  ['errors', eventCount("level IN ('ERROR', 'CRITICAL') OR status_code >= 500")],
+];
+export const ROLLUP_COUNTS = ROLLUP_COUNT_DEFINITIONS.map(([column, sql]) => `${sql} AS ${column}`).join(', ');
+/** The rollups' latency_p50, latency_p95, latency_p99. */
+export const ROLLUP_PERCENTILES = [0.5, 0.95, 0.99] as const;
+
+// One statement per round of at most ROLLUP_KEYS_PER_ROUND pending minutes (see refreshRollups).
+const REFRESH_ROLLUPS = `WITH due AS (
+     DELETE FROM helios_rollup_pending WHERE ctid IN (SELECT ctid FROM helios_rollup_pending LIMIT ${ROLLUP_KEYS_PER_ROUND})
+     RETURNING tenant, service, bucket),
+   keys AS (SELECT DISTINCT tenant, service, bucket FROM due),
+   upserted AS (
+     INSERT INTO helios_rollups_1m (bucket, tenant, service, events, trace, debug, info, warn, error, critical, errors,
+                                    latency_avg, latency_p50, latency_p95, latency_p99, latency_max, unique_endpoints)
+     SELECT k.bucket, k.tenant, k.service, ${ROLLUP_COUNT_DEFINITIONS.map(([column]) => `a.${column}`).join(', ')}, a.latency_avg,
+            a.latency[1], a.latency[2], a.latency[3], a.latency_max, a.unique_endpoints
+       FROM keys k CROSS JOIN LATERAL (
+       SELECT ${ROLLUP_COUNTS}, ${WEIGHTED_AVG_LATENCY} AS latency_avg,
+              ${weightedLatencyPercentiles(ROLLUP_PERCENTILES)} AS latency,
+              max(latency_ms) AS latency_max, count(DISTINCT endpoint) AS unique_endpoints
+         FROM helios_events e
+        WHERE e.service = k.service AND e.tenant = k.tenant AND e.ts >= k.bucket AND e.ts < k.bucket + interval '1 minute'
+     ) a
+     ON CONFLICT (service, tenant, bucket) DO UPDATE SET
+       events = EXCLUDED.events, trace = EXCLUDED.trace, debug = EXCLUDED.debug, info = EXCLUDED.info, warn = EXCLUDED.warn,
+       error = EXCLUDED.error, critical = EXCLUDED.critical, errors = EXCLUDED.errors, latency_avg = EXCLUDED.latency_avg,
+       latency_p50 = EXCLUDED.latency_p50, latency_p95 = EXCLUDED.latency_p95, latency_p99 = EXCLUDED.latency_p99,
+       latency_max = EXCLUDED.latency_max, unique_endpoints = EXCLUDED.unique_endpoints
+     RETURNING 1)
+   SELECT (SELECT count(*) FROM due) AS n`;
 
 export interface MaintenanceOptions {
   /** Raw events older than this many days are dropped (whole partitions, plus stragglers in the default partition). */
@@ -86,7 +121,7 @@ async function dropExpired(client: SqlClient, cutoff: number): Promise<string[]>
 
 /**
  * Recompute the per-minute rollups of the minutes writers marked in helios_rollup_pending.
- * Counts add each event's sample_rate (weighted-sql.ts); the percentiles are of the stored events.
+ * Counts, mean and percentiles weigh each event by its sample_rate (weighted-sql.ts).
  * Percentiles cannot be merged, so a touched minute is recomputed from its raw events (one index
  * range scan on (service, ts) per minute). Only pending marks visible to this statement's snapshot
  * are deleted, and those were committed together with their events, so the recomputation sees
@@ -99,35 +134,7 @@ export async function refreshRollups(client: SqlClient): Promise<number> {
     const n = await client.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MAINTENANCE_LOCK_KEY]);
       const { rows } = await tx.query<{ n: string | number }>(
-        `WITH due AS (
-           DELETE FROM helios_rollup_pending WHERE ctid IN (SELECT ctid FROM helios_rollup_pending LIMIT ${ROLLUP_KEYS_PER_ROUND})
-           RETURNING tenant, service, bucket),
-         keys AS (SELECT DISTINCT tenant, service, bucket FROM due),
-         upserted AS (
-           INSERT INTO helios_rollups_1m (bucket, tenant, service, events, trace, debug, info, warn, error, critical, errors,
-                                          latency_avg, latency_p50, latency_p95, latency_p99, latency_max, unique_endpoints)
-           SELECT k.bucket, k.tenant, k.service, a.* FROM keys k CROSS JOIN LATERAL (
-             SELECT ${eventCount()} AS events,
-                    ${eventCount("level = 'TRACE'")}, ${eventCount("level = 'DEBUG'")},
-                    ${eventCount("level = 'INFO'")}, ${eventCount("level = 'WARN'")},
-                    ${eventCount("level = 'ERROR'")}, ${eventCount("level = 'CRITICAL'")},
-                    ${eventCount("level IN ('ERROR', 'CRITICAL') OR status_code >= 500")},
-                    ${WEIGHTED_AVG_LATENCY},
-                    percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
-                    percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
-                    percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms),
-                    max(latency_ms),
-                    count(DISTINCT endpoint)
-               FROM helios_events e
-              WHERE e.service = k.service AND e.tenant = k.tenant AND e.ts >= k.bucket AND e.ts < k.bucket + interval '1 minute'
-           ) a
-           ON CONFLICT (service, tenant, bucket) DO UPDATE SET
-             events = EXCLUDED.events, trace = EXCLUDED.trace, debug = EXCLUDED.debug, info = EXCLUDED.info, warn = EXCLUDED.warn,
-             error = EXCLUDED.error, critical = EXCLUDED.critical, errors = EXCLUDED.errors, latency_avg = EXCLUDED.latency_avg,
-             latency_p50 = EXCLUDED.latency_p50, latency_p95 = EXCLUDED.latency_p95, latency_p99 = EXCLUDED.latency_p99,
-             latency_max = EXCLUDED.latency_max, unique_endpoints = EXCLUDED.unique_endpoints
-           RETURNING 1)
-         SELECT (SELECT count(*) FROM due) AS n`,
+        REFRESH_ROLLUPS,
       );
       return Number(rows[0]?.n ?? 0);
     });

@@ -1,4 +1,6 @@
+import { ROLLUP_COUNTS, ROLLUP_PERCENTILES } from './maintenance.js';
 import type { SqlClient } from './sql-client.js';
+import { WEIGHTED_AVG_LATENCY, WEIGHTED_PERCENTILES_FUNCTION, weightedLatencyPercentile } from './weighted-sql.js';
 
 export interface Migration {
   version: number;
@@ -24,7 +26,7 @@ const EVENT_COLUMNS = `
   resource jsonb NOT NULL,
   PRIMARY KEY (id, ts)`;
 
-/** The continuous aggregate (TimescaleDB); the same columns as the rollup table, which maintenance.ts fills with the same aggregates. */
+/** Migration 1's continuous aggregate (TimescaleDB), counting rows; migration 4 replaces it with WEIGHTED_ROLLUP_SELECT. */
 const ROLLUP_SELECT = `
   SELECT time_bucket(interval '1 minute', ts) AS bucket, tenant, service,
          count(*) AS events,
@@ -36,6 +38,22 @@ const ROLLUP_SELECT = `
          percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50,
          percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS latency_p95,
          percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS latency_p99,
+         max(latency_ms) AS latency_max,
+         count(DISTINCT endpoint) AS unique_endpoints
+    FROM helios_events GROUP BY 1, 2, 3`;
+
+/**
+ * Migration 4's continuous aggregate: the rollup table's columns from the same sample_rate-weighted
+ * aggregates refreshRollups (maintenance.ts) fills the table with. TimescaleDB 2.7+ accepts FILTER,
+ * ORDER BY inside aggregates and immutable functions over aggregates in a continuous aggregate
+ * (migration 1's FILTER and percentile_cont already needed 2.7); window functions and subqueries it
+ * does not, which is why the weighted percentile is one function over an ordered array_agg. Called
+ * once per percentile here (no subquery to share one call), so it walks the minute's samples three times.
+ */
+export const WEIGHTED_ROLLUP_SELECT = `
+  SELECT time_bucket(interval '1 minute', ts) AS bucket, tenant, service, ${ROLLUP_COUNTS},
+         ${WEIGHTED_AVG_LATENCY} AS latency_avg,
+         ${ROLLUP_PERCENTILES.map((f) => `${weightedLatencyPercentile(f)} AS latency_p${Math.round(f * 100)}`).join(',\n         ')},
          max(latency_ms) AS latency_max,
          count(DISTINCT endpoint) AS unique_endpoints
     FROM helios_events GROUP BY 1, 2, 3`;
@@ -150,7 +168,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'events.sample_rate (how many events a sampled event stands for)',
     // A constant default is a catalog-only change (no table rewrite) on PostgreSQL 11+ and PGlite, and
     // every existing row reads as 1 (not sampled). Partitions and hypertable chunks get the column
-    // from the parent. The TimescaleDB continuous aggregate (migration 1) keeps counting rows.
+    // from the parent. The TimescaleDB continuous aggregate (migration 1) kept counting rows until migration 4.
     sql: `ALTER TABLE helios_events ADD COLUMN IF NOT EXISTS sample_rate double precision NOT NULL DEFAULT 1;`,
   },
   {
@@ -158,6 +176,37 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'anomalies.metric (the metric series an anomaly is in; null for the service\'s requests)',
     // Nullable without a default: a catalog-only change; every existing anomaly is a request-series one.
     sql: `ALTER TABLE helios_anomalies ADD COLUMN IF NOT EXISTS metric jsonb;`,
+  },
+  {
+    version: 4,
+    name: 'latency percentiles weighted by sample_rate (helios_weighted_percentiles; the continuous aggregate counts sample_rate)',
+    // The rollup table (plain PostgreSQL, PGlite): minutes holding sampled events get recomputed by the
+    // next maintenance round (their stored percentiles counted rows; with every rate 1 nothing changes,
+    // the weighted percentile equals percentile_cont). That scans the events once, at upgrade.
+    // TimescaleDB: a continuous aggregate's query cannot be altered, so it is dropped and created again
+    // in the same transaction (a failure keeps the old one, counting rows, and says so). Created WITH NO
+    // DATA (WITH DATA cannot run in a transaction): the policy re-materializes the last 3 days; older
+    // minutes still within retention need one `CALL refresh_continuous_aggregate('helios_rollups_1m', NULL, now() - interval '3 days')`.
+    sql: `
+      ${WEIGHTED_PERCENTILES_FUNCTION};
+      DO $helios$
+      BEGIN
+        IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('helios_rollups_1m')) = 'r' THEN
+          INSERT INTO helios_rollup_pending (tenant, service, bucket)
+          SELECT DISTINCT tenant, service, date_trunc('minute', ts) FROM helios_events WHERE sample_rate <> 1;
+          RETURN;
+        END IF;
+        BEGIN
+          DROP MATERIALIZED VIEW helios_rollups_1m;
+          EXECUTE $sql$CREATE MATERIALIZED VIEW helios_rollups_1m WITH (timescaledb.continuous) AS ${WEIGHTED_ROLLUP_SELECT} WITH NO DATA$sql$;
+          PERFORM add_continuous_aggregate_policy('helios_rollups_1m', start_offset => interval '3 days', end_offset => interval '1 minute', schedule_interval => interval '1 minute');
+          RAISE NOTICE 'helios: helios_rollups_1m now weighs sample_rate; minutes older than 3 days need CALL refresh_continuous_aggregate(''helios_rollups_1m'', NULL, now() - interval ''3 days'')';
+        EXCEPTION WHEN others THEN
+          RAISE NOTICE 'helios: continuous aggregate not recreated (%); helios_rollups_1m keeps counting rows', SQLERRM;
+        END;
+      END
+      $helios$;
+    `,
   },
 ];
 

@@ -13,10 +13,31 @@ describe('migration 2 (events.sample_rate)', () => {
     await client.query(`INSERT INTO helios_events (id, ts, tenant, service, level, kind, message, attributes, resource)
                         VALUES ($1, to_timestamp($2 / 1000.0), 'acme', 'old', 'INFO', 'event', '', '{}', '{}')`, [newEventId(), T0]);
     expect(await migrate(client, MIGRATIONS.slice(0, 2))).toEqual([2]);
+    await migrate(client); // the store's queries need the later ones too
     const store = createSqlStore(client);
     await store.insertEvents([event({ service: 'old', timestamp: T0 + 1, sample_rate: 4 })]);
     const ctx = await store.incidentContext({ tenant: 'acme', service: 'old', from: T0, to: T0 + 1000 });
     expect(ctx.window.events).toBe(5);
+    await store.close();
+  });
+});
+
+describe('migration 4 (weighted latency percentiles)', () => {
+  it('has the next maintenance round recompute the rollups of minutes holding sampled events, and only those', async () => {
+    const client = await createPgliteClient();
+    expect(await migrate(client, MIGRATIONS.slice(0, 3))).toEqual([1, 2, 3]);
+    const store = createSqlStore(client);
+    const sampled = [
+      ...Array.from({ length: 40 }, (_, i) => event({ service: 'upgrade', timestamp: T0 + i, latency_ms: 10, sample_rate: 25 })),
+      ...Array.from({ length: 20 }, (_, i) => event({ service: 'upgrade', timestamp: T0 + 100 + i, latency_ms: 1000 })),
+    ];
+    await store.insertEvents([...sampled, event({ service: 'upgrade', timestamp: T0 + 60_000, latency_ms: 5 })]);
+    // As if a version-3 maintenance round had rolled these minutes up already (by rows).
+    await client.exec('DELETE FROM helios_rollup_pending');
+    expect(await migrate(client)).toEqual([4]);
+    expect((await store.maintain({ now: T0 })).rollupsRefreshed).toBe(1); // the minute with sampled events, not the other one
+    const [row] = await store.rollups({ service: 'upgrade', from: T0, to: T0 + 60_000 });
+    expect(row).toMatchObject({ events: 1020, latencyP95Ms: 10 });
     await store.close();
   });
 });

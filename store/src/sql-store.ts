@@ -3,11 +3,13 @@ import { HeliosError } from '@helios/core';
 import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
 import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
-import { eventCount, WEIGHTED_AVG_LATENCY } from './weighted-sql.js';
+import { eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentile } from './weighted-sql.js';
 import type { SqlClient } from './sql-client.js';
 import type { ContextQuery, ListOptions, Page, ServiceMinute, Store } from './store.js';
 
 const ERROR_PREDICATE = `(level IN ('ERROR', 'CRITICAL') OR status_code >= 500)`;
+// Weighted by sample_rate like the counts: a 1-in-50 sampled fast request stands for 50 fast requests.
+const P95_LATENCY = weightedLatencyPercentile(0.95);
 
 function toNumberOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
@@ -117,7 +119,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     const where = ranges.map(([from, to]) => `(ts >= to_timestamp($${params.push(from)} / 1000.0) AND ts < to_timestamp($${params.push(to)} / 1000.0))`);
     const { rows } = await client.query<Record<string, unknown>>(
       `SELECT ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors,
-              ${WEIGHTED_AVG_LATENCY} AS avg_latency, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency
+              ${WEIGHTED_AVG_LATENCY} AS avg_latency, ${P95_LATENCY} AS p95_latency
          FROM helios_events WHERE service = $1 AND (${where.join(' OR ')})`,
       params,
     );
@@ -222,7 +224,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
             WHERE ${inRange} AND ${ERROR_PREDICATE} GROUP BY error_code, message ORDER BY events DESC, error_code LIMIT ${limit}`, range),
         client.query<Record<string, any>>(
           `SELECT endpoint, ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors, ${WEIGHTED_AVG_LATENCY} AS avg_latency,
-                  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency
+                  ${P95_LATENCY} AS p95_latency
              FROM helios_events WHERE ${inRange} AND endpoint IS NOT NULL
             GROUP BY endpoint ORDER BY p95_latency DESC NULLS LAST, events DESC LIMIT ${limit}`, range),
         client.query<Record<string, any>>(

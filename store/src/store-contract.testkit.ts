@@ -185,13 +185,70 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.countEvents({ service: 'sampled' })).toBe(63); // stored rows
       const maintained = await store.maintain({ now: T0 });
       const [row] = await store.rollups({ service: 'sampled', from: minute, to: minute + 60_000 });
-      // TimescaleDB's continuous aggregate (migration 1, refreshed by its own policy, nothing refreshed here) counts rows.
+      // TimescaleDB's continuous aggregate (migration 4) is refreshed by its own policy; nothing is refreshed here.
       if (maintained.rollupsRefreshed === 0 && maintained.layout === 'hypertable') return;
       expect(row).toMatchObject({ events: 1303, errors: 3, levels: { INFO: 1300, ERROR: 3 } });
       expect(row!.latencyAvgMs).toBeCloseTo((1000 * 10 + 303 * 100) / 1303, 9);
       const scanned = [];
       for await (const page of store.scanEvents({ service: 'sampled', from: minute, to: minute + 60_000 })) scanned.push(...page);
       expect(scanned.map((e) => e.sample_rate).sort((a, b) => a - b)).toEqual([...Array(3).fill(1), ...Array(20).fill(15), ...Array(40).fill(25)]);
+    });
+
+    it('weighs latency percentiles by sample_rate: 1,000 fast requests kept as 40 events outweigh 20 slow unsampled errors', async () => {
+      const minute = T0 + 10_800_000;
+      const events = [];
+      for (let i = 0; i < 40; i++) events.push(event({ service: 'weighted-p', timestamp: minute + i * 100, endpoint: '/fast', latency_ms: 10, status_code: 200, sample_rate: 25 }));
+      for (let i = 0; i < 20; i++) events.push(event({ service: 'weighted-p', timestamp: minute + i * 100, endpoint: '/slow', latency_ms: 1000, status_code: 500, level: 'ERROR' }));
+      // Interpolation between samples of unequal weight: [0 x3, 100] -> p95 at position 0.95 * 3 = 2.85 -> 85 (rows alone: 95).
+      events.push(event({ service: 'weighted-interp', timestamp: minute, endpoint: '/a', latency_ms: 0, sample_rate: 3 }));
+      events.push(event({ service: 'weighted-interp', timestamp: minute + 1, endpoint: '/a', latency_ms: 100 }));
+      await store.insertEvents(events);
+
+      const ctx = await store.incidentContext({ tenant: 'acme', service: 'weighted-p', from: minute, to: minute + 60_000 });
+      // 1,020 requests, 1,000 of them 10 ms: p95 sits at position 968 of 1,019, a fast one. By rows (60 rows, 20 slow) it would be 1000.
+      expect(ctx.window).toMatchObject({ events: 1020, errors: 20, p95LatencyMs: 10 });
+      expect(ctx.slowestEndpoints.map((e) => [e.endpoint, e.p95LatencyMs])).toEqual([['/slow', 1000], ['/fast', 10]]);
+      const interp = await store.incidentContext({ tenant: 'acme', service: 'weighted-interp', from: minute, to: minute + 60_000 });
+      expect(interp.window.p95LatencyMs).toBeCloseTo(85, 9);
+
+      const maintained = await store.maintain({ now: T0 });
+      if (maintained.rollupsRefreshed === 0 && maintained.layout === 'hypertable') return; // TimescaleDB's policy refreshes its rollups
+      const [row] = await store.rollups({ service: 'weighted-p', from: minute, to: minute + 60_000 });
+      expect(row).toMatchObject({ events: 1020, latencyP50Ms: 10, latencyP95Ms: 10, latencyP99Ms: 1000, latencyMaxMs: 1000 });
+      const [interpRow] = await store.rollups({ service: 'weighted-interp', from: minute, to: minute + 60_000 });
+      expect(interpRow!.latencyP50Ms).toBe(0);
+      expect(interpRow!.latencyP95Ms).toBeCloseTo(85, 9);
+      expect(interpRow!.latencyP99Ms).toBeCloseTo(97, 9);
+    });
+
+    it('with every sample_rate 1, latency percentiles are exactly percentile_cont of the rows (ties, gaps and nulls included)', async () => {
+      const minute = T0 + 14_400_000;
+      // Deterministic scatter with repeated values, a few huge outliers and events without a latency.
+      const latencies = Array.from({ length: 257 }, (_, i) => (i % 17 === 0 ? null : i % 31 === 0 ? 5000 + i : ((i * 7919) % 613) / 7));
+      const events = latencies.map((latency_ms, i) => event({ service: 'unweighted-p', timestamp: minute + i * 100, endpoint: `/e${i % 3}`, ...(latency_ms === null ? {} : { latency_ms }) }));
+      await store.insertEvents(events);
+      const percentileCont = (values: number[], p: number) => {
+        const sorted = [...values].sort((a, b) => a - b);
+        const h = p * (sorted.length - 1);
+        const lo = sorted[Math.floor(h)]!;
+        const hi = sorted[Math.ceil(h)]!;
+        return Math.floor(h) === Math.ceil(h) ? lo : lo + (h - Math.floor(h)) * (hi - lo);
+      };
+      const measured = latencies.filter((l): l is number => l !== null);
+      const ctx = await store.incidentContext({ tenant: 'acme', service: 'unweighted-p', from: minute, to: minute + 60_000 });
+      expect(ctx.window.p95LatencyMs).toBe(percentileCont(measured, 0.95));
+      for (const endpoint of ctx.slowestEndpoints) {
+        const own = latencies.filter((l, i): l is number => l !== null && `/e${i % 3}` === endpoint.endpoint);
+        expect(endpoint.p95LatencyMs).toBe(percentileCont(own, 0.95));
+      }
+      expect(ctx.slowestEndpoints).toHaveLength(3);
+
+      const maintained = await store.maintain({ now: T0 });
+      if (maintained.rollupsRefreshed === 0 && maintained.layout === 'hypertable') return;
+      const rows = await store.rollups({ service: 'unweighted-p', from: minute, to: minute + 60_000 });
+      expect(rows).toHaveLength(1);
+      const inMinute = latencies.filter((l, i): l is number => l !== null && i * 100 < 60_000);
+      expect([rows[0]!.latencyP50Ms, rows[0]!.latencyP95Ms, rows[0]!.latencyP99Ms]).toEqual([0.5, 0.95, 0.99].map((p) => percentileCont(inMinute, p)));
     });
 
     it('keeps per-minute rollups per service up to date: counts by level, latency percentiles, unique endpoints', async () => {
