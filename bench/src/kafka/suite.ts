@@ -21,13 +21,22 @@ import { nullSinkBus } from '../null-sink-bus.js';
 
 
 
-/** A JSON array of `batch` events spread over `services` services (an SDK's request holds one; a collector's, several). */
-function requestBody(batch: number, services: number): Buffer {
-  const events = Array.from({ length: batch }, (_, i) => ({
-    service: `svc-${i % services}`, level: i % 50 === 0 ? 'ERROR' : 'INFO', message: `GET /api/items/${i} ok`, endpoint: `/api/e${i % 30}`,
-    latency_ms: (i * 7919) % 1000, status_code: 200, attributes: { 'http.method': 'GET', 'user.tier': i % 3 === 0 ? 'pro' : 'free' },
-  }));
-  return Buffer.from(JSON.stringify(events));
+/** Services sending in every run: requests rotate through them, `perRequest` of them in each. */
+const TOTAL_SERVICES = 20;
+
+/**
+ * JSON arrays of `batch` events, each holding `perRequest` of the TOTAL_SERVICES services (an SDK's request
+ * holds one; a log shipper's, several), together covering all of them: the traffic of a fleet, spread
+ * over the topic's partitions either way.
+ */
+function requestBodies(batch: number, perRequest: number): Buffer[] {
+  return Array.from({ length: Math.ceil(TOTAL_SERVICES / perRequest) }, (_, k) => {
+    const events = Array.from({ length: batch }, (_, i) => ({
+      service: `svc-${(k * perRequest + (i % perRequest)) % TOTAL_SERVICES}`, level: i % 50 === 0 ? 'ERROR' : 'INFO', message: `GET /api/items/${i} ok`, endpoint: `/api/e${i % 30}`,
+      latency_ms: (i * 7919) % 1000, status_code: 200, attributes: { 'http.method': 'GET', 'user.tier': i % 3 === 0 ? 'pro' : 'free' },
+    }));
+    return Buffer.from(JSON.stringify(events));
+  });
 }
 
 /**
@@ -52,19 +61,20 @@ interface Throughput {
 }
 
 /** Events per second acknowledged by the gateway over `seconds`, `concurrency` requests in flight. */
-async function gatewayThroughput(bus: Bus, body: Buffer, batch: number, concurrency: number, seconds: number): Promise<Throughput> {
+async function gatewayThroughput(bus: Bus, bodies: readonly Buffer[], batch: number, concurrency: number, seconds: number): Promise<Throughput> {
   const config = defaultConfig().gateway;
   const gateway = createGateway({ config: { ...config, maxEventsPerRequest: Math.max(batch, config.maxEventsPerRequest) }, bus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
-  const request: GatewayRequest = {
+  const requests: GatewayRequest[] = bodies.map((body) => ({
     method: 'POST', path: '/api/v1/events', query: '', body,
     headers: { 'content-type': 'application/json', 'content-encoding': '', authorization: '', 'x-api-key': '' },
-  };
+  }));
+  let sent = 0;
   const run = async (ms: number) => {
     const deadline = Date.now() + ms;
     let events = 0;
     await Promise.all(Array.from({ length: concurrency }, async () => {
       while (Date.now() < deadline) {
-        const res = await gateway.handle(request);
+        const res = await gateway.handle(requests[sent++ % requests.length]!);
         if (res.status !== 202) throw new Error(`gateway answered ${res.status}: ${String(res.body)}`);
         events += batch;
       }
@@ -225,15 +235,16 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   const batch = intFromEnv('HELIOS_BENCH_KAFKA_BATCH', 100);
   const concurrency = intFromEnv('HELIOS_BENCH_KAFKA_CONCURRENCY', 64);
   const seconds = intFromEnv('HELIOS_BENCH_KAFKA_SECONDS', 5);
+  // Services per request (of 20 sending): 20, every request from all of them; 1, each request from one.
   const services = intFromEnv('HELIOS_BENCH_KAFKA_SERVICES', 20);
-  const body = requestBody(batch, services);
+  const bodies = requestBodies(batch, services);
   const results: BenchResult[] = [];
 
-  const decode = consumerDecodeNanos(body);
-  results.push({ name: `consumer decode, request bytes (${services} service${services === 1 ? '' : 's'} per request)`, value: decode.requestBytes, unit: 'ns/event', baseline: 'consumer decode, one normalized event per record', baselineValue: decode.eventJson, ratio: decode.requestBytes / decode.eventJson });
+  const decode = consumerDecodeNanos(bodies[0]!);
+  results.push({ name: `consumer decode, request bytes (${services} of ${TOTAL_SERVICES} services per request)`, value: decode.requestBytes, unit: 'ns/event', baseline: 'consumer decode, one normalized event per record', baselineValue: decode.eventJson, ratio: decode.requestBytes / decode.eventJson });
 
-  const baselineName = `gateway -> null sink (${batch} events/request, ${services} service${services === 1 ? '' : 's'} per request)`;
-  const nullRun = await gatewayThroughput(nullSinkBus, body, batch, concurrency, seconds);
+  const baselineName = `gateway -> null sink (${batch} events/request, ${services} of ${TOTAL_SERVICES} services per request)`;
+  const nullRun = await gatewayThroughput(nullSinkBus, bodies, batch, concurrency, seconds);
   const baseline = nullRun.eventsPerSecond;
   results.push({ name: baselineName, value: baseline, unit: 'events/s' });
   results.push({ name: `${baselineName}: gateway CPU per event`, value: nullRun.gatewayCpuMicrosPerEvent, unit: 'µs' });
@@ -261,7 +272,7 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
       });
       try {
         // Without publishEvents the gateway publishes its events one by one, each written as JSON (before 2026-11-24).
-        const measured = await gatewayThroughput(requestBytes ? bus : { ...bus, publishEvents: undefined }, body, batch, concurrency, seconds);
+        const measured = await gatewayThroughput(requestBytes ? bus : { ...bus, publishEvents: undefined }, bodies, batch, concurrency, seconds);
         const value = measured.eventsPerSecond;
         const stats = bus.stats();
         const label = `gateway -> kafka (${producerClient}, ${producers} producer${producers === 1 ? '' : 's'}${producerThread ? ', producer thread' : ''}${writeRecordBatches ? ', bus-written batches' : ''}${requestBytes ? ', request bytes' : ', events written as JSON'}), ${compression}`;
