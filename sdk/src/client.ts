@@ -11,7 +11,7 @@ import { createEventExporter, type EventExporter, type ExporterCounters } from '
 import { createHttpTransport, type Transport } from './http-transport.js';
 import { createThreadTransport } from './thread-transport.js';
 import { openOfflineBuffer } from './offline-buffer.js';
-import { createRequestSampler, type RequestSampler } from './request-sampler.js';
+import { createRequestSampler, latencySince, type RequestSampler } from './request-sampler.js';
 import { startOtel, type OtelHandle } from './otel-setup.js';
 
 export interface EventOptions {
@@ -206,7 +206,7 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
    * One finished HTTP request, from the middleware. Failed ones are sent at once and never sampled;
    * successful ones go through the request sampler (exact counts, bounded events per route), unless it is off.
    */
-  const recordRequest: RequestRecorder = function recordRequest(method, endpoint, statusCode, latencyMs, errorCode) {
+  const recordRequest: RequestRecorder = function recordRequest(method, endpoint, statusCode, startMs, endMs, errorCode) {
     try {
       const failed = errorCode !== undefined;
       let weight = 1;
@@ -219,11 +219,11 @@ function createClient(config: ResolvedConfig, report: DiagnosticHandler, otel: O
       }
       if (sampler !== undefined && !failed) {
         requestsAggregated++; // undone by `send` for the requests that get an event of their own
-        sampler.offer(method, endpoint, statusCode, latencyMs, weight);
+        sampler.offer(method, endpoint, statusCode, startMs, endMs, weight);
         return;
       }
       const ids = activeSpanIds();
-      sendRequest(Date.now(), method, endpoint, statusCode, latencyMs, errorCode, ids?.traceId, ids?.spanId, weight);
+      sendRequest(Date.now(), method, endpoint, statusCode, latencySince(startMs, endMs), errorCode, ids?.traceId, ids?.spanId, weight);
     } catch (error) {
       void error;
     }

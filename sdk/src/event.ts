@@ -130,4 +130,8 @@ export function errorCodeOf(error: unknown): string {
  * another copy of the SDK (or a test double) without it gets `event()` instead.
  */
 export const RECORD_REQUEST = Symbol.for('helios.sdk.recordRequest');
-export type RequestRecorder = (method: string, endpoint: string, statusCode: number, latencyMs: number, errorCode: string | undefined) => void;
+/**
+ * One finished request: it took `(endMs ?? performance.now()) - startMs`. With `endMs` undefined the clock
+ * is read only for requests that are sent: most requests of a busy route are only counted, never timed.
+ */
+export type RequestRecorder = (method: string, endpoint: string, statusCode: number, startMs: number, endMs: number | undefined, errorCode: string | undefined) => void;

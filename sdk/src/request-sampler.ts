@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /**
  * Client-side sampling of successful HTTP request events with exact counts, as production APMs do it
  * (Honeycomb's SampleRate, OpenTelemetry's adjusted count): per (route, method, status) and interval,
@@ -13,8 +15,8 @@
  * requests never come here: the caller sends them at once, unsampled.
  *
  * The hot path allocates nothing: keys are found by route string, then method and status in a short
- * array; a request the reservoir skips costs a count and a random number, and the event object is built
- * only for requests actually sent.
+ * array; a request the reservoir skips costs a count and a random number (not even a clock read: its
+ * latency is computed only if it is kept), and the event object is built only for requests actually sent.
  */
 export interface RequestSamplerOptions {
   /** Request events per key (route, method, status) and interval at most; >= 2. */
@@ -30,8 +32,11 @@ export interface RequestSamplerOptions {
 }
 
 export interface RequestSampler {
-  /** One successful request standing for `weight` requests (1, or 1/sampleRate). */
-  offer(method: string, route: string, statusCode: number, latencyMs: number, weight: number): void;
+  /**
+   * One successful request standing for `weight` requests (1, or 1/sampleRate), which took
+   * `latencySince(startMs, endMs)`: with `endMs` undefined (it ends now) the clock is read only if it is kept.
+   */
+  offer(method: string, route: string, statusCode: number, startMs: number, endMs: number | undefined, weight: number): void;
   /** Send what the reservoirs hold and start a new interval (timer, flush, shutdown). */
   closeInterval(): void;
   /** Stop the interval timer after a last closeInterval. Idempotent. */
@@ -61,6 +66,11 @@ class KeyState {
   }
 }
 
+/** A request's latency in ms: from `startMs` to `endMs`, or to now (`performance.now()`) when `endMs` is undefined. */
+export function latencySince(startMs: number, endMs: number | undefined): number {
+  return (endMs ?? performance.now()) - startMs;
+}
+
 export function createRequestSampler(options: RequestSamplerOptions): RequestSampler {
   const { send, spanIds } = options;
   const direct = Math.ceil(options.maxEventsPerKey / 2);
@@ -84,12 +94,12 @@ export function createRequestSampler(options: RequestSamplerOptions): RequestSam
     return state;
   }
 
-  function offer(method: string, route: string, statusCode: number, latencyMs: number, weight: number): void {
+  function offer(method: string, route: string, statusCode: number, startMs: number, endMs: number | undefined, weight: number): void {
     const state = stateOf(method, route, statusCode);
     if (state === undefined || state.direct < direct) {
       if (state !== undefined) state.direct++;
       const ids = spanIds();
-      send(Date.now(), method, route, statusCode, latencyMs, ids?.traceId, ids?.spanId, weight);
+      send(Date.now(), method, route, statusCode, latencySince(startMs, endMs), ids?.traceId, ids?.spanId, weight);
       return;
     }
     const seen = ++state.overflow;
@@ -102,7 +112,7 @@ export function createRequestSampler(options: RequestSamplerOptions): RequestSam
     }
     const ids = spanIds();
     state.timestamps[slot] = Date.now();
-    state.latencies[slot] = latencyMs;
+    state.latencies[slot] = latencySince(startMs, endMs);
     state.traceIds[slot] = ids?.traceId;
     state.spanIds[slot] = ids?.spanId;
   }

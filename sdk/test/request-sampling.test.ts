@@ -1,4 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { performance } from 'node:perf_hooks';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, trace } from '@opentelemetry/api';
@@ -45,9 +46,9 @@ const byMessage = (message: string) => g.accepted.filter((e) => e['message'] ===
 describe('request sampling (default on)', () => {
   it('sends at most maxEventsPerKey events per route, method and status, whose sample_rates add up to the exact request count', async () => {
     const helios = client();
-    for (let i = 0; i < 5000; i++) recordRequest(helios, 'GET', '/api/items/:id', 200, 1 + (i % 10), undefined);
-    for (let i = 0; i < 333; i++) recordRequest(helios, 'POST', '/api/items/:id', 201, 5, undefined);
-    for (let i = 0; i < 41; i++) recordRequest(helios, 'GET', '/api/items/:id', 404, 2, undefined);
+    for (let i = 0; i < 5000; i++) recordRequest(helios, 'GET', '/api/items/:id', 200, 0, 1 + (i % 10), undefined);
+    for (let i = 0; i < 333; i++) recordRequest(helios, 'POST', '/api/items/:id', 201, 0, 5, undefined);
+    for (let i = 0; i < 41; i++) recordRequest(helios, 'GET', '/api/items/:id', 404, 0, 2, undefined);
     expect(await helios.flush()).toBe(true);
 
     const gets = byMessage('GET /api/items/:id').filter((e) => e['status_code'] === 200);
@@ -68,9 +69,9 @@ describe('request sampling (default on)', () => {
   it('never samples failed requests: every 5xx and thrown error is its own event, without sample_rate', async () => {
     const helios = client();
     for (let i = 0; i < 500; i++) {
-      recordRequest(helios, 'GET', '/pay', 200, 3, undefined);
-      if (i % 5 === 0) recordRequest(helios, 'GET', '/pay', 503, 900, undefined);
-      if (i % 10 === 0) recordRequest(helios, 'GET', '/pay', 200, 900, Object.assign(new Error('x'), { code: 'DB_TIMEOUT' }));
+      recordRequest(helios, 'GET', '/pay', 200, 0, 3, undefined);
+      if (i % 5 === 0) recordRequest(helios, 'GET', '/pay', 503, 0, 900, undefined);
+      if (i % 10 === 0) recordRequest(helios, 'GET', '/pay', 200, 0, 900, Object.assign(new Error('x'), { code: 'DB_TIMEOUT' }));
     }
     expect(await helios.flush()).toBe(true);
     const errors = g.accepted.filter((e) => e['level'] === 'ERROR');
@@ -83,7 +84,7 @@ describe('request sampling (default on)', () => {
 
   it('below the budget sends every request as before: one event each, no sample_rate, the first half at once', async () => {
     const helios = client();
-    for (let i = 0; i < 30; i++) recordRequest(helios, 'GET', '/quiet', 200, i, undefined);
+    for (let i = 0; i < 30; i++) recordRequest(helios, 'GET', '/quiet', 200, 0, i, undefined);
     expect(helios.stats().enqueued).toBe(20); // the rest wait for the interval to close (or flush)
     expect(await helios.flush()).toBe(true);
     expect(g.accepted).toHaveLength(30);
@@ -91,12 +92,31 @@ describe('request sampling (default on)', () => {
     for (const e of g.accepted) expect('sample_rate' in e).toBe(false);
   });
 
+  it('times only the requests it sends: a request the reservoir skips never reads the clock', async () => {
+    const helios = client({ requestSampling: { maxEventsPerKey: 4, intervalMs: 600_000 } });
+    const now = vi.spyOn(performance, 'now');
+    const start = performance.now() - 5; // every request "started" 5 ms ago and ends when it is recorded
+    now.mockClear();
+    try {
+      for (let i = 0; i < 1000; i++) recordRequest(helios, 'GET', '/timed', 200, start, undefined, undefined);
+      // 2 sent at once + the reservoir's replacements (expected 2 * ln(998 / 2) ≈ 12), not one per request.
+      expect(now.mock.calls.length).toBeGreaterThanOrEqual(4);
+      expect(now.mock.calls.length).toBeLessThan(100);
+    } finally {
+      now.mockRestore();
+    }
+    expect(await helios.flush()).toBe(true);
+    expect(g.accepted).toHaveLength(4);
+    expect(sumRates(g.accepted)).toBeCloseTo(1000, 9);
+    for (const e of g.accepted) expect(e['latency_ms'] as number).toBeGreaterThanOrEqual(5);
+  });
+
   it('closes each interval on its timer: what it held is sent, and counts restart', async () => {
     const helios = client({ requestSampling: { maxEventsPerKey: 4, intervalMs: 50 } });
-    for (let i = 0; i < 100; i++) recordRequest(helios, 'GET', '/tick', 200, 1, undefined);
+    for (let i = 0; i < 100; i++) recordRequest(helios, 'GET', '/tick', 200, 0, 1, undefined);
     for (let i = 0; i < 100 && helios.stats().enqueued < 4; i++) await new Promise((r) => setTimeout(r, 10));
     expect(helios.stats().enqueued).toBe(4);
-    for (let i = 0; i < 10; i++) recordRequest(helios, 'GET', '/tick', 200, 1, undefined);
+    for (let i = 0; i < 10; i++) recordRequest(helios, 'GET', '/tick', 200, 0, 1, undefined);
     expect(await helios.flush()).toBe(true);
     expect(g.accepted).toHaveLength(8);
     expect(sumRates(g.accepted)).toBeCloseTo(110, 9);
@@ -109,7 +129,7 @@ describe('request sampling (default on)', () => {
     for (let i = 0; i < 200; i++) {
       tracer.startActiveSpan('GET /traced', (span) => {
         spans.set(span.spanContext().spanId, span.spanContext().traceId);
-        recordRequest(helios, 'GET', '/traced', 200, i, undefined);
+        recordRequest(helios, 'GET', '/traced', 200, 0, i, undefined);
         span.end();
       });
     }
@@ -145,7 +165,7 @@ describe('request sampling (default on)', () => {
 describe('request sampling off, and the sampleRate option', () => {
   it('requestSampling: false sends one event per request, as HELIOS_REQUEST_SAMPLING=off does', async () => {
     const helios = client({ requestSampling: false });
-    for (let i = 0; i < 100; i++) recordRequest(helios, 'GET', '/all', 200, 1, undefined);
+    for (let i = 0; i < 100; i++) recordRequest(helios, 'GET', '/all', 200, 0, 1, undefined);
     expect(await helios.flush()).toBe(true);
     expect(g.accepted).toHaveLength(100);
     for (const e of g.accepted) expect('sample_rate' in e).toBe(false);
@@ -161,9 +181,9 @@ describe('request sampling off, and the sampleRate option', () => {
   it('sampleRate stamps sample_rate = 1/sampleRate on the events it keeps, so they still count every event; errors keep 1', async () => {
     const helios = client({ sampleRate: 0.25, requestSampling: false });
     for (let i = 0; i < 400; i++) helios.event({ message: 'routine' });
-    for (let i = 0; i < 400; i++) recordRequest(helios, 'GET', '/r', 200, 1, undefined);
+    for (let i = 0; i < 400; i++) recordRequest(helios, 'GET', '/r', 200, 0, 1, undefined);
     helios.logger.error('failed');
-    recordRequest(helios, 'GET', '/r', 502, 1, undefined);
+    recordRequest(helios, 'GET', '/r', 502, 0, 1, undefined);
     expect(await helios.flush()).toBe(true);
     const kept = g.accepted.filter((e) => e['level'] === 'INFO');
     expect(kept.length).toBeGreaterThan(0);
@@ -174,7 +194,7 @@ describe('request sampling off, and the sampleRate option', () => {
 
   it('sampleRate and request sampling together: the reservoir carries what the kept requests stood for', async () => {
     const helios = client({ sampleRate: 0.5 });
-    for (let i = 0; i < 2000; i++) recordRequest(helios, 'GET', '/both', 200, 1, undefined);
+    for (let i = 0; i < 2000; i++) recordRequest(helios, 'GET', '/both', 200, 0, 1, undefined);
     expect(await helios.flush()).toBe(true);
     expect(g.accepted).toHaveLength(40);
     const passed = 2000 - helios.stats().sampledOut;
@@ -188,9 +208,9 @@ describe('against a real Helios', () => {
     try {
       const helios = createHeliosClient({ service: 'sampled', endpoint: real.url, onDiagnostic: () => {}, requestSampling: { maxEventsPerKey: 10, intervalMs: 600_000 } });
       const from = Date.now() - 1000;
-      for (let i = 0; i < 3000; i++) recordRequest(helios, 'GET', '/api/orders/:id', 200, 10 + (i % 5), undefined);
-      for (let i = 0; i < 700; i++) recordRequest(helios, 'GET', '/api/cart', 200, 3, undefined);
-      for (let i = 0; i < 7; i++) recordRequest(helios, 'GET', '/api/orders/:id', 503, 2000, undefined);
+      for (let i = 0; i < 3000; i++) recordRequest(helios, 'GET', '/api/orders/:id', 200, 0, 10 + (i % 5), undefined);
+      for (let i = 0; i < 700; i++) recordRequest(helios, 'GET', '/api/cart', 200, 0, 3, undefined);
+      for (let i = 0; i < 7; i++) recordRequest(helios, 'GET', '/api/orders/:id', 503, 0, 2000, undefined);
       expect(await helios.flush()).toBe(true);
       await helios.shutdown();
       const to = Date.now() + 1000;

@@ -49,7 +49,7 @@ export function heliosExpress(client: HeliosClient): ExpressMiddleware {
       },
     });
     res.once('close', () => {
-      recordRequest(client, req.method ?? 'GET', template, res.writableFinished ? res.statusCode : 499, performance.now() - start, (req as unknown as Record<symbol, unknown>)[REQUEST_ERROR]);
+      recordRequest(client, req.method ?? 'GET', template, res.writableFinished ? res.statusCode : 499, start, undefined, (req as unknown as Record<symbol, unknown>)[REQUEST_ERROR]);
     });
     next();
   };

@@ -30,7 +30,7 @@ export const heliosFastify: FastifyPluginCallback<HeliosFastifyOptions> = functi
     hookDone();
   });
   fastify.addHook('onResponse', function heliosFastifyOnResponse(request, reply, hookDone) {
-    recordRequest(client, request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime, (request as unknown as { heliosError: unknown }).heliosError);
+    recordRequest(client, request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, 0, reply.elapsedTime, (request as unknown as { heliosError: unknown }).heliosError);
     hookDone();
   });
   done();

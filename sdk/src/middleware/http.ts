@@ -40,9 +40,9 @@ export function withHelios<Req extends IncomingMessage = IncomingMessage, Res ex
   function heliosResponseClosed(this: ServerResponse): void {
     const res = this;
     const req = res.req as IncomingMessage & Record<symbol, unknown>;
-    const latencyMs = performance.now() - ((res as unknown as Record<symbol, number>)[REQUEST_START] as number);
     const endpoint = (req[REQUEST_ROUTE] as string | undefined) ?? routeOf?.(req) ?? routeFromPath(req.url);
-    recordRequest(client, req.method ?? 'GET', endpoint, res.writableFinished ? res.statusCode : 499, latencyMs, req[REQUEST_ERROR]);
+    // No end time: the clock is read only for the requests whose events are sent.
+    recordRequest(client, req.method ?? 'GET', endpoint, res.writableFinished ? res.statusCode : 499, (res as unknown as Record<symbol, number>)[REQUEST_START] as number, undefined, req[REQUEST_ERROR]);
   }
 
   return function heliosHttpListener(req, res) {

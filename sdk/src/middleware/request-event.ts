@@ -1,5 +1,6 @@
 import type { HeliosClient } from '../client.js';
 import { errorCodeOf, RECORD_REQUEST, type RequestRecorder } from '../event.js';
+import { latencySince } from '../request-sampler.js';
 
 /** Endpoint for requests no route matched (404s): one value, so scanners cannot explode cardinality. */
 export const UNMATCHED_ROUTE = '(unmatched)';
@@ -14,12 +15,14 @@ export const REQUEST_ROUTE = Symbol.for('helios.request.route');
  * failure an error code (the thrown error's `code` or name, or `HTTP_<status>` for a 5xx without one).
  * 5xx and thrown errors are ERROR (never sampled away); everything else INFO. The method is in the
  * message (`GET /users/:id`); no per-request attributes object, to keep the hot path lean.
+ * Latency is `(endMs ?? performance.now()) - startMs`: pass `endMs` undefined when the request ends now,
+ * so the clock is read only if its event is sent (`RequestRecorder`).
  */
-export function recordRequest(client: HeliosClient, method: string, endpoint: string, statusCode: number, latencyMs: number, error: unknown): void {
+export function recordRequest(client: HeliosClient, method: string, endpoint: string, statusCode: number, startMs: number, endMs: number | undefined, error: unknown): void {
   const errorCode = error !== undefined ? errorCodeOf(error) : statusCode >= 500 ? `HTTP_${statusCode}` : undefined;
   const fast = (client as unknown as { [RECORD_REQUEST]?: RequestRecorder })[RECORD_REQUEST];
   if (fast !== undefined) {
-    fast(method, endpoint, statusCode, latencyMs, errorCode);
+    fast(method, endpoint, statusCode, startMs, endMs, errorCode);
     return;
   }
   client.event({
@@ -28,7 +31,7 @@ export function recordRequest(client: HeliosClient, method: string, endpoint: st
     message: `${method} ${endpoint}`,
     endpoint,
     status_code: statusCode,
-    latency_ms: latencyMs,
+    latency_ms: latencySince(startMs, endMs),
     error_code: errorCode,
   });
 }
