@@ -9,8 +9,8 @@ import { encodeRecordHeaders, withRecordHeader } from './kafka-record-batch.js';
  * Request bytes on Kafka: the gateway forwards a Helios JSON request's own bytes instead of writing every
  * normalized event again (JSON-encoding the events cost about as much as parsing them, on the gateway's one
  * thread; bench/RESULTS.md, Kafka). Consumers read such a record with the gateway's own parse and
- * normalization, given the tenant, the receive time and the ids the gateway answered with, so they see the
- * same events, field for field (kafka-event-batch.test.ts).
+ * normalization, given the tenant, the receive time and the request's first id (the others derive from it:
+ * EventIdSequence), so they see the same events, ids included, field for field (kafka-event-batch.test.ts).
  *
  * One record per key (tenant/service), so a service's events stay in one partition and in order:
  * - a request of one service (what an SDK or exporter sends) is forwarded as it is: JSON or NDJSON;
