@@ -4,9 +4,13 @@
  * - writer throughput, COPY into staging + INSERT ... ON CONFLICT vs one json_to_recordset INSERT per batch,
  *   same run, same events, each into a fresh schema, on 1 and 2 connections;
  * - the storage consumer end to end: in-process bus -> batching writer -> COPY;
- * - incident-context latency (p50/p99) on a large events table generated server-side.
+ * - incident-context latency (p50/p99) on a large events table generated server-side;
+ * - PostgreSQL only: rollup refresh (store.maintain() recomputing every queued minute) and the weighted
+ *   rollup percentiles vs percentile_cont, same run (rollup.ts).
  * Sizes: HELIOS_BENCH_STORE_EVENTS (writer, default 200,000), HELIOS_BENCH_STORE_CONTEXT_ROWS (default 2,000,000),
- * HELIOS_BENCH_STORE_QUERIES (default 200).
+ * HELIOS_BENCH_STORE_QUERIES (default 200); rollup: HELIOS_BENCH_STORE_ROLLUP_EVENTS (default 1,000,000),
+ * HELIOS_BENCH_STORE_ROLLUP_MINUTES (default 60), HELIOS_BENCH_STORE_ROLLUP_KEYS (tenant/service pairs, default 200),
+ * HELIOS_BENCH_STORE_ROLLUP_ROUNDS (default 3); HELIOS_BENCH_STORE_ROLLUP=0 skips it.
  */
 import { randomUUID } from 'node:crypto';
 import { createMemoryBus, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
@@ -14,6 +18,7 @@ import { createPgliteClient, createPostgresClient, createSqlStore, startStorageC
 import { fillEvents } from '../fill-events.js';
 import { percentile, type BenchResult } from '../result.js';
 import { intFromEnv } from '../env.js';
+import { rollupRefreshBench } from './rollup.js';
 
 export type { BenchResult };
 
@@ -181,5 +186,15 @@ export async function runStoreBench(options: { json: boolean }): Promise<BenchRe
     results.push({ name: `store.${db}.context.p50 (${contextRows} rows)`, value: percentile(times, 0.5), unit: 'ms' });
     results.push({ name: `store.${db}.context.p99 (${contextRows} rows)`, value: percentile(times, 0.99), unit: 'ms' });
   });
+
+  if (postgres && intFromEnv('HELIOS_BENCH_STORE_ROLLUP', 1) !== 0) {
+    results.push(...await fresh((client) => rollupRefreshBench(client, {
+      events: intFromEnv('HELIOS_BENCH_STORE_ROLLUP_EVENTS', 1_000_000),
+      minutes: intFromEnv('HELIOS_BENCH_STORE_ROLLUP_MINUTES', 60),
+      keys: intFromEnv('HELIOS_BENCH_STORE_ROLLUP_KEYS', 200),
+      rounds: intFromEnv('HELIOS_BENCH_STORE_ROLLUP_ROUNDS', 3),
+      now, log,
+    })));
+  }
   return results;
 }
