@@ -10,11 +10,7 @@
  * part of maintain()'s cost, not maintain()'s total.
  */
 import { createSqlStore, type SqlClient } from '@helios/store';
-// Deep imports of the store's build output (same relative path from bench/src/store and bench/dist/store):
-// the builders the rollup refresh itself uses are not part of @helios/store's public exports, and the
-// comparison is only honest if it runs exactly the store's SQL, not a copy of it.
-import { ROLLUP_COUNTS, ROLLUP_PERCENTILES } from '../../../store/dist/maintenance.js';
-import { WEIGHTED_AVG_LATENCY, weightedLatencyPercentiles } from '../../../store/dist/weighted-sql.js';
+import { ROLLUP_COUNTS, ROLLUP_PERCENTILES, WEIGHTED_AVG_LATENCY, weightedLatencyPercentiles } from '@helios/store/rollup-sql';
 import { median, type BenchResult } from '../result.js';
 
 export interface RollupBenchOptions {
