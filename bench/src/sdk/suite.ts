@@ -192,6 +192,13 @@ export async function runSdkBench(options: { json: boolean }): Promise<BenchResu
       { name: 'sdk.http.otel_sdk_node_http.cpu', value: Number(cpuOf('otel').toFixed(2)), unit: 'µs CPU/req', baseline: 'sdk.http.plain.cpu', ratio: ratio(cpuOf('plain') / cpuOf('otel')) },
     ];
     for (const r of http) log(`${r.name}: ${r.value} ${r.unit}${r.ratio === undefined ? '' : ` (${r.ratio} of ${r.baseline})`}`);
+    // Each variant against plain of the same round (adjacent processes, same moment of a shared machine):
+    // when throughput drifts between rounds, the ratio of medians above can flatter or wrong a variant.
+    for (const variant of variants.slice(1)) {
+      const rps = median(runs[variant].map((r, i) => r.rps / runs.plain[i]!.rps));
+      const cpu = median(runs[variant].map((r, i) => runs.plain[i]!.cpuPerRequestUs / r.cpuPerRequestUs));
+      log(`${variant} vs plain, median of per-round ratios: ${rps.toFixed(3)} req/s, ${cpu.toFixed(3)} CPU/request`);
+    }
     return [...results, ...http];
   } finally {
     await sink.close();
