@@ -2,23 +2,15 @@ import { FEATURE_NAMES, type Detection, type FeatureExplanation, type FeatureNam
 import {
   judgedVector, robustBaseline, samplingNoise, tailSupported, unjudgedValue, upperQuantileOfSorted, type RobustBaseline,
 } from '@helios/plugins';
-import { loadIsolationForest, quantile, trainIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
+import { GatedForest, pushBounded, type GatedForestOptions, type SavedGatedForest } from './gated-forest.js';
 
 /** What a series model needs of the plugin's options (see the config schema in index.ts). */
-export interface SeriesModelOptions {
-  trees: number;
-  sampleSize: number;
-  seed: number;
+export interface SeriesModelOptions extends GatedForestOptions {
   minTrainingWindows: number;
   maxTrainingWindows: number;
-  retrainEvery: number;
   baselineWindows: number;
-  refreshEvery: number;
-  minDeviation: number;
   minTailEvents: number;
   minRelativeSpread: number;
-  contamination: number;
-  holdoutShare: number;
 }
 
 const FEATURES = FEATURE_NAMES.length;
@@ -41,7 +33,7 @@ export const DERIVED_COLUMNS = 2 * FEATURES + HOP_FEATURES.length;
 const MIN_CHANGE_SPREAD = 1e-3;
 
 /** A series' state as written to the state file (rows in FEATURE_NAMES order). */
-export interface SavedSeriesModel {
+export interface SavedSeriesModel extends SavedGatedForest {
   /** Judged levels of recent normal windows (the level baseline). */
   levels: number[][];
   /** Judged changes of recent normal windows (the change baseline). */
@@ -56,12 +48,6 @@ export interface SavedSeriesModel {
   levelBaseline: { median: number[]; spread: number[] } | null;
   changeBaseline: { median: number[]; spread: number[] } | null;
   latestBaseline: { median: number[]; spread: number[] } | null;
-  forest: SerializedIsolationForest | null;
-  forestThreshold: number;
-  gates: number[];
-  generation: number;
-  sinceTrain: number;
-  sinceRefresh: number;
 }
 
 /**
@@ -105,18 +91,14 @@ export class SeriesModel {
   private levelBaseline: RobustBaseline | undefined;
   private changeBaseline: RobustBaseline | undefined;
   private latestBaseline: RobustBaseline | undefined;
-  private forest: IsolationForest | undefined;
-  private forestThreshold = 1;
-  /** Per derived column: the |z| beyond which it counts as a deviation. */
-  private gates = new Float64Array(DERIVED_COLUMNS);
-  private generation = 0;
-  private sinceTrain = 0;
-  private sinceRefresh = 0;
+  private gated: GatedForest;
 
-  constructor(private readonly o: SeriesModelOptions) {}
+  constructor(private readonly o: SeriesModelOptions) {
+    this.gated = new GatedForest(DERIVED_COLUMNS, o);
+  }
 
   get trained(): boolean {
-    return this.forest !== undefined;
+    return this.gated.forest !== undefined;
   }
 
   get trainingWindows(): number {
@@ -124,7 +106,7 @@ export class SeriesModel {
   }
 
   get modelVersion(): string {
-    return `iforest-${this.generation}`;
+    return `iforest-${this.gated.generation}`;
   }
 
   /** Judge one window (undefined during the cold start) and learn from it when it is normal. */
@@ -137,7 +119,7 @@ export class SeriesModel {
     }
     this.previous = level;
     this.previousEnd = window.end;
-    if (this.forest === undefined) {
+    if (this.gated.forest === undefined) {
       this.levels.push(level);
       if (change !== undefined) this.changes.push(change);
       this.coldLatests.push(latest);
@@ -146,11 +128,11 @@ export class SeriesModel {
       return undefined;
     }
     const derived = this.derive(level, change, latest, window.features.total_events);
-    const forestScore = this.forest.score(derived);
+    const forestScore = this.gated.forest.score(derived);
     // Each column against its own gate; the deviation is the largest ratio, so the gate is passed above 1.
     const views = this.viewDeviations(derived);
     const deviation = Math.max(views.level, views.change, views.latest);
-    const forestRatio = forestScore / this.forestThreshold;
+    const forestRatio = forestScore / this.gated.threshold;
     const anomalous = forestRatio > 1 && (this.o.minDeviation === 0 || deviation > 1);
     // The forest decides whether the window is isolated at all; how far it is then is the deviation, so
     // a window far past its gates can open an alert at once (`immediateRatio`) though forest scores are
@@ -159,25 +141,24 @@ export class SeriesModel {
     const score = forestRatio <= 1 ? Math.min(deviation, forestRatio) : anomalous ? corroboratedDeviation(views) : deviation;
     const detection: Detection = { score, threshold: 1, anomalous, explanation: this.explain(window.features, derived), modelVersion: this.modelVersion };
     if (!anomalous) this.learn(level, change, latest, derived);
-    return { detection, forestScore, forestThreshold: this.forestThreshold, views };
+    return { detection, forestScore, forestThreshold: this.gated.threshold, views };
   }
 
   private viewDeviations(derived: Float64Array): ViewDeviations {
     const view = (from: number, to: number): number => {
       let most = 0;
-      for (let c = from; c < to; c++) most = Math.max(most, Math.abs(derived[c]!) / this.gates[c]!);
+      for (let c = from; c < to; c++) most = Math.max(most, Math.abs(derived[c]!) / this.gated.gates[c]!);
       return most;
     };
     return { level: view(0, FEATURES), change: view(FEATURES, 2 * FEATURES), latest: view(2 * FEATURES, DERIVED_COLUMNS) };
   }
 
   private learn(level: Features, change: Features | undefined, latest: Features | undefined, derived: Float64Array): void {
-    push(this.levels, level, this.o.baselineWindows);
-    if (change !== undefined) push(this.changes, change, this.o.baselineWindows);
-    if (latest !== undefined) push(this.latests, latest, this.o.baselineWindows);
-    push(this.rows, derived, this.o.maxTrainingWindows);
-    if (++this.sinceRefresh >= this.o.refreshEvery) this.refresh();
-    if (++this.sinceTrain >= this.o.retrainEvery) this.train();
+    pushBounded(this.levels, level, this.o.baselineWindows);
+    if (change !== undefined) pushBounded(this.changes, change, this.o.baselineWindows);
+    if (latest !== undefined) pushBounded(this.latests, latest, this.o.baselineWindows);
+    pushBounded(this.rows, derived, this.o.maxTrainingWindows);
+    this.gated.learned(this.rows, () => this.refresh());
   }
 
   /** First model: baselines from the cold-start windows, and their derived rows as the first training set. */
@@ -185,7 +166,7 @@ export class SeriesModel {
     this.refresh();
     this.rows = this.levels.map((level, i) => this.derive(level, i === 0 ? undefined : this.changes[i - 1], this.coldLatests[i], Math.expm1(level.total_events)));
     this.coldLatests = [];
-    this.train();
+    this.gated.train(this.rows);
   }
 
   private refresh(): void {
@@ -193,17 +174,6 @@ export class SeriesModel {
     this.changeBaseline = robustBaseline(this.changes, 0);
     for (let i = 0; i < FEATURES; i++) this.changeBaseline.spread[i] = Math.max(this.changeBaseline.spread[i]!, MIN_CHANGE_SPREAD);
     this.latestBaseline = this.latests.length === 0 ? undefined : robustBaseline(this.latests, this.o.minRelativeSpread);
-    this.sinceRefresh = 0;
-  }
-
-  /** The forest, its threshold and the column gates (see `trainGatedForest`). */
-  private train(): void {
-    const trained = trainGatedForest(this.rows, DERIVED_COLUMNS, { ...this.o, seed: this.o.seed + this.generation });
-    this.forest = trained.forest;
-    this.forestThreshold = trained.threshold;
-    this.gates = trained.gates;
-    this.sinceTrain = 0;
-    this.generation++;
   }
 
   /**
@@ -241,7 +211,7 @@ export class SeriesModel {
 
   /** Per feature: the forest's attribution of its level and change columns together, strongest first. */
   private explain(features: Features, derived: Float64Array): FeatureExplanation[] {
-    const shares = this.forest!.attribution(derived);
+    const shares = this.gated.forest!.attribution(derived);
     const hopShare = new Float64Array(FEATURES);
     HOP_INDEX.forEach((i, j) => (hopShare[i] = shares[2 * FEATURES + j]!));
     return FEATURE_NAMES.map((feature: FeatureName, i) => {
@@ -260,8 +230,7 @@ export class SeriesModel {
       levelBaseline: savedBaseline(this.levelBaseline),
       changeBaseline: savedBaseline(this.changeBaseline),
       latestBaseline: savedBaseline(this.latestBaseline),
-      forest: this.forest === undefined ? null : this.forest.toJSON(), forestThreshold: this.forestThreshold, gates: Array.from(this.gates),
-      generation: this.generation, sinceTrain: this.sinceTrain, sinceRefresh: this.sinceRefresh,
+      ...this.gated.toJSON(),
     };
   }
 
@@ -274,15 +243,8 @@ export class SeriesModel {
     m.rows = saved.rows.map((r) => Float64Array.from(r));
     m.previous = saved.previous === null ? undefined : featuresOf(saved.previous);
     m.previousEnd = saved.previousEnd ?? undefined;
-    m.generation = saved.generation;
-    m.sinceTrain = saved.sinceTrain;
-    m.sinceRefresh = saved.sinceRefresh;
+    m.gated = GatedForest.fromJSON(saved, DERIVED_COLUMNS, o);
     if (saved.forest !== null) {
-      if (saved.gates.length !== DERIVED_COLUMNS) throw new Error(`saved model has ${saved.gates.length} gates, expected ${DERIVED_COLUMNS}`);
-      m.forest = loadIsolationForest(saved.forest);
-      if (m.forest.features !== DERIVED_COLUMNS) throw new Error(`saved forest has ${m.forest.features} columns, expected ${DERIVED_COLUMNS}`);
-      m.forestThreshold = saved.forestThreshold;
-      m.gates = Float64Array.from(saved.gates);
       m.levelBaseline = baselineOf(saved.levelBaseline!);
       m.changeBaseline = baselineOf(saved.changeBaseline!);
       m.latestBaseline = saved.latestBaseline === null || saved.latestBaseline === undefined ? undefined : baselineOf(saved.latestBaseline);
@@ -324,46 +286,4 @@ export function corroboratedDeviation(views: ViewDeviations): number {
 
 function changeOf(level: Features, previous: Features): Features {
   return Object.fromEntries(FEATURE_NAMES.map((n) => [n, level[n] - previous[n]])) as Features;
-}
-
-function push<T>(list: T[], item: T, max: number): void {
-  list.push(item);
-  if (list.length > max) list.splice(0, list.length - max);
-}
-
-/** A forest with its alert threshold and per-column gates, as request and metric series models train them. */
-export interface GatedForest {
-  forest: IsolationForest;
-  threshold: number;
-  gates: Float64Array<ArrayBuffer>;
-}
-
-/**
- * The threshold is the (1 - contamination) quantile of out-of-sample scores: the newest `holdoutShare` of
- * the rows scored by a forest grown without them (an in-sample quantile is too tight, since a forest
- * isolates its own training rows less easily than new ones); never below the in-sample quantile of the
- * final forest, grown on all rows. A column's gate is the same quantile of its absolute values, floored
- * at `minDeviation`, so a column only counts as evidence beyond what normal training windows reached.
- */
-export function trainGatedForest(
-  rows: Float64Array[],
-  columns: number,
-  o: Pick<SeriesModelOptions, 'trees' | 'sampleSize' | 'seed' | 'contamination' | 'holdoutShare' | 'minDeviation'>,
-): GatedForest {
-  const options = { trees: o.trees, sampleSize: o.sampleSize, seed: o.seed };
-  const forest = trainIsolationForest(rows, options);
-  let threshold = quantile(forest.scoreMany(rows).sort(), 1 - o.contamination);
-  const holdout = Math.floor(rows.length * o.holdoutShare);
-  if (holdout >= 8 && rows.length - holdout >= 8) {
-    const earlier = trainIsolationForest(rows.slice(0, rows.length - holdout), options);
-    threshold = Math.max(threshold, quantile(earlier.scoreMany(rows.slice(rows.length - holdout)).sort(), 1 - o.contamination));
-  }
-  const gates = new Float64Array(columns);
-  const column = new Float64Array(rows.length);
-  for (let c = 0; c < columns; c++) {
-    for (let r = 0; r < rows.length; r++) column[r] = Math.abs(rows[r]![c]!);
-    column.sort();
-    gates[c] = Math.max(o.minDeviation, upperQuantileOfSorted(column, 1 - o.contamination));
-  }
-  return { forest, threshold, gates };
 }
