@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { HeliosClient } from '../client.js';
-import { recordRequest, REQUEST_ERROR, REQUEST_ROUTE, routeFromPath } from './request-event.js';
+import { recordRequest, REQUEST_ERROR, REQUEST_ROUTE, RouteTemplates } from './request-event.js';
 
 /** performance.now() when the request arrived, on the response object. */
 const REQUEST_START = Symbol('helios.request.start');
@@ -33,6 +33,8 @@ export function withHelios<Req extends IncomingMessage = IncomingMessage, Res ex
 ): Handler<Req, Res> {
   if (typeof handler !== 'function') throw new TypeError('withHelios(client, handler): handler must be a function');
   const routeOf = options.route;
+  // Per wrapped server: its guessed templates, interned (one string per route, found without allocating).
+  const guessedRoutes = new RouteTemplates();
   if (!client.enabled) return handler;
 
   // One close listener for every request of this server, reading its state from the response: no
@@ -40,7 +42,7 @@ export function withHelios<Req extends IncomingMessage = IncomingMessage, Res ex
   function heliosResponseClosed(this: ServerResponse): void {
     const res = this;
     const req = res.req as IncomingMessage & Record<symbol, unknown>;
-    const endpoint = (req[REQUEST_ROUTE] as string | undefined) ?? routeOf?.(req) ?? routeFromPath(req.url);
+    const endpoint = (req[REQUEST_ROUTE] as string | undefined) ?? routeOf?.(req) ?? guessedRoutes.of(req.url);
     // No end time: the clock is read only for the requests whose events are sent.
     recordRequest(client, req.method ?? 'GET', endpoint, res.writableFinished ? res.statusCode : 499, (res as unknown as Record<symbol, number>)[REQUEST_START] as number, undefined, req[REQUEST_ERROR]);
   }
