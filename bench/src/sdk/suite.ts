@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { context, trace } from '@opentelemetry/api';
 import { createHeliosClient } from '@helios/sdk';
 import type { BenchResult } from '../result.js';
+import { intFromEnv } from '../env.js';
 
 
 /** A gateway stand-in that answers 202 to everything, draining bodies. */
@@ -159,8 +160,8 @@ export async function runSdkBench(options: { json: boolean }): Promise<BenchResu
     // Interleaved rounds, each variant in a fresh process; the median per variant evens out drift. On a
     // shared machine throughput swings with other load, so the CPU time each server process spends per
     // request is reported too: it is what the middleware adds, and other load hardly moves it.
-    const durationMs = 3000;
-    const rounds = 5;
+    const durationMs = intFromEnv('HELIOS_BENCH_SECONDS', 3) * 1000;
+    const rounds = intFromEnv('HELIOS_BENCH_ROUNDS', 5);
     const runs: Record<Variant, ServerRun[]> = { plain: [], helios: [], 'helios-inthread': [], 'helios-every': [], otel: [] };
     let heliosEvents = 0;
     const variants = ['plain', 'helios', 'helios-inthread', 'helios-every', 'otel'] as const;
