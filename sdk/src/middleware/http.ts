@@ -33,9 +33,9 @@ export function withHelios<Req extends IncomingMessage = IncomingMessage, Res ex
 ): Handler<Req, Res> {
   if (typeof handler !== 'function') throw new TypeError('withHelios(client, handler): handler must be a function');
   const routeOf = options.route;
+  if (!client.enabled) return handler;
   // Per wrapped server: its guessed templates, interned (one string per route, found without allocating).
   const guessedRoutes = new RouteTemplates();
-  if (!client.enabled) return handler;
 
   // One close listener for every request of this server, reading its state from the response: no
   // closure per request. `res.req` is the request this response answers (Node >= 15.7).

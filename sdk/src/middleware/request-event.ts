@@ -132,7 +132,7 @@ export function routeFromPath(url: string | undefined): string {
 /**
  * `routeFromPath` with its results interned: every request of a route gets the same template string.
  * A fresh template per request costs a build, and then a hash computation in each Map it is looked up in
- * (the request sampler's): together about 1 % of a small server's CPU (perf, bench/RESULTS.md). Here a
+ * (the request sampler's): together 2.5 % of a small server's throughput in a same-run A/B (bench/RESULTS.md). Here a
  * known template is found by the hash `scanPath` computes while scanning, verified against the path, and
  * returned without allocating. At most `maxTemplates` are kept (the first ones seen); paths of further
  * templates are built each time, as by `routeFromPath`.
