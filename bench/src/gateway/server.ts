@@ -1,7 +1,7 @@
 /**
  * The servers the gateway bench measures, one per child process so the load generator never shares
- * their thread: `bare-uws` (uWebSockets.js reading the body and answering 202, the baseline), and the
- * Helios gateway over uWS or node:http in front of a null-sink bus (publish resolves at once).
+ * their thread: `bare-uws` (uWebSockets.js reading the body and answering 202, the baseline),
+ * `bare-uws-json` (the same plus JSON.parse of the body), and the Helios gateway over uWS or node:http in front of a null-sink bus (publish resolves at once).
  * Prints `ready <port>` on stdout; exits on SIGTERM.
  */
 import { createRequire } from 'node:module';
@@ -10,19 +10,38 @@ import { createMetricsRegistry, defaultConfig, silentLogger, type Bus } from '@h
 import { nullSinkBus } from '../null-sink-bus.js';
 import { createGateway } from '@helios/gateway';
 
-export type BenchServerKind = 'bare-uws' | 'gateway-uws' | 'gateway-node';
+export type BenchServerKind = 'bare-uws' | 'bare-uws-json' | 'gateway-uws' | 'gateway-node';
 
-
-
-async function startBareUws(): Promise<number> {
+/**
+ * The bare server; with `parseJson` it also decodes the body and runs V8's JSON.parse on it, and nothing
+ * else: the ceiling for any gateway that reads JSON on V8, so the gateway's own work per event (schema,
+ * id, metrics, bus record, response) shows apart from the parse.
+ */
+async function startBareUws(parseJson: boolean): Promise<number> {
   const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof Uws;
   const app = uws.App();
-  app.any('/*', (res) => {
-    res.onAborted(() => undefined);
-    res.onData((_chunk, isLast) => {
-      if (isLast) res.cork(() => res.writeStatus('202 Accepted').writeHeader('content-type', 'application/json').end('{"accepted":1}'));
+  const answer = (res: Uws.HttpResponse) => res.cork(() => res.writeStatus('202 Accepted').writeHeader('content-type', 'application/json').end('{"accepted":1}'));
+  if (!parseJson) {
+    app.any('/*', (res) => {
+      res.onAborted(() => undefined);
+      res.onData((_chunk, isLast) => {
+        if (isLast) answer(res);
+      });
     });
-  });
+  } else {
+    app.any('/*', (res) => {
+      res.onAborted(() => undefined);
+      let body: Buffer | undefined;
+      res.onData((chunk, isLast) => {
+        // The chunk's memory is only valid during this callback: copy all but a whole body in one chunk.
+        const part = Buffer.from(chunk);
+        body = body === undefined ? (isLast ? part : Buffer.from(part)) : Buffer.concat([body, part]);
+        if (!isLast) return;
+        JSON.parse(body.toString('utf8'));
+        answer(res);
+      });
+    });
+  }
   return new Promise((resolve, reject) => app.listen('127.0.0.1', 0, (socket) => (socket === false ? reject(new Error('listen failed')) : resolve(uws.us_socket_local_port(socket)))));
 }
 
@@ -40,7 +59,7 @@ async function startGatewayServer(transport: 'uws' | 'node'): Promise<number> {
 }
 
 async function main(kind: BenchServerKind): Promise<void> {
-  const port = kind === 'bare-uws' ? await startBareUws() : await startGatewayServer(kind === 'gateway-uws' ? 'uws' : 'node');
+  const port = kind === 'bare-uws' || kind === 'bare-uws-json' ? await startBareUws(kind === 'bare-uws-json') : await startGatewayServer(kind === 'gateway-uws' ? 'uws' : 'node');
   process.on('SIGTERM', () => process.exit(0));
   process.stdout.write(`ready ${port}\n`);
 }

@@ -1,7 +1,9 @@
 /**
  * Gateway benchmark (issue 3), every figure against a baseline measured in the same run:
  * - single-event POSTs (~180 B): bare uWebSockets.js answering 202 vs the gateway on a null-sink bus
- *   (target >= 0.8x), and the gateway over uWS vs over the node:http fallback;
+ *   (target >= 0.8x), and the gateway over uWS vs over the node:http fallback; the bare server that
+ *   also runs JSON.parse on the body shows how much of the gap is V8's parse and how much the gateway's
+ *   own work;
  * - batched requests (100 events, Helios JSON and OTLP protobuf logs): events/s (target >= 100,000);
  * - p99 latency at half the measured maximum request rate (target < 10 ms);
  * - the load generators themselves: wrk vs `helios loadgen` (autocannon) against the bare server;
@@ -271,7 +273,7 @@ export async function runGatewayBench(options: { json: boolean }): Promise<Bench
   };
   const useWrk = hasWrk();
   log(`load generator: ${useWrk ? 'wrk -t1 -c64' : 'helios loadgen (wrk not installed)'}; ${ROUNDS} rounds of ${SECONDS}s`);
-  const kinds: BenchServerKind[] = ['bare-uws', 'gateway-uws', 'gateway-node'];
+  const kinds: BenchServerKind[] = ['bare-uws', 'bare-uws-json', 'gateway-uws', 'gateway-node'];
   const servers = new Map<BenchServerKind, RunningServer>();
   for (const kind of kinds) servers.set(kind, await startServer(kind));
   try {
@@ -295,10 +297,13 @@ export async function runGatewayBench(options: { json: boolean }): Promise<Bench
       }
     }
     const bare = median(single.get('bare-uws')!);
+    const bareJson = median(single.get('bare-uws-json')!);
     const gwUws = median(single.get('gateway-uws')!);
     const gwNode = median(single.get('gateway-node')!);
-    const bareCpu = cpuPerRequest.get('bare-uws')!.length === ROUNDS ? median(cpuPerRequest.get('bare-uws')!) : NaN;
-    const gwCpu = cpuPerRequest.get('gateway-uws')!.length === ROUNDS ? median(cpuPerRequest.get('gateway-uws')!) : NaN;
+    const cpuOf = (kind: BenchServerKind) => (cpuPerRequest.get(kind)!.length === ROUNDS ? median(cpuPerRequest.get(kind)!) : NaN);
+    const bareCpu = cpuOf('bare-uws');
+    const bareJsonCpu = cpuOf('bare-uws-json');
+    const gwCpu = cpuOf('gateway-uws');
 
     const gwUrl = servers.get('gateway-uws')!.url;
     const batchedJson = await maxRate(gwUrl, 'helios', 100, useWrk);
@@ -331,11 +336,15 @@ export async function runGatewayBench(options: { json: boolean }): Promise<Bench
     const results: BenchResult[] = [
       { name: 'bare uWS 202, single-event POST', value: bare, unit: 'req/s' },
       { name: 'gateway (uWS, null sink), single-event POST', value: gwUws, unit: 'req/s', baseline: 'bare uWS 202, single-event POST', baselineValue: bare, ratio: gwUws / bare },
-      ...(Number.isFinite(bareCpu) && Number.isFinite(gwCpu)
+      // Where the gap goes: V8's JSON.parse alone, then the gateway's own work on top of it.
+      { name: 'bare uWS 202 + JSON.parse of the body, single-event POST', value: bareJson, unit: 'req/s', baseline: 'bare uWS 202, single-event POST', baselineValue: bare, ratio: bareJson / bare },
+      { name: 'gateway (uWS, null sink) vs bare uWS + JSON.parse', value: gwUws, unit: 'req/s', baseline: 'bare uWS 202 + JSON.parse of the body, single-event POST', baselineValue: bareJson, ratio: gwUws / bareJson },
+      ...(Number.isFinite(bareCpu) && Number.isFinite(gwCpu) && Number.isFinite(bareJsonCpu)
         ? [
             { name: 'bare uWS server CPU per single-event request', value: bareCpu, unit: 'us' },
             // bare / gateway: the req/s ratio the two would reach if each had a core of its own to itself.
             { name: 'gateway (uWS) server CPU per single-event request', value: gwCpu, unit: 'us', baseline: 'bare uWS server CPU per request (ratio = bare / gateway)', baselineValue: bareCpu, ratio: bareCpu / gwCpu },
+            { name: 'bare uWS + JSON.parse server CPU per single-event request', value: bareJsonCpu, unit: 'us', baseline: 'bare uWS server CPU per request (ratio = bare / this)', baselineValue: bareCpu, ratio: bareCpu / bareJsonCpu },
           ]
         : []),
       { name: 'gateway (node:http fallback), single-event POST', value: gwNode, unit: 'req/s', baseline: 'gateway (uWS, null sink), single-event POST', baselineValue: gwUws, ratio: gwNode / gwUws },
