@@ -1,7 +1,8 @@
 /**
  * The servers the gateway bench measures, one per child process so the load generator never shares
  * their thread: `bare-uws` (uWebSockets.js reading the body and answering 202, the baseline),
- * `bare-uws-json` (the same plus JSON.parse of the body), and the Helios gateway over uWS or node:http in front of a null-sink bus (publish resolves at once).
+ * `bare-uws-json` (the same plus JSON.parse of the body), and the Helios gateway over uWS or node:http
+ * in front of a null-sink bus (publish resolves at once).
  * Prints `ready <port>` on stdout; exits on SIGTERM.
  */
 import { createRequire } from 'node:module';
