@@ -1,6 +1,6 @@
 import { MalformedPayload, prefixPath } from './malformed.js';
 import {
-  DecodeAccumulator, EXCEPTION_EVENT, EXCEPTION_TYPE, ZERO_TIME, assignProperty, dataPointToEvent, flattenAnyValue, logRecordToEvent, nanoTimeFromHalves,
+  BinaryId, DecodeAccumulator, EXCEPTION_EVENT, EXCEPTION_TYPE, ZERO_TIME, assignProperty, dataPointToEvent, flattenAnyValue, logRecordToEvent, nanoTimeFromHalves,
   resourceInfo, setAttribute, spanToEvent,
   type Attributes, type DataPointFields, type DecodeContext, type LogRecordFields, type MetricInfo, type MetricType,
   type NanoTime, type RawId, type ResourceInfo, type SpanFields,
@@ -9,8 +9,8 @@ import { I64, LEN, VARINT, WireReader, expectWireType, int64ToDecimal, int64ToNu
 
 /**
  * OTLP protobuf (opentelemetry-proto v1, field numbers from the .proto files) read straight from
- * the wire into Helios events: no intermediate message objects, ids stay views into the body until
- * hex-encoded. Unknown fields are skipped, as protobuf requires; a known field with the wrong wire
+ * the wire into Helios events: no intermediate message objects; ids are hex-encoded straight from
+ * the body. Unknown fields are skipped, as protobuf requires; a known field with the wrong wire
  * type, a truncated field or a length past its message is a MalformedPayload naming where.
  *
  * Fields can legally arrive in any order, so containers whose header (resource, scope, metric
@@ -18,7 +18,7 @@ import { I64, LEN, VARINT, WireReader, expectWireType, int64ToDecimal, int64ToNu
  * passes: header fields first, then the children. Both passes only walk tags; the cost is small.
  */
 
-const EMPTY_ID: RawId = new Uint8Array(0);
+const EMPTY_ID: RawId = new BinaryId('');
 /** AnyValue nesting (arrays in kvlists in arrays...) beyond this is refused: bounded stack on hostile input. */
 export const MAX_ANY_VALUE_DEPTH = 32;
 const NO_RECORDED_VALUE_FLAG = 1;
@@ -382,11 +382,11 @@ function decodeLogs(r: WireReader, context: DecodeContext, acc: DecodeAccumulato
           break;
         case 9:
           expectWireType(tag, LEN, 'traceId');
-          record.traceId = reader.readBytes();
+          record.traceId = new BinaryId(reader.readBytesAsHex());
           break;
         case 10:
           expectWireType(tag, LEN, 'spanId');
-          record.spanId = reader.readBytes();
+          record.spanId = new BinaryId(reader.readBytesAsHex());
           break;
         case 12:
           expectWireType(tag, LEN, 'eventName');
@@ -460,15 +460,15 @@ function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumula
       switch (tag >>> 3) {
         case 1:
           expectWireType(tag, LEN, 'traceId');
-          span.traceId = reader.readBytes();
+          span.traceId = new BinaryId(reader.readBytesAsHex());
           break;
         case 2:
           expectWireType(tag, LEN, 'spanId');
-          span.spanId = reader.readBytes();
+          span.spanId = new BinaryId(reader.readBytesAsHex());
           break;
         case 4:
           expectWireType(tag, LEN, 'parentSpanId');
-          span.parentSpanId = reader.readBytes();
+          span.parentSpanId = new BinaryId(reader.readBytesAsHex());
           break;
         case 3:
           expectWireType(tag, LEN, 'traceState');

@@ -24,7 +24,13 @@ export const UNKNOWN_SERVICE = 'unknown_service';
 export type Attributes = Record<string, AttributeValue>;
 
 /** Raw ids as they arrive: bytes from protobuf, hex text from JSON; empty when absent. */
-export type RawId = Uint8Array | string;
+/** An id field of a protobuf record: its bytes, already as lower-case hex (WireReader.readBytesAsHex). */
+export class BinaryId {
+  constructor(readonly hex: string) {}
+}
+
+/** A trace or span id as a decoder read it: hex text from OTLP/JSON (not yet checked), or bytes from protobuf. */
+export type RawId = BinaryId | string;
 
 export interface DecodeContext {
   tenant: string;
@@ -121,7 +127,6 @@ export function resourceInfo(attributes: Attributes): ResourceInfo {
   return { service, attributes };
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const HEX_ID = /^[0-9a-fA-F]*$/;
 
 /**
@@ -135,18 +140,17 @@ export function idToHex(raw: RawId, byteLength: number, field: string): string |
       return { reason: `${field}: expected ${byteLength * 2} hex characters, got ${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 37)}...` : raw)}` };
     }
     const hex = raw.toLowerCase();
-    return /^0+$/.test(hex) ? null : hex;
+    return isAllZeroHex(hex) ? null : hex;
   }
-  if (raw.length === 0) return null;
-  if (raw.length !== byteLength) return { reason: `${field}: expected ${byteLength} bytes, got ${raw.length}` };
-  let hex = '';
-  let zero = true;
-  for (let i = 0; i < raw.length; i++) {
-    const byte = raw[i];
-    if (byte !== 0) zero = false;
-    hex += HEX[byte];
-  }
-  return zero ? null : hex;
+  const hex = raw.hex;
+  if (hex.length === 0) return null;
+  if (hex.length !== byteLength * 2) return { reason: `${field}: expected ${byteLength} bytes, got ${hex.length / 2}` };
+  return isAllZeroHex(hex) ? null : hex;
+}
+
+function isAllZeroHex(hex: string): boolean {
+  for (let i = 0; i < hex.length; i++) if (hex.charCodeAt(i) !== 48) return false;
+  return true;
 }
 
 function stringAttribute(attributes: Attributes, key: string): string | null {

@@ -134,6 +134,18 @@ export class WireReader {
     return this.bytes.subarray(start, end);
   }
 
+  /**
+   * A `bytes` field as lower-case hex, encoded straight from the body: for trace and span ids, which
+   * become hex anyway. About 2x faster than a view plus a hex loop (62 vs 144 ns for a trace id,
+   * bench/RESULTS.md), as the view and the per-byte string concatenation are both skipped.
+   */
+  readBytesAsHex(): string {
+    const end = this.readLengthEnd();
+    const start = this.pos;
+    this.pos = end;
+    return start === end ? '' : this.text.toString('hex', start, end);
+  }
+
   readString(): string {
     const end = this.readLengthEnd();
     const start = this.pos;
