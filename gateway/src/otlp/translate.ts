@@ -23,13 +23,12 @@ export const UNKNOWN_SERVICE = 'unknown_service';
 
 export type Attributes = Record<string, AttributeValue>;
 
-/** Raw ids as they arrive: bytes from protobuf, hex text from JSON; empty when absent. */
 /** An id field of a protobuf record: its bytes, already as lower-case hex (WireReader.readBytesAsHex). */
 export class BinaryId {
   constructor(readonly hex: string) {}
 }
 
-/** A trace or span id as a decoder read it: hex text from OTLP/JSON (not yet checked), or bytes from protobuf. */
+/** A trace or span id as a decoder read it: hex text from OTLP/JSON (not yet checked) or bytes from protobuf; empty when absent. */
 export type RawId = BinaryId | string;
 
 export interface DecodeContext {
