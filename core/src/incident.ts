@@ -143,13 +143,14 @@ export interface WindowTotals {
   p95LatencyMs: number | null;
 }
 
-/** Facts from the store around an anomaly; every list is bounded. */
+/** Facts from the store around an anomaly, all of the anomaly's tenant only; every list is bounded. */
 export interface IncidentContext {
   window: WindowTotals;
   /** The same service just before the anomaly (the window's length, repeated `baselineWindows` times). */
   baseline: WindowTotals;
   topErrors: ErrorStats[];
   slowestEndpoints: EndpointStats[];
+  /** The anomaly's tenant's totals in the window (one entry, none without events): a report never names another tenant. */
   tenants: Array<{ tenant: string; events: number; errors: number }>;
   exampleTraceIds: string[];
 }

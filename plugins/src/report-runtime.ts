@@ -69,7 +69,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
   async function waitForStoredWindow(anomaly: Anomaly): Promise<void> {
     const deadline = performance.now() + freshnessTimeoutMs;
     while (performance.now() < deadline) {
-      const latest = await store.latestEventTime(anomaly.service);
+      const latest = await store.latestEventTime(anomaly.tenant, anomaly.service);
       if (latest !== undefined && latest >= anomaly.windowEnd) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

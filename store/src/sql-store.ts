@@ -113,14 +113,14 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     });
   }
 
-  /** Totals over one or more [from, to) ranges of a service (each one an index range scan on (service, ts)). */
-  async function windowTotals(service: string, ranges: ReadonlyArray<readonly [number, number]>): Promise<WindowTotals> {
-    const params: unknown[] = [service];
+  /** Totals over one or more [from, to) ranges of a tenant's service (each one an index range scan on (service, ts)). */
+  async function windowTotals(tenant: string, service: string, ranges: ReadonlyArray<readonly [number, number]>): Promise<WindowTotals> {
+    const params: unknown[] = [service, tenant];
     const where = ranges.map(([from, to]) => `(ts >= to_timestamp($${params.push(from)} / 1000.0) AND ts < to_timestamp($${params.push(to)} / 1000.0))`);
     const { rows } = await client.query<Record<string, unknown>>(
       `SELECT ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors,
               ${WEIGHTED_AVG_LATENCY} AS avg_latency, ${P95_LATENCY} AS p95_latency
-         FROM helios_events WHERE service = $1 AND (${where.join(' OR ')})`,
+         FROM helios_events WHERE service = $1 AND tenant = $2 AND (${where.join(' OR ')})`,
       params,
     );
     const r = rows[0]!;
@@ -214,11 +214,13 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       const baselineRanges: Array<[number, number]> = q.baseline === 'previous-days'
         ? Array.from({ length: baselineWindows }, (_, i): [number, number] => [q.from - (i + 1) * DAY, q.to - (i + 1) * DAY])
         : [[q.from - baselineWindows * length, q.from]];
-      const range = [q.service, q.from, q.to];
-      const inRange = `service = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)`;
+      // Every query is of the anomaly's tenant: services are named by tenants, and two tenants' `checkout`
+      // are different services whose messages, trace ids and names must not reach each other's reports.
+      const range = [q.service, q.from, q.to, q.tenant];
+      const inRange = `service = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0) AND tenant = $4`;
       const [window, baseline, errors, endpoints, tenants, traces] = await Promise.all([
-        windowTotals(q.service, [[q.from, q.to]]),
-        windowTotals(q.service, baselineRanges),
+        windowTotals(q.tenant, q.service, [[q.from, q.to]]),
+        windowTotals(q.tenant, q.service, baselineRanges),
         client.query<Record<string, any>>(
           `SELECT error_code, message, ${eventCount()} AS events, max(ts) AS last_seen FROM helios_events
             WHERE ${inRange} AND ${ERROR_PREDICATE} GROUP BY error_code, message ORDER BY events DESC, error_code LIMIT ${limit}`, range),
@@ -247,9 +249,11 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     listAnomalies: (opts = {}) => page('helios_anomalies', 'detected_at', rowToAnomaly, (a) => a.detectedAt, opts),
     listReports: (opts = {}) => page('helios_reports', 'created_at', rowToReport, (r) => r.createdAt, opts),
 
-    async getReport(id: string) {
+    async getReport(id, options = {}) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-      const { rows } = await client.query('SELECT * FROM helios_reports WHERE id = $1', [id]);
+      const { rows } = options.tenant === undefined
+        ? await client.query('SELECT * FROM helios_reports WHERE id = $1', [id])
+        : await client.query('SELECT * FROM helios_reports WHERE id = $1 AND tenant = $2', [id, options.tenant]);
       return rows[0] === undefined ? undefined : rowToReport(rows[0]);
     },
 
@@ -282,8 +286,8 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       }
     },
 
-    async latestEventTime(service: string) {
-      const { rows } = await client.query<{ latest: unknown }>('SELECT max(ts) AS latest FROM helios_events WHERE service = $1', [service]);
+    async latestEventTime(tenant, service) {
+      const { rows } = await client.query<{ latest: unknown }>('SELECT max(ts) AS latest FROM helios_events WHERE service = $1 AND tenant = $2', [service, tenant]);
       return rows[0]?.latest === null || rows[0]?.latest === undefined ? undefined : millis(rows[0].latest);
     },
 
@@ -297,12 +301,10 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     },
 
     async rollups(q) {
-      const params: unknown[] = [q.service, q.from, Math.min(q.to, q.from + 10_080 * 60_000)];
-      const tenant = q.tenant === undefined ? '' : `AND tenant = $${params.push(q.tenant)}`;
       const { rows } = await client.query<Record<string, any>>(
-        `SELECT * FROM helios_rollups_1m WHERE service = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0) ${tenant}
-          ORDER BY bucket, tenant`,
-        params,
+        `SELECT * FROM helios_rollups_1m WHERE service = $1 AND tenant = $2 AND bucket >= to_timestamp($3 / 1000.0) AND bucket < to_timestamp($4 / 1000.0)
+          ORDER BY bucket`,
+        [q.service, q.tenant, q.from, Math.min(q.to, q.from + 10_080 * 60_000)],
       );
       return rows.map((r): ServiceMinute => ({
         minute: millis(r.bucket), tenant: r.tenant, service: r.service, events: Number(r.events),

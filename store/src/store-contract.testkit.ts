@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { normalizeEventInput, newEventId, type Anomaly, type IncidentReport } from '@helios/core';
 import type { Store } from './store.js';
 
@@ -184,7 +185,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(ctx.tenants).toEqual([{ tenant: 'acme', events: 1303, errors: 3 }]);
       expect(await store.countEvents({ service: 'sampled' })).toBe(63); // stored rows
       const maintained = await store.maintain({ now: T0 });
-      const [row] = await store.rollups({ service: 'sampled', from: minute, to: minute + 60_000 });
+      const [row] = await store.rollups({ tenant: 'acme', service: 'sampled', from: minute, to: minute + 60_000 });
       // TimescaleDB's continuous aggregate (migration 4) is refreshed by its own policy; nothing is refreshed here.
       if (maintained.rollupsRefreshed === 0 && maintained.layout === 'hypertable') return;
       expect(row).toMatchObject({ events: 1303, errors: 3, levels: { INFO: 1300, ERROR: 3 } });
@@ -213,9 +214,9 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
 
       const maintained = await store.maintain({ now: T0 });
       if (maintained.rollupsRefreshed === 0 && maintained.layout === 'hypertable') return; // TimescaleDB's policy refreshes its rollups
-      const [row] = await store.rollups({ service: 'weighted-p', from: minute, to: minute + 60_000 });
+      const [row] = await store.rollups({ tenant: 'acme', service: 'weighted-p', from: minute, to: minute + 60_000 });
       expect(row).toMatchObject({ events: 1020, latencyP50Ms: 10, latencyP95Ms: 10, latencyP99Ms: 1000, latencyMaxMs: 1000 });
-      const [interpRow] = await store.rollups({ service: 'weighted-interp', from: minute, to: minute + 60_000 });
+      const [interpRow] = await store.rollups({ tenant: 'acme', service: 'weighted-interp', from: minute, to: minute + 60_000 });
       expect(interpRow!.latencyP50Ms).toBe(0);
       expect(interpRow!.latencyP95Ms).toBeCloseTo(85, 9);
       expect(interpRow!.latencyP99Ms).toBeCloseTo(97, 9);
@@ -245,7 +246,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
 
       const maintained = await store.maintain({ now: T0 });
       if (maintained.rollupsRefreshed === 0 && maintained.layout === 'hypertable') return;
-      const rows = await store.rollups({ service: 'unweighted-p', from: minute, to: minute + 60_000 });
+      const rows = await store.rollups({ tenant: 'acme', service: 'unweighted-p', from: minute, to: minute + 60_000 });
       expect(rows).toHaveLength(1);
       const inMinute = latencies.filter((l, i): l is number => l !== null && i * 100 < 60_000);
       expect([rows[0]!.latencyP50Ms, rows[0]!.latencyP95Ms, rows[0]!.latencyP99Ms]).toEqual([0.5, 0.95, 0.99].map((p) => percentileCont(inMinute, p)));
@@ -260,7 +261,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await store.insertEvents(events);
       await store.insertEvents(events.slice(0, 50)); // redelivery changes nothing
       await store.maintain({ now: T0 });
-      const rows = await store.rollups({ service: 'rollup', from: minute, to: minute + 120_000 });
+      const rows = await store.rollups({ tenant: 'acme', service: 'rollup', from: minute, to: minute + 120_000 });
       expect(rows).toHaveLength(2);
       expect(rows[0]).toMatchObject({
         minute, tenant: 'acme', service: 'rollup', events: 100, errors: 10, uniqueEndpoints: 4,
@@ -275,9 +276,68 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await store.insertEvents([event({ service: 'rollup', timestamp: minute + 30_000, latency_ms: 1000, level: 'CRITICAL', endpoint: '/late' })]);
       const refreshed = await store.maintain({ now: T0 });
       expect(refreshed.rollupsRefreshed).toBe(1);
-      const [first] = await store.rollups({ service: 'rollup', from: minute, to: minute + 60_000 });
+      const [first] = await store.rollups({ tenant: 'acme', service: 'rollup', from: minute, to: minute + 60_000 });
       expect(first).toMatchObject({ events: 101, errors: 11, uniqueEndpoints: 5, latencyMaxMs: 1000, levels: { CRITICAL: 1 } });
       expect((await store.maintain({ now: T0 })).rollupsRefreshed).toBe(0);
+    });
+    it('keeps two tenants apart that name their services alike: context, rollups, latest event time, anomalies, reports', async () => {
+      // Each run: tenants A and B both send `shared-<run>` in the same minutes; B's errors carry messages,
+      // trace ids and endpoints of its own. Nothing of B may reach what is read for A, and the reverse.
+      const hex32 = fc.stringMatching(/^[0-9a-f]{32}$/);
+      const side = fc.array(fc.record({ message: fc.string({ maxLength: 40 }), traceId: hex32, error: fc.boolean(), offset: fc.integer({ min: 0, max: 59_999 }), latency: fc.integer({ min: 1, max: 5000 }) }), { minLength: 1, maxLength: 12 });
+      let run = 0;
+      await fc.assert(fc.asyncProperty(side, side, async (aSide, bSide) => {
+        const n = run++;
+        const service = `shared-${n}`;
+        const minute = T0 + 7 * 3_600_000 + n * 120_000;
+        const tenants = { A: `tenant-a-${n}`, B: `tenant-b-${n}` } as const;
+        const eventsOf = (who: 'A' | 'B', rows: typeof aSide) => rows.map((r, i) => normalizeEventInput({
+          service, timestamp: minute + r.offset, level: r.error ? 'ERROR' : 'INFO', message: `${who}:${r.message}`, trace_id: `${who === 'A' ? 'a' : 'b'}${r.traceId.slice(1)}`,
+          endpoint: `/${who}/${i % 3}`, latency_ms: r.latency,
+        }, { tenant: tenants[who], now: T0 }));
+        const byTenant = { A: eventsOf('A', aSide), B: eventsOf('B', bSide) };
+        // B's events last in time too, so a latest-event query that mixed tenants would see B's.
+        const bLate = normalizeEventInput({ service, timestamp: minute + 60_000 + 30_000, level: 'CRITICAL', message: 'B:late' }, { tenant: tenants.B, now: T0 });
+        await store.insertEvents([...byTenant.A, ...byTenant.B, bLate]);
+        await store.maintain({ now: T0 });
+        const anomalies = { A: { ...anomaly(minute + 60_000), tenant: tenants.A, service }, B: { ...anomaly(minute + 60_000), tenant: tenants.B, service } };
+        await store.insertAnomalies([anomalies.A, anomalies.B]);
+        const reportOf = (who: 'A' | 'B'): IncidentReport => ({
+          id: newEventId(), anomalyId: anomalies[who].id, tenant: tenants[who], service, createdAt: minute + 60_000, title: `${who} report`, severity: 'high',
+          composer: 'x', notes: [], markdown: `# ${who}`, deliveries: [],
+          sections: { executiveSummary: 's', rootCauseAnalysis: 'r', impactAssessment: 'i', recommendedActions: { immediate: [], shortTerm: [], longTerm: [] }, preventionMeasures: [] },
+        });
+        const reports = { A: reportOf('A'), B: reportOf('B') };
+        await store.saveReport(reports.A);
+        await store.saveReport(reports.B);
+
+        for (const [who, other] of [['A', 'B'], ['B', 'A']] as const) {
+          const own = byTenant[who];
+          const ownErrors = own.filter((e) => e.level === 'ERROR');
+          const ctx = await store.incidentContext({ tenant: tenants[who], service, from: minute, to: minute + 60_000 });
+          expect(ctx.window.events).toBe(own.length);
+          expect(ctx.window.errors).toBe(ownErrors.length);
+          expect(ctx.tenants.map((t) => t.tenant)).toEqual([tenants[who]]);
+          for (const e of ctx.topErrors) expect(e.message.startsWith(`${who}:`)).toBe(true);
+          expect(ctx.topErrors.reduce((n, e) => n + e.events, 0)).toBe(ownErrors.length);
+          for (const t of ctx.exampleTraceIds) expect(t.startsWith(who === 'A' ? 'a' : 'b')).toBe(true);
+          for (const e of ctx.slowestEndpoints) expect(e.endpoint.startsWith(`/${who}/`)).toBe(true);
+          const text = JSON.stringify(ctx);
+          expect(text).not.toContain(tenants[other]);
+
+          const rollups = await store.rollups({ tenant: tenants[who], service, from: minute, to: minute + 120_000 });
+          expect(rollups.every((r) => r.tenant === tenants[who])).toBe(true);
+          expect(rollups.reduce((n, r) => n + r.events, 0)).toBe(own.length + (who === 'B' ? 1 : 0));
+
+          const latest = await store.latestEventTime(tenants[who], service);
+          expect(latest).toBe(who === 'B' ? bLate.timestamp : Math.max(...own.map((e) => e.timestamp)));
+
+          expect((await store.listAnomalies({ tenant: tenants[who], service })).items.map((a) => a.id)).toEqual([anomalies[who].id]);
+          expect((await store.listReports({ tenant: tenants[who], service })).items.map((r) => r.id)).toEqual([reports[who].id]);
+          expect((await store.getReport(reports[who].id, { tenant: tenants[who] }))?.title).toBe(`${who} report`);
+          expect(await store.getReport(reports[other].id, { tenant: tenants[who] })).toBeUndefined();
+        }
+      }), { numRuns: 8 });
     });
   });
 }

@@ -12,10 +12,15 @@ export interface ListOptions {
   /** Opaque cursor from a previous page. */
   before?: string;
   service?: string;
+  /**
+   * Only this tenant's rows. Undefined reads every tenant: for operators (and the read API with auth off);
+   * anything serving one tenant passes it.
+   */
   tenant?: string;
 }
 
 export interface ContextQuery {
+  /** Every list and total is of this tenant's events only; another tenant's service of the same name never shows. */
   tenant: string;
   service: string;
   from: number;
@@ -33,8 +38,9 @@ export interface ContextQuery {
 }
 
 export interface RollupQuery {
+  /** Rollups are per (tenant, service): another tenant's service of the same name is a different series. */
+  tenant: string;
   service: string;
-  tenant?: string;
   from: number;
   to: number;
 }
@@ -63,11 +69,12 @@ export interface StoreReader {
   incidentContext(query: ContextQuery): Promise<IncidentContext>;
   listAnomalies(options?: ListOptions): Promise<Page<Anomaly>>;
   listReports(options?: ListOptions): Promise<Page<IncidentReport>>;
-  getReport(id: string): Promise<IncidentReport | undefined>;
+  /** Undefined when there is no such report, or when `tenant` is given and the report is another tenant's. */
+  getReport(id: string, options?: { tenant?: string }): Promise<IncidentReport | undefined>;
   countEvents(filter?: { service?: string; tenant?: string }): Promise<number>;
-  /** Newest stored event time of a service (epoch ms), undefined when it has none; uses the (service, ts) index. */
-  latestEventTime(service: string): Promise<number | undefined>;
-  /** Per-minute rollups in [from, to), oldest first, at most 10,080 minutes (a week). Up to date as of the last maintenance run. */
+  /** Newest stored event time of a tenant's service (epoch ms), undefined when it has none; uses the (service, ts) index. */
+  latestEventTime(tenant: string, service: string): Promise<number | undefined>;
+  /** One tenant's service's per-minute rollups in [from, to), oldest first, at most 10,080 minutes (a week). Up to date as of the last maintenance run. */
   rollups(query: RollupQuery): Promise<ServiceMinute[]>;
 }
 
