@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryBus, createMetricsRegistry, HeliosError, silentLogger, Topics, type Anomaly, type Bus, type IncidentReport, type Registry } from '@helios/core';
+import { createMemoryBus, createMetricsRegistry, HeliosError, normalizeEventInput, type Incident, silentLogger, Topics, type Anomaly, type Bus, type IncidentReport, type Registry } from '@helios/core';
 import { createPgliteClient, createSqlStore, type Store } from '@helios/store';
 import type { ReportDraft, ReporterHooks } from './define.js';
 import { PluginGuard, pluginGuardMetrics } from './guard.js';
@@ -155,5 +155,37 @@ describe('report runtime', () => {
     await h.runtime.idle();
     expect(calls).toBe(1);
     expect((await h.store.getReport(h.reports[0]!.id))!.deliveries[0]!.error).toMatch(/retrying in 60000 ms/);
+  });
+  it('writes each tenant\u2019s report from its own events only when two tenants share a service name', async () => {
+    const seen: Incident[] = [];
+    const h = await harness((m) => [reporter('context-echo', {
+      compose: (incident) => {
+        seen.push(incident);
+        const c = incident.context;
+        const summary = JSON.stringify({ errors: c.topErrors.map((e) => e.message), traces: c.exampleTraceIds, tenants: c.tenants.map((t) => t.tenant), endpoints: c.slowestEndpoints.map((e) => e.endpoint) });
+        return { ...draft('echo'), sections: { ...draft('echo').sections, executiveSummary: summary } };
+      },
+    }, m)]);
+    const { anomaly } = sampleIncident();
+    const tenants = { A: 'tenant-alpha', B: 'tenant-bravo' } as const;
+    const traces = { A: 'a'.repeat(32), B: 'b'.repeat(32) } as const;
+    const events = (['A', 'B'] as const).flatMap((who) => Array.from({ length: 6 }, (_, i) => normalizeEventInput({
+      service: anomaly.service, timestamp: anomaly.windowStart + i * 1000, level: 'ERROR', message: `${who} secret failure ${i % 2}`,
+      trace_id: traces[who], endpoint: `/${who}-only`, latency_ms: who === 'B' ? 5000 : 10,
+    }, { tenant: tenants[who], now: anomaly.windowStart })));
+    await h.store.insertEvents(events);
+    for (const who of ['A', 'B'] as const) await h.publish({ ...anomaly, id: `${anomaly.id.slice(0, -1)}${who === 'A' ? 'a' : 'b'}`, tenant: tenants[who] });
+    expect(seen).toHaveLength(2);
+    for (const who of ['A', 'B'] as const) {
+      const other = who === 'A' ? 'B' : 'A';
+      const report = (await h.store.listReports({ tenant: tenants[who] })).items;
+      expect(report).toHaveLength(1);
+      const text = JSON.stringify(report[0]) + JSON.stringify(seen.find((i) => i.anomaly.tenant === tenants[who])!.context);
+      expect(text).toContain(`${who} secret failure`);
+      expect(text).not.toContain(`${other} secret failure`);
+      expect(text).not.toContain(traces[other]);
+      expect(text).not.toContain(`/${other}-only`);
+      expect(text).not.toContain(tenants[other]);
+    }
   });
 });
