@@ -10,6 +10,15 @@ export interface ApiKeyConfig {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64');
 
 /**
+ * The token of `Authorization: Bearer <token>`, '' for any other header. The scheme name is
+ * case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and `Bearer` are the same scheme.
+ */
+export function bearerToken(authorization: string): string {
+  if (authorization.length < 8 || authorization.charCodeAt(6) !== 0x20 || authorization.slice(0, 6).toLowerCase() !== 'bearer') return '';
+  return authorization.slice(7).trim();
+}
+
+/**
  * API keys -> tenants. Keys are looked up by their SHA-256, so lookup time does not depend on how
  * much of a guessed key matches, and the process keeps no list of keys to compare byte by byte.
  * Returns the tenant, `default` when auth is off.
@@ -18,7 +27,7 @@ export function createAuthenticator(options: { enabled: boolean; keys: readonly 
   const tenants = new Map(options.keys.map((k) => [sha256(k.key), k.tenant]));
   if (!options.enabled) return () => 'default';
   return (headers) => {
-    const bearer = headers.authorization.startsWith('Bearer ') ? headers.authorization.slice(7).trim() : '';
+    const bearer = bearerToken(headers.authorization);
     const key = bearer !== '' ? bearer : headers['x-api-key'].trim();
     const tenant = key === '' ? undefined : tenants.get(sha256(key));
     if (tenant === undefined) throw new HeliosError('HLS_ERR_UNAUTHORIZED', key === '' ? 'send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>"' : 'API key not recognised');

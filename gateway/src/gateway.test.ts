@@ -83,8 +83,9 @@ describe('gateway auth and backpressure', () => {
       expect((await post(h.url, '{"service":"s"}', { 'content-type': 'application/json', 'x-api-key': 'wrong-key-00' })).status).toBe(401);
       expect((await post(h.url, '{"service":"s"}', { 'content-type': 'application/json', authorization: 'Bearer secret-key-1' })).status).toBe(202);
       expect((await post(h.url, '{"service":"s"}', { 'content-type': 'application/json', 'x-api-key': 'secret-key-1' })).status).toBe(202);
+      expect((await post(h.url, '{"service":"s"}', { 'content-type': 'application/json', authorization: 'bearer secret-key-1' })).status).toBe(202);
       await h.bus.drain();
-      expect(h.received.map((e) => e.tenant)).toEqual(['acme', 'acme']);
+      expect(h.received.map((e) => e.tenant)).toEqual(['acme', 'acme', 'acme']);
     } finally {
       await h.gateway.stop();
     }

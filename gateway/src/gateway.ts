@@ -336,6 +336,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   async function listApi(request: GatewayRequest, what: 'anomalies' | 'reports'): Promise<GatewayResponse> {
+    // With auth on, the key's tenant scopes every read; with auth off there is no tenant to scope by and
+    // every tenant's anomalies and reports are served (the README's Security section says so).
     const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
     if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API (run the api or all-in-one role)');
     const q = parseQuery(request.query);
@@ -350,8 +352,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function getReport(request: GatewayRequest, id: string): Promise<GatewayResponse> {
     const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
     if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API');
-    const report = await store.getReport(id);
-    if (report === undefined || (tenant !== undefined && report.tenant !== tenant)) throw new HeliosError('HLS_ERR_NOT_FOUND', `no report ${id}`);
+    // Another tenant's report is not found, the same answer as no report: ids of other tenants are not confirmed.
+    const report = await store.getReport(id, { tenant });
+    if (report === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', `no report ${id}`);
     if (parseQuery(request.query).get('format') === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: report.markdown };
     return json(200, report);
   }

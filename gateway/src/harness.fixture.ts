@@ -3,6 +3,7 @@
  * consumed events are collected. Shared by the gateway's HTTP-level tests.
  */
 import { createMemoryBus, createMetricsRegistry, defaultConfig, silentLogger, Topics, type Bus, type HeliosConfig, type HeliosEvent, type Registry } from '@helios/core';
+import type { StoreReader } from '@helios/store';
 import { createGateway, type Gateway } from './index.js';
 
 export interface Harness {
@@ -24,6 +25,8 @@ export interface HarnessOptions {
   /** Use this bus instead of a new in-process one. */
   bus?: Bus;
   onCapacityRefusal?: (at: number) => void;
+  /** Serve the read API (/api/v1/anomalies, /api/v1/reports) from this store. */
+  store?: StoreReader;
 }
 
 export async function startHarness(transport: 'uws' | 'node', overrides: Partial<HeliosConfig['gateway']> = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -32,7 +35,7 @@ export async function startHarness(transport: 'uws' | 'node', overrides: Partial
   const received: HeliosEvent[] = [];
   if (options.consume !== false) bus.subscribe<HeliosEvent>(Topics.events, 'test', async (records) => void received.push(...records.map((r) => r.value)));
   const metrics = createMetricsRegistry({ defaultMetrics: false });
-  const gateway = createGateway({ config, bus, logger: silentLogger(), metrics, ...(options.onCapacityRefusal === undefined ? {} : { onCapacityRefusal: options.onCapacityRefusal }) });
+  const gateway = createGateway({ config, bus, logger: silentLogger(), metrics, ...(options.onCapacityRefusal === undefined ? {} : { onCapacityRefusal: options.onCapacityRefusal }), ...(options.store === undefined ? {} : { store: options.store }) });
   const { port, otlpPort } = await gateway.start();
   return { gateway, bus, metrics, url: `http://127.0.0.1:${port}`, port, otlpPort, received };
 }

@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newEventId, type Anomaly, type IncidentReport } from '@helios/core';
+import { createPgliteClient, createSqlStore, type Store } from '@helios/store';
+import { startHarness, type Harness } from './harness.fixture.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const TENANTS = { A: 'tenant-alpha', B: 'tenant-bravo' } as const;
+const KEYS = { A: 'key-of-alpha-0001', B: 'key-of-bravo-0001' } as const;
+type Who = keyof typeof TENANTS;
+
+function anomalyOf(who: Who, service: string, i: number): Anomaly {
+  return {
+    id: newEventId(), tenant: TENANTS[who], service, windowStart: T0 + i * 60_000 - 300_000, windowEnd: T0 + i * 60_000, detectedAt: T0 + i * 60_000,
+    detector: 'test', severity: 'high', score: 0.9, threshold: 0.6,
+    features: { total_events: 1, error_rate: 0.5, avg_latency: 1, p95_latency: 1, p99_latency: 1, latency_stddev: 0, unique_endpoints: 1 },
+    explanation: [], modelVersion: 'v1',
+  };
+}
+
+function reportOf(anomaly: Anomaly, who: Who): IncidentReport {
+  return {
+    id: newEventId(), anomalyId: anomaly.id, tenant: anomaly.tenant, service: anomaly.service, createdAt: anomaly.detectedAt, title: `${who} incident`, severity: 'high',
+    composer: 'test', notes: [], markdown: `# ${who} incident in ${anomaly.service}`, deliveries: [],
+    sections: { executiveSummary: `${who} summary`, rootCauseAnalysis: 'r', impactAssessment: 'i', recommendedActions: { immediate: [], shortTerm: [], longTerm: [] }, preventionMeasures: [] },
+  };
+}
+
+describe('read API with auth on: a key reads its own tenant only', () => {
+  let store: Store;
+  let h: Harness;
+  const anomalies: Record<Who, Anomaly[]> = { A: [], B: [] };
+  const reports: Record<Who, IncidentReport[]> = { A: [], B: [] };
+
+  beforeAll(async () => {
+    store = createSqlStore(await createPgliteClient());
+    await store.migrate();
+    // Both tenants name their services alike, interleaved in time, so a read that ignored the tenant would mix them.
+    for (let i = 0; i < 12; i++) {
+      for (const who of ['A', 'B'] as const) {
+        const anomaly = anomalyOf(who, i % 2 === 0 ? 'checkout' : 'payments', i);
+        anomalies[who].push(anomaly);
+        reports[who].push(reportOf(anomaly, who));
+      }
+    }
+    await store.insertAnomalies([...anomalies.A, ...anomalies.B]);
+    for (const r of [...reports.A, ...reports.B]) await store.saveReport(r);
+    h = await startHarness('node', { auth: { enabled: true, keys: [{ key: KEYS.A, tenant: TENANTS.A }, { key: KEYS.B, tenant: TENANTS.B }] } }, { store });
+  });
+  afterAll(async () => {
+    await h?.gateway.stop();
+    await store?.close();
+  });
+
+  const get = (path: string, key: string | undefined, scheme = 'Bearer') => fetch(`${h.url}${path}`, { headers: key === undefined ? {} : { authorization: `${scheme} ${key}` } });
+
+  /** Every page of a list, following `next`. */
+  async function readAll(what: 'anomalies' | 'reports', key: string, query: string, limit: number): Promise<Array<{ id: string; tenant: string }>> {
+    const items: Array<{ id: string; tenant: string }> = [];
+    let next: string | null = null;
+    do {
+      const res = await get(`/api/v1/${what}?limit=${limit}${query}${next === null ? '' : `&before=${encodeURIComponent(next)}`}`, key);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { items: Array<{ id: string; tenant: string }>; next: string | null };
+      items.push(...body.items);
+      next = body.next;
+    } while (next !== null);
+    return items;
+  }
+
+  it('lists only the key\u2019s tenant\u2019s anomalies and reports, whatever the page size or service filter', async () => {
+    await fc.assert(fc.asyncProperty(fc.constantFrom<Who>('A', 'B'), fc.integer({ min: 1, max: 30 }), fc.constantFrom('', '&service=checkout', '&service=payments'), async (who, limit, query) => {
+      const service = query === '' ? undefined : query.slice('&service='.length);
+      const keep = <T extends { service: string }>(xs: T[]) => xs.filter((x) => service === undefined || x.service === service);
+      const gotAnomalies = await readAll('anomalies', KEYS[who], query, limit);
+      expect(gotAnomalies.map((a) => a.id).sort()).toEqual(keep(anomalies[who]).map((a) => a.id).sort());
+      const gotReports = await readAll('reports', KEYS[who], query, limit);
+      expect(gotReports.map((r) => r.id).sort()).toEqual(keep(reports[who]).map((r) => r.id).sort());
+      expect([...gotAnomalies, ...gotReports].every((x) => x.tenant === TENANTS[who])).toBe(true);
+    }), { numRuns: 12 });
+  });
+
+  it('answers 404 for another tenant\u2019s report id, the same as for no report, and 200 for its own', async () => {
+    for (const [who, other] of [['A', 'B'], ['B', 'A']] as const) {
+      for (const report of reports[other]) {
+        for (const path of [`/api/v1/reports/${report.id}`, `/api/v1/reports/${report.id}?format=markdown`]) {
+          const res = await get(path, KEYS[who]);
+          expect(res.status).toBe(404);
+          const text = await res.text();
+          expect(text).not.toContain(TENANTS[other]);
+          expect(text).not.toContain(`${other} incident`);
+        }
+      }
+      const own = await get(`/api/v1/reports/${reports[who][0]!.id}`, KEYS[who], 'bearer');
+      expect(own.status).toBe(200);
+      expect(((await own.json()) as IncidentReport).title).toBe(`${who} incident`);
+      expect((await get(`/api/v1/reports/${newEventId()}`, KEYS[who])).status).toBe(404);
+    }
+  });
+
+  it('answers 401 to reads without a key or with an unknown one', async () => {
+    for (const path of ['/api/v1/anomalies', '/api/v1/reports', `/api/v1/reports/${reports.A[0]!.id}`]) {
+      expect((await get(path, undefined)).status).toBe(401);
+      expect((await get(path, 'not-a-known-key')).status).toBe(401);
+    }
+  });
+});
+
+describe('read API with auth off', () => {
+  it('serves every tenant (what the README\u2019s Security section warns about)', async () => {
+    const store = createSqlStore(await createPgliteClient());
+    await store.migrate();
+    const both = [anomalyOf('A', 'checkout', 1), anomalyOf('B', 'checkout', 2)];
+    await store.insertAnomalies(both);
+    const h = await startHarness('node', {}, { store });
+    try {
+      const body = (await (await fetch(`${h.url}/api/v1/anomalies`)).json()) as { items: Anomaly[] };
+      expect(body.items.map((a) => a.tenant).sort()).toEqual([TENANTS.A, TENANTS.B]);
+    } finally {
+      await h.gateway.stop();
+      await store.close();
+    }
+  });
+});
