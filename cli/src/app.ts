@@ -4,6 +4,7 @@ import { createLogger, createMetricsRegistry, HeliosError, openBus, type Bus, ty
 import { openStore, startStorageConsumer, type Store } from '@helios/store';
 import { createGapPublisher, loadPlugins, startDetectRuntime, startReportRuntime, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
 import { createGateway } from '@helios/gateway';
+import { warnWhenOpenWithoutAuth } from './open-listener.js';
 
 /**
  * The process roles. `gateway` takes HTTP and publishes; `storage`, `detect` and `report` are the
@@ -117,6 +118,7 @@ async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detect
  * it touches unjudged; `localGap` also tells a detect role in this process at once.
  */
 async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; transport: 'uws' | 'node' }> {
+  warnWhenOpenWithoutAuth(ctx.config.gateway, ctx.logger);
   const hop = ctx.config.detection.hopMs;
   const gaps = createGapPublisher({ bus: ctx.bus, marginMs: hop, logger: ctx.logger });
   const gateway = createGateway({
