@@ -29,3 +29,7 @@ export { decodeEventBatchRecord, eventBatchRecords, VALUE_FORMAT_HEADER, type Ev
 export { createSpooledBus, type SpooledBus, type SpooledBusOptions, type SpoolStats } from './bus/spooled-bus.js';
 export { openBus, kafkaBusOptions, type OpenBusOptions } from './bus/open-bus.js';
 export { seededRandom } from './seeded-random.js';
+export {
+  INCIDENT_STATUSES, isIncidentResolution,
+  type IncidentStatus, type IncidentFeedback, type IncidentRecord, type IncidentResolution, type AnomalyTopicRecord, type Silence, type StoredAnomaly,
+} from './incident-lifecycle.js';

@@ -1,3 +1,4 @@
+export { createIncidentStore, type IncidentStore, type IncidentReader, type IncidentWriter, type IncidentListOptions, type SilenceListOptions, type TenantScope } from './incident-store.js';
 export type { Store, StoreReader, EventScan, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute } from './store.js';
 export type { SqlClient, SqlQueryable, SqlTransaction } from './sql-client.js';
 export { createSqlStore, type SqlStoreOptions } from './sql-store.js';

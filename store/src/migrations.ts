@@ -208,6 +208,45 @@ export const MIGRATIONS: readonly Migration[] = [
       $helios$;
     `,
   },
+  {
+    version: 7,
+    name: 'incident lifecycle (open, acknowledged, resolved, feedback, silenced) and silences',
+    // An incident's id is its opening anomaly's id; no foreign key, so the report runtime may record an
+    // incident before the storage writer has stored its anomaly (they consume the same topic in parallel).
+    sql: `
+      CREATE TABLE IF NOT EXISTS helios_incidents (
+        id uuid PRIMARY KEY,
+        tenant text NOT NULL,
+        service text NOT NULL,
+        series text,
+        severity text NOT NULL,
+        status text NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+        opened_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        acknowledged_at timestamptz,
+        acknowledged_by text,
+        resolved_at timestamptz,
+        resolved_by text,
+        resolution_delivered_at timestamptz,
+        feedback jsonb,
+        report_id uuid,
+        silenced_by uuid
+      );
+      CREATE INDEX IF NOT EXISTS helios_incidents_opened ON helios_incidents (opened_at DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS helios_incidents_tenant_opened ON helios_incidents (tenant, opened_at DESC, id DESC);
+      CREATE TABLE IF NOT EXISTS helios_silences (
+        id uuid PRIMARY KEY,
+        tenant text NOT NULL,
+        service text NOT NULL,
+        starts_at timestamptz NOT NULL,
+        ends_at timestamptz NOT NULL CHECK (ends_at > starts_at),
+        comment text NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS helios_silences_service ON helios_silences (tenant, service, ends_at);
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every Helios process sharing a database.

@@ -1,4 +1,5 @@
-import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
+import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
+import { createIncidentStore } from './incident-store.js';
 import { HeliosError } from '@helios/core';
 import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
 import { maintain } from './maintenance.js';
@@ -40,6 +41,20 @@ function rowToAnomaly(r: Record<string, any>): Anomaly {
     ...(r.metric === null || r.metric === undefined ? {} : { metric: r.metric }),
   };
 }
+
+/** Anomalies with their incident's lifecycle and their report (columns of ANOMALIES_WITH_LIFECYCLE). */
+function rowToStoredAnomaly(r: Record<string, any>): StoredAnomaly {
+  return {
+    ...rowToAnomaly(r),
+    ...(r.incident_status === null || r.incident_status === undefined ? {} : { incidentId: r.id, status: r.incident_status }),
+    ...(r.incident_resolved_at === null || r.incident_resolved_at === undefined ? {} : { resolvedAt: millis(r.incident_resolved_at) }),
+    ...(r.report_id === null || r.report_id === undefined ? {} : { reportId: r.report_id }),
+  };
+}
+
+/** A subquery, so the paging WHERE names its columns unqualified as for a table. */
+const ANOMALIES_WITH_LIFECYCLE = `(SELECT a.*, i.status AS incident_status, i.resolved_at AS incident_resolved_at, r.id AS report_id
+    FROM helios_anomalies a LEFT JOIN helios_incidents i ON i.id = a.id LEFT JOIN helios_reports r ON r.anomaly_id = a.id) AS anomalies`;
 
 function rowToReport(r: Record<string, any>): IncidentReport {
   return {
@@ -129,7 +144,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     return { from, to, events: Number(r['events']), errors: Number(r['errors']), avgLatencyMs: toNumberOrNull(r['avg_latency']), p95LatencyMs: toNumberOrNull(r['p95_latency']) };
   }
 
-  async function page<T extends { id: string }>(table: 'helios_anomalies' | 'helios_reports', timeColumn: 'detected_at' | 'created_at', map: (r: Record<string, any>) => T, at: (t: T) => number, opts: ListOptions): Promise<Page<T>> {
+  async function page<T extends { id: string }>(table: typeof ANOMALIES_WITH_LIFECYCLE | 'helios_reports', timeColumn: 'detected_at' | 'created_at', map: (r: Record<string, any>) => T, at: (t: T) => number, opts: ListOptions): Promise<Page<T>> {
     const limit = clampLimit(opts.limit);
     const where: string[] = [];
     const params: unknown[] = [];
@@ -153,6 +168,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
   return {
     dialect: client.dialect,
     migrate: () => migrate(client),
+    ...createIncidentStore(client),
 
     async insertEvents(events: readonly HeliosEvent[]): Promise<number> {
       const write = (batch: readonly HeliosEvent[]) => (writeMethod === 'copy' ? insertByCopy(batch) : insertByRecordset(batch));
@@ -246,7 +262,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       };
     },
 
-    listAnomalies: (opts = {}) => page('helios_anomalies', 'detected_at', rowToAnomaly, (a) => a.detectedAt, opts),
+    listAnomalies: (opts = {}) => page(ANOMALIES_WITH_LIFECYCLE, 'detected_at', rowToStoredAnomaly, (a) => a.detectedAt, opts),
     listReports: (opts = {}) => page('helios_reports', 'created_at', rowToReport, (r) => r.createdAt, opts),
 
     async getReport(id, options = {}) {

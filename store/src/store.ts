@@ -1,5 +1,6 @@
 import type { MaintenanceResult } from './maintenance.js';
-import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
+import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
+import type { IncidentReader, IncidentWriter } from './incident-store.js';
 
 export interface Page<T> {
   items: T[];
@@ -65,9 +66,10 @@ export interface ServiceMinute {
 }
 
 /** Read access, as plugins see it through their context. */
-export interface StoreReader {
+export interface StoreReader extends IncidentReader {
   incidentContext(query: ContextQuery): Promise<IncidentContext>;
-  listAnomalies(options?: ListOptions): Promise<Page<Anomaly>>;
+  /** Each with its incident's id, status and resolution time, and its report's id (once they exist). */
+  listAnomalies(options?: ListOptions): Promise<Page<StoredAnomaly>>;
   listReports(options?: ListOptions): Promise<Page<IncidentReport>>;
   /** Undefined when there is no such report, or when `tenant` is given and the report is another tenant's. */
   getReport(id: string, options?: { tenant?: string }): Promise<IncidentReport | undefined>;
@@ -88,7 +90,7 @@ export interface EventScan {
   pageSize?: number;
 }
 
-export interface Store extends StoreReader {
+export interface Store extends StoreReader, IncidentWriter {
   readonly dialect: 'pglite' | 'postgres';
   /**
    * Stored events oldest first (by time, then id), in pages: what `helios train` replays through the
