@@ -204,7 +204,8 @@ export const _reportSectionsMatch: _SectionsMatch = true;
 
 export interface ReportDelivery {
   reporter: string;
-  status: 'delivered' | 'failed';
+  /** `silenced`: a silence of the service held this paging reporter's delivery back (`error` names it). */
+  status: 'delivered' | 'failed' | 'silenced';
   location?: string;
   error?: string;
   at: number;

@@ -1,5 +1,5 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import type { Detection, FeatureWindow, Incident, IncidentReport, Logger, MetricWindow, Registry, ReportSections, Severity } from '@helios/core';
+import type { Detection, FeatureWindow, Incident, IncidentRecord, IncidentReport, Logger, MetricWindow, Registry, ReportSections, Severity } from '@helios/core';
 import type { StoreReader } from '@helios/store';
 
 /**
@@ -7,7 +7,7 @@ import type { StoreReader } from '@helios/store';
  * a semver range such as `^1.0.0`); the host refuses a plugin whose range excludes this version.
  * Bump the major for any breaking change to the types in this file.
  */
-export const PLUGIN_API_VERSION = '1.1.0';
+export const PLUGIN_API_VERSION = '1.2.0';
 
 /** What `setup()` receives from the host. */
 export interface PluginContext<Options> {
@@ -61,12 +61,30 @@ export interface DeliveryReceipt {
   location?: string;
 }
 
+/** What a reporter's `resolve` receives: the incident as stored, resolved, and its report when one was written. */
+export interface IncidentResolutionNotice {
+  incident: IncidentRecord;
+  report?: IncidentReport;
+}
+
 /** What a reporter's `setup()` returns: `compose`, `deliver`, or both. */
 export interface ReporterHooks {
   /** Write a report for an incident. The first composer that succeeds writes the report; others are fallbacks. */
   compose?(incident: Incident): ReportDraft | Promise<ReportDraft>;
   /** Send a finished report somewhere. Every deliverer gets every report. */
   deliver?(report: IncidentReport, incident: Incident): DeliveryReceipt | void | Promise<DeliveryReceipt | void>;
+  /**
+   * Tell the channel an incident delivered earlier is resolved (by the detector, or by someone through the
+   * API) (API 1.2). Optional: a reporter without it is told of openings only. Called once per resolution
+   * per process; the resolution record is at-least-once, so it must be idempotent (use the incident id).
+   */
+  resolve?(notice: IncidentResolutionNotice): DeliveryReceipt | void | Promise<DeliveryReceipt | void>;
+  /**
+   * True when this reporter pages people (a webhook, PagerDuty, Alertmanager, Slack) (API 1.2): while a
+   * silence covers the service its deliveries and resolutions are held back (recorded as `silenced`);
+   * the anomaly and the report are stored all the same. Archiving reporters (file, S3) leave it unset.
+   */
+  pages?: boolean;
   /** Release resources (flush, close connections); must be safe to call twice. */
   shutdown?(): void | Promise<void>;
 }

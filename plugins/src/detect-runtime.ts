@@ -3,7 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import {
   FEATURE_NAMES, Topics, busKey, metricSeriesName, newEventId, seriesKey,
   type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
-  type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord,
+  type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord, type IncidentResolution, type AnomalyTopicRecord,
 } from '@helios/core';
 import type { DetectorHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
@@ -147,7 +147,8 @@ export function createIncidentTracker(detection: Pick<HeliosConfig['detection'],
 
 /**
  * The detector role: events -> sliding windows per tenant+service (and per metric series of a service) ->
- * every detector plugin -> one anomaly per incident on the anomalies topic (alert hygiene in
+ * every detector plugin -> one anomaly per incident on the anomalies topic, and its resolution (an
+ * `IncidentResolution`, same topic and key) when the series is back to normal (alert hygiene in
  * `createIncidentTracker`, per series). Metric windows go to detectors with `detectMetric` only. Windows
  * that overlap lost telemetry (a watermark gap, `markGap`, or a `TelemetryGapRecord` from a gateway in
  * another process) are not judged: neither alerted on nor learned from.
@@ -157,6 +158,8 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const now = options.now ?? Date.now;
   const windows = new WindowAggregator(detection);
   const tracker = createIncidentTracker(detection);
+  /** Series key -> the id of its open incident (its opening anomaly), for the resolution record. */
+  const openIncidents = new Map<string, string>();
   const metricDetectors = detectors.filter((d) => typeof d.hooks.detectMetric === 'function');
   const pending: Array<ClosedWindow | ClosedMetricWindow> = [];
   let windowsEvaluated = 0;
@@ -206,7 +209,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     windowsCounter.inc({ service: window.service });
     const step = tracker.observe(window, verdicts);
     const series = window.metric === undefined ? {} : { metric: metricSeriesName(window.metric) };
-    if (step?.resolved === true) logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end }, 'incident resolved: windows back to normal');
+    if (step?.resolved === true) await publishResolution(window, series);
     if (step?.opened === undefined) return;
     const { lead, votes } = step.opened;
     const anomaly: Anomaly = {
@@ -220,6 +223,21 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     anomaliesCounter.inc({ service: window.service, severity: anomaly.severity });
     logger.warn({ tenant: anomaly.tenant, service: anomaly.service, ...series, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');
     await bus.publish(Topics.anomalies, [{ key: busKey(anomaly), value: anomaly }]);
+    openIncidents.set(seriesKey(window), anomaly.id);
+  }
+
+  /** The series' incident resolved: its resolution follows its anomaly on the same topic and key (same order). */
+  async function publishResolution(window: ClosedWindow | ClosedMetricWindow, series: { metric?: string }): Promise<void> {
+    const key = seriesKey(window);
+    const incidentId = openIncidents.get(key);
+    logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end, incident: incidentId }, 'incident resolved: windows back to normal');
+    if (incidentId === undefined) return; // opened before this process started: nothing here knows its id
+    const resolution: IncidentResolution = {
+      kind: 'incident-resolved', incidentId, tenant: window.tenant, service: window.service, resolvedAt: now(), by: 'detector',
+      ...(window.metric === undefined ? {} : { metric: window.metric }),
+    };
+    await bus.publish<AnomalyTopicRecord>(Topics.anomalies, [{ key: busKey(resolution), value: resolution }]);
+    openIncidents.delete(key);
   }
 
   /** Windows are judged in order; one that fails to publish stays queued and is retried next time. */

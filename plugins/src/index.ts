@@ -1,6 +1,6 @@
 export {
   PLUGIN_API_VERSION, definePlugin,
-  type PluginContext, type DetectorHooks, type ReporterHooks, type ReportDraft, type DeliveryReceipt,
+  type PluginContext, type DetectorHooks, type ReporterHooks, type ReportDraft, type DeliveryReceipt, type IncidentResolutionNotice,
   type DetectorPlugin, type ReporterPlugin, type HeliosPlugin, type PluginKind,
 } from './define.js';
 export { loadPlugin, loadPlugins, assertPlugin, resolvePluginOptions, type LoadedPlugin, type PluginHostOptions } from './loader.js';
@@ -9,6 +9,7 @@ export { WindowAggregator, percentile, type WindowOptions, type ClosedWindow, ty
 export { metricSeriesOf, type ClosedMetricWindow } from './metric-windows.js';
 export { createGapPublisher, type GapPublisher, type GapPublisherOptions } from './telemetry-gaps.js';
 export { startDetectRuntime, severityOf, metricSeverityOf, createIncidentTracker, votesNeeded, type DetectRuntime, type DetectRuntimeOptions, type IncidentTracker, type TrackerStep, type Verdict, type VoteRule } from './detect-runtime.js';
+export { createIncidentLifecycle, type IncidentLifecycle, type IncidentLifecycleOptions, type OpenedIncident } from './incident-lifecycle.js';
 export { startReportRuntime, type ReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
 export { renderReportMarkdown, reportFileName } from './report-markdown.js';
 export {

@@ -1,9 +1,10 @@
 import { Counter, Histogram } from 'prom-client';
-import { HeliosError, ReportDraftSchema, Topics, busKey, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
+import { HeliosError, ReportDraftSchema, Topics, busKey, compileValidator, isIncidentResolution, newEventId, type Anomaly, type AnomalyTopicRecord, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
 import type { ReportDraft, ReporterHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
 import { renderReportMarkdown } from './report-markdown.js';
+import { createIncidentLifecycle } from './incident-lifecycle.js';
 
 export interface ReportRuntimeOptions {
   bus: Bus;
@@ -34,8 +35,9 @@ export interface ReportRuntime extends Subscription {
 }
 
 /**
- * The reporter role: anomaly -> context from the store -> the first composer that succeeds writes
- * the report -> stored -> every deliverer gets it, each delivery recorded with the report.
+ * The reporter role: anomaly -> incident opened in the store -> context from the store -> the first composer
+ * that succeeds writes the report -> stored -> every deliverer gets it (paging ones not while a silence covers
+ * the service), each delivery recorded with the report; an incident's resolution goes to every `resolve` hook.
  * At-least-once: saving is an upsert per anomaly, so a redelivered anomaly rewrites, not duplicates.
  */
 export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime {
@@ -77,6 +79,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
   }
 
   const draftValidator = compileValidator<ReportDraft>(ReportDraftSchema);
+  const lifecycle = createIncidentLifecycle({ store, reporters, logger, metrics: options.metrics, now });
 
   async function report(anomaly: Anomaly): Promise<void> {
     if (reported.has(anomaly.id)) {
@@ -84,6 +87,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
       return;
     }
     const started = performance.now();
+    const opened = await lifecycle.opened(anomaly);
     await waitForStoredWindow(anomaly);
     const context = await store.incidentContext({ tenant: anomaly.tenant, service: anomaly.service, from: anomaly.windowStart, to: anomaly.windowEnd });
     const incident: Incident = { anomaly, context };
@@ -113,6 +117,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
       markdown: renderReportMarkdown(draft, incident, { composer: composed.by, createdAt, ...(notes.length > 0 ? { notice: notes.join(' ') } : {}) }), deliveries: [],
     };
     report.id = await store.saveReport(report); // a retried anomaly keeps the id of its first report
+    await lifecycle.reported(anomaly.id, report.id);
     // Every deliverer's outcome, by reporter, in config order; stored after each attempt. Writes are
     // chained so a slow earlier write can never overwrite a newer status.
     const statuses = new Map<string, ReportDelivery>();
@@ -147,7 +152,13 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     };
     // First attempts run side by side and are awaited (each bounded by the plugin time limit); retries run
     // in the background, so a failing channel delays neither the others nor the next anomaly.
-    await Promise.all(deliverers.map((d) => attempt(d, 1)));
+    // A paging reporter is not called while a silence covers the service; the report records that it was held back.
+    const holdBack = async (d: (typeof deliverers)[number]): Promise<void> => {
+      deliveries.inc({ reporter: d.name, status: 'silenced' });
+      statuses.set(d.name, { reporter: d.name, status: 'silenced', at: now(), error: `held back by silence ${opened.incident.silencedBy}${opened.silence === undefined ? '' : ` (${opened.silence.comment || 'no comment'}, until ${new Date(opened.silence.endsAt).toISOString()})`}` });
+      await storeStatuses();
+    };
+    await Promise.all(deliverers.map((d) => (lifecycle.holdsBack(d, opened.incident) ? holdBack(d) : attempt(d, 1))));
     const results = report.deliveries;
     duration.observe({ composer: composed.by }, (performance.now() - started) / 1000);
     logger.info({ service: report.service, report: report.id, deliveries: results.map((d) => `${d.reporter}:${d.status}${d.location ? `:${d.location}` : ''}`) }, 'incident report written');
@@ -156,8 +167,9 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     options.onReport?.({ ...report });
   }
 
-  const subscription = bus.subscribe<Anomaly>(Topics.anomalies, 'helios-report', async (records) => {
-    for (const r of records) await report(r.value);
+  // Anomalies open incidents; resolutions (same topic and key, so after their anomaly) close them.
+  const subscription = bus.subscribe<AnomalyTopicRecord>(Topics.anomalies, 'helios-report', async (records) => {
+    for (const r of records) await (isIncidentResolution(r.value) ? lifecycle.resolved(r.value) : report(r.value));
   }, { maxBatch: 10 });
 
   async function idle(): Promise<void> {

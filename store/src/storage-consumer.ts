@@ -1,4 +1,4 @@
-import { Topics, type Registry, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
+import { Topics, isIncidentResolution, type AnomalyTopicRecord, type Registry, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
 import { createEventWriter } from './event-writer.js';
 import type { Store } from './store.js';
 
@@ -49,8 +49,9 @@ export function startStorageConsumer(options: StorageConsumerOptions): StorageCo
     // for each other's flush: with one at a time, a quiet partition cost every other the flush interval.
     partitionsConcurrently: 16,
   });
-  const anomalies = bus.subscribe<Anomaly>(Topics.anomalies, 'helios-storage', async (records) => {
-    await store.insertAnomalies(records.map((r) => r.value));
+  // The topic also carries incident resolutions (the report runtime records those); only anomalies are stored here.
+  const anomalies = bus.subscribe<AnomalyTopicRecord>(Topics.anomalies, 'helios-storage', async (records) => {
+    await store.insertAnomalies(records.map((r) => r.value).filter((v): v is Anomaly => !isIncidentResolution(v)));
   });
 
   const maintenanceIntervalMs = options.maintenanceIntervalMs ?? 60_000;

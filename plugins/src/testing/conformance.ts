@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeliosError, METRIC_FEATURE_NAMES, newEventId, type IncidentReport, type PluginSpec } from '@helios/core';
+import { HeliosError, METRIC_FEATURE_NAMES, newEventId, type IncidentRecord, type IncidentReport, type PluginSpec } from '@helios/core';
 import type { DetectorHooks, PluginKind, ReporterHooks } from '../define.js';
 import { loadPlugin, type LoadedPlugin, type PluginHostOptions } from '../loader.js';
 import { renderReportMarkdown } from '../report-markdown.js';
@@ -90,6 +90,18 @@ export async function checkPluginConformance(use: string, kind: PluginKind, opti
       const result = await reporter.guard.call('deliver', () => reporter.hooks.deliver!(report, incident));
       if (!result.ok) fail(use, `deliver threw: ${result.error.message}`);
       outputs.push(result.value);
+      // The optional resolution hook (plugin API 1.2): the same incident, resolved by the detector.
+      if (reporter.hooks.resolve !== undefined) {
+        const a = incident.anomaly;
+        const resolvedAt = a.detectedAt + 600_000;
+        const record: IncidentRecord = {
+          id: a.id, tenant: a.tenant, service: a.service, severity: a.severity, status: 'resolved', openedAt: a.detectedAt, updatedAt: resolvedAt,
+          resolvedAt, resolvedBy: 'detector', reportId: report.id,
+        };
+        const resolved = await reporter.guard.call('resolve', () => reporter.hooks.resolve!({ incident: record, report }));
+        if (!resolved.ok) fail(use, `resolve threw: ${resolved.error.message}`);
+        outputs.push(resolved.value);
+      }
     }
   }
   await plugin.shutdown();

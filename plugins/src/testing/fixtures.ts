@@ -78,6 +78,9 @@ export function fixtureStore(context: IncidentContext = sampleContext()): StoreR
     countEvents: async () => context.window.events,
     latestEventTime: async () => context.window.to,
     rollups: async () => [],
+    getIncident: async () => undefined,
+    listIncidents: async () => ({ items: [], nextCursor: undefined }),
+    listSilences: async () => [],
   };
 }
 
