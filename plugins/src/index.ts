@@ -10,6 +10,7 @@ export { metricSeriesOf, type ClosedMetricWindow } from './metric-windows.js';
 export { createGapPublisher, type GapPublisher, type GapPublisherOptions } from './telemetry-gaps.js';
 export { startDetectRuntime, severityOf, metricSeverityOf, createIncidentTracker, votesNeeded, type DetectRuntime, type DetectRuntimeOptions, type IncidentTracker, type TrackerStep, type Verdict, type VoteRule } from './detect-runtime.js';
 export { createIncidentLifecycle, type IncidentLifecycle, type IncidentLifecycleOptions, type OpenedIncident } from './incident-lifecycle.js';
+export { deliverWithRetry, postJson, retryAfterMs, type AttemptOutcome, type DeliveryRetryPolicy, type JsonPostOptions } from './delivery-retry.js';
 export { startReportRuntime, type ReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
 export { renderReportMarkdown, reportFileName } from './report-markdown.js';
 export {

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import { HeliosError } from '@helios/core';
-import { Type, definePlugin } from '@helios/plugins';
+import { Type, definePlugin, retryAfterMs as parseRetryAfter, deliverWithRetry } from '@helios/plugins';
 import { buildSlackMessage } from './message.js';
 
 const configSchema = Type.Object(
@@ -42,6 +41,7 @@ export default definePlugin({
     if (url === undefined || url === '') throw new HeliosError('HLS_ERR_PLUGIN_CONFIG', `webhookUrl: not set, and environment variable ${o.webhookUrlEnv} (webhookUrlEnv) is empty`);
     const channel = new URL(url).host;
     return {
+      pages: true,
       async deliver(report, incident) {
         const message = buildSlackMessage(report, incident, { reportUrlTemplate: o.reportUrlTemplate, summaryChars: o.summaryChars });
         // The client reports a 429's status but not its headers; read Retry-After off the response here.
@@ -50,28 +50,21 @@ export default definePlugin({
           timeout: o.timeoutMs,
           fetch: async (input, init) => {
             const response = await fetch(input, init);
-            const header = response.headers.get('retry-after');
-            retryAfterMs = header !== null && /^\d+(\.\d+)?$/.test(header.trim()) ? Number(header) * 1000 : undefined;
+            retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
             return response;
           },
         });
-        let backoff = o.initialBackoffMs;
-        for (let attempt = 1; ; attempt++) {
+        return deliverWithRetry('Slack webhook', o, async () => {
           retryAfterMs = undefined;
           try {
             await webhook.send(message);
-            return { location: `slack:${channel}` };
+            return { status: 'success', value: { location: `slack:${channel}` } };
           } catch (err) {
-            if (attempt >= o.maxAttempts || !retryable(err)) {
-              const status = err instanceof IncomingWebhookHTTPError ? ` (HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 100)}` : ''})` : '';
-              throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `Slack webhook failed after ${attempt} attempt(s)${status}: ${(err as Error).message}`, { cause: err });
-            }
-            const wait = retryAfterMs !== undefined ? Math.min(retryAfterMs, o.maxRetryAfterMs) : backoff;
-            ctx.logger.warn({ attempt, waitMs: wait, err: (err as Error).message }, 'Slack webhook failed; retrying');
-            await sleep(wait);
-            backoff *= 2;
+            const error = err instanceof IncomingWebhookHTTPError ? `HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 100)}` : ''}` : (err as Error).message;
+            if (!retryable(err)) return { status: 'failure', error };
+            return retryAfterMs === undefined ? { status: 'retryable', error } : { status: 'retryable', error, retryAfterMs };
           }
-        }
+        }, ctx.logger);
       },
     };
   },
