@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Type } from '@sinclair/typebox';
 import { HeliosError, type Logger } from '@helios/core';
 
 /** One attempt's outcome, as a value: delivered, worth another try (after `retryAfterMs` when the far end said so), or not. */
@@ -74,3 +75,11 @@ export async function postJson(url: string, body: string, options: JsonPostOptio
   }
   return { status: 'failure', error };
 }
+
+/** The retry options of an HTTP-delivering reporter's config schema (spread into its properties), with their defaults. */
+export const deliveryRetryOptions = {
+  timeoutMs: Type.Integer({ minimum: 1, default: 10_000, description: 'Per request.' }),
+  maxAttempts: Type.Integer({ minimum: 1, maximum: 10, default: 4, description: 'Attempts per delivery on 429, 5xx and network errors (other statuses fail at once).' }),
+  initialBackoffMs: Type.Integer({ minimum: 0, default: 500, description: 'First wait between attempts without Retry-After; doubles each time.' }),
+  maxRetryAfterMs: Type.Integer({ minimum: 0, default: 30_000, description: 'Longest wait honoured from a Retry-After header.' }),
+};

@@ -4,13 +4,14 @@ export {
   type DetectorPlugin, type ReporterPlugin, type HeliosPlugin, type PluginKind,
 } from './define.js';
 export { loadPlugin, loadPlugins, assertPlugin, resolvePluginOptions, type LoadedPlugin, type PluginHostOptions } from './loader.js';
-export { PluginGuard, type PluginHealth } from './guard.js';
+export { PluginGuard, pluginGuardMetrics, type PluginHealth } from './guard.js';
 export { WindowAggregator, percentile, type WindowOptions, type ClosedWindow, type TelemetryGap } from './windows.js';
 export { metricSeriesOf, type ClosedMetricWindow } from './metric-windows.js';
 export { createGapPublisher, type GapPublisher, type GapPublisherOptions } from './telemetry-gaps.js';
 export { startDetectRuntime, severityOf, metricSeverityOf, createIncidentTracker, votesNeeded, type DetectRuntime, type DetectRuntimeOptions, type IncidentTracker, type TrackerStep, type Verdict, type VoteRule } from './detect-runtime.js';
 export { createIncidentLifecycle, type IncidentLifecycle, type IncidentLifecycleOptions, type OpenedIncident } from './incident-lifecycle.js';
-export { deliverWithRetry, postJson, retryAfterMs, type AttemptOutcome, type DeliveryRetryPolicy, type JsonPostOptions } from './delivery-retry.js';
+export { reportUrl } from './report-url.js';
+export { deliverWithRetry, deliveryRetryOptions, postJson, retryAfterMs, type AttemptOutcome, type DeliveryRetryPolicy, type JsonPostOptions } from './delivery-retry.js';
 export { startReportRuntime, type ReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
 export { renderReportMarkdown, reportFileName } from './report-markdown.js';
 export {

@@ -2,3 +2,4 @@ export { checkPluginConformance, type ConformanceOptions, type ConformanceResult
 export { FIXTURE_T0, normalFeatures, windowSeries, metricWindowSeries, anomalousWindow, sampleContext, sampleIncident, fixtureStore, testHost } from './fixtures.js';
 export { createTestHost, createSeededStore, createRecordingLogger, fixtureEvents, type TestHost, type SeededStoreOptions, type RecordingLogger, type LogRecord } from './host.js';
 export { configRows, configTableMarkdown, markedSection, type ConfigRow } from './config-table.js';
+export { setupReporter } from './setup-reporter.js';

@@ -1,4 +1,5 @@
 import type { Incident, IncidentReport, Severity } from '@helios/core';
+import { reportUrl } from '@helios/plugins';
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
 
 type Block = NonNullable<IncomingWebhookSendArguments['blocks']>[number];
@@ -10,10 +11,6 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** `{id}`, `{anomalyId}`, `{service}`, `{tenant}` in the template are replaced, URL-encoded. */
-export function reportUrl(template: string, report: Pick<IncidentReport, 'id' | 'anomalyId' | 'service' | 'tenant'>): string {
-  return template.replace(/\{(id|anomalyId|service|tenant)\}/g, (_, key: 'id' | 'anomalyId' | 'service' | 'tenant') => encodeURIComponent(report[key]));
-}
 
 /** A concise Block Kit message: severity and service up front, the executive summary, a link to the rest. */
 export function buildSlackMessage(report: IncidentReport, incident: Incident, options: { reportUrlTemplate?: string | undefined; summaryChars: number }) {
@@ -41,3 +38,5 @@ export function buildSlackMessage(report: IncidentReport, incident: Incident, op
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Report \`${report.id}\` written by ${report.composer}` }] });
   return { text: fallbackText, blocks };
 }
+
+export { reportUrl };

@@ -1,0 +1,49 @@
+import type { Incident, IncidentRecord, IncidentReport } from '@helios/core';
+import { reportUrl } from '@helios/plugins';
+
+/** Alertmanager API v2 `postableAlert` (api/v2/openapi.yaml): labels required, the rest optional. */
+export interface PostableAlert {
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  startsAt?: string;
+  endsAt?: string;
+  generatorURL?: string;
+}
+
+/** The alert's identity in Alertmanager is its label set: the opening and the resolution send the same labels. */
+export function incidentLabels(incident: { id: string; tenant: string; service: string; severity: string; metric?: string | undefined }): Record<string, string> {
+  return {
+    alertname: 'HeliosIncident', service: incident.service, severity: incident.severity, tenant: incident.tenant, incident_id: incident.id,
+    ...(incident.metric === undefined ? {} : { metric: incident.metric }),
+  };
+}
+
+export function firingAlert(report: IncidentReport, incident: Incident, options: { now: number; firingTtlMs: number; reportUrlTemplate?: string | undefined }): PostableAlert {
+  const a = incident.anomaly;
+  const url = options.reportUrlTemplate === undefined ? undefined : reportUrl(options.reportUrlTemplate, report);
+  return {
+    labels: incidentLabels({ id: a.id, tenant: a.tenant, service: a.service, severity: a.severity, metric: a.metric?.name }),
+    annotations: {
+      summary: `${report.service}: ${report.title}`, description: report.sections.executiveSummary, report_id: report.id, detector: a.detector,
+      ...(url === undefined ? {} : { report_url: url }),
+    },
+    startsAt: new Date(a.detectedAt).toISOString(),
+    // Helios sends an alert once (Prometheus re-sends its own): without endsAt Alertmanager would resolve it after
+    // its resolve_timeout (5 min by default). It fires until the resolution, or firingTtlMs as a safety net.
+    endsAt: new Date(Math.max(options.now, a.detectedAt) + options.firingTtlMs).toISOString(),
+    ...(url === undefined ? {} : { generatorURL: url }),
+  };
+}
+
+/** The same labels with endsAt now: Alertmanager marks the alert resolved and notifies receivers with send_resolved. */
+export function resolvedAlert(incident: IncidentRecord, report: IncidentReport | undefined, options: { now: number; reportUrlTemplate?: string | undefined }): PostableAlert {
+  const url = report === undefined || options.reportUrlTemplate === undefined ? undefined : reportUrl(options.reportUrlTemplate, report);
+  const metric = incident.series === undefined ? undefined : incident.series.replace(/\{.*$/, '');
+  return {
+    labels: incidentLabels({ id: incident.id, tenant: incident.tenant, service: incident.service, severity: incident.severity, metric }),
+    annotations: { summary: `${incident.service}: incident resolved by ${incident.resolvedBy ?? 'unknown'}`, ...(report === undefined ? {} : { report_id: report.id }), ...(url === undefined ? {} : { report_url: url }) },
+    startsAt: new Date(incident.openedAt).toISOString(),
+    endsAt: new Date(Math.max(options.now, incident.openedAt + 1)).toISOString(),
+    ...(url === undefined ? {} : { generatorURL: url }),
+  };
+}
