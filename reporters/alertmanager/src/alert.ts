@@ -1,4 +1,4 @@
-import type { Incident, IncidentRecord, IncidentReport } from '@helios/core';
+import { metricSeriesName, type Incident, type IncidentRecord, type IncidentReport } from '@helios/core';
 import { reportUrl } from '@helios/plugins';
 
 /** Alertmanager API v2 `postableAlert` (api/v2/openapi.yaml): labels required, the rest optional. */
@@ -11,10 +11,11 @@ export interface PostableAlert {
 }
 
 /** The alert's identity in Alertmanager is its label set: the opening and the resolution send the same labels. */
-export function incidentLabels(incident: { id: string; tenant: string; service: string; severity: string; metric?: string | undefined }): Record<string, string> {
+/** `series`: the metric series (`metricSeriesName`, as the incident record stores it) of an anomaly in one. */
+export function incidentLabels(incident: { id: string; tenant: string; service: string; severity: string; series?: string | undefined }): Record<string, string> {
   return {
     alertname: 'HeliosIncident', service: incident.service, severity: incident.severity, tenant: incident.tenant, incident_id: incident.id,
-    ...(incident.metric === undefined ? {} : { metric: incident.metric }),
+    ...(incident.series === undefined ? {} : { series: incident.series }),
   };
 }
 
@@ -22,7 +23,7 @@ export function firingAlert(report: IncidentReport, incident: Incident, options:
   const a = incident.anomaly;
   const url = options.reportUrlTemplate === undefined ? undefined : reportUrl(options.reportUrlTemplate, report);
   return {
-    labels: incidentLabels({ id: a.id, tenant: a.tenant, service: a.service, severity: a.severity, metric: a.metric?.name }),
+    labels: incidentLabels({ id: a.id, tenant: a.tenant, service: a.service, severity: a.severity, series: a.metric === undefined ? undefined : metricSeriesName(a.metric) }),
     annotations: {
       summary: `${report.service}: ${report.title}`, description: report.sections.executiveSummary, report_id: report.id, detector: a.detector,
       ...(url === undefined ? {} : { report_url: url }),
@@ -38,9 +39,8 @@ export function firingAlert(report: IncidentReport, incident: Incident, options:
 /** The same labels with endsAt now: Alertmanager marks the alert resolved and notifies receivers with send_resolved. */
 export function resolvedAlert(incident: IncidentRecord, report: IncidentReport | undefined, options: { now: number; reportUrlTemplate?: string | undefined }): PostableAlert {
   const url = report === undefined || options.reportUrlTemplate === undefined ? undefined : reportUrl(options.reportUrlTemplate, report);
-  const metric = incident.series === undefined ? undefined : incident.series.replace(/\{.*$/, '');
   return {
-    labels: incidentLabels({ id: incident.id, tenant: incident.tenant, service: incident.service, severity: incident.severity, metric }),
+    labels: incidentLabels({ id: incident.id, tenant: incident.tenant, service: incident.service, severity: incident.severity, series: incident.series }),
     annotations: { summary: `${incident.service}: incident resolved by ${incident.resolvedBy ?? 'unknown'}`, ...(report === undefined ? {} : { report_id: report.id }), ...(url === undefined ? {} : { report_url: url }) },
     startsAt: new Date(incident.openedAt).toISOString(),
     endsAt: new Date(Math.max(options.now, incident.openedAt + 1)).toISOString(),
