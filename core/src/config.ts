@@ -38,7 +38,11 @@ export const HeliosConfigSchema = Type.Object(
         auth: Type.Object(
           {
             enabled: Type.Boolean({ default: false, description: 'Require an API key (Authorization: Bearer <key> or x-api-key) on ingestion and API routes.' }),
-            keys: Type.Array(Type.Object({ key: Type.String({ minLength: 8 }), tenant: Type.String({ minLength: 1 }) }, { additionalProperties: false }), {
+            keys: Type.Array(Type.Object({
+              key: Type.String({ minLength: 8 }), tenant: Type.String({ minLength: 1 }),
+              // Who acknowledged or resolved an incident through the API; unnamed keys are named by a fingerprint.
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            }, { additionalProperties: false }), {
               default: [], description: 'API keys and the tenant each one stamps on its events.',
             }),
           },

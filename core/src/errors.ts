@@ -25,6 +25,8 @@ export const ErrorCodes = {
   HLS_ERR_PLUGIN_TIMEOUT: { status: 500, summary: 'plugin hook exceeded its time limit' },
   HLS_ERR_PLUGIN_FAILED: { status: 500, summary: 'plugin hook threw' },
   HLS_ERR_STORE: { status: 503, summary: 'the store failed' },
+  HLS_ERR_QUERY_INVALID: { status: 400, summary: 'a query parameter is unknown or invalid' },
+  HLS_ERR_REQUEST_INVALID: { status: 400, summary: 'request body failed validation' },
   HLS_ERR_INTERNAL: { status: 500, summary: 'internal error' },
 } as const;
 

@@ -5,6 +5,8 @@ import type { RequestHeaders } from './http/transport.js';
 export interface ApiKeyConfig {
   key: string;
   tenant: string;
+  /** Shown as who acknowledged or resolved an incident through the API. */
+  name?: string | undefined;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64');
@@ -18,19 +20,38 @@ export function bearerToken(authorization: string): string {
   return authorization.slice(7).trim();
 }
 
+/** Who sent a request: the key's tenant, and the key's name (`api-key:<fingerprint>` for unnamed keys). */
+export interface KeyIdentity {
+  tenant: string;
+  keyName: string;
+}
+
 /**
  * API keys -> tenants. Keys are looked up by their SHA-256, so lookup time does not depend on how
  * much of a guessed key matches, and the process keeps no list of keys to compare byte by byte.
  * Returns the tenant, `default` when auth is off.
  */
 export function createAuthenticator(options: { enabled: boolean; keys: readonly ApiKeyConfig[] }): (headers: RequestHeaders) => string {
-  const tenants = new Map(options.keys.map((k) => [sha256(k.key), k.tenant]));
-  if (!options.enabled) return () => 'default';
+  const identify = createKeyIdentifier(options);
+  return options.enabled ? (headers) => identify(headers).tenant : () => 'default';
+}
+
+/**
+ * The tenant and name of the request's key (what the incident API records as who acknowledged or
+ * resolved). An unnamed key is named by the first 12 characters of its SHA-256, which identify it to
+ * whoever holds the config without revealing it. Auth off: tenant `default`, name `anonymous`.
+ */
+export function createKeyIdentifier(options: { enabled: boolean; keys: readonly ApiKeyConfig[] }): (headers: RequestHeaders) => KeyIdentity {
+  const identities = new Map(options.keys.map((k) => {
+    const digest = sha256(k.key);
+    return [digest, { tenant: k.tenant, keyName: k.name ?? `api-key:${createHash('sha256').update(k.key).digest('hex').slice(0, 12)}` }];
+  }));
+  if (!options.enabled) return () => ({ tenant: 'default', keyName: 'anonymous' });
   return (headers) => {
     const bearer = bearerToken(headers.authorization);
     const key = bearer !== '' ? bearer : headers['x-api-key'].trim();
-    const tenant = key === '' ? undefined : tenants.get(sha256(key));
-    if (tenant === undefined) throw new HeliosError('HLS_ERR_UNAUTHORIZED', key === '' ? 'send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>"' : 'API key not recognised');
-    return tenant;
+    const identity = key === '' ? undefined : identities.get(sha256(key));
+    if (identity === undefined) throw new HeliosError('HLS_ERR_UNAUTHORIZED', key === '' ? 'send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>"' : 'API key not recognised');
+    return identity;
   };
 }

@@ -2,20 +2,20 @@ import { Counter, type Histogram } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import { deferredCounter, type CounterSeries } from './deferred-counter.js';
 import { HeliosError, Topics, eventRecords, newEventId, normalizeEventBatch, parseEventsBody, type EventRequestBatch, type Bus, type HeliosConfig, type HeliosEvent, type Level, type Logger, type Registry } from '@helios/core';
-import type { StoreReader } from '@helios/store';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, createKeyIdentifier } from './auth.js';
 import { decodeContentEncoding, jsonBodyKind } from './ingest-body.js';
 import { createNodeTransport } from './http/node-transport.js';
 import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions } from './http/transport.js';
 import { createUwsTransport, loadUws } from './http/uws-transport.js';
+import { createIncidentsApi, type IncidentApiStore } from './routes/incidents-api.js';
 import { decodeOtlp, encodeOtlpResponse, type OtlpSignal } from './otlp/index.js';
 import { OTLP_PATHS, otlpEncoding, otlpErrorResponse, otlpResponseHeaders, unsupportedOtlpContentType } from './otlp-http.js';
 
 export interface GatewayOptions {
   config: HeliosConfig['gateway'];
   bus: Bus;
-  /** Serves the anomalies/reports API when given. */
-  store?: StoreReader;
+  /** Serves the anomalies/reports/incidents/silences API when given; changing incidents and silences needs its writes. */
+  store?: IncidentApiStore;
   logger: Logger;
   metrics: Registry;
   /** Extra readiness condition (e.g. the store is reachable). */
@@ -132,6 +132,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { config, bus, store, logger } = options;
   const now = options.now ?? Date.now;
   const authenticate = createAuthenticator(config.auth);
+  const incidentsApi = createIncidentsApi({ store, bus, authEnabled: config.auth.enabled, identify: createKeyIdentifier(config.auth), now });
   const retryAfter = String(config.retryAfterSeconds);
   const retryAfterHeaders: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': retryAfter });
   const unauthorizedHeaders: Readonly<Record<string, string>> = Object.freeze({ 'www-authenticate': 'Bearer' });
@@ -382,6 +383,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       if (path.startsWith('/api/v1/reports/')) return ['report', await getReport(request, decodeURIComponent(path.slice('/api/v1/reports/'.length)))];
     }
+    const lifecycle = incidentsApi.route(request);
+    if (lifecycle !== undefined) return lifecycle;
     throw new HeliosError('HLS_ERR_NOT_FOUND', `no route ${method} ${path}`);
   }
 
