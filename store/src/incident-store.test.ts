@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { newEventId, type Anomaly, type IncidentReport } from '@helios/core';
-import { createPgliteClient, createSqlStore, type Store } from './index.js';
+import { createPgliteClient, createPostgresClient, createSqlStore, type Store } from './index.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -14,13 +14,44 @@ function anomaly(fields: Partial<Anomaly> = {}): Anomaly {
   };
 }
 
-describe('incident lifecycle and silences (PGlite)', () => {
+const pgUrl = process.env['HELIOS_PG_URL'];
+if (process.env['CI'] === 'true' && !pgUrl) {
+  describe('incident lifecycle on PostgreSQL', () => {
+    it('has a server to test against (HELIOS_PG_URL)', () => expect.fail('CI=true but HELIOS_PG_URL is not set'));
+  });
+}
+
+/** A store on PostgreSQL in a schema of its own (dropped after), so runs do not see each other's rows. */
+async function postgresStore(url: string): Promise<{ store: Store; drop: () => Promise<void> }> {
+  const schema = `helios_test_${newEventId().replace(/-/g, '').slice(-16)}`;
+  const admin = createPostgresClient(url);
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  const store = createSqlStore(createPostgresClient({ connectionString: url, options: `-c search_path=${schema}`, max: 4 }));
+  return {
+    store,
+    drop: async () => {
+      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.close();
+    },
+  };
+}
+
+const stores: Array<[string, () => Promise<{ store: Store; drop: () => Promise<void> }>]> = [
+  ['PGlite', async () => ({ store: createSqlStore(await createPgliteClient()), drop: async () => undefined })],
+  ...(pgUrl ? [['PostgreSQL', () => postgresStore(pgUrl)] as [string, () => Promise<{ store: Store; drop: () => Promise<void> }>]] : []),
+];
+
+describe.each(stores)('incident lifecycle and silences (%s)', (_name, open) => {
   let store: Store;
+  let drop: () => Promise<void>;
   beforeAll(async () => {
-    store = createSqlStore(await createPgliteClient());
+    ({ store, drop } = await open());
     await store.migrate();
   });
-  afterAll(() => store?.close());
+  afterAll(async () => {
+    await store?.close();
+    await drop?.();
+  });
 
   it('opens once per anomaly, then moves open -> acknowledged -> resolved, keeping the first of each', async () => {
     const a = anomaly({ metric: { name: 'queue_depth', attributes: { queue: 'q1' } } });
