@@ -77,3 +77,12 @@ describe('@helios/reporter-alertmanager against an API v2 stand-in', () => {
     expect(server.received[0].headers.authorization).toBe('Bearer s3cret');
   });
 });
+
+describe('README', () => {
+  it('documents exactly the options the schema validates', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configTableMarkdown, markedSection } = await import('@helios/plugins/testing');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(markedSection(readme, 'options')).toBe(configTableMarkdown(plugin.configSchema));
+  });
+});

@@ -107,3 +107,12 @@ describe('@helios/reporter-pagerduty against an Events API v2 stand-in', () => {
     expect((await store.getReport(incident!.reportId!))!.deliveries).toMatchObject([{ reporter: 'pagerduty', status: 'delivered' }]);
   });
 });
+
+describe('README', () => {
+  it('documents exactly the options the schema validates', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configTableMarkdown, markedSection } = await import('@helios/plugins/testing');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(markedSection(readme, 'options')).toBe(configTableMarkdown(plugin.configSchema));
+  });
+});

@@ -105,3 +105,12 @@ describe('@helios/reporter-webhook', () => {
     await expect(setupReporter(plugin as ReporterPlugin, { url: 'http://127.0.0.1:1/x', secretEnv: 'HELIOS_TEST_UNSET_SECRET' })).rejects.toMatchObject({ code: 'HLS_ERR_PLUGIN_CONFIG', message: expect.stringContaining('secret:') });
   });
 });
+
+describe('README', () => {
+  it('documents exactly the options the schema validates', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configTableMarkdown, markedSection } = await import('@helios/plugins/testing');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(markedSection(readme, 'options')).toBe(configTableMarkdown(plugin.configSchema));
+  });
+});
