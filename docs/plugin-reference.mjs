@@ -18,13 +18,18 @@ const SECTIONS = [
   { title: 'Declaring a plugin', file: 'plugins/src/define.ts', names: ['PLUGIN_API_VERSION', 'definePlugin', 'DetectorPlugin', 'ReporterPlugin', 'PluginContext'] },
   { title: 'Detector hooks and what they receive', file: 'plugins/src/define.ts', names: ['DetectorHooks'] },
   { title: '', file: 'core/src/incident.ts', names: ['FeatureWindow', 'Features', 'FeatureName', 'MetricWindow', 'MetricSeries', 'MetricFeatures', 'METRIC_FEATURE_NAMES', 'SeriesWindow', 'seriesKey', 'metricSeriesName', 'Detection', 'FeatureExplanation'] },
-  { title: 'Reporter hooks and what they receive', file: 'plugins/src/define.ts', names: ['ReporterHooks', 'ReportDraft', 'DeliveryReceipt'] },
+  { title: 'Reporter hooks and what they receive', file: 'plugins/src/define.ts', names: ['ReporterHooks', 'ReportDraft', 'DeliveryReceipt', 'IncidentResolutionNotice'] },
+  { title: '', file: 'core/src/incident-lifecycle.ts', names: ['IncidentRecord', 'IncidentStatus', 'IncidentFeedback'] },
   { title: '', file: 'core/src/incident.ts', names: ['Incident', 'Anomaly', 'Severity', 'IncidentContext', 'WindowTotals', 'ErrorStats', 'EndpointStats', 'IncidentReport', 'ReportSections', 'ReportDelivery'] },
   { title: 'Reading the store (`ctx.store`)', file: 'store/src/store.ts', names: ['StoreReader'] },
+  { title: '', file: 'store/src/incident-store.ts', names: ['IncidentReader', 'IncidentListOptions', 'SilenceListOptions'] },
+  { title: 'Delivering over HTTP (reporters)', file: 'plugins/src/delivery-retry.ts', names: ['deliverWithRetry', 'AttemptOutcome', 'DeliveryRetryPolicy', 'postJson', 'retryAfterMs', 'deliveryRetryOptions'] },
+  { title: '', file: 'plugins/src/report-url.ts', names: ['reportUrl'] },
   { title: 'Testing kit (`@helios/plugins/testing`)', file: 'plugins/src/testing/conformance.ts', names: ['checkPluginConformance', 'ConformanceOptions', 'ConformanceResult'] },
   { title: '', file: 'plugins/src/testing/host.ts', names: ['createTestHost', 'TestHost', 'createSeededStore', 'createRecordingLogger', 'fixtureEvents'] },
   { title: '', file: 'plugins/src/testing/fixtures.ts', names: ['windowSeries', 'metricWindowSeries', 'anomalousWindow', 'sampleIncident', 'sampleContext', 'fixtureStore', 'testHost'] },
   { title: '', file: 'plugins/src/testing/config-table.ts', names: ['configTableMarkdown', 'markedSection'] },
+  { title: '', file: 'plugins/src/testing/setup-reporter.ts', names: ['setupReporter'] },
 ];
 
 /** Built-in plugins (every package under detectors/ and reporters/), whose options tables come from their config schemas. */
