@@ -7,7 +7,7 @@ import { decodeContentEncoding, jsonBodyKind } from './ingest-body.js';
 import { createNodeTransport } from './http/node-transport.js';
 import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions } from './http/transport.js';
 import { createUwsTransport, loadUws } from './http/uws-transport.js';
-import { createIncidentsApi, type IncidentApiStore } from './routes/incidents-api.js';
+import { createIncidentsApi, readLimit, readQuery, type IncidentApiStore } from './routes/incidents-api.js';
 import { decodeOtlp, encodeOtlpResponse, type OtlpSignal } from './otlp/index.js';
 import { OTLP_PATHS, otlpEncoding, otlpErrorResponse, otlpResponseHeaders, unsupportedOtlpContentType } from './otlp-http.js';
 
@@ -332,20 +332,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
-  function parseQuery(query: string): URLSearchParams {
-    return new URLSearchParams(query);
-  }
-
   async function listApi(request: GatewayRequest, what: 'anomalies' | 'reports'): Promise<GatewayResponse> {
     // With auth on, the key's tenant scopes every read; with auth off there is no tenant to scope by and
     // every tenant's anomalies and reports are served (the README's Security section says so).
     const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
     if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API (run the api or all-in-one role)');
-    const q = parseQuery(request.query);
-    const limitText = q.get('limit');
-    const limit = limitText === null ? undefined : Number(limitText);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 500)) throw new HeliosError('HLS_ERR_EVENT_INVALID', `limit: expected an integer from 1 to 500, got ${JSON.stringify(limitText)}`);
-    const listOptions = { limit, before: q.get('before') ?? undefined, service: q.get('service') ?? undefined, tenant };
+    // An unknown parameter (a typo such as ?servce=) is refused naming it, not ignored into a list of everything.
+    const q = readQuery(request.query, ['limit', 'before', 'service']);
+    const listOptions = { limit: readLimit(q), before: q.get('before'), service: q.get('service'), tenant };
     const page = what === 'anomalies' ? await store.listAnomalies(listOptions) : await store.listReports(listOptions);
     return json(200, { items: page.items, next: page.nextCursor ?? null });
   }
@@ -356,7 +350,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Another tenant's report is not found, the same answer as no report: ids of other tenants are not confirmed.
     const report = await store.getReport(id, { tenant });
     if (report === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', `no report ${id}`);
-    if (parseQuery(request.query).get('format') === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: report.markdown };
+    const format = readQuery(request.query, ['format']).get('format');
+    if (format !== undefined && format !== 'markdown' && format !== 'json') throw new HeliosError('HLS_ERR_QUERY_INVALID', `format: expected markdown or json, got ${JSON.stringify(format)}`);
+    if (format === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: report.markdown };
     return json(200, report);
   }
 

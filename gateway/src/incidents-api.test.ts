@@ -197,3 +197,23 @@ describe('incidents and silences API, auth off', () => {
     }
   });
 });
+
+describe('anomalies and reports API: query parameters', () => {
+  it('refuses unknown or bad parameters naming them, where they used to be ignored', async () => {
+    const store = createSqlStore(await createPgliteClient());
+    await store.migrate();
+    const h = await startHarness('node', {}, { store });
+    try {
+      for (const [path, parameter] of [['/api/v1/anomalies?servce=x', 'servce'], ['/api/v1/reports?limit=501', 'limit'], ['/api/v1/anomalies?limit=ten', 'limit'], ['/api/v1/reports?tenant=other', 'tenant']] as const) {
+        const r = await fetch(`${h.url}${path}`);
+        const body = (await r.json()) as { error: { code: string; message: string } };
+        expect([path, r.status, body.error.code]).toEqual([path, 400, 'HLS_ERR_QUERY_INVALID']);
+        expect(body.error.message.startsWith(`${parameter}: `)).toBe(true);
+      }
+      expect((await fetch(`${h.url}/api/v1/anomalies?limit=5&service=checkout`)).status).toBe(200);
+    } finally {
+      await h.gateway.stop();
+      await store.close();
+    }
+  });
+});
