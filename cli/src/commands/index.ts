@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { config } from './config.js';
 import { demo } from './demo.js';
 import { evaluate } from './eval.js';
+import { incidents, silences } from './incidents.js';
 import { loadgen } from './loadgen.js';
 import { migrate } from './migrate.js';
 import { plugin } from './plugin.js';
@@ -11,6 +12,6 @@ import { up } from './up.js';
 import { worker } from './worker.js';
 
 /** Every `helios` command; add a file in this folder and list it here. */
-export const COMMANDS: readonly Command[] = [up, worker, demo, migrate, config, evaluate, train, plugin, plugins, loadgen];
+export const COMMANDS: readonly Command[] = [up, worker, demo, migrate, config, evaluate, train, plugin, plugins, loadgen, incidents, silences];
 
 export type { Command, CommandContext } from './command.js';
