@@ -6,7 +6,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type GaugeMetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Topics, resolveConfig, seededRandom, silentLogger, type Anomaly, type EventInput, type IncidentReport } from '@helios/core';
+import { Topics, isIncidentResolution, resolveConfig, seededRandom, silentLogger, type Anomaly, type AnomalyTopicRecord, type EventInput, type IncidentReport } from '@helios/core';
 import { startHelios, type HeliosApp } from '../app.js';
 
 const MIN = 60_000;
@@ -52,7 +52,8 @@ describe('OTLP metrics through the pipeline', () => {
       plugins: { detectors: [{ use: '@helios/detector-isolation-forest' }, { use: '@helios/detector-robust-zscore' }], reporters: [{ use: '@helios/reporter-template' }] },
     });
     app = await startHelios({ config, baseDir: dir, logger: silentLogger(), onReport: (r) => reports.push(r) });
-    app.bus.subscribe<Anomaly>(Topics.anomalies, 'test-observer', async (records) => void anomalies.push(...records.map((r) => r.value)));
+    // Openings only: the topic also carries incident resolutions.
+    app.bus.subscribe<AnomalyTopicRecord>(Topics.anomalies, 'test-observer', async (records) => void anomalies.push(...records.map((r) => r.value).filter((v): v is Anomaly => !isIncidentResolution(v))));
   });
   afterAll(() => app?.stop());
 
