@@ -57,14 +57,18 @@ describe('paging end to end', () => {
     await closeReceiver?.();
   });
 
-  it('pages the incident, then delivers its resolution by the detector to every paging reporter', async () => {
+  it('pages the incident, then delivers its resolution by the detector to every paging reporter; a silenced service is recorded, not paged', async () => {
+    // catalog is in maintenance: its incident must be stored and reported, but page nobody.
+    const silenceResponse = await fetch(`http://127.0.0.1:${app.port}/api/v1/silences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'catalog', endsAt: Date.now() + 3_600_000, comment: 'catalog reindex' }) });
+    expect(silenceResponse.status).toBe(201);
+    const silence = (await silenceResponse.json()) as { id: string };
     const random = seededRandom(11);
     const minutes = 200;
     const start = Math.floor((Date.now() - minutes * 60_000) / 60_000) * 60_000;
     for (let m = 0; m < minutes; m += 10) {
       const batch: EventInput[] = [];
       for (let k = m; k < m + 10; k++) {
-        for (const profile of DEMO_SERVICES) batch.push(...minuteOfTraffic(profile, start + k * 60_000, random, profile.service === 'checkout' && k >= 160 && k < 172 ? 'error-burst' : undefined));
+        for (const profile of DEMO_SERVICES) batch.push(...minuteOfTraffic(profile, start + k * 60_000, random, (profile.service === 'checkout' && k >= 160 && k < 172) || (profile.service === 'catalog' && k >= 175 && k < 187) ? 'error-burst' : undefined));
       }
       const res = await fetch(`http://127.0.0.1:${app.port}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
       expect(res.status).toBe(202);
@@ -94,5 +98,15 @@ describe('paging end to end', () => {
     expect(incident).toMatchObject({ id, service: 'checkout', status: 'resolved', resolvedBy: 'detector', resolutionDeliveredAt: expect.any(Number), reportId: expect.any(String) });
     const anomalies = (await (await fetch(`http://127.0.0.1:${app.port}/api/v1/anomalies?service=checkout&limit=50`)).json()) as { items: Array<{ id: string; status?: string; reportId?: string }> };
     expect(anomalies.items.find((a) => a.id === id)).toMatchObject({ status: 'resolved', reportId: incident.reportId });
+
+    // The silenced service: incident and report stored, the paging reporters held back and saying why.
+    const catalog = ((await (await fetch(`http://127.0.0.1:${app.port}/api/v1/incidents?service=catalog`)).json()) as { items: IncidentRecord[] }).items;
+    expect(catalog.length).toBeGreaterThan(0);
+    expect(catalog.every((i) => i.silencedBy === silence.id)).toBe(true);
+    expect(hooks.filter((h) => h.payload.incident.service === 'catalog')).toEqual([]);
+    expect((pagerDuty.received as Array<{ dedup_key: string }>).filter((e) => catalog.some((i) => i.id === e.dedup_key))).toEqual([]);
+    const report = (await (await fetch(`http://127.0.0.1:${app.port}/api/v1/reports/${catalog[0]!.reportId}`)).json()) as { deliveries: Array<{ reporter: string; status: string; error?: string }> };
+    expect(report.deliveries.map((d) => [d.reporter, d.status])).toEqual([['@helios/reporter-webhook', 'silenced'], ['@helios/reporter-pagerduty', 'silenced']]);
+    expect(report.deliveries[0]!.error).toContain('catalog reindex');
   }, 180_000);
 });
