@@ -1,7 +1,7 @@
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import { HeliosError } from '@helios/core';
 import { Type, definePlugin, retryAfterMs as parseRetryAfter, deliverWithRetry } from '@helios/plugins';
-import { buildSlackMessage } from './message.js';
+import { buildSlackMessage, buildSlackResolvedMessage } from './message.js';
 
 const configSchema = Type.Object(
   {
@@ -33,41 +33,44 @@ export default definePlugin({
   name: '@helios/reporter-slack',
   version: '0.1.0',
   apiVersion: '^1.0.0',
-  description: 'Delivers each report as a Slack message (severity, service, summary, link) through an incoming webhook.',
+  description: 'Delivers each report as a Slack message (severity, service, summary, link), and its resolution, through an incoming webhook.',
   configSchema,
   setup(ctx) {
     const o = ctx.options;
     const url = o.webhookUrl ?? process.env[o.webhookUrlEnv];
     if (url === undefined || url === '') throw new HeliosError('HLS_ERR_PLUGIN_CONFIG', `webhookUrl: not set, and environment variable ${o.webhookUrlEnv} (webhookUrlEnv) is empty`);
     const channel = new URL(url).host;
+    /** One message, with the shared bounded retry: 429 waits Retry-After (capped), 5xx and network errors back off. */
+    async function send(message: ReturnType<typeof buildSlackMessage>): Promise<{ location: string }> {
+      // The client reports a 429's status but not its headers; read Retry-After off the response here.
+      let retryAfterMs: number | undefined;
+      const webhook = new IncomingWebhook(url!, {
+        timeout: o.timeoutMs,
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+          return response;
+        },
+      });
+      return deliverWithRetry('Slack webhook', o, async () => {
+        retryAfterMs = undefined;
+        try {
+          await webhook.send(message);
+          return { status: 'success', value: { location: `slack:${channel}` } };
+        } catch (err) {
+          const error = err instanceof IncomingWebhookHTTPError ? `HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 100)}` : ''}` : (err as Error).message;
+          if (!retryable(err)) return { status: 'failure', error };
+          return retryAfterMs === undefined ? { status: 'retryable', error } : { status: 'retryable', error, retryAfterMs };
+        }
+      }, ctx.logger);
+    }
+
     return {
       pages: true,
-      async deliver(report, incident) {
-        const message = buildSlackMessage(report, incident, { reportUrlTemplate: o.reportUrlTemplate, summaryChars: o.summaryChars });
-        // The client reports a 429's status but not its headers; read Retry-After off the response here.
-        let retryAfterMs: number | undefined;
-        const webhook = new IncomingWebhook(url, {
-          timeout: o.timeoutMs,
-          fetch: async (input, init) => {
-            const response = await fetch(input, init);
-            retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-            return response;
-          },
-        });
-        return deliverWithRetry('Slack webhook', o, async () => {
-          retryAfterMs = undefined;
-          try {
-            await webhook.send(message);
-            return { status: 'success', value: { location: `slack:${channel}` } };
-          } catch (err) {
-            const error = err instanceof IncomingWebhookHTTPError ? `HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 100)}` : ''}` : (err as Error).message;
-            if (!retryable(err)) return { status: 'failure', error };
-            return retryAfterMs === undefined ? { status: 'retryable', error } : { status: 'retryable', error, retryAfterMs };
-          }
-        }, ctx.logger);
-      },
+      deliver: (report, incident) => send(buildSlackMessage(report, incident, { reportUrlTemplate: o.reportUrlTemplate, summaryChars: o.summaryChars })),
+      resolve: ({ incident, report }) => send(buildSlackResolvedMessage(incident, report, { reportUrlTemplate: o.reportUrlTemplate })),
     };
   },
 });
 
-export { buildSlackMessage, reportUrl } from './message.js';
+export { buildSlackMessage, buildSlackResolvedMessage, reportUrl } from './message.js';

@@ -1,4 +1,4 @@
-import type { Incident, IncidentReport, Severity } from '@helios/core';
+import type { Incident, IncidentRecord, IncidentReport, Severity } from '@helios/core';
 import { reportUrl } from '@helios/plugins';
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
 
@@ -10,7 +10,6 @@ const SEVERITY_EMOJI: Record<Severity, string> = { critical: ':red_circle:', hig
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
-
 
 /** A concise Block Kit message: severity and service up front, the executive summary, a link to the rest. */
 export function buildSlackMessage(report: IncidentReport, incident: Incident, options: { reportUrlTemplate?: string | undefined; summaryChars: number }) {
@@ -37,6 +36,17 @@ export function buildSlackMessage(report: IncidentReport, incident: Incident, op
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Report \`${report.id}\` written by ${report.composer}` }] });
   return { text: fallbackText, blocks };
+}
+
+/** The incident is over: one line naming the service, who resolved it and how long it lasted, with the report link. */
+export function buildSlackResolvedMessage(incident: IncidentRecord, report: IncidentReport | undefined, options: { reportUrlTemplate?: string | undefined }) {
+  const resolvedAt = incident.resolvedAt ?? incident.updatedAt;
+  const minutes = Math.max(0, Math.round((resolvedAt - incident.openedAt) / 60_000));
+  const title = report?.title ?? `${incident.severity} incident in ${incident.service}`;
+  const url = report === undefined || options.reportUrlTemplate === undefined ? undefined : reportUrl(options.reportUrlTemplate, report);
+  const text = `:white_check_mark: Resolved: \`${incident.service}\` (tenant \`${incident.tenant}\`) ${clip(title, 150)}, by ${incident.resolvedBy ?? 'unknown'} after ${minutes} min`;
+  const blocks: Block[] = [{ type: 'section', text: { type: 'mrkdwn', text: url === undefined ? text : `${text} (<${url}|report>)` } }];
+  return { text: `RESOLVED ${incident.service}: ${title}`, blocks };
 }
 
 export { reportUrl };

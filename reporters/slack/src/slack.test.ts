@@ -103,6 +103,19 @@ describe('@helios/reporter-slack through the real @slack/webhook client', () => 
     expect(gone.received).toHaveLength(1);
   });
 
+  it('posts the resolution of an incident it paged: service, who resolved it, how long it lasted, the report link', async () => {
+    const hook = await startFakeWebhook([{ status: 200 }]);
+    closers.push(hook.close);
+    const { report, incident } = sampleReport();
+    const reporter = await slack({ webhookUrl: hook.url, reportUrlTemplate: 'https://helios.example.com/r/{id}' });
+    expect(reporter.pages).toBe(true);
+    const a = incident.anomaly;
+    await reporter.resolve!({ incident: { id: a.id, tenant: a.tenant, service: a.service, severity: a.severity, status: 'resolved', openedAt: a.detectedAt, updatedAt: a.detectedAt + 42 * 60_000, resolvedAt: a.detectedAt + 42 * 60_000, resolvedBy: 'alice' }, report });
+    const body = hook.received[0]!.body as { text: string; blocks: Array<{ text: { text: string } }> };
+    expect(body.text).toBe(`RESOLVED checkout: ${report.title}`);
+    expect(body.blocks[0]!.text.text).toMatch(/^:white_check_mark: Resolved: `checkout` .* by alice after 42 min \(<https:\/\/helios\.example\.com\/r\/[0-9a-f-]+\|report>\)$/);
+  });
+
   it('reads the webhook URL from the environment, and refuses to start without one', async () => {
     await expect(slack({ webhookUrlEnv: 'HELIOS_TEST_UNSET_WEBHOOK' })).rejects.toThrow(/webhookUrl: not set, and environment variable HELIOS_TEST_UNSET_WEBHOOK/);
   });
@@ -111,6 +124,6 @@ describe('@helios/reporter-slack through the real @slack/webhook client', () => 
     const hook = await startFakeWebhook([{ status: 200 }]);
     closers.push(hook.close);
     const result = await checkPluginConformance(new URL('./index.ts', import.meta.url).pathname, 'reporter', { options: { webhookUrl: hook.url }, badOptions: { options: { webhookUrl: hook.url, maxAttempts: 0 }, key: 'maxAttempts' } });
-    expect(result.outputs).toEqual([{ location: `slack:${new URL(hook.url).host}` }]);
+    expect(result.outputs).toEqual([{ location: `slack:${new URL(hook.url).host}` }, { location: `slack:${new URL(hook.url).host}` }]); // the report, then its resolution
   });
 });
