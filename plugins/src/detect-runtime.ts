@@ -3,7 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import {
   FEATURE_NAMES, Topics, busKey, metricSeriesName, newEventId, seriesKey,
   type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
-  type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord, type IncidentResolution, type AnomalyTopicRecord,
+  type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord, type IncidentResolution, type AnomalyTopicRecord, type BusRecord,
 } from '@helios/core';
 import type { DetectorHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
@@ -158,6 +158,8 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const now = options.now ?? Date.now;
   const windows = new WindowAggregator(detection);
   const tracker = createIncidentTracker(detection);
+  /** Anomalies and resolutions decided but not yet taken by the bus, in decision order. */
+  const outbox: Array<BusRecord<AnomalyTopicRecord>> = [];
   /** Series key -> the id of its open incident (its opening anomaly), for the resolution record. */
   const openIncidents = new Map<string, string>();
   const metricDetectors = detectors.filter((d) => typeof d.hooks.detectMetric === 'function');
@@ -209,7 +211,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     windowsCounter.inc({ service: window.service });
     const step = tracker.observe(window, verdicts);
     const series = window.metric === undefined ? {} : { metric: metricSeriesName(window.metric) };
-    if (step?.resolved === true) await publishResolution(window, series);
+    if (step?.resolved === true) publishResolution(window, series);
     if (step?.opened === undefined) return;
     const { lead, votes } = step.opened;
     const anomaly: Anomaly = {
@@ -222,12 +224,12 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     };
     anomaliesCounter.inc({ service: window.service, severity: anomaly.severity });
     logger.warn({ tenant: anomaly.tenant, service: anomaly.service, ...series, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');
-    await bus.publish(Topics.anomalies, [{ key: busKey(anomaly), value: anomaly }]);
+    outbox.push({ key: busKey(anomaly), value: anomaly });
     openIncidents.set(seriesKey(window), anomaly.id);
   }
 
   /** The series' incident resolved: its resolution follows its anomaly on the same topic and key (same order). */
-  async function publishResolution(window: ClosedWindow | ClosedMetricWindow, series: { metric?: string }): Promise<void> {
+  function publishResolution(window: ClosedWindow | ClosedMetricWindow, series: { metric?: string }): void {
     const key = seriesKey(window);
     const incidentId = openIncidents.get(key);
     logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end, incident: incidentId }, 'incident resolved: windows back to normal');
@@ -236,21 +238,33 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       kind: 'incident-resolved', incidentId, tenant: window.tenant, service: window.service, resolvedAt: now(), by: 'detector',
       ...(window.metric === undefined ? {} : { metric: window.metric }),
     };
-    await bus.publish<AnomalyTopicRecord>(Topics.anomalies, [{ key: busKey(resolution), value: resolution }]);
+    outbox.push({ key: busKey(resolution), value: resolution });
     openIncidents.delete(key);
   }
 
-  /** Windows are judged in order; one that fails to publish stays queued and is retried next time. */
+  /**
+   * Openings and resolutions in the order the windows produced them; one the bus refused stays first in line
+   * and is published again next time. A window is judged once (the tracker and the detectors' models move on),
+   * so what it decided must not be lost with a failed publish: it waits here instead.
+   */
+  async function publishOutbox(): Promise<void> {
+    while (outbox.length > 0) {
+      await bus.publish<AnomalyTopicRecord>(Topics.anomalies, [outbox[0]!]);
+      outbox.shift();
+    }
+  }
+
+  /** Windows are judged in order; what they decided is published before the next window is judged. */
   function drainPending(): Promise<void> {
     processing = processing.then(async () => {
-      while (pending.length > 0) {
-        try {
-          await judge(pending[0]!);
-          pending.shift();
-        } catch (err) {
-          logger.error({ err }, 'could not publish an anomaly; will retry');
-          return;
+      try {
+        await publishOutbox();
+        while (pending.length > 0) {
+          await judge(pending.shift()!);
+          await publishOutbox();
         }
+      } catch (err) {
+        logger.error({ err, unpublished: outbox.length }, 'could not publish an anomaly or resolution; will retry');
       }
     });
     return processing;
