@@ -172,6 +172,18 @@ describe.each(['node', 'uws'] as const)('incidents and silences API over %s, aut
     expect((await call('DELETE', `/api/v1/silences/${silence.id}`, 'A')).status).toBe(404);
     expect((await call('POST', '/api/v1/silences', undefined, { service: 'x', endsAt: Date.now() + 1000 })).status).toBe(401);
   });
+
+  it('answers any JSON body to the write routes with 2xx, or 400 naming the field, never 500', async () => {
+    const value = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
+    const body = fc.dictionary(fc.constantFrom('service', 'startsAt', 'endsAt', 'comment', 'rating', 'tenant', 'x'), value);
+    await fc.assert(fc.asyncProperty(fc.constantFrom('/api/v1/silences', `/api/v1/incidents/${anomalies.A[5]!.id}/feedback`, `/api/v1/incidents/${anomalies.A[5]!.id}/ack`), body, async (path, b) => {
+      const r = await call('POST', path, 'A', b);
+      if (r.status >= 300) {
+        expect(r.status).toBe(400);
+        expect(r.body.error.message).toMatch(/^(\w+): /);
+      }
+    }), { numRuns: 60 });
+  });
 });
 
 describe('incidents and silences API, auth off', () => {

@@ -42,8 +42,12 @@ export function createIncidentLifecycle(options: IncidentLifecycleOptions) {
     async opened(anomaly: Anomaly): Promise<OpenedIncident> {
       const silence = await store.activeSilence(anomaly.tenant, anomaly.service, anomaly.detectedAt);
       const incident = await store.openIncident(anomaly, { ...(silence === undefined ? {} : { silencedBy: silence.id }), at: now() });
-      // A redelivered anomaly keeps the silence decision made when it first opened.
-      const kept = incident.silencedBy === undefined ? undefined : silence?.id === incident.silencedBy ? silence : (await store.listSilences({ tenant: anomaly.tenant, service: anomaly.service })).find((s) => s.id === incident.silencedBy);
+      // A redelivered anomaly keeps the decision made when it first opened (the stored silencedBy), whatever
+      // silences say now; the silence itself is looked up only to quote it (it may have been deleted since).
+      let kept: Silence | undefined;
+      if (incident.silencedBy !== undefined) {
+        kept = silence?.id === incident.silencedBy ? silence : (await store.listSilences({ tenant: anomaly.tenant, service: anomaly.service })).find((s) => s.id === incident.silencedBy);
+      }
       if (incident.silencedBy !== undefined) logger.info({ tenant: anomaly.tenant, service: anomaly.service, incident: incident.id, silence: incident.silencedBy }, 'incident opened under a silence: paging reporters hold back');
       return { incident, silence: kept };
     },
