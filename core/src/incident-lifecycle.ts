@@ -30,7 +30,10 @@ export interface IncidentRecord {
   acknowledgedAt?: number;
   acknowledgedBy?: string;
   resolvedAt?: number;
-  /** `detector` when the windows went back to normal, else the API key's name that resolved it. */
+  /**
+   * `detector` when the windows went back to normal; the API key's name that resolved it; or `superseded` when
+   * a new incident of the same series opened while this one was still open (the detector had lost its state).
+   */
   resolvedBy?: string;
   /** When the resolution was handed to the reporters (undefined until then). */
   resolutionDeliveredAt?: number;

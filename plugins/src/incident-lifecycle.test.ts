@@ -107,6 +107,22 @@ describe('incident lifecycle in the report runtime', () => {
     expect(h.paged).toHaveLength(1);
   });
 
+  it('resolves an incident orphaned by a detector restart as superseded when its series opens a new one, and delivers that', async () => {
+    const h = await harness();
+    const { anomaly } = sampleIncident();
+    await h.publish(anomaly);
+    // The detect process restarted: its tracker forgot the open incident and opens a new one for the same series.
+    const next = { ...anomaly, id: newEventId(), detectedAt: anomaly.detectedAt + 3_600_000 };
+    await h.publish(next);
+    expect(await h.store.getIncident(anomaly.id)).toMatchObject({ status: 'resolved', resolvedBy: 'superseded' });
+    expect(await h.store.getIncident(next.id)).toMatchObject({ status: 'open' });
+    expect(h.resolved.map((n) => n.incident.id)).toEqual([anomaly.id]);
+    // Another series of the service (a metric) is not affected by the request series' incidents.
+    const metricAnomaly = { ...anomaly, id: newEventId(), detectedAt: next.detectedAt + 1, metric: { name: 'queue.depth', attributes: {} } };
+    await h.publish(metricAnomaly);
+    expect(await h.store.getIncident(next.id)).toMatchObject({ status: 'open' });
+  });
+
   it('keeps the resolution record out of the stored anomalies (storage consumer)', async () => {
     const h = await harness();
     const { startStorageConsumer } = await import('@helios/store');

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import type { Anomaly, IncidentRecord, IncidentResolution, Logger, Registry, Silence } from '@helios/core';
+import { metricSeriesName, type Anomaly, type IncidentRecord, type IncidentResolution, type Logger, type Registry, type Silence } from '@helios/core';
 import type { Store } from '@helios/store';
 import type { ReporterHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
@@ -36,10 +36,48 @@ export function createIncidentLifecycle(options: IncidentLifecycleOptions) {
   /** Paging reporters stay quiet for an incident opened under a silence: neither its opening nor its resolution pages. */
   const holdsBack = (reporter: LoadedPlugin<ReporterHooks>, incident: IncidentRecord): boolean => reporter.hooks.pages === true && incident.silencedBy !== undefined;
 
+  async function resolved(resolution: IncidentResolution): Promise<void> {
+    const incident = await store.resolveIncident(resolution.incidentId, { by: resolution.by, at: resolution.resolvedAt, tenant: resolution.tenant });
+    if (incident === undefined) {
+      logger.warn({ incident: resolution.incidentId, tenant: resolution.tenant }, 'resolution of an incident the store does not hold; nothing to deliver');
+      return;
+    }
+    if (incident.resolutionDeliveredAt !== undefined) return; // redelivered: already handed to the reporters
+    const report = incident.reportId === undefined ? undefined : await store.getReport(incident.reportId, { tenant: incident.tenant });
+    const outcomes = await Promise.all(resolvers.map(async (r) => {
+      if (holdsBack(r, incident)) {
+        resolutions.inc({ reporter: r.name, status: 'silenced' });
+        return `${r.name}:silenced`;
+      }
+      const result = await r.guard.call('resolve', () => r.hooks.resolve!({ incident, ...(report === undefined ? {} : { report }) }));
+      resolutions.inc({ reporter: r.name, status: result.ok ? 'delivered' : 'failed' });
+      if (!result.ok) logger.error({ err: result.error, reporter: r.name, incident: incident.id }, 'could not deliver an incident resolution');
+      return `${r.name}:${result.ok ? 'delivered' : 'failed'}`;
+    }));
+    await store.markResolutionDelivered(incident.id, now());
+    logger.info({ tenant: incident.tenant, service: incident.service, incident: incident.id, by: incident.resolvedBy, deliveries: outcomes }, 'incident resolved');
+  }
+
+  /**
+   * The tracker keeps one open incident per series, and a resolution reaches this runtime before the next
+   * opening of its series (same key): an incident of the series still unresolved when a new one opens was
+   * orphaned (the detect process lost its state, e.g. it restarted). It is resolved as `superseded`, so the
+   * pages it raised are closed rather than left open for ever.
+   */
+  async function resolveSuperseded(anomaly: Anomaly): Promise<void> {
+    const series = anomaly.metric === undefined ? undefined : metricSeriesName(anomaly.metric);
+    for (const orphan of await store.unresolvedIncidents({ tenant: anomaly.tenant, service: anomaly.service, series })) {
+      if (orphan.id === anomaly.id || orphan.openedAt > anomaly.detectedAt) continue;
+      await resolved({ kind: 'incident-resolved', incidentId: orphan.id, tenant: orphan.tenant, service: orphan.service, resolvedAt: now(), by: 'superseded' });
+    }
+  }
+
   return {
     holdsBack,
+    resolved,
 
     async opened(anomaly: Anomaly): Promise<OpenedIncident> {
+      await resolveSuperseded(anomaly);
       const silence = await store.activeSilence(anomaly.tenant, anomaly.service, anomaly.detectedAt);
       const incident = await store.openIncident(anomaly, { ...(silence === undefined ? {} : { silencedBy: silence.id }), at: now() });
       // A redelivered anomaly keeps the decision made when it first opened (the stored silencedBy), whatever
@@ -53,28 +91,6 @@ export function createIncidentLifecycle(options: IncidentLifecycleOptions) {
     },
 
     reported: (incidentId: string, reportId: string): Promise<void> => store.setIncidentReport(incidentId, reportId),
-
-    async resolved(resolution: IncidentResolution): Promise<void> {
-      const incident = await store.resolveIncident(resolution.incidentId, { by: resolution.by, at: resolution.resolvedAt, tenant: resolution.tenant });
-      if (incident === undefined) {
-        logger.warn({ incident: resolution.incidentId, tenant: resolution.tenant }, 'resolution of an incident the store does not hold; nothing to deliver');
-        return;
-      }
-      if (incident.resolutionDeliveredAt !== undefined) return; // redelivered: already handed to the reporters
-      const report = incident.reportId === undefined ? undefined : await store.getReport(incident.reportId, { tenant: incident.tenant });
-      const outcomes = await Promise.all(resolvers.map(async (r) => {
-        if (holdsBack(r, incident)) {
-          resolutions.inc({ reporter: r.name, status: 'silenced' });
-          return `${r.name}:silenced`;
-        }
-        const result = await r.guard.call('resolve', () => r.hooks.resolve!({ incident, ...(report === undefined ? {} : { report }) }));
-        resolutions.inc({ reporter: r.name, status: result.ok ? 'delivered' : 'failed' });
-        if (!result.ok) logger.error({ err: result.error, reporter: r.name, incident: incident.id }, 'could not deliver an incident resolution');
-        return `${r.name}:${result.ok ? 'delivered' : 'failed'}`;
-      }));
-      await store.markResolutionDelivered(incident.id, now());
-      logger.info({ tenant: incident.tenant, service: incident.service, incident: incident.id, by: incident.resolvedBy, deliveries: outcomes }, 'incident resolved');
-    },
   };
 }
 

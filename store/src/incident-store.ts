@@ -29,6 +29,8 @@ export interface IncidentReader {
   getIncident(id: string, scope?: TenantScope): Promise<IncidentRecord | undefined>;
   listIncidents(options?: IncidentListOptions): Promise<Page<IncidentRecord>>;
   listSilences(options?: SilenceListOptions): Promise<Silence[]>;
+  /** A tenant's open or acknowledged incidents of one series (`series` undefined: the service's requests), oldest first, at most 100. */
+  unresolvedIncidents(of: { tenant: string; service: string; series: string | undefined }): Promise<IncidentRecord[]>;
 }
 
 /**
@@ -144,6 +146,15 @@ export function createIncidentStore(client: SqlClient): IncidentStore {
       }
       const { rows } = await client.query(`SELECT * FROM helios_silences ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY starts_at DESC, id DESC LIMIT 1000`, params);
       return rows.map(rowToSilence);
+    },
+
+    async unresolvedIncidents(of) {
+      const { rows } = await client.query(
+        `SELECT * FROM helios_incidents WHERE tenant = $1 AND service = $2 AND series IS NOT DISTINCT FROM $3 AND status <> 'resolved'
+          ORDER BY opened_at, id LIMIT 100`,
+        [of.tenant, of.service, of.series ?? null],
+      );
+      return rows.map(rowToIncident);
     },
 
     async openIncident(anomaly, options = {}) {

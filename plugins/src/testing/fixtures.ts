@@ -81,6 +81,7 @@ export function fixtureStore(context: IncidentContext = sampleContext()): StoreR
     getIncident: async () => undefined,
     listIncidents: async () => ({ items: [], nextCursor: undefined }),
     listSilences: async () => [],
+    unresolvedIncidents: async () => [],
   };
 }
 
