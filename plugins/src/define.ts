@@ -7,7 +7,7 @@ import type { StoreReader } from '@helios/store';
  * a semver range such as `^1.0.0`); the host refuses a plugin whose range excludes this version.
  * Bump the major for any breaking change to the types in this file.
  */
-export const PLUGIN_API_VERSION = '1.2.0';
+export const PLUGIN_API_VERSION = '1.3.0';
 
 /** What `setup()` receives from the host. */
 export interface PluginContext<Options> {
@@ -75,12 +75,12 @@ export interface ReporterHooks {
   deliver?(report: IncidentReport, incident: Incident): DeliveryReceipt | void | Promise<DeliveryReceipt | void>;
   /**
    * Tell the channel an incident delivered earlier is resolved (by the detector, or by someone through the
-   * API) (API 1.2). Optional: a reporter without it is told of openings only. Called once per resolution
+   * API) (API 1.3). Optional: a reporter without it is told of openings only. Called once per resolution
    * per process; the resolution record is at-least-once, so it must be idempotent (use the incident id).
    */
   resolve?(notice: IncidentResolutionNotice): DeliveryReceipt | void | Promise<DeliveryReceipt | void>;
   /**
-   * True when this reporter pages people (a webhook, PagerDuty, Alertmanager, Slack) (API 1.2): while a
+   * True when this reporter pages people (a webhook, PagerDuty, Alertmanager, Slack) (API 1.3): while a
    * silence covers the service its deliveries and resolutions are held back (recorded as `silenced`);
    * the anomaly and the report are stored all the same. Archiving reporters (file, S3) leave it unset.
    */

@@ -90,7 +90,7 @@ export async function checkPluginConformance(use: string, kind: PluginKind, opti
       const result = await reporter.guard.call('deliver', () => reporter.hooks.deliver!(report, incident));
       if (!result.ok) fail(use, `deliver threw: ${result.error.message}`);
       outputs.push(result.value);
-      // The optional resolution hook (plugin API 1.2): the same incident, resolved by the detector.
+      // The optional resolution hook (plugin API 1.3): the same incident, resolved by the detector.
       if (reporter.hooks.resolve !== undefined) {
         const a = incident.anomaly;
         const resolvedAt = a.detectedAt + 600_000;
