@@ -262,24 +262,15 @@ export function stopOnSignals(app: HeliosApp, logger: Logger): void {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-/** `--role a,b` or `--role=a` (repeatable) from a command's arguments; `all` means every role. */
-export function parseRoles(args: readonly string[], allowed: readonly HeliosRole[]): HeliosRole[] | undefined {
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--role') {
-      const value = args[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--role: expected one of ${allowed.join(', ')}, all`);
-      names.push(...value.split(','));
-      i++;
-    } else if (arg.startsWith('--role=')) names.push(...arg.slice('--role='.length).split(','));
-  }
+/** The values of `--role a,b` (repeatable); `all` means every allowed role; undefined when not given. */
+export function parseRoles(values: readonly string[] | undefined, allowed: readonly HeliosRole[]): HeliosRole[] | undefined {
+  const names = (values ?? []).flatMap((v) => v.split(','));
   if (names.length === 0) return undefined;
   const roles: HeliosRole[] = [];
   for (const name of names.map((n) => n.trim())) {
     if (name === 'all') roles.push(...allowed);
     else if ((allowed as readonly string[]).includes(name)) roles.push(name as HeliosRole);
-    else throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--role: expected one of ${allowed.join(', ')}, all; got ${JSON.stringify(name)}`);
+    else throw new HeliosError('HLS_ERR_USAGE', `--role: expected one of ${allowed.join(', ')}, all; got ${JSON.stringify(name)}`);
   }
   return [...new Set(roles)];
 }

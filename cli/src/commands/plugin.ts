@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeliosError } from '@helios/core';
 import { PLUGIN_API_VERSION, type PluginKind } from '@helios/plugins';
-import { parseCommandArgs, type Command } from './command.js';
+import { stringOption, type Command } from './command.js';
 
 // cli/templates/<kind>/ — the same relative place from src/commands and dist/commands.
 const TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -77,17 +77,21 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
 export const plugin: Command = {
   name: 'plugin',
   summary: 'Create a plugin package: helios plugin new <name> --kind detector|reporter [--dir <folder>]',
-  usage: `  helios plugin new <name> --kind detector|reporter [--dir <folder>] [--description <text>]
-
-  Writes a package ready to test and publish: index.js (definePlugin, config schema with defaults),
+  positionals: 'new <name>',
+  options: {
+    kind: { type: 'string', value: '<detector|reporter>', description: 'What the plugin is (required)' },
+    dir: { type: 'string', value: '<folder>', description: 'Where to write it; default ./<name without scope>' },
+    description: { type: 'string', value: '<text>', description: 'One line for package.json and the README' },
+  },
+  usage: `  Writes a package ready to test and publish: index.js (definePlugin, config schema with defaults),
   index.test.js (the Helios conformance check, run with \`npm test\`), README.md with the options table,
   and package.json declaring the plugin API range (helios.apiVersion). The folder defaults to ./<name
   without scope>.`,
-  async run({ args, stdout, json }) {
-    const { values, positionals } = parseCommandArgs('plugin', { args, allowPositionals: true, options: { kind: { type: 'string' }, dir: { type: 'string' }, description: { type: 'string' } } });
+  async run({ values: flags, positionals, stdout, json }) {
+    const values = { kind: stringOption(flags, 'kind'), dir: stringOption(flags, 'dir'), description: stringOption(flags, 'description') };
     const [action, name] = positionals;
-    if (action !== 'new' || name === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'usage: helios plugin new <name> --kind detector|reporter [--dir <folder>]');
-    if (values.kind === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--kind: required, one of ${KINDS.join(', ')}`);
+    if (action !== 'new' || name === undefined || positionals.length > 2) throw new HeliosError('HLS_ERR_USAGE', 'usage: helios plugin new <name> --kind detector|reporter [--dir <folder>]');
+    if (values.kind === undefined) throw new HeliosError('HLS_ERR_USAGE', `--kind: required, one of ${KINDS.join(', ')}`);
     const dir = values.dir ?? name.replace(/^@[^/]+\//, '');
     const result = scaffoldPlugin({ name, kind: values.kind as PluginKind, dir, description: values.description });
     if (json) {
