@@ -31,6 +31,7 @@ export const HeliosConfigSchema = Type.Object(
         maxBodyBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'Largest accepted request body, bytes (413 beyond).' }),
         maxEventsPerRequest: Type.Integer({ minimum: 1, default: 10_000, description: 'Most events in one request (413 beyond).' }),
         transport: Type.Union([Type.Literal('auto'), Type.Literal('uws'), Type.Literal('node')], { default: 'auto', description: 'HTTP server: uWebSockets.js, node:http, or auto (uWS when its binary loads).' }),
+        reusePort: Type.Boolean({ default: false, description: 'Let several processes listen on the same port (SO_REUSEPORT; the kernel splits connections between them). Off: a port already in use is refused with HLS_ERR_PORT_IN_USE, so a second Helios cannot silently take half the traffic into its own store.' }),
         otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP exporters work with their default endpoint (-1: off, 0: any free port).' }),
         maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
         maxInflatingBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for decompressed bodies of all requests in flight together; a compressed request that would exceed it gets 503 with Retry-After, so a flood of gzip requests cannot exhaust memory.' }),
