@@ -23,7 +23,13 @@ export type PluginSpec = Static<typeof PluginSpecSchema>;
 export const HeliosConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './.helios', description: 'Where embedded state lives (PGlite database, reports). Env HELIOS_DATA_DIR, flag --data-dir.' }),
-    log: Type.Object({ level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level of the JSON logs on stderr.' }) }, { default: {}, additionalProperties: false }),
+    log: Type.Object(
+      {
+        level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level of the logs on stderr.' }),
+        format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto', description: 'Log lines on stderr: json (one JSON object a line), pretty (human-readable), or auto (pretty when stderr is a terminal, JSON otherwise). Env HELIOS_LOG_FORMAT.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     gateway: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0', description: 'Interface the HTTP gateway binds.' }),
@@ -247,6 +253,8 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const storeUrl = env['HELIOS_STORE_URL'] || undefined;
   // A database URL in the environment (the usual way to pass a secret to a container) means PostgreSQL.
   if (storeUrl !== undefined) layered['store'] = { ...(layered['store'] ?? {}), kind: 'postgres', url: storeUrl };
+  const logFormat = env['HELIOS_LOG_FORMAT'] || undefined;
+  if (logFormat !== undefined) layered['log'] = { ...(layered['log'] ?? {}), format: logFormat };
   const dataDir = sources.overrides?.dataDir ?? (env['HELIOS_DATA_DIR'] || undefined);
   if (dataDir !== undefined) layered['dataDir'] = dataDir;
   const kafkaBrokers = env['HELIOS_KAFKA_BROKERS']?.split(',').map((b) => b.trim()).filter((b) => b.length > 0) ?? [];

@@ -11,7 +11,7 @@ export const up: Command = {
   async run({ loaded, values }) {
     const { config } = loaded;
     const roles = parseRoles(stringsOption(values, 'role'), HELIOS_ROLES) ?? [...HELIOS_ROLES];
-    const logger = createLogger({ level: config.log.level });
+    const logger = createLogger({ level: config.log.level, format: config.log.format });
     const app = await startHelios({ config, baseDir: loaded.baseDir, logger, roles });
     logger.info({ roles, port: app.port, otlpPort: app.otlpPort, transport: app.transport, dataDir: config.dataDir, bus: config.bus.kind, store: config.store.kind, config: loaded.path ?? '(defaults)' }, `helios ready on http://${config.gateway.host}:${app.port}`);
     stopOnSignals(app, logger);

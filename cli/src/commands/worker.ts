@@ -13,7 +13,7 @@ export const worker: Command = {
   async run({ loaded, values }) {
     const { config } = loaded;
     const roles = parseRoles(stringsOption(values, 'role'), WORKER_ROLES) ?? [...WORKER_ROLES];
-    const logger = createLogger({ level: config.log.level });
+    const logger = createLogger({ level: config.log.level, format: config.log.format });
     const app = await startHelios({ config, baseDir: loaded.baseDir, logger, roles });
     logger.info({ roles, port: app.port, bus: config.bus.kind, store: config.store.kind, config: loaded.path ?? '(defaults)' }, `helios worker ready (${roles.join(', ')}); metrics on http://${config.gateway.host}:${app.port}/metrics`);
     stopOnSignals(app, logger);
