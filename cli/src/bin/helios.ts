@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { HeliosError, isHeliosError, loadConfig, type ConfigSources, type LoadedConfig } from '@helios/core';
-import { COMMON_OPTIONS, optionsHelp, parseCommandLine, stringOption, type Command } from '../commands/command.js';
+import { COMMON_OPTIONS, optionsHelp, parseCommandLine, parsePortFlag, stringOption, type Command } from '../commands/command.js';
 import { COMMANDS } from '../commands/index.js';
 
 // cli/package.json: the same relative place from src/bin and dist/bin.
@@ -58,13 +58,6 @@ function commandIndex(argv: readonly string[]): number {
   return -1;
 }
 
-function parsePort(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const port = Number(text);
-  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new HeliosError('HLS_ERR_USAGE', `--port: expected an integer from 0 to 65535, got ${JSON.stringify(text)}`);
-  return port;
-}
-
 async function main(argv: string[]): Promise<void> {
   const at = commandIndex(argv);
   const name = at < 0 ? undefined : argv[at];
@@ -87,7 +80,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(commandHelp(command));
     return;
   }
-  const port = parsePort(stringOption(values, 'port'));
+  const port = parsePortFlag(stringOption(values, 'port'));
   const configPath = stringOption(values, 'config');
   const dataDir = stringOption(values, 'data-dir');
   const configSources: ConfigSources = { configPath, overrides: { port, dataDir } };

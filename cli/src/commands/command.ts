@@ -104,3 +104,11 @@ export function stringsOption(values: OptionValues, name: string): string[] | un
   const v = values[name];
   return Array.isArray(v) ? v : undefined;
 }
+
+/** `--port`: an integer from 0 to 65535, else HLS_ERR_USAGE naming the value (not a stack trace). */
+export function parsePortFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new HeliosError('HLS_ERR_USAGE', `--port: expected an integer from 0 to 65535, got ${JSON.stringify(text)}`);
+  return port;
+}
