@@ -170,10 +170,17 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
     throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus.kind: the in-process bus needs every role in one process (got ${roles.join(', ')}); use bus.kind 'kafka' to split roles`);
   }
   const has = (role: HeliosRole) => roles.includes(role);
-  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const logger = options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const metrics = options.metrics ?? createMetricsRegistry();
   // The embedded database belongs to one process: a gateway-only process opens a store only on PostgreSQL.
   const wantsStore = has('storage') || has('detect') || has('report') || config.store.kind === 'postgres';
+  // Start takes 10-30 s on a first run (database creation, migrations, model loading): say each phase, so
+  // whoever watches knows what it waits for.
+  const started = performance.now();
+  const phase = (msg: string, fields: Record<string, unknown> = {}) => logger.info({ ...fields, elapsedMs: Math.round(performance.now() - started) }, msg);
+  if (options.store === undefined && wantsStore) {
+    phase(config.store.kind === 'postgres' ? 'opening the PostgreSQL store and applying migrations' : 'opening the embedded store and applying migrations (the first start creates the database)', config.store.kind === 'postgres' ? {} : { dataDir: config.dataDir });
+  }
   const store = options.store ?? (wantsStore ? await openStore(config, { logger }) : undefined);
   const running: RunningRole[] = [];
   const closeStore = async () => {
@@ -181,6 +188,7 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
   };
   let bus: Bus;
   try {
+    phase(`opening the ${config.bus.kind === 'kafka' ? 'Kafka' : 'in-process'} bus`);
     bus = await openBus(config, { logger, metrics, spool: has('gateway') });
   } catch (err) {
     await closeStore();
@@ -190,13 +198,16 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
   try {
     const storage = has('storage') ? startStorageRole(ctx) : undefined;
     if (storage !== undefined) running.push(storage);
+    if (has('report')) phase('loading reporter plugins', { reporters: config.plugins.reporters.map((p) => p.use) });
     const reporting = has('report') ? await startReportRole(ctx) : undefined;
     if (reporting !== undefined) running.push(reporting);
+    if (has('detect')) phase('loading detector plugins', { detectors: config.plugins.detectors.map((p) => p.use) });
     const detection = has('detect') ? await startDetectRole(ctx) : undefined;
     if (detection !== undefined) running.push(detection);
     // The gateway tells detection when it refused events for capacity: windows around that moment may miss
     // telemetry, so they are not judged (a full queue must not look like a traffic drop). Over the bus for
     // detect workers anywhere, and directly to a detect role in this process.
+    phase(`listening on ${config.gateway.host}:${config.gateway.port}`);
     const gateway = has('gateway') ? await startGatewayRole(ctx, detection === undefined ? undefined : (from, to) => detection.markGap(from, to)) : undefined;
     const front: RunningRole & { port: number } = gateway ?? (await startWorkerHttp(ctx));
     running.push(front);
@@ -264,24 +275,15 @@ export function stopOnSignals(app: HeliosApp, logger: Logger): void {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-/** `--role a,b` or `--role=a` (repeatable) from a command's arguments; `all` means every role. */
-export function parseRoles(args: readonly string[], allowed: readonly HeliosRole[]): HeliosRole[] | undefined {
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--role') {
-      const value = args[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--role: expected one of ${allowed.join(', ')}, all`);
-      names.push(...value.split(','));
-      i++;
-    } else if (arg.startsWith('--role=')) names.push(...arg.slice('--role='.length).split(','));
-  }
+/** The values of `--role a,b` (repeatable); `all` means every allowed role; undefined when not given. */
+export function parseRoles(values: readonly string[] | undefined, allowed: readonly HeliosRole[]): HeliosRole[] | undefined {
+  const names = (values ?? []).flatMap((v) => v.split(','));
   if (names.length === 0) return undefined;
   const roles: HeliosRole[] = [];
   for (const name of names.map((n) => n.trim())) {
     if (name === 'all') roles.push(...allowed);
     else if ((allowed as readonly string[]).includes(name)) roles.push(name as HeliosRole);
-    else throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--role: expected one of ${allowed.join(', ')}, all; got ${JSON.stringify(name)}`);
+    else throw new HeliosError('HLS_ERR_USAGE', `--role: expected one of ${allowed.join(', ')}, all; got ${JSON.stringify(name)}`);
   }
   return [...new Set(roles)];
 }

@@ -23,7 +23,13 @@ export type PluginSpec = Static<typeof PluginSpecSchema>;
 export const HeliosConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './.helios', description: 'Where embedded state lives (PGlite database, reports). Env HELIOS_DATA_DIR, flag --data-dir.' }),
-    log: Type.Object({ level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level of the JSON logs on stderr.' }) }, { default: {}, additionalProperties: false }),
+    log: Type.Object(
+      {
+        level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level of the logs on stderr.' }),
+        format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto', description: 'Log lines on stderr: json (one JSON object a line), pretty (human-readable), or auto (pretty when stderr is a terminal, JSON otherwise). Env HELIOS_LOG_FORMAT.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     gateway: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0', description: 'Interface the HTTP gateway binds.' }),
@@ -31,6 +37,7 @@ export const HeliosConfigSchema = Type.Object(
         maxBodyBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'Largest accepted request body, bytes (413 beyond).' }),
         maxEventsPerRequest: Type.Integer({ minimum: 1, default: 10_000, description: 'Most events in one request (413 beyond).' }),
         transport: Type.Union([Type.Literal('auto'), Type.Literal('uws'), Type.Literal('node')], { default: 'auto', description: 'HTTP server: uWebSockets.js, node:http, or auto (uWS when its binary loads).' }),
+        reusePort: Type.Boolean({ default: false, description: 'Let several processes listen on the same port (SO_REUSEPORT; the kernel splits connections between them). Off: a port already in use is refused with HLS_ERR_PORT_IN_USE, so a second Helios cannot silently take half the traffic into its own store.' }),
         otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP exporters work with their default endpoint (-1: off, 0: any free port).' }),
         maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
         maxInflatingBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for decompressed bodies of all requests in flight together; a compressed request that would exceed it gets 503 with Retry-After, so a flood of gzip requests cannot exhaust memory.' }),
@@ -246,6 +253,8 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const storeUrl = env['HELIOS_STORE_URL'] || undefined;
   // A database URL in the environment (the usual way to pass a secret to a container) means PostgreSQL.
   if (storeUrl !== undefined) layered['store'] = { ...(layered['store'] ?? {}), kind: 'postgres', url: storeUrl };
+  const logFormat = env['HELIOS_LOG_FORMAT'] || undefined;
+  if (logFormat !== undefined) layered['log'] = { ...(layered['log'] ?? {}), format: logFormat };
   const dataDir = sources.overrides?.dataDir ?? (env['HELIOS_DATA_DIR'] || undefined);
   if (dataDir !== undefined) layered['dataDir'] = dataDir;
   const kafkaBrokers = env['HELIOS_KAFKA_BROKERS']?.split(',').map((b) => b.trim()).filter((b) => b.length > 0) ?? [];

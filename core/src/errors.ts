@@ -5,6 +5,8 @@
 export const ErrorCodes = {
   HLS_ERR_CONFIG_INVALID: { status: 500, summary: 'configuration is invalid' },
   HLS_ERR_CONFIG_NOT_FOUND: { status: 500, summary: 'configuration file not found' },
+  HLS_ERR_USAGE: { status: 500, summary: 'command-line arguments are invalid' },
+  HLS_ERR_PORT_IN_USE: { status: 500, summary: 'the port is already in use by another process' },
   HLS_ERR_EVENT_INVALID: { status: 400, summary: 'event failed validation' },
   HLS_ERR_BODY_MALFORMED: { status: 400, summary: 'request body could not be parsed' },
   HLS_ERR_BODY_EMPTY: { status: 400, summary: 'request body is empty' },

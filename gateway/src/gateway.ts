@@ -441,7 +441,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   const transportOptions = (port: number): TransportOptions => ({
-    host: config.host, port, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled, postPaths: INGEST_PATHS, handler: handleRequest,
+    host: config.host, port, reusePort: config.reusePort, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled, postPaths: INGEST_PATHS, handler: handleRequest,
     tooLarge: () => errorResponse(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `request body exceeds ${config.maxBodyBytes} bytes`)),
   });
 

@@ -3,7 +3,7 @@ export {
   type PluginContext, type DetectorHooks, type ReporterHooks, type ReportDraft, type DeliveryReceipt,
   type DetectorPlugin, type ReporterPlugin, type HeliosPlugin, type PluginKind,
 } from './define.js';
-export { loadPlugin, loadPlugins, assertPlugin, resolvePluginOptions, type LoadedPlugin, type PluginHostOptions } from './loader.js';
+export { loadPlugin, loadPlugins, assertPlugin, checkPluginSpec, resolvePluginOptions, resolvePluginSource, packageFolderEntry, type PluginSpecCheck, type LoadedPlugin, type PluginHostOptions } from './loader.js';
 export { PluginGuard, type PluginHealth } from './guard.js';
 export { WindowAggregator, percentile, type WindowOptions, type ClosedWindow, type TelemetryGap } from './windows.js';
 export { metricSeriesOf, type ClosedMetricWindow } from './metric-windows.js';

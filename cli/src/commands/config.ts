@@ -34,9 +34,9 @@ export function configReferenceMarkdown(): string {
 export const config: Command = {
   name: 'config',
   summary: 'Print the effective configuration (--reference: every key with its default, as Markdown)',
-  usage: '  helios config [--reference]',
-  async run({ loaded, args, stdout }) {
-    if (args.includes('--reference')) stdout(`${configReferenceMarkdown()}\n`);
+  options: { reference: { type: 'boolean', description: 'Print every key with its type, default and description, as a Markdown table' } },
+  async run({ loaded, values, stdout }) {
+    if (values['reference'] === true) stdout(`${configReferenceMarkdown()}\n`);
     else stdout(`${JSON.stringify({ source: loaded.path ?? '(defaults)', config: loaded.config }, null, 2)}\n`);
   },
 };

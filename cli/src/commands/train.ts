@@ -3,7 +3,7 @@ import { HeliosError } from '@helios/core';
 import isolationForest, { SeriesModel, writeModels, type IsolationForestOptions } from '@helios/detector-isolation-forest';
 import { WindowAggregator, resolvePluginOptions, type ClosedWindow } from '@helios/plugins';
 import { openStore } from '@helios/store';
-import { parseCommandArgs, type Command } from './command.js';
+import { stringOption, type Command } from './command.js';
 import { liveCounter } from '../live-counter.js';
 
 const DAY_MS = 86_400_000;
@@ -11,9 +11,11 @@ const DAY_MS = 86_400_000;
 export const train: Command = {
   name: 'train',
   summary: 'Train the Isolation Forest models from the stored history and write them where the detector loads them',
+  options: {
+    days: { type: 'string', value: '<n>', description: 'Days of stored history to replay, up to 31; default 7' },
+    service: { type: 'string', value: '<name>', description: 'Train this service only' },
+  },
   usage: [
-    'helios train [--days N] [--service <name>] [--json]',
-    '',
     'Replays the stored events of the last N days (default 7) through the',
     'production window aggregator (detection.windowMs / hopMs) and the detector\u2019s own model, per tenant+service,',
     'with the options of @helios/detector-isolation-forest from plugins.detectors. Writes',
@@ -21,8 +23,8 @@ export const train: Command = {
     'which the detector loads at start (persist: true);',
     'stop Helios first, or its next save overwrites the file.',
   ].join('\n'),
-  async run({ loaded, args, json, stdout }) {
-    const { values } = parseCommandArgs('train', { args, strict: true, options: { days: { type: 'string' }, service: { type: 'string' } } });
+  async run({ loaded, values: flags, json, stdout }) {
+    const values = { days: stringOption(flags, 'days'), service: stringOption(flags, 'service') };
     const days = values.days === undefined ? 7 : Number(values.days);
     if (!(days > 0 && days <= 31)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios train: --days expects a number in (0, 31], got ${JSON.stringify(values.days)}`);
     const { config } = loaded;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -81,8 +81,13 @@ describe('plugin ecosystem: scaffold -> test -> pack -> install -> run', () => {
     cpSync(detectorDir, futureDir, { recursive: true });
     writeFileSync(join(futureDir, 'package.json'), JSON.stringify({ ...pkg, name: futureName, helios: { ...pkg['helios'], apiVersion: '^2.0.0' } }, null, 2));
 
-    // Each plugin's own test suite, as its author runs it (`npm test` is `node --test`).
-    for (const dir of [detectorDir, reporterDir]) provideHeliosPlugins(dir);
+    // Each plugin's own install and test suite, as its author runs them: a plain `npm install` (the
+    // scaffold points @helios/plugins at this checkout), then `npm test` (`node --test`).
+    expect(pkg['devDependencies']).toEqual({ '@helios/plugins': `file:${realpathSync(join(root, 'plugins'))}` });
+    for (const dir of [detectorDir, reporterDir]) {
+      const installed = await npm(['install', '--offline'], dir);
+      expect(installed.code, installed.stderr).toBe(0);
+    }
     const tests = await Promise.all([detectorDir, reporterDir].map((dir) => npm(['test'], dir)));
     for (const t of tests) {
       expect(t.code, t.stdout + t.stderr).toBe(0);
@@ -93,8 +98,8 @@ describe('plugin ecosystem: scaffold -> test -> pack -> install -> run', () => {
     const tarballs = [];
     for (const dir of [detectorDir, reporterDir, futureDir]) tarballs.push(await pack(dir, work));
     writeFileSync(join(setup, 'package.json'), JSON.stringify({ name: 'helios-setup', private: true }));
-    // --legacy-peer-deps: the peer (@helios/plugins) is Helios itself, provided below instead of fetched.
-    const installed = await npm(['install', '--offline', '--legacy-peer-deps', ...tarballs], setup);
+    // A plain install: the peer (@helios/plugins) is optional, so npm does not fetch Helios; it is provided below.
+    const installed = await npm(['install', '--offline', ...tarballs], setup);
     expect(installed.code, installed.stderr).toBe(0);
     provideHeliosPlugins(setup);
     const files = readFileSync(join(setup, 'node_modules', '@acme', 'helios-detector-error-spike', 'package.json'), 'utf8');

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HeliosError } from '@helios/core';
 import { HEADER_NAMES, type GatewayResponse, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
 
 /** node:http transport: the fallback where the uWebSockets.js binary does not load. */
@@ -58,8 +59,13 @@ export function createNodeTransport(options: TransportOptions): HttpTransport {
     name: 'node',
     listen: () =>
       new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port, options.host, () => resolve((server.address() as AddressInfo).port));
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          reject(err.code === 'EADDRINUSE'
+            ? new HeliosError('HLS_ERR_PORT_IN_USE', `could not listen on ${options.host}:${options.port}: the port is in use by another process; choose another with --port or gateway.port`, { cause: err })
+            : err);
+        });
+        // node:http binds exclusively unless reusePort is given (honoured from Node 22.12; older Nodes ignore it).
+        server.listen({ port: options.port, host: options.host, ...(options.reusePort === true ? { reusePort: true } : {}) }, () => resolve((server.address() as AddressInfo).port));
       }),
     // Resolves once no new connection is accepted. Connections with requests in flight stay open;
     // close() ends them once the gateway has drained and every response is flushed.

@@ -51,6 +51,8 @@ export interface TransportOptions {
   readsCredentials?: boolean;
   /** Paths taking POST (the ingest routes) that a transport may route natively instead of reading method and path per request. */
   postPaths?: readonly string[];
+  /** Share the port with other processes (SO_REUSEPORT). Off: a port in use fails listen() with HLS_ERR_PORT_IN_USE. */
+  reusePort?: boolean;
   handler: RequestHandler;
   /** Answer for a body over the limit, sent without reading the rest. */
   tooLarge: () => GatewayResponse;

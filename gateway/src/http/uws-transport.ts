@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
+import { HeliosError } from '@helios/core';
 import { STATUS_TEXT, type GatewayResponse, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
 
 /** Loads uWebSockets.js, or returns the reason it cannot load on this platform. */
@@ -63,6 +64,12 @@ function sendLater(res: Uws.HttpResponse, state: { aborted: boolean }, response:
 }
 
 const fail = (err: unknown): GatewayResponse => ({ status: 500, body: String(err) });
+
+/** uWS.js 20.x takes `listen(host, port, options, cb)`; its typings only declare the form without host. */
+type ListenWithHost = (host: string, port: number, options: number, cb: (socket: Uws.us_listen_socket | false) => void) => unknown;
+function listenWithOptions(app: Uws.TemplatedApp, host: string, port: number, options: number, cb: (socket: Uws.us_listen_socket | false) => void): void {
+  (app.listen as unknown as ListenWithHost).call(app, host, port, options, cb);
+}
 
 export function createUwsTransport(uws: typeof Uws, options: TransportOptions): HttpTransport {
   const app = uws.App();
@@ -150,8 +157,11 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     name: 'uws',
     listen: () =>
       new Promise((resolve, reject) => {
-        app.listen(options.host, options.port, (socket) => {
-          if (socket === false) reject(new Error(`uWebSockets.js could not listen on ${options.host}:${options.port}`));
+        // uSockets listens with SO_REUSEPORT unless told LIBUS_LISTEN_EXCLUSIVE_PORT (1): without it a second
+        // Helios on the same port starts fine and the kernel splits connections between two separate stores.
+        listenWithOptions(app, options.host, options.port, options.reusePort === true ? 0 : 1, (socket) => {
+          // uSockets gives no reason; a port taken by another process is by far the usual one.
+          if (socket === false) reject(new HeliosError('HLS_ERR_PORT_IN_USE', `could not listen on ${options.host}:${options.port}: the port is in use by another process (or binding it is not permitted); choose another with --port or gateway.port${options.reusePort === true ? '' : ', or set gateway.reusePort: true to share it on purpose'}`));
           else {
             listenSocket = socket;
             resolve(uws.us_socket_local_port(socket));
