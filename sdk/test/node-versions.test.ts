@@ -59,7 +59,8 @@ async function runNested(node: string, major: number): Promise<{ code: number | 
   env[CHILD_ENV] = String(major);
   const args = [
     join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'sdk/test', 'gateway/src/transport-auto.test.ts',
-    '--exclude', '**/node-versions.test.ts', '--reporter=json', `--outputFile.json=${reportPath}`,
+    // dot on the output for the failures' messages (the JSON keeps only a timeout's stack), JSON to parse.
+    '--exclude', '**/node-versions.test.ts', '--reporter=dot', '--reporter=json', `--outputFile.json=${reportPath}`,
   ];
   try {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
