@@ -454,7 +454,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         return createUwsTransport(loaded.uws, transportOptions(port));
       }
       if (config.transport === 'uws') throw loaded.error;
-      logger.warn({ err: loaded.error.message }, 'uWebSockets.js did not load on this platform; falling back to node:http');
+      // E.g. uWS's binaries for Node 22 and 24 need glibc 2.38: on an older distribution, auto serves
+      // over node:http rather than not at all, and says so once with the loader's reason.
+      logger.warn(
+        { err: loaded.error.message, node: process.version, abi: process.versions.modules },
+        'uWebSockets.js did not load on this platform; gateway.transport auto falls back to node:http (set it to uws to make this an error)',
+      );
     }
     transportName = 'node';
     return createNodeTransport(transportOptions(port));
