@@ -34,7 +34,7 @@ describe('migration 4 (weighted latency percentiles)', () => {
     await store.insertEvents([...sampled, event({ service: 'upgrade', timestamp: T0 + 60_000, latency_ms: 5 })]);
     // As if a version-3 maintenance round had rolled these minutes up already (by rows).
     await client.exec('DELETE FROM helios_rollup_pending');
-    expect(await migrate(client)).toEqual([4]);
+    expect(await migrate(client, MIGRATIONS.slice(0, 4))).toEqual([4]);
     expect((await store.maintain({ now: T0 })).rollupsRefreshed).toBe(1); // the minute with sampled events, not the other one
     const [row] = await store.rollups({ service: 'upgrade', from: T0, to: T0 + 60_000 });
     expect(row).toMatchObject({ events: 1020, latencyP95Ms: 10 });
