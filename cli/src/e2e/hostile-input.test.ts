@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveConfig, silentLogger } from '@helios/core';
+import { HeliosError, openBus, resolveConfig, silentLogger, type HeliosEvent } from '@helios/core';
 import { createPgliteClient, createSqlStore, type SqlClient, type Store } from '@helios/store';
 import { startHelios, type HeliosApp } from '../app.js';
 import { brokers, openTestStore, pgUrl, runNamespace, storedCopies, waitFor } from './kafka-testkit.js';
@@ -98,6 +98,14 @@ describe('hostile input on the embedded default (issue 18)', () => {
   });
 });
 
+describe('hostile input test environment', () => {
+  it.runIf(process.env['CI'] === 'true')('has a broker and PostgreSQL in CI', () => {
+    // In CI a missing service must fail, not skip.
+    expect(brokers, 'HELIOS_KAFKA_BROKERS must be set when CI=true').not.toHaveLength(0);
+    expect(pgUrl, 'HELIOS_PG_URL must be set when CI=true').toBeDefined();
+  });
+});
+
 describe.runIf(brokers.length > 0 && pgUrl !== undefined)('hostile input on Kafka + PostgreSQL (issue 18)', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
@@ -118,5 +126,48 @@ describe.runIf(brokers.length > 0 && pgUrl !== undefined)('hostile input on Kafk
     const { acked, otlpAccepted } = await sendHostileThenNormal(app.port);
     expect(acked.length).toBe(302);
     await expectAllStored(test.client, test.store, acked, otlpAccepted);
+  });
+
+  it('splits out an event the store refuses, stores the rest of the partition, and dead-letters it to the table and the dead-letter topic, counted', async () => {
+    const test = await openTestStore();
+    cleanup.push(() => test.close());
+    // A value validation let through and the database still refuses (a CHECK an operator added, a
+    // server encoding): the storage role must isolate the row instead of failing the batch forever.
+    const store: Store = Object.create(test.store, {
+      insertEvents: {
+        value: async (events: readonly HeliosEvent[]) => {
+          if (events.some((e) => e.message === 'store-refuses')) {
+            throw new HeliosError('HLS_ERR_STORE', 'writing events: new row violates check constraint [23514]', { cause: Object.assign(new Error('check constraint'), { code: '23514' }) });
+          }
+          return test.store.insertEvents(events);
+        },
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'helios-dead-letter-kafka-'));
+    const bus = { kind: 'kafka', kafka: { brokers, namespace: runNamespace('dead-letter'), topics: { 'helios.events': { partitions: 2 }, 'helios.anomalies': { partitions: 1 }, 'helios.reports': { partitions: 1 }, 'helios.dead-letter': { partitions: 1 } } } };
+    const config = resolveConfig({ dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, store: { flushIntervalMs: 20 }, bus, plugins: { detectors: [], reporters: [] } });
+    const app = await startHelios({ config, baseDir: dir, roles: ['gateway', 'storage'], store, logger: silentLogger() });
+    cleanup.push(() => app.stop());
+    const reader = await openBus(config, { logger: silentLogger() });
+    cleanup.push(() => reader.close());
+    const dead: Array<{ reason: string; event: HeliosEvent }> = [];
+    const sub = reader.subscribe<{ reason: string; event: HeliosEvent }>('helios.dead-letter', 'test-dead-letter-reader', async (records) => void dead.push(...records.map((r) => r.value)));
+    cleanup.push(() => sub.close());
+
+    const acked: string[] = [];
+    const refused: string[] = [];
+    for (let request = 0; request < 3; request++) {
+      const events = Array.from({ length: 100 }, (_, i) => ({ service: `svc-${i % 2}`, message: i === 17 * (request + 1) ? 'store-refuses' : 'ok' }));
+      const res = await post(app.port, '/api/v1/events', events);
+      expect(res.status).toBe(202);
+      const ids = res.body.ids as string[];
+      events.forEach((e, i) => (e.message === 'store-refuses' ? refused : acked).push(ids[i]!));
+    }
+    await waitFor(async () => (await storedCopies(test.client, acked)).size === acked.length, 'every event but the refused ones stored', 60_000);
+    await waitFor(async () => (await test.store.countDeadLetters()) === refused.length, 'the refused events in helios_dead_letters');
+    await waitFor(() => dead.length >= refused.length, 'the refused events on the dead-letter topic');
+    expect(dead.map((d) => d.event.id).sort()).toEqual([...refused].sort());
+    expect(dead.every((d) => d.reason === '23514')).toBe(true);
+    expect(await app.metrics.metrics()).toMatch(/helios_store_dead_letters_total\{reason="23514"\} 3/);
   });
 });
