@@ -1,3 +1,4 @@
+import { MAX_LATENCY_MS, MAX_SAMPLE_RATE } from '@helios/core';
 import { ROLLUP_COUNTS, ROLLUP_PERCENTILES } from './maintenance.js';
 import type { SqlClient } from './sql-client.js';
 import { WEIGHTED_AVG_LATENCY, WEIGHTED_PERCENTILES_FUNCTION, weightedLatencyPercentile } from './weighted-sql.js';
@@ -230,6 +231,12 @@ export const MIGRATIONS: readonly Migration[] = [
         event text NOT NULL
       );
       CREATE INDEX helios_dead_letters_tenant ON helios_dead_letters (tenant, received_at DESC);
+      WITH repaired AS (
+        UPDATE helios_events SET sample_rate = least(sample_rate, ${MAX_SAMPLE_RATE}),
+                                 latency_ms = CASE WHEN latency_ms > ${MAX_LATENCY_MS} OR latency_ms < 0 THEN NULL ELSE latency_ms END
+         WHERE sample_rate > ${MAX_SAMPLE_RATE} OR latency_ms > ${MAX_LATENCY_MS} OR latency_ms < 0
+        RETURNING tenant, service, ts)
+      INSERT INTO helios_rollup_pending (tenant, service, bucket) SELECT DISTINCT tenant, service, date_trunc('minute', ts) FROM repaired;
     `,
   },
 ];
