@@ -70,8 +70,9 @@ export const WEIGHTED_ROLLUP_SELECT = `
  *   maintenance job, a DEFAULT partition so no write ever fails for lack of one, and the rollups as a
  *   table the maintenance job brings up to date from `helios_rollup_pending` (minutes the writer touched).
  * The primary key (tenant, id, ts) (since migration 5; (id, ts) before) includes the partition key, which
- * both layouts require; an event id always comes with the same timestamp, so it still makes redelivered
- * events unique, per tenant.
+ * both layouts require; a redelivered event (bus redelivery, a client retry carrying its timestamp, as the
+ * SDK's do) comes with the same timestamp, so it still makes them unique, per tenant. A client retry with
+ * an id but no timestamp is dated anew at ingestion and can be stored twice.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
