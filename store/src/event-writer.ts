@@ -20,7 +20,7 @@ export interface EventWriterOptions {
   onStored?: (inserted: number) => void;
   /**
    * Also called for each dead letter once it is in the store's dead-letter table (the Kafka storage role
-   * copies it to the dead-letter topic). Retried like a write while it fails transiently.
+   * copies it to the dead-letter topic). A failure is logged, not retried: the table already holds the letter.
    */
   onDeadLetter?: (letter: DeadLetter) => Promise<void>;
 }
@@ -172,7 +172,10 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   async function deadLetter(letter: DeadLetter): Promise<void> {
     options.logger?.error({ eventId: letter.event.id, tenant: letter.event.tenant, service: letter.event.service, reason: letter.reason, error: letter.error }, 'store refused an event; dead-lettered');
     await withRetry(1, () => options.store.insertDeadLetters([letter]));
-    if (options.onDeadLetter !== undefined) await withRetry(1, () => options.onDeadLetter!(letter));
+    // The table holds the letter durably; a copy the topic refuses must not hold back the partition again.
+    if (options.onDeadLetter !== undefined) {
+      await options.onDeadLetter(letter).catch((err: unknown) => options.logger?.error({ err, eventId: letter.event.id }, 'dead letter kept in the store, not published to the dead-letter topic'));
+    }
     metrics?.deadLetters.inc({ reason: letter.reason });
   }
 
