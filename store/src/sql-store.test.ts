@@ -53,9 +53,9 @@ describe('migration 5 (key (tenant, id, ts), dead letters, stored values brought
     await expect(store.maintain({ now: T0 })).rejects.toThrow(/out of range/);
     expect(await migrate(client)).toEqual([5]);
     await store.maintain({ now: T0 });
-    const [row] = await store.rollups({ service: 'old', from: T0, to: T0 + 60_000 });
+    const [row] = await store.rollups({ tenant: 'acme', service: 'old', from: T0, to: T0 + 60_000 });
     expect(row).toMatchObject({ events: 1_000_000_010, latencyMaxMs: null });
-    expect((await store.rollups({ service: 'other', from: T0, to: T0 + 60_000 }))).toHaveLength(1);
+    expect((await store.rollups({ tenant: 'b', service: 'other', from: T0, to: T0 + 60_000 }))).toHaveLength(1);
     await store.close();
   });
 });
