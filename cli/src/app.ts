@@ -79,7 +79,13 @@ function pluginHost(ctx: RoleContext, role: HeliosRole) {
 /** Storage role: group helios-storage writes events and anomalies into the store. */
 function startStorageRole(ctx: RoleContext): RunningRole {
   const { batchSize, flushIntervalMs, maintenanceIntervalMs } = ctx.config.store;
-  const storage = startStorageConsumer({ bus: ctx.bus, store: requireStore(ctx, 'storage'), logger: ctx.logger, metrics: ctx.metrics, batchSize, flushIntervalMs, maintenanceIntervalMs });
+  const { kind, kafka } = ctx.config.bus;
+  // Kafka: refused events also go to the dead-letter topic, next to undecodable records (the table keeps them either way).
+  const deadLetterTopic = kind === 'kafka' && kafka.deadLetterTopic !== '' ? kafka.deadLetterTopic : undefined;
+  const storage = startStorageConsumer({
+    bus: ctx.bus, store: requireStore(ctx, 'storage'), logger: ctx.logger, metrics: ctx.metrics, batchSize, flushIntervalMs, maintenanceIntervalMs,
+    ...(deadLetterTopic === undefined ? {} : { deadLetterTopic }),
+  });
   return { stop: () => storage.close() };
 }
 

@@ -7,6 +7,9 @@ export {
   compileValidator, normalizeEventInput, normalizeEventBatch, levelFromSeverityNumber, parseLevel, newEventId, EventIdSequence,
   type SchemaValidator, type NormalizeOptions,
 } from './event/validate.js';
+export {
+  makeStorable, MIN_EVENT_TIMESTAMP_MS, MAX_EVENT_TIMESTAMP_MS, MAX_SAMPLE_RATE, MAX_LATENCY_MS, MAX_ATTRIBUTE_KEY_LENGTH,
+} from './event/storable.js';
 export { encodeHeliosEvent, encodeJsonBatch } from './event/encode.js';
 export { parseEventsBody, type EventsBodyKind } from './event/parse-body.js';
 export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type HeliosConfig, type PluginSpec, type LoadedConfig, type ConfigSources } from './config.js';

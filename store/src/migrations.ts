@@ -1,3 +1,4 @@
+import { MAX_LATENCY_MS, MAX_SAMPLE_RATE } from '@helios/core';
 import { ROLLUP_COUNTS, ROLLUP_PERCENTILES } from './maintenance.js';
 import type { SqlClient } from './sql-client.js';
 import { WEIGHTED_AVG_LATENCY, WEIGHTED_PERCENTILES_FUNCTION, weightedLatencyPercentile } from './weighted-sql.js';
@@ -68,8 +69,10 @@ export const WEIGHTED_ROLLUP_SELECT = `
  * - otherwise native declarative partitioning by range of `ts`: daily partitions created ahead by the
  *   maintenance job, a DEFAULT partition so no write ever fails for lack of one, and the rollups as a
  *   table the maintenance job brings up to date from `helios_rollup_pending` (minutes the writer touched).
- * The primary key (id, ts) includes the partition key, which both layouts require; an event id
- * always comes with the same timestamp, so it still makes redelivered events unique.
+ * The primary key (tenant, id, ts) (since migration 5; (id, ts) before) includes the partition key, which
+ * both layouts require; a redelivered event (bus redelivery, a client retry carrying its timestamp, as the
+ * SDK's do) comes with the same timestamp, so it still makes them unique, per tenant. A client retry with
+ * an id but no timestamp is dated anew at ingestion and can be stored twice.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -206,6 +209,35 @@ export const MIGRATIONS: readonly Migration[] = [
         END;
       END
       $helios$;
+    `,
+  },
+  {
+    version: 5,
+    name: 'events keyed by (tenant, id, ts): idempotency per tenant; helios_dead_letters (events the store refused)',
+    // Two tenants may choose the same event id: with the key (id, ts) the second tenant's event was
+    // acknowledged and silently not stored. ts stays in the key because both partitioned layouts need
+    // the partition key in every unique index. Rebuilding the key index reads the events table once.
+    // helios_dead_letters keeps the event as JSON text (text takes any event JSON.stringify can write:
+    // lone surrogates and NUL arrive as \u escapes), so a dead letter can always be written.
+    sql: `
+      ALTER TABLE helios_events DROP CONSTRAINT helios_events_pkey;
+      ALTER TABLE helios_events ADD PRIMARY KEY (tenant, id, ts);
+      CREATE TABLE helios_dead_letters (
+        seq bigserial PRIMARY KEY,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        tenant text NOT NULL,
+        event_id text NOT NULL,
+        reason text NOT NULL,
+        error text NOT NULL,
+        event text NOT NULL
+      );
+      CREATE INDEX helios_dead_letters_tenant ON helios_dead_letters (tenant, received_at DESC);
+      WITH repaired AS (
+        UPDATE helios_events SET sample_rate = least(sample_rate, ${MAX_SAMPLE_RATE}),
+                                 latency_ms = CASE WHEN latency_ms > ${MAX_LATENCY_MS} OR latency_ms < 0 THEN NULL ELSE latency_ms END
+         WHERE sample_rate > ${MAX_SAMPLE_RATE} OR latency_ms > ${MAX_LATENCY_MS} OR latency_ms < 0
+        RETURNING tenant, service, ts)
+      INSERT INTO helios_rollup_pending (tenant, service, bucket) SELECT DISTINCT tenant, service, date_trunc('minute', ts) FROM repaired;
     `,
   },
 ];

@@ -88,6 +88,15 @@ export interface EventScan {
   pageSize?: number;
 }
 
+/** An event the store refused, isolated from its batch by the writer (event-writer.ts). */
+export interface DeadLetter {
+  event: HeliosEvent;
+  /** Why, as a bounded label: the SQLSTATE (`22P05`) or the error class (`RangeError`). */
+  reason: string;
+  /** The error's message. */
+  error: string;
+}
+
 export interface Store extends StoreReader {
   readonly dialect: 'pglite' | 'postgres';
   /**
@@ -97,8 +106,15 @@ export interface Store extends StoreReader {
    */
   scanEvents(scan: EventScan): AsyncIterable<HeliosEvent[]>;
   migrate(): Promise<number[]>;
-  /** Idempotent by event id: redelivered events are stored once. Returns how many were new. */
+  /** Idempotent by (tenant, event id): redelivered events are stored once; two tenants' same id are two events. Returns how many were new. */
   insertEvents(events: readonly HeliosEvent[]): Promise<number>;
+  /**
+   * Keep refused events in helios_dead_letters (the event as JSON text, which any event can be written as),
+   * with the reason, for an operator to inspect and replay.
+   */
+  insertDeadLetters(letters: readonly DeadLetter[]): Promise<number>;
+  /** Dead letters kept, optionally of one tenant. */
+  countDeadLetters(filter?: { tenant?: string }): Promise<number>;
   /** Idempotent by anomaly id. */
   insertAnomalies(anomalies: readonly Anomaly[]): Promise<number>;
   /** Insert, or replace the report written for the same anomaly (a retried report). Returns the stored report's id. */

@@ -1,4 +1,4 @@
-import { HeliosError, levelFromSeverityNumber, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
+import { HeliosError, levelFromSeverityNumber, makeStorable, MAX_ATTRIBUTE_KEY_LENGTH as CORE_MAX_ATTRIBUTE_KEY_LENGTH, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
 
 /**
  * OTLP records (already read from protobuf or JSON into the plain shapes below) to Helios events.
@@ -15,7 +15,7 @@ import { HeliosError, levelFromSeverityNumber, newEventId, parseLevel, type Attr
  */
 /** Payload attributes kept per record; the rest of the 128 is room for derived ones (otel.scope.name, span.kind, metric.*). */
 export const MAX_PAYLOAD_ATTRIBUTES = 100;
-export const MAX_ATTRIBUTE_KEY_LENGTH = 256;
+export const MAX_ATTRIBUTE_KEY_LENGTH = CORE_MAX_ATTRIBUTE_KEY_LENGTH;
 export const MAX_ATTRIBUTE_STRING_LENGTH = 4096;
 export const MAX_SERVICE_LENGTH = 256;
 export const MAX_QUANTILES = 16;
@@ -200,6 +200,15 @@ export interface LogRecordFields {
   spanId: RawId;
 }
 
+/**
+ * The event, made storable (lone surrogates to U+FFFD), or the reason it cannot be stored (a timestamp
+ * past year 9999, a sample_rate over 1e9...): core's makeStorable, the check every input format goes through.
+ */
+function storableOrReason(event: HeliosEvent): HeliosEvent | string {
+  const problems = makeStorable(event);
+  return problems.length === 0 ? event : problems.join('; ');
+}
+
 export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo, scopeName: string, context: DecodeContext): HeliosEvent | string {
   const traceId = idToHex(record.traceId, 16, 'traceId');
   if (traceId !== null && typeof traceId === 'object') return traceId.reason;
@@ -212,7 +221,7 @@ export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo
   let level: Level | undefined = levelFromSeverityNumber(record.severityNumber);
   if (level === undefined && record.severityText !== '') level = parseLevel(record.severityText);
   const timestamp = !isZeroTime(record.time) ? record.time.ms : !isZeroTime(record.observedTime) ? record.observedTime.ms : context.now;
-  return {
+  return storableOrReason({
     id: newEventId(),
     timestamp,
     service: resource.service,
@@ -229,7 +238,7 @@ export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,7 +317,7 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
     else if (span.statusMessage !== '') errorCode = span.statusMessage;
   }
   if (errorCode !== null && errorCode.length > 256) errorCode = errorCode.slice(0, 256);
-  return {
+  return storableOrReason({
     id: newEventId(),
     timestamp: span.startTime.ms,
     service: resource.service,
@@ -325,7 +334,7 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,7 +400,7 @@ export function dataPointToEvent(point: DataPointFields, metric: MetricInfo, res
       }
     }
   }
-  return {
+  return storableOrReason({
     id: newEventId(),
     timestamp: isZeroTime(point.time) ? context.now : point.time.ms,
     service: resource.service,
@@ -408,7 +417,7 @@ export function dataPointToEvent(point: DataPointFields, metric: MetricInfo, res
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
