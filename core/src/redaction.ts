@@ -110,7 +110,7 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
   // PEM private keys, also with the `\n` escapes of a JSON string (GCP service-account files) and cut short.
   { label: 'private-key', class: 'secret', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s]|\\[nr])*)/g },
   // user:password@ of any URL (postgres://, redis://:pw@, https://); the user goes too, it is half the credential.
-  { label: 'url-credentials', class: 'secret', pattern: /(?<=[A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#@:"'<>]*:[^\s/?#@"'<>]+(?=@)/g },
+  { label: 'url-credentials', class: 'secret', pattern: /(?<=[A-Za-z][A-Za-z0-9+.-]*:\/\/)(?!\[REDACTED)[^\s/?#@:"'<>]*:[^\s/?#@"'<>]+(?=@)/g },
   { label: 'slack-webhook', class: 'secret', pattern: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]+/g },
   { label: 'authorization', class: 'secret', pattern: /(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|[Dd]igest)\s+(?!\[REDACTED)[A-Za-z0-9._~+/=-]{8,}/g },
   { label: 'jwt', class: 'secret', pattern: /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g },
@@ -128,11 +128,11 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
     label: 'secret', class: 'secret', render: keepKeyAndQuotes,
     pattern: new RegExp(
       String.raw`((?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,64}${SECRET_KEY_WORD}[A-Za-z0-9_.-]{0,64}(?:\\?["'])?[ \t]*[:=][ \t]*)` +
-      String.raw`(?:"(?!\[REDACTED)(?:[^"\\\n]|\\[^"\n]|\\"(?=[^\s,;}\]:]))*"|\\"(?!\[REDACTED)[^"\n]*?\\"|'(?!\[REDACTED)[^'\n]*'|(?!\[REDACTED)(?!\\?["'])[^\s"'\\&,;)}\]]+)`,
+      String.raw`(?:"(?!\[REDACTED)(?:[^"\\\n]|\\.)*"|\\"(?!\[REDACTED)[^"\n]*?\\"|'(?!\[REDACTED)[^'\n]*'|(?!\[REDACTED)(?!\\?["'])[^\s"'\\&,;)}\]]+)`,
       'gi',
     ),
   },
-  { label: 'card', class: 'secret', pattern: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g, accept: isCardNumber },
+  { label: 'card', class: 'secret', pattern: /(?<![\d+-])\d(?:[ -]?\d){12,18}(?![\d-])/g, accept: isCardNumber },
   { label: 'email', class: 'pii', pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g },
   { label: 'ipv6', class: 'pii', pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3})(?:%[\w.]+)?(?![\w:])/g, accept: (m) => isIPv6(m.replace(/%.*$/, '')) },
   { label: 'ipv4', class: 'pii', pattern: /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.]|\.\d)/g, accept: isIPv4 },

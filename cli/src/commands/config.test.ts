@@ -24,8 +24,8 @@ describe('helios config prints no secrets unless --show-secrets', () => {
   const apiKey = 'gw-key-6c1d8e2a9b7f';
   const saslPassword = 'sasl-Secr3t-x7';
   const webhook = 'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstuvwx';
-  const s3Secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-  const secrets = [storePassword, apiKey, saslPassword, webhook, s3Secret];
+  const pluginSecret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  const secrets = [storePassword, apiKey, saslPassword, webhook, pluginSecret];
 
   async function printed(args: string[]): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), 'helios-config-'));
@@ -33,7 +33,7 @@ describe('helios config prints no secrets unless --show-secrets', () => {
       'gateway:', '  auth:', '    enabled: true', '    keys:', `      - { key: ${apiKey}, tenant: acme }`,
       'bus:', '  kafka:', '    brokers: ["10.1.2.3:9092"]', '    sasl: { mechanism: plain, username: helios }',
       'plugins:', '  reporters:', `    - { use: '@helios/reporter-slack', options: { webhookUrl: '${webhook}' } }`,
-      `    - { use: '@helios/reporter-s3', options: { secretAccessKey: '${s3Secret}' } }`,
+      `    - { use: './acme-reporter.js', options: { client_secret: '${pluginSecret}' } }`,
     ].join('\n'));
     const loaded = loadConfig({ cwd: dir, env: { HELIOS_STORE_URL: `postgres://helios:${storePassword}@db.internal:5432/helios`, HELIOS_KAFKA_SASL_PASSWORD: saslPassword } });
     let out = '';
