@@ -184,7 +184,6 @@ export const HeliosConfigSchema = Type.Object(
           ),
           { default: [], description: 'Extra regular expressions removed as `[REDACTED:<label>]` (label default `custom`), on top of the built-in rules.' },
         ),
-        ingest: Type.Boolean({ default: false, description: 'Apply the same rules to event messages and attributes when events are accepted, so stored events carry no secrets either (costs gateway CPU per event; see core/README.md).' }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -3,8 +3,8 @@ import { HeliosError } from './errors.js';
 
 /**
  * The one redaction stage of Helios: every report passes it before it is stored or delivered (and the
- * incident a composer such as the LLM reporter sees passes it before it leaves the process); with
- * `redaction.ingest` the same rules also run over event messages and attributes at normalization.
+ * incident a composer such as the LLM reporter sees passes it before it leaves the process), and the
+ * reports API passes what it serves through it again.
  *
  * Secrets are always removed; personal data (emails, phone numbers, IP addresses) unless `pii` is off.
  * Patterns never rely on `\b`: `_` is a word character, so `\bsecret` misses `client_secret`. Key names
