@@ -19,6 +19,11 @@ export interface RedactionRule {
   pattern: RegExp;
   /** `secret` rules run whatever the config says; `pii` rules only while `pii` is on. */
   class: 'secret' | 'pii';
+  /**
+   * A cheap test every match needs (a literal, a keyword): lookbehinds make V8 try the full pattern at
+   * every position, so rules whose hint fails are skipped without that scan. Not global.
+   */
+  hint?: RegExp;
   /** Confirms a candidate match (Luhn for card numbers, a real address for IPs). */
   accept?: (match: string) => boolean;
   /** The replacement for an accepted match (default `[REDACTED:<label>]`); keeps key names and quotes. */
@@ -108,16 +113,16 @@ function keepKeyAndQuotes(match: string, groups: ReadonlyArray<string | undefine
  */
 export const REDACTION_RULES: readonly RedactionRule[] = [
   // PEM private keys, also with the `\n` escapes of a JSON string (GCP service-account files) and cut short.
-  { label: 'private-key', class: 'secret', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s]|\\[nr])*)/g },
+  { label: 'private-key', class: 'secret', hint: /-----BEGIN /, pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=\s]|\\[nr])*)/g },
   // user:password@ of any URL (postgres://, redis://:pw@, https://); the user goes too, it is half the credential.
-  { label: 'url-credentials', class: 'secret', pattern: /(?<=[A-Za-z][A-Za-z0-9+.-]*:\/\/)(?!\[REDACTED)[^\s/?#@:"'<>]*:[^\s/?#@"'<>]+(?=@)/g },
+  { label: 'url-credentials', class: 'secret', hint: /:\/\/[^\s/@]*@/, pattern: /(?<=[A-Za-z][A-Za-z0-9+.-]*:\/\/)(?!\[REDACTED)[^\s/?#@:"'<>]*:[^\s/?#@"'<>]+(?=@)/g },
   { label: 'slack-webhook', class: 'secret', pattern: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]+/g },
-  { label: 'authorization', class: 'secret', pattern: /(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|[Dd]igest)\s+(?!\[REDACTED)[A-Za-z0-9._~+/=-]{8,}/g },
+  { label: 'authorization', class: 'secret', hint: /[Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|[Dd]igest/, pattern: /(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|[Dd]igest)\s+(?!\[REDACTED)[A-Za-z0-9._~+/=-]{8,}/g },
   { label: 'jwt', class: 'secret', pattern: /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g },
   // An AWS secret access key right after its key id (`AKIA… wJalr…`), before the id itself is replaced.
-  { label: 'aws-secret-access-key', class: 'secret', pattern: /(?<=(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}["']?[\s:,;|/=]{1,5}["']?)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/g },
+  { label: 'aws-secret-access-key', class: 'secret', hint: /A(?:KIA|SIA)[A-Z0-9]{16}/, pattern: /(?<=(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}["']?[\s:,;|/=]{1,5}["']?)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/g },
   { label: 'aws-access-key-id', class: 'secret', pattern: /(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/g },
-  { label: 'gcp-api-key', class: 'secret', pattern: /AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
+  { label: 'gcp-api-key', class: 'secret', hint: /AIza/, pattern: /AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
   { label: 'github-token', class: 'secret', pattern: /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})/g },
   { label: 'slack-token', class: 'secret', pattern: /(?<![A-Za-z0-9])(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}/g },
   { label: 'stripe-key', class: 'secret', pattern: /(?<![A-Za-z0-9])(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})/g },
@@ -125,20 +130,20 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
   // key=value, key: value, "key": "value" and escaped \"key\":\"value\" where the key names a secret, any
   // prefix. The key and the quotes stay (the reader sees that a password was there); the value goes.
   {
-    label: 'secret', class: 'secret', render: keepKeyAndQuotes,
+    label: 'secret', class: 'secret', render: keepKeyAndQuotes, hint: new RegExp(`${SECRET_KEY_WORD}[A-Za-z0-9_.-]{0,64}(?:\\\\?["'])?[ \\t]*[:=]`, 'i'),
     pattern: new RegExp(
       String.raw`((?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,64}${SECRET_KEY_WORD}[A-Za-z0-9_.-]{0,64}(?:\\?["'])?[ \t]*[:=][ \t]*)` +
       String.raw`(?:"(?!\[REDACTED)(?:[^"\\\n]|\\.)*"|\\"(?!\[REDACTED)[^"\n]*?\\"|'(?!\[REDACTED)[^'\n]*'|(?!\[REDACTED)(?!\\?["'])[^\s"'\\&,;)}\]]+)`,
       'gi',
     ),
   },
-  { label: 'card', class: 'secret', pattern: /(?<![\d+-])\d(?:[ -]?\d){12,18}(?![\d-])/g, accept: isCardNumber },
-  { label: 'email', class: 'pii', pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g },
-  { label: 'ipv6', class: 'pii', pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3})(?:%[\w.]+)?(?![\w:])/g, accept: (m) => isIPv6(m.replace(/%.*$/, '')) },
-  { label: 'ipv4', class: 'pii', pattern: /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.]|\.\d)/g, accept: isIPv4 },
+  { label: 'card', class: 'secret', hint: /\d(?:[ -]?\d){12}/, pattern: /(?<![\d+-])\d(?:[ -]?\d){12,18}(?![\d-])/g, accept: isCardNumber },
+  { label: 'email', class: 'pii', hint: /@[A-Za-z0-9-]+\./, pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g },
+  { label: 'ipv6', class: 'pii', hint: /:[0-9A-Fa-f]{0,4}:/, pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3})(?:%[\w.]+)?(?![\w:])/g, accept: (m) => isIPv6(m.replace(/%.*$/, '')) },
+  { label: 'ipv4', class: 'pii', hint: /\d\.\d{1,3}\.\d{1,3}\.\d/, pattern: /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.]|\.\d)/g, accept: isIPv4 },
   // E.164 (+4915123456789) or grouped (+1 (415) 555-0134, 030 1234 5678); separators required, so
   // latencies, counts and ids stay.
-  { label: 'phone', class: 'pii', pattern: /(?<![\w.+-])(?:\+[1-9]\d{7,14}(?!\d)|(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]\d{3,4}[ .-]\d{3,4}(?![\w.-]))/g },
+  { label: 'phone', class: 'pii', hint: /\+[1-9]\d{7}|\d[ .-]\d{3}/, pattern: /(?<![\w.+-])(?:\+[1-9]\d{7,14}(?!\d)|(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]\d{3,4}[ .-]\d{3,4}(?![\w.-]))/g },
 ];
 
 /** Compiles user patterns; a bad one throws HLS_ERR_CONFIG_INVALID naming its key. */
@@ -158,8 +163,13 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   function text(input: string, counts?: RedactionCounts): string {
     let out = input;
     for (const rule of rules) {
-      rule.pattern.lastIndex = 0;
-      if (!rule.pattern.test(out)) continue; // most strings match no rule: one scan, no copy
+      // Most strings match no rule: a cheap scan, no copy.
+      if (rule.hint !== undefined) {
+        if (!rule.hint.test(out)) continue;
+      } else {
+        rule.pattern.lastIndex = 0;
+        if (!rule.pattern.test(out)) continue;
+      }
       rule.pattern.lastIndex = 0;
       out = out.replace(rule.pattern, (match: string, ...rest: unknown[]) => {
         if (rule.accept !== undefined && !rule.accept(match)) return match;
