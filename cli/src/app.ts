@@ -92,7 +92,7 @@ function startStorageRole(ctx: RoleContext): RunningRole {
 /** Report role: group helios-report turns anomalies into reports with the configured reporter plugins. */
 async function startReportRole(ctx: RoleContext): Promise<RunningRole & { reporters: ReadonlyArray<LoadedPlugin<ReporterHooks>> }> {
   const reporters = await loadPlugins(ctx.config.plugins.reporters, 'reporter', pluginHost(ctx, 'report'));
-  const reporting = startReportRuntime({ bus: ctx.bus, store: requireStore(ctx, 'report'), reporters, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now, onReport: ctx.options.onReport });
+  const reporting = startReportRuntime({ bus: ctx.bus, store: requireStore(ctx, 'report'), reporters, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now, onReport: ctx.options.onReport, redaction: ctx.config.redaction });
   return {
     reporters,
     async stop() {
@@ -128,7 +128,7 @@ async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: 
   const hop = ctx.config.detection.hopMs;
   const gaps = createGapPublisher({ bus: ctx.bus, marginMs: hop, logger: ctx.logger });
   const gateway = createGateway({
-    config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now,
+    config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now, redaction: ctx.config.redaction,
     onCapacityRefusal: (at, code) => {
       gaps.refused(at, code);
       localGap?.(at - hop, at + hop);

@@ -55,3 +55,16 @@ describe('config', () => {
     expect(configError(() => loadConfig({ cwd: dir, env: { HELIOS_CONFIG: 'missing.yaml' } })).code).toBe('HLS_ERR_CONFIG_NOT_FOUND');
   });
 });
+
+describe('config redaction', () => {
+  it('defaults: personal data removed, no extra patterns', () => {
+    expect(defaultConfig().redaction).toEqual({ pii: true, patterns: [] });
+  });
+
+  it('refuses a pattern that is not a regular expression at start, naming its key', () => {
+    const err = configError(() => resolveConfig({ redaction: { patterns: [{ pattern: 'ok' }, { pattern: '([' }] } }));
+    expect(err.code).toBe('HLS_ERR_CONFIG_INVALID');
+    expect(err.message).toMatch(/redaction\.patterns\[1\]\.pattern/);
+    expect(configError(() => resolveConfig({ redaction: { secrets: false } })).message).toMatch(/redaction\.secrets: unknown field \(allowed: pii, patterns\)/);
+  });
+});

@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { HeliosError } from './errors.js';
 import { compileValidator } from './event/validate.js';
+import { compileRedactionPatterns } from './redaction.js';
 
 /**
  * The one Helios configuration object. Every key has a documented default here; the reference in the
@@ -176,6 +177,23 @@ export const HeliosConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    redaction: Type.Object(
+      {
+        pii: Type.Boolean({ default: true, description: 'Also remove personal data (emails, phone numbers, IP addresses) from reports. Secrets (keys, tokens, passwords, URL credentials, private keys, card numbers) are always removed.' }),
+        patterns: Type.Array(
+          Type.Object(
+            {
+              pattern: Type.String({ minLength: 1 }),
+              flags: Type.Optional(Type.String({ pattern: '^[gimsuy]*$' })),
+              label: Type.Optional(Type.String({ pattern: '^[a-z0-9-]+$' })),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [], description: 'Extra regular expressions removed as `[REDACTED:<label>]` (label default `custom`), on top of the built-in rules.' },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -220,7 +238,10 @@ const configValidator = compileValidator<HeliosConfig>(HeliosConfigSchema);
 /** Apply defaults and validate; errors name the key and list the allowed keys for unknown ones. */
 export function resolveConfig(raw: unknown, source = 'config'): HeliosConfig {
   const candidate = Value.Default(HeliosConfigSchema, structuredClone(raw ?? {}));
-  if (configValidator.check(candidate)) return candidate;
+  if (configValidator.check(candidate)) {
+    compileRedactionPatterns(candidate.redaction.patterns); // a bad pattern fails at start, naming its key
+    return candidate;
+  }
   const details = configValidator.errors(candidate).map((line) => withAllowedKeys(line, HeliosConfigSchema));
   throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${source}: ${details[0]}`, { details });
 }

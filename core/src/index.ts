@@ -32,3 +32,7 @@ export { decodeEventBatchRecord, eventBatchRecords, VALUE_FORMAT_HEADER, type Ev
 export { createSpooledBus, type SpooledBus, type SpooledBusOptions, type SpoolStats } from './bus/spooled-bus.js';
 export { openBus, kafkaBusOptions, type OpenBusOptions } from './bus/open-bus.js';
 export { seededRandom } from './seeded-random.js';
+export {
+  createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
+  type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,
+} from './redaction.js';

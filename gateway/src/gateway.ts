@@ -1,7 +1,7 @@
 import { Counter, type Histogram } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import { deferredCounter, type CounterSeries } from './deferred-counter.js';
-import { HeliosError, Topics, eventRecords, newEventId, normalizeEventBatch, parseEventsBody, type EventRequestBatch, type Bus, type HeliosConfig, type HeliosEvent, type Level, type Logger, type Registry } from '@helios/core';
+import { HeliosError, Topics, createRedactor, eventRecords, newEventId, normalizeEventBatch, parseEventsBody, type EventRequestBatch, type Bus, type HeliosConfig, type HeliosEvent, type Level, type Logger, type RedactionOptions, type Registry } from '@helios/core';
 import type { StoreReader } from '@helios/store';
 import { createAuthenticator } from './auth.js';
 import { decodeContentEncoding, jsonBodyKind } from './ingest-body.js';
@@ -26,6 +26,12 @@ export interface GatewayOptions {
    * of that moment may be missing, so detection can treat the span as a gap rather than a traffic drop.
    */
   onCapacityRefusal?: (at: number, code: string) => void;
+  /**
+   * Config `redaction`. Reports are redacted before they are stored; the reports API passes them through the
+   * same stage again on the way out, so a report stored before redaction existed (or under other rules)
+   * still leaves without secrets. Per response, not per event.
+   */
+  redaction?: RedactionOptions;
 }
 
 export interface Gateway {
@@ -132,6 +138,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { config, bus, store, logger } = options;
   const now = options.now ?? Date.now;
   const authenticate = createAuthenticator(config.auth);
+  const reportRedactor = createRedactor(options.redaction);
   const retryAfter = String(config.retryAfterSeconds);
   const retryAfterHeaders: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': retryAfter });
   const unauthorizedHeaders: Readonly<Record<string, string>> = Object.freeze({ 'www-authenticate': 'Bearer' });
@@ -346,7 +353,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 500)) throw new HeliosError('HLS_ERR_EVENT_INVALID', `limit: expected an integer from 1 to 500, got ${JSON.stringify(limitText)}`);
     const listOptions = { limit, before: q.get('before') ?? undefined, service: q.get('service') ?? undefined, tenant };
     const page = what === 'anomalies' ? await store.listAnomalies(listOptions) : await store.listReports(listOptions);
-    return json(200, { items: page.items, next: page.nextCursor ?? null });
+    return json(200, { items: what === 'reports' ? reportRedactor.value(page.items) : page.items, next: page.nextCursor ?? null });
   }
 
   async function getReport(request: GatewayRequest, id: string): Promise<GatewayResponse> {
@@ -355,8 +362,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Another tenant's report is not found, the same answer as no report: ids of other tenants are not confirmed.
     const report = await store.getReport(id, { tenant });
     if (report === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', `no report ${id}`);
-    if (parseQuery(request.query).get('format') === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: report.markdown };
-    return json(200, report);
+    if (parseQuery(request.query).get('format') === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: reportRedactor.text(report.markdown) };
+    return json(200, reportRedactor.value(report));
   }
 
   function ready(): boolean {

@@ -56,6 +56,26 @@ describe('report runtime', () => {
     expect(stored.markdown.split('\n')[2]).toMatch(/^> \*\*Note:\*\* @helios\/reporter-llm could not write this report .* Fallback: this report was written by @helios\/reporter-template instead\.$/);
   });
 
+  it('redacts what composers and deliverers bring of their own: a failing composer error, the draft, a delivery error; the audit counts it', async () => {
+    const webhook = 'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstuvwx';
+    const h = await harness((m) => [
+      reporter('leaky-llm', { compose: () => { throw new Error('POST https://svc:Pa55-w0rd-x@llm.internal/v1 refused'); } }, m),
+      reporter('echoing-composer', { compose: () => ({ ...draft('key AKIAIOSFODNN7EXAMPLE leaked'), notes: ['db_password=hunter2-hunter2'] }) }, m),
+      reporter('slack', { deliver: () => { throw new Error(`POST ${webhook} answered 404`); } }, m),
+    ], { maxAttempts: 1, initialBackoffMs: 10, maxBackoffMs: 10 });
+    await h.publish(sampleIncident().anomaly);
+    await h.runtime.idle();
+    const stored = (await h.store.getReport(h.reports[0]!.id))!;
+    const all = JSON.stringify(stored);
+    for (const secret of ['Pa55-w0rd-x', 'AKIAIOSFODNN7EXAMPLE', 'hunter2-hunter2', webhook, 'abcdefghijklmnopqrstuvwx']) expect(all).not.toContain(secret);
+    expect(stored.title).toBe('key [REDACTED:aws-access-key-id] leaked');
+    expect(stored.deliveries[0]!.error).toMatch(/POST \[REDACTED:slack-webhook\] answered 404/);
+    // Counted from the replacements: the composer's error (twice: notes and the notice in the Markdown), title, note.
+    expect(stored.notes.at(-1)).toMatch(/^Redacted before composing, storing and delivering: .*1 aws-access-key-id.*$/);
+    expect(stored.notes.at(-1)).toMatch(/1 secret/);
+    expect(stored.notes.at(-1)).toMatch(/url-credentials/);
+  });
+
   it('stores only reports that fit the report schema: a malformed draft counts as a failed composer', async () => {
     const h = await harness((m) => [
       reporter('sloppy-composer', { compose: () => ({ ...draft('sloppy'), severity: 'urgent', sections: { executiveSummary: '' } }) as unknown as ReportDraft }, m),

@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { HeliosError, ReportDraftSchema, Topics, busKey, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
+import { HeliosError, ReportDraftSchema, createRedactor, describeRedactions, type RedactionCounts, type RedactionOptions, Topics, busKey, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
 import type { ReportDraft, ReporterHooks } from './define.js';
 import type { LoadedPlugin } from './loader.js';
@@ -25,6 +25,11 @@ export interface ReportRuntimeOptions {
    * stored with the report. Defaults: 5 attempts in all, 1 s first wait, doubling, at most 60 s apart.
    */
   deliveryRetry?: { maxAttempts?: number; initialBackoffMs?: number; maxBackoffMs?: number };
+  /**
+   * The redaction stage (config `redaction`): composers get the incident redacted, and the composed report
+   * is redacted again before it is stored or delivered. Secrets always; personal data unless `pii: false`.
+   */
+  redaction?: RedactionOptions;
 }
 
 /** The reporting role's handle: stop consuming, and wait for background delivery retries. */
@@ -77,6 +82,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
   }
 
   const draftValidator = compileValidator<ReportDraft>(ReportDraftSchema);
+  const redactor = createRedactor(options.redaction);
 
   async function report(anomaly: Anomaly): Promise<void> {
     if (reported.has(anomaly.id)) {
@@ -86,7 +92,11 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     const started = performance.now();
     await waitForStoredWindow(anomaly);
     const context = await store.incidentContext({ tenant: anomaly.tenant, service: anomaly.service, from: anomaly.windowStart, to: anomaly.windowEnd });
-    const incident: Incident = { anomaly, context };
+    // Nothing a plugin sees holds a secret: composers (an LLM sends this out of the process), deliverers
+    // and the stored report all get the redacted incident. Routing fields (ids, tenant, service) stay as
+    // stored so the report is filed under its anomaly.
+    const redactions: RedactionCounts = new Map();
+    const incident: Incident = redactor.value({ anomaly, context }, redactions);
     const notes: string[] = [];
     let composed: { draft: NonNullable<Awaited<ReturnType<NonNullable<ReporterHooks['compose']>>>>; by: string } | undefined;
     for (const c of composers) {
@@ -103,14 +113,20 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
       composed = { draft: result.value, by: c.name };
       break;
     }
-    if (composed === undefined) throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `no reporter could compose a report for anomaly ${anomaly.id}: ${notes.join(' ')}`);
+    if (composed === undefined) throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `no reporter could compose a report for anomaly ${anomaly.id}: ${redactor.text(notes.join(' '))}`);
     if (notes.length > 0) notes.push(`Fallback: this report was written by ${composed.by} instead.`);
     const createdAt = now();
-    const draft = { ...composed.draft, notes: [...notes, ...(composed.draft.notes ?? [])] };
+    // A composer may bring text of its own (a model's answer, a plugin reading the store): the draft passes
+    // the same stage. The audit line counts what the replacements removed, context and draft together.
+    const draft = redactor.value({ ...composed.draft, notes: [...notes, ...(composed.draft.notes ?? [])] }, redactions);
+    const notice = draft.notes.slice(0, notes.length).join(' ');
+    // Rendering joins redacted parts; the Markdown passes once more so no secret can form across them.
+    const markdown = redactor.text(renderReportMarkdown(draft, incident, { composer: composed.by, createdAt, ...(notice !== '' ? { notice } : {}) }), redactions);
+    const audit = describeRedactions(redactions);
+    if (audit !== '') draft.notes.push(`Redacted before composing, storing and delivering: ${audit}.`);
     const report: IncidentReport = {
       id: newEventId(), anomalyId: anomaly.id, tenant: anomaly.tenant, service: anomaly.service, createdAt,
-      title: draft.title, severity: draft.severity, composer: composed.by, notes: draft.notes, sections: draft.sections,
-      markdown: renderReportMarkdown(draft, incident, { composer: composed.by, createdAt, ...(notes.length > 0 ? { notice: notes.join(' ') } : {}) }), deliveries: [],
+      title: draft.title, severity: draft.severity, composer: composed.by, notes: draft.notes, sections: draft.sections, markdown, deliveries: [],
     };
     report.id = await store.saveReport(report); // a retried anomaly keeps the id of its first report
     // Every deliverer's outcome, by reporter, in config order; stored after each attempt. Writes are
@@ -127,11 +143,12 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
       const result = await d.guard.call('deliver', () => d.hooks.deliver!(report, incident));
       let delivery: ReportDelivery;
       if (result.ok) {
-        delivery = { reporter: d.name, status: 'delivered', at: now(), ...(result.value?.location !== undefined ? { location: result.value.location } : {}) };
+        delivery = { reporter: d.name, status: 'delivered', at: now(), ...(result.value?.location !== undefined ? { location: redactor.text(result.value.location) } : {}) };
       } else {
         const wait = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (n - 1));
         const more = n < retry.maxAttempts && !closing;
-        delivery = { reporter: d.name, status: 'failed', at: now(), error: `${result.error.message} (attempt ${n} of ${retry.maxAttempts}${more ? `; retrying in ${wait} ms` : '; gave up'})` };
+        // Stored and served by the API: a failed webhook's error message names its URL, a token and all.
+        delivery = { reporter: d.name, status: 'failed', at: now(), error: `${redactor.text(result.error.message)} (attempt ${n} of ${retry.maxAttempts}${more ? `; retrying in ${wait} ms` : '; gave up'})` };
         if (more) {
           const timer = setTimeout(() => {
             retryTimers.delete(timer);
