@@ -58,8 +58,21 @@ function write(res: Uws.HttpResponse, response: GatewayResponse): void {
 }
 
 /** Answer from outside any uWS callback (a promise continuation): cork so the response goes out in one write. */
-function sendLater(res: Uws.HttpResponse, state: { aborted: boolean }, response: GatewayResponse): void {
+function sendLater(res: Uws.HttpResponse, state: { readonly aborted: boolean }, response: GatewayResponse): void {
   if (!state.aborted) res.cork(() => write(res, response));
+}
+
+/** One request's state; uWS still needs its two callbacks. */
+interface RequestState {
+  aborted: boolean;
+  rejected: boolean;
+  /** The handler has the body: from then on its response settling releases the bytes held. */
+  dispatched: boolean;
+  size: number;
+  /** Bytes reserved in the body budget for this request. */
+  held: number;
+  first: Buffer | undefined;
+  rest: Buffer[] | undefined;
 }
 
 const fail = (err: unknown): GatewayResponse => ({ status: 500, body: String(err) });
@@ -68,7 +81,7 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
   const app = uws.App();
   let listenSocket: Uws.us_listen_socket | false = false;
 
-  const { handler, maxBodyBytes } = options;
+  const { handler, maxBodyBytes, bodyBudget } = options;
   const readsCredentials = options.readsCredentials !== false;
 
   /**
@@ -76,7 +89,8 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
    * the current uWS callback, like a bare uWS server; a promise is answered when it settles, unless the
    * client went away meanwhile.
    */
-  function dispatch(res: Uws.HttpResponse, state: { aborted: boolean }, request: Parameters<typeof handler>[0]): void {
+  function dispatch(res: Uws.HttpResponse, state: RequestState, request: Parameters<typeof handler>[0]): void {
+    state.dispatched = true;
     let response: ReturnType<typeof handler>;
     try {
       response = handler(request);
@@ -85,12 +99,33 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     }
     if (response instanceof Promise) {
       response.then(
-        (r) => sendLater(res, state, r),
-        (err: unknown) => sendLater(res, state, fail(err)),
+        (r) => {
+          release(state);
+          sendLater(res, state, r);
+        },
+        (err: unknown) => {
+          release(state);
+          sendLater(res, state, fail(err));
+        },
       );
-    } else if (!state.aborted) {
-      write(res, response);
+    } else {
+      release(state);
+      if (!state.aborted) write(res, response);
     }
+  }
+
+  function release(state: RequestState): void {
+    bodyBudget.release(state.held);
+    state.held = 0;
+  }
+
+  /** Answer before the body is complete and stop buffering it; what was reserved goes back to the budget. */
+  function refuse(res: Uws.HttpResponse, state: RequestState, response: GatewayResponse): void {
+    state.rejected = true;
+    state.first = undefined;
+    state.rest = undefined;
+    release(state);
+    if (!state.aborted) write(res, response);
   }
 
   /**
@@ -108,9 +143,12 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       'x-api-key': readsCredentials ? req.getHeader(HEADER_KEYS.apiKey) : '',
     };
     // One state object per request; uWS still needs its two callbacks.
-    const state = { aborted: false, rejected: false, size: 0, first: undefined as Buffer | undefined, rest: undefined as Buffer[] | undefined };
+    const state: RequestState = { aborted: false, rejected: false, dispatched: false, size: 0, held: 0, first: undefined, rest: undefined };
     res.onAborted(() => {
       state.aborted = true;
+      // Gone before its body was complete: nothing will read what it sent. After dispatch, the handler
+      // still holds the body until its response settles, which releases it.
+      if (!state.dispatched) release(state);
     });
     if (get) {
       dispatch(res, state, { method, path, query, headers, body: EMPTY_BODY });
@@ -119,12 +157,11 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     res.onData((chunk, isLast) => {
       if (state.rejected) return;
       state.size += chunk.byteLength;
-      if (state.size > maxBodyBytes) {
-        // Answer now and stop buffering: memory per request stays bounded by the limit.
-        state.rejected = true;
-        if (!state.aborted) write(res, options.tooLarge());
-        return;
-      }
+      // Answer now and stop buffering: memory per request stays bounded by the limit, and memory of all
+      // requests together by the budget (a chunk is reserved as it arrives, before the body is complete).
+      if (state.size > maxBodyBytes) return refuse(res, state, options.tooLarge());
+      if (!bodyBudget.tryReserve(chunk.byteLength)) return refuse(res, state, options.overBudget());
+      state.held += chunk.byteLength;
       if (isLast && state.first === undefined) {
         // The whole body in one chunk (the common case): lend the handler a view of uWS's memory rather
         // than a copy; the handler copies it if it needs the bytes after returning.
