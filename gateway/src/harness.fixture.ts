@@ -24,6 +24,9 @@ export interface HarnessOptions {
   /** Use this bus instead of a new in-process one. */
   bus?: Bus;
   onCapacityRefusal?: (at: number) => void;
+  /** The `metrics` config section (defaults otherwise). */
+  metricsConfig?: Partial<HeliosConfig['metrics']>;
+  now?: () => number;
 }
 
 export async function startHarness(transport: 'uws' | 'node', overrides: Partial<HeliosConfig['gateway']> = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -32,7 +35,11 @@ export async function startHarness(transport: 'uws' | 'node', overrides: Partial
   const received: HeliosEvent[] = [];
   if (options.consume !== false) bus.subscribe<HeliosEvent>(Topics.events, 'test', async (records) => void received.push(...records.map((r) => r.value)));
   const metrics = createMetricsRegistry({ defaultMetrics: false });
-  const gateway = createGateway({ config, bus, logger: silentLogger(), metrics, ...(options.onCapacityRefusal === undefined ? {} : { onCapacityRefusal: options.onCapacityRefusal }) });
+  const gateway = createGateway({
+    config, bus, logger: silentLogger(), metrics, metricsConfig: { ...defaultConfig().metrics, ...options.metricsConfig },
+    ...(options.onCapacityRefusal === undefined ? {} : { onCapacityRefusal: options.onCapacityRefusal }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const { port, otlpPort } = await gateway.start();
   return { gateway, bus, metrics, url: `http://127.0.0.1:${port}`, port, otlpPort, received };
 }

@@ -42,22 +42,31 @@ export function createNodeTransport(options: TransportOptions): HttpTransport {
       bodyBudget.release(held);
       held = 0;
     };
-    const refuse = (response: GatewayResponse) => {
+    /**
+     * Stop buffering: the rest of the body is read and dropped. A body over the size limit is answered at
+     * once and closes the connection (it will never be taken). One over the budget is answered when its
+     * body has been read: node:http would otherwise close the connection under a client still sending,
+     * which then sees a broken pipe instead of the 503 it should retry on.
+     */
+    let answerAtEnd: GatewayResponse | undefined;
+    const refuse = (response: GatewayResponse, close: boolean) => {
       rejected = true;
       chunks.length = 0;
       release();
-      send(res, { ...response, headers: { ...response.headers, connection: 'close' } });
+      if (close) send(res, { ...response, headers: { ...response.headers, connection: 'close' } });
+      else answerAtEnd = response;
       req.resume();
     };
     req.on('data', (chunk: Buffer) => {
       if (rejected) return;
       size += chunk.length;
-      if (size > options.maxBodyBytes) return refuse(options.tooLarge());
-      if (!bodyBudget.tryReserve(chunk.length)) return refuse(options.overBudget());
+      if (size > options.maxBodyBytes) return refuse(options.tooLarge(), true);
+      if (!bodyBudget.tryReserve(chunk.length)) return refuse(options.overBudget(), false);
       held += chunk.length;
       chunks.push(chunk);
     });
     req.on('end', () => {
+      if (answerAtEnd !== undefined) send(res, answerAtEnd);
       if (rejected) return;
       dispatched = true;
       const body = Buffer.concat(chunks, size);

@@ -73,6 +73,8 @@ interface RequestState {
   held: number;
   first: Buffer | undefined;
   rest: Buffer[] | undefined;
+  /** A refusal sent once the rest of the body arrived (over the budget). */
+  answerAtEnd: GatewayResponse | undefined;
 }
 
 const fail = (err: unknown): GatewayResponse => ({ status: 500, body: String(err) });
@@ -119,13 +121,19 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     state.held = 0;
   }
 
-  /** Answer before the body is complete and stop buffering it; what was reserved goes back to the budget. */
-  function refuse(res: Uws.HttpResponse, state: RequestState, response: GatewayResponse): void {
+  /**
+   * Stop buffering the body; what was reserved goes back to the budget. A body over the size limit is
+   * answered at once (uWS then closes the connection: it will never be taken). One over the budget is
+   * answered once the rest has arrived and been dropped: a connection closed under a client still
+   * sending resets it, and it would see a reset instead of the 503 it should retry on.
+   */
+  function refuse(res: Uws.HttpResponse, state: RequestState, response: GatewayResponse, atEnd: boolean, isLast: boolean): void {
     state.rejected = true;
     state.first = undefined;
     state.rest = undefined;
     release(state);
-    if (!state.aborted) write(res, response);
+    if (atEnd && !isLast) state.answerAtEnd = response;
+    else if (!state.aborted) write(res, response);
   }
 
   /**
@@ -143,7 +151,7 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       'x-api-key': readsCredentials ? req.getHeader(HEADER_KEYS.apiKey) : '',
     };
     // One state object per request; uWS still needs its two callbacks.
-    const state: RequestState = { aborted: false, rejected: false, dispatched: false, size: 0, held: 0, first: undefined, rest: undefined };
+    const state: RequestState = { aborted: false, rejected: false, dispatched: false, size: 0, held: 0, first: undefined, rest: undefined, answerAtEnd: undefined };
     res.onAborted(() => {
       state.aborted = true;
       // Gone before its body was complete: nothing will read what it sent. After dispatch, the handler
@@ -155,12 +163,15 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       return;
     }
     res.onData((chunk, isLast) => {
-      if (state.rejected) return;
+      if (state.rejected) {
+        if (isLast && state.answerAtEnd !== undefined && !state.aborted) write(res, state.answerAtEnd);
+        return;
+      }
       state.size += chunk.byteLength;
       // Answer now and stop buffering: memory per request stays bounded by the limit, and memory of all
       // requests together by the budget (a chunk is reserved as it arrives, before the body is complete).
-      if (state.size > maxBodyBytes) return refuse(res, state, options.tooLarge());
-      if (!bodyBudget.tryReserve(chunk.byteLength)) return refuse(res, state, options.overBudget());
+      if (state.size > maxBodyBytes) return refuse(res, state, options.tooLarge(), false, isLast);
+      if (!bodyBudget.tryReserve(chunk.byteLength)) return refuse(res, state, options.overBudget(), true, isLast);
       state.held += chunk.byteLength;
       if (isLast && state.first === undefined) {
         // The whole body in one chunk (the common case): lend the handler a view of uWS's memory rather
