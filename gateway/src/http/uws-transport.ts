@@ -185,6 +185,9 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       else (state.rest ??= [state.first]).push(copy);
       if (!isLast) return;
       const body = state.rest === undefined ? state.first! : Buffer.concat(state.rest, state.size);
+      // The state lives as long as the connection's callbacks: it must not keep the chunks alive.
+      state.first = undefined;
+      state.rest = undefined;
       dispatch(res, state, { method, path, query, headers, body });
     });
   }
