@@ -220,27 +220,32 @@ export function createGateway(options: GatewayOptions): Gateway {
     ingestedByService.delete(service);
     ingested.removeWhere('service', service);
   });
-  /** The counter series of each event; the guard is asked once per run of events of one tenant and service. */
-  function ingestedSeries(events: readonly HeliosEvent[]): CounterSeries[] {
-    const out = new Array<CounterSeries>(events.length);
-    const at = now();
-    let current: ServiceSeries | undefined;
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      if (current === undefined || event.service !== events[i - 1]!.service || event.tenant !== events[i - 1]!.tenant) {
-        const label = serviceLabels.label(event.tenant, event.service, at);
-        current = ingestedByService.get(label);
-        if (current === undefined) ingestedByService.set(label, (current = { label, byLevel: {} }));
-      }
-      out[i] = current.byLevel[event.level] ??= ingested.series({ service: current.label, level: event.level });
-    }
-    return out;
+  /** The series of a tenant's service, by the label the guard gives it. */
+  function serviceSeriesOf(tenant: string, service: string, at: number): ServiceSeries {
+    const label = serviceLabels.label(tenant, service, at);
+    let found = ingestedByService.get(label);
+    if (found === undefined) ingestedByService.set(label, (found = { label, byLevel: {} }));
+    return found;
+  }
+
+  /** Whether events[i] starts a new run of one tenant and service (the guard is asked once per run, not per event). */
+  function startsRun(events: readonly HeliosEvent[], i: number): boolean {
+    return i === 0 || events[i]!.service !== events[i - 1]!.service || events[i]!.tenant !== events[i - 1]!.tenant;
+  }
+
+  function levelSeries(current: ServiceSeries, level: Level): CounterSeries {
+    return (current.byLevel[level] ??= ingested.series({ service: current.label, level }));
   }
 
   /** Count accepted events per service and level (plain additions; prom-client sees them at scrape time). */
   function countIngested(events: readonly HeliosEvent[]): void {
-    const series = ingestedSeries(events);
-    for (let i = 0; i < series.length; i++) series[i]!.n++;
+    const at = now();
+    let current: ServiceSeries | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (startsRun(events, i)) current = serviceSeriesOf(event.tenant, event.service, at);
+      levelSeries(current!, event.level).n++;
+    }
   }
 
   /**
@@ -249,7 +254,14 @@ export function createGateway(options: GatewayOptions): Gateway {
    * generation, and promoting them made garbage collection a quarter of the gateway's time there.
    */
   function countWhenPublished(events: readonly HeliosEvent[], publishing: Promise<void>): Promise<void> {
-    const series = ingestedSeries(events);
+    const at = now();
+    const series = new Array<CounterSeries>(events.length);
+    let current: ServiceSeries | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (startsRun(events, i)) current = serviceSeriesOf(event.tenant, event.service, at);
+      series[i] = levelSeries(current!, event.level);
+    }
     return publishing.then(() => {
       for (let i = 0; i < series.length; i++) series[i]!.n++;
     });
