@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, createMetricsRegistry, HeliosError, openBus, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
 import { openStore, startStorageConsumer, type Store } from '@helios/store';
 import { createGapPublisher, loadPlugins, startDetectRuntime, startReportRuntime, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
-import { createGateway } from '@helios/gateway';
+import { createGateway, createMetricsAuthenticator } from '@helios/gateway';
 import { warnWhenOpenWithoutAuth } from './open-listener.js';
 
 /**
@@ -105,7 +105,7 @@ async function startReportRole(ctx: RoleContext): Promise<RunningRole & { report
 /** Detect role: group helios-detect windows events, runs the detector plugins, publishes anomalies. */
 async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void>; markGap(from: number, to: number): void }> {
   const detectors = await loadPlugins(ctx.config.plugins.detectors, 'detector', pluginHost(ctx, 'detect'));
-  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now });
+  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now });
   return {
     detectors,
     flush: () => detection.flush(),
@@ -128,7 +128,7 @@ async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: 
   const hop = ctx.config.detection.hopMs;
   const gaps = createGapPublisher({ bus: ctx.bus, marginMs: hop, logger: ctx.logger });
   const gateway = createGateway({
-    config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now, redaction: ctx.config.redaction,
+    config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now, redaction: ctx.config.redaction,
     onCapacityRefusal: (at, code) => {
       gaps.refused(at, code);
       localGap?.(at - hop, at + hop);
@@ -146,15 +146,28 @@ async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: 
 
 /** A worker process has no gateway; it still serves /metrics (consumer lag) and /healthz for its operator. */
 async function startWorkerHttp(ctx: RoleContext): Promise<RunningRole & { port: number }> {
+  // The same /metrics rule as the gateway's: a metrics key when metrics.auth requires one.
+  const authenticateMetrics = createMetricsAuthenticator(ctx.config.metrics, ctx.config.gateway.auth.enabled);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
+      try {
+        authenticateMetrics?.({ authorization: req.headers.authorization ?? '' });
+      } catch (err) {
+        const error = (err as HeliosError).toJSON();
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(JSON.stringify({ error }));
+        return;
+      }
       ctx.metrics.metrics().then(
         (text) => res.writeHead(200, { 'content-type': ctx.metrics.contentType }).end(text),
         (err: unknown) => res.writeHead(500).end(String(err)),
       );
     } else if (path === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-    else if (path === '/readyz') res.writeHead(ctx.bus.isReady() ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ctx.bus.isReady() ? 'ready' : 'not ready' }));
+    else if (path === '/readyz') {
+      const ready = ctx.bus.isReady();
+      const body = ready ? { status: 'ready' } : { status: 'not ready', reason: `bus: ${ctx.bus.notReadyReason?.() ?? 'not ready'}` };
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    }
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {

@@ -41,7 +41,7 @@ export const HeliosConfigSchema = Type.Object(
         reusePort: Type.Boolean({ default: false, description: 'Let several processes listen on the same port (SO_REUSEPORT; the kernel splits connections between them). Off: a port already in use is refused with HLS_ERR_PORT_IN_USE, so a second Helios cannot silently take half the traffic into its own store.' }),
         otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP exporters work with their default endpoint (-1: off, 0: any free port).' }),
         maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
-        maxInflatingBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for decompressed bodies of all requests in flight together; a compressed request that would exceed it gets 503 with Retry-After, so a flood of gzip requests cannot exhaust memory.' }),
+        maxInFlightBodyBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for the bodies of all requests in flight together: raw bytes counted as they arrive (before a body is complete) plus decoded bytes of gzip/deflate bodies, whatever the encoding. A request that would pass it gets 503 with Retry-After. The old name `maxInflatingBytes` is accepted as an alias.' }),
         retryAfterSeconds: Type.Integer({ minimum: 1, default: 1, description: 'Retry-After sent with 429/503 when the bus is full or unavailable.' }),
         auth: Type.Object(
           {
@@ -52,6 +52,18 @@ export const HeliosConfigSchema = Type.Object(
           },
           { default: {}, additionalProperties: false },
         ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    metrics: Type.Object(
+      {
+        auth: Type.Union([Type.Literal('auto'), Type.Literal('key'), Type.Literal('none')], {
+          default: 'auto',
+          description: '/metrics (gateway and worker processes) lists every tenant\'s service names: `key` requires one of metrics.keys as "Authorization: Bearer <key>" (tenant API keys are not accepted), `none` serves it to anyone, `auto` means `key` when gateway.auth.enabled and `none` otherwise.',
+        }),
+        keys: Type.Array(Type.String({ minLength: 8 }), { default: [], description: 'Bearer keys allowed to read /metrics when it requires a key (give one to your Prometheus scraper).' }),
+        maxServicesPerTenant: Type.Integer({ minimum: 1, default: 1000, description: 'Most distinct service labels per tenant in metrics labelled by service; events of further services count under service="__overflow__" and in helios_metrics_series_overflow_total{tenant}, so made-up service names cannot grow /metrics without bound.' }),
+        seriesIdleMs: Type.Integer({ minimum: 0, default: 15 * 60_000, description: 'A service label unused this long has its series removed from /metrics and frees its place under maxServicesPerTenant (0: never).' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -237,13 +249,23 @@ const configValidator = compileValidator<HeliosConfig>(HeliosConfigSchema);
 
 /** Apply defaults and validate; errors name the key and list the allowed keys for unknown ones. */
 export function resolveConfig(raw: unknown, source = 'config'): HeliosConfig {
-  const candidate = Value.Default(HeliosConfigSchema, structuredClone(raw ?? {}));
+  const candidate = Value.Default(HeliosConfigSchema, withRenamedKeys(structuredClone(raw ?? {})));
   if (configValidator.check(candidate)) {
     compileRedactionPatterns(candidate.redaction.patterns); // a bad pattern fails at start, naming its key
     return candidate;
   }
   const details = configValidator.errors(candidate).map((line) => withAllowedKeys(line, HeliosConfigSchema));
   throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${source}: ${details[0]}`, { details });
+}
+
+/** Old key names still accepted: gateway.maxInflatingBytes became gateway.maxInFlightBodyBytes when the budget grew to cover raw bodies too. */
+function withRenamedKeys(raw: unknown): unknown {
+  const gateway = (raw as { gateway?: unknown } | null)?.gateway as Record<string, unknown> | undefined;
+  if (gateway !== null && typeof gateway === 'object' && 'maxInflatingBytes' in gateway) {
+    gateway['maxInFlightBodyBytes'] ??= gateway['maxInflatingBytes'];
+    delete gateway['maxInflatingBytes'];
+  }
+  return raw;
 }
 
 function withAllowedKeys(line: string, root: TSchema): string {

@@ -16,7 +16,7 @@ export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type Heli
 export { Topics, busKey, eventRecords, type EventRequestBatch, type TelemetryGapRecord, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus/bus.js';
 export { createMemoryBus, type MemoryBusOptions } from './bus/memory-bus.js';
 export { createLogger, formatLogLine, resolveLogFormat, silentLogger, type Logger, type LogFormat, type LoggerOptions } from './logger.js';
-export { createMetricsRegistry, Registry } from './metrics.js';
+export { createMetricsRegistry, Registry, serviceLabelGuard, OVERFLOW_SERVICE_LABEL, type ServiceLabelGuard, type ServiceLabelGuardOptions } from './metrics.js';
 export {
   FEATURE_NAMES, METRIC_FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema, metricSeriesName, seriesKey,
   type MetricFeatureName, type MetricFeatures, type MetricSeries, type MetricWindow, type SeriesWindow,

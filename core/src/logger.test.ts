@@ -34,6 +34,7 @@ describe('logger', () => {
         for (const key of Object.keys(fields)) expect(line).toContain(` ${key}=`);
         expect(() => JSON.parse(line)).toThrow();
       }),
+      { numRuns: 2000 },
     );
   });
 

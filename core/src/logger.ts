@@ -50,7 +50,7 @@ export function formatLogLine(json: string, color = false): string {
     } else fields.push(`${key}=${fieldText(value)}`);
   }
   const msg = typeof record['msg'] === 'string' ? record['msg'] : '';
-  const line = [paint('90', time), paint(LEVEL_COLORS[level], name), msg, ...(fields.length > 0 ? [paint('90', fields.join(' '))] : [])].filter((p) => p !== '').join(' ').trimEnd();
+  const line = [paint('90', time), paint(LEVEL_COLORS[level], name), msg, ...(fields.length > 0 ? [paint('90', fields.join(' '))] : [])].filter((p) => p !== '').join(' ');
   return `${[line, ...stacks].join('\n')}\n`;
 }
 

@@ -108,7 +108,7 @@ describe('gateway auth and backpressure', () => {
   });
 
   it('answers 503 with Retry-After when decompressed bodies in flight would pass the memory budget', async () => {
-    const h = await startHarness('uws', { maxInflatedBytes: 256 * 1024, maxInflatingBytes: 200 * 1024 });
+    const h = await startHarness('uws', { maxInflatedBytes: 256 * 1024, maxInFlightBodyBytes: 200 * 1024 });
     try {
       const small = await post(h.url, gzipSync(JSON.stringify({ service: 'gz' })), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       expect(small.status).toBe(202);

@@ -1,9 +1,10 @@
-import { Counter, type Histogram } from 'prom-client';
+import { Counter, Gauge, type Histogram } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import { deferredCounter, type CounterSeries } from './deferred-counter.js';
-import { HeliosError, Topics, createRedactor, eventRecords, newEventId, normalizeEventBatch, parseEventsBody, type EventRequestBatch, type Bus, type HeliosConfig, type HeliosEvent, type Level, type Logger, type RedactionOptions, type Registry } from '@helios/core';
+import { HeliosError, Topics, createRedactor, defaultConfig, serviceLabelGuard, eventRecords, newEventId, normalizeEventBatch, parseEventsBody, type EventRequestBatch, type Bus, type HeliosConfig, type HeliosEvent, type Level, type Logger, type RedactionOptions, type Registry } from '@helios/core';
 import type { StoreReader } from '@helios/store';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, createMetricsAuthenticator } from './auth.js';
+import { createBodyBudget, type BodyBudget } from './body-budget.js';
 import { decodeContentEncoding, jsonBodyKind } from './ingest-body.js';
 import { createNodeTransport } from './http/node-transport.js';
 import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions } from './http/transport.js';
@@ -18,6 +19,8 @@ export interface GatewayOptions {
   store?: StoreReader;
   logger: Logger;
   metrics: Registry;
+  /** /metrics access and service-label cardinality (the `metrics` config section); defaults when absent. */
+  metricsConfig?: HeliosConfig['metrics'];
   /** Extra readiness condition (e.g. the store is reachable). */
   isReady?: () => boolean;
   now?: () => number;
@@ -42,6 +45,8 @@ export interface Gateway {
   stop(): Promise<void>;
   /** The request handler, transport-free (used by tests and benchmarks). */
   handle(request: GatewayRequest): Promise<GatewayResponse>;
+  /** Memory held by request bodies in flight, against gateway.maxInFlightBodyBytes (also helios_gateway_inflight_body_bytes). */
+  readonly bodyBudget: Pick<BodyBudget, 'limit' | 'inUse' | 'peak'>;
 }
 
 /** Paths that take POST: Helios JSON and OTLP. */
@@ -142,6 +147,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   const retryAfter = String(config.retryAfterSeconds);
   const retryAfterHeaders: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': retryAfter });
   const unauthorizedHeaders: Readonly<Record<string, string>> = Object.freeze({ 'www-authenticate': 'Bearer' });
+  const metricsConfig = options.metricsConfig ?? defaultConfig().metrics;
+  const authenticateMetrics = createMetricsAuthenticator(metricsConfig, config.auth.enabled);
+  if (authenticateMetrics !== undefined && metricsConfig.keys.length === 0) logger.warn('/metrics requires a key (metrics.auth) but metrics.keys is empty: every scrape gets 401');
+  const serviceLabels = serviceLabelGuard({ registry: options.metrics, maxServicesPerTenant: metricsConfig.maxServicesPerTenant, idleMs: metricsConfig.seriesIdleMs, now });
+  const bodyBudget = createBodyBudget(config.maxInFlightBodyBytes);
+  new Gauge({
+    name: 'helios_gateway_inflight_body_bytes', help: 'Bytes of request bodies (raw as received, plus decoded) held by requests in flight; refused with 503 beyond gateway.maxInFlightBodyBytes', registers: [options.metrics],
+    collect() {
+      this.set(bodyBudget.inUse);
+    },
+  });
   let inFlight = 0;
   let stopping = false;
   let idle: (() => void) | undefined;
@@ -198,18 +214,45 @@ export function createGateway(options: GatewayOptions): Gateway {
     series.n++;
   }
 
-  /** Counter series per service, then per level (a closed set): no key string built per event. */
-  const ingestedByService = new Map<string, Partial<Record<Level, CounterSeries>>>();
-  function ingestedSeriesOf(event: HeliosEvent): CounterSeries {
-    const { service, level } = event;
-    let byLevel = ingestedByService.get(service);
-    if (byLevel === undefined) ingestedByService.set(service, (byLevel = {}));
-    return (byLevel[level] ??= ingested.series({ service, level }));
+  /**
+   * Counter series per service label, then per level (a closed set): no key string built per event.
+   * Service labels go through the cardinality guard; an expired one is forgotten here too.
+   */
+  interface ServiceSeries {
+    label: string;
+    byLevel: Partial<Record<Level, CounterSeries>>;
+  }
+  const ingestedByService = new Map<string, ServiceSeries>();
+  serviceLabels.onExpired((service) => {
+    ingestedByService.delete(service);
+    ingested.removeWhere('service', service);
+  });
+  /** The series of a tenant's service, by the label the guard gives it. */
+  function serviceSeriesOf(tenant: string, service: string, at: number): ServiceSeries {
+    const label = serviceLabels.label(tenant, service, at);
+    let found = ingestedByService.get(label);
+    if (found === undefined) ingestedByService.set(label, (found = { label, byLevel: {} }));
+    return found;
+  }
+
+  /** Whether events[i] starts a new run of one tenant and service (the guard is asked once per run, not per event). */
+  function startsRun(events: readonly HeliosEvent[], i: number): boolean {
+    return i === 0 || events[i]!.service !== events[i - 1]!.service || events[i]!.tenant !== events[i - 1]!.tenant;
+  }
+
+  function levelSeries(current: ServiceSeries, level: Level): CounterSeries {
+    return (current.byLevel[level] ??= ingested.series({ service: current.label, level }));
   }
 
   /** Count accepted events per service and level (plain additions; prom-client sees them at scrape time). */
   function countIngested(events: readonly HeliosEvent[]): void {
-    for (let i = 0; i < events.length; i++) ingestedSeriesOf(events[i]!).n++;
+    const at = now();
+    let current: ServiceSeries | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (startsRun(events, i)) current = serviceSeriesOf(event.tenant, event.service, at);
+      levelSeries(current!, event.level).n++;
+    }
   }
 
   /**
@@ -218,7 +261,14 @@ export function createGateway(options: GatewayOptions): Gateway {
    * generation, and promoting them made garbage collection a quarter of the gateway's time there.
    */
   function countWhenPublished(events: readonly HeliosEvent[], publishing: Promise<void>): Promise<void> {
-    const series = events.map(ingestedSeriesOf);
+    const at = now();
+    const series = new Array<CounterSeries>(events.length);
+    let current: ServiceSeries | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (startsRun(events, i)) current = serviceSeriesOf(event.tenant, event.service, at);
+      series[i] = levelSeries(current!, event.level);
+    }
     return publishing.then(() => {
       for (let i = 0; i < series.length; i++) series[i]!.n++;
     });
@@ -245,11 +295,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const publishSync = bus.publishSync?.bind(bus);
 
   /**
-   * Memory for decompressed bodies is budgeted across all requests in flight: each inflation reserves its
-   * cap up front (so concurrent ones cannot overshoot together), then keeps only its actual size until the
-   * request is answered. Identity bodies are already bounded by maxBodyBytes per request.
+   * Decoded bodies count against the same budget as raw ones (the transport reserved those as they
+   * arrived): inflation reserves its output chunk by chunk, so a gzip request holds what it decoded,
+   * not a worst-case cap, and gzip and identity requests of the same size are refused alike.
    */
-  let inflatingBytes = 0;
   function withDecodedBody<T>(request: GatewayRequest, use: (body: Buffer) => Promise<T>): Promise<T> {
     // Identity bodies (the common case) go straight to `use`, without a promise layer of their own.
     // `use` reads the body before its first await, so a borrowed identity body is still valid then;
@@ -262,24 +311,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   async function withInflatedBody<T>(compressed: Buffer, encoding: string, use: (body: Buffer) => Promise<T>): Promise<T> {
-    const cap = Math.min(config.maxInflatedBytes, config.maxInflatingBytes - inflatingBytes);
-    if (cap < 64 * 1024) throw new HeliosError('HLS_ERR_OVERLOADED', `${inflatingBytes} bytes of decompressed bodies in flight (budget ${config.maxInflatingBytes})`);
-    let held = cap;
-    inflatingBytes += held;
+    let held = 0;
+    const reserve = (bytes: number): boolean => {
+      if (!bodyBudget.tryReserve(bytes)) return false;
+      held += bytes;
+      return true;
+    };
     try {
-      let body: Buffer;
-      try {
-        body = await decodeContentEncoding(compressed, encoding, cap);
-      } catch (err) {
-        // Over a cap lowered by the budget is "busy, retry", not "too large".
-        if (err instanceof HeliosError && err.code === 'HLS_ERR_BODY_TOO_LARGE' && cap < config.maxInflatedBytes) throw new HeliosError('HLS_ERR_OVERLOADED', `decompressed body exceeds the ${cap} bytes left in the budget`);
-        throw err;
-      }
-      inflatingBytes -= held - body.length;
-      held = body.length;
+      const body = await decodeContentEncoding(compressed, encoding, config.maxInflatedBytes, reserve);
       return await use(body);
     } finally {
-      inflatingBytes -= held;
+      bodyBudget.release(held);
     }
   }
 
@@ -366,8 +408,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     return json(200, reportRedactor.value(report));
   }
 
-  function ready(): boolean {
-    return !stopping && bus.isReady() && (options.isReady?.() ?? true);
+  /** Why the gateway would refuse events now, or undefined when it accepts them. */
+  function notReadyReason(): string | undefined {
+    if (stopping) return 'shutting down';
+    if (!bus.isReady()) return `bus: ${bus.notReadyReason?.() ?? 'not ready'}`;
+    if (options.isReady !== undefined && !options.isReady()) return 'store not ready';
+    return undefined;
+  }
+
+  async function serveMetrics(request: GatewayRequest): Promise<GatewayResponse> {
+    authenticateMetrics?.(request.headers);
+    return { status: 200, headers: { 'content-type': options.metrics.contentType }, body: await options.metrics.metrics() };
   }
 
   async function route(request: GatewayRequest): Promise<[string, GatewayResponse]> {
@@ -378,10 +429,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       switch (path) {
         case '/healthz':
           return ['healthz', json(200, { status: 'ok' })];
-        case '/readyz':
-          return ['readyz', ready() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', bus: bus.isReady() }, { 'retry-after': retryAfter })];
+        case '/readyz': {
+          const reason = notReadyReason();
+          return ['readyz', reason === undefined ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', reason, bus: bus.isReady() }, { 'retry-after': retryAfter })];
+        }
         case '/metrics':
-          return ['metrics', { status: 200, headers: { 'content-type': options.metrics.contentType }, body: await options.metrics.metrics() }];
+          return ['metrics', await serveMetrics(request)];
         case '/api/v1/anomalies':
           return ['anomalies', await listApi(request, 'anomalies')];
         case '/api/v1/reports':
@@ -448,8 +501,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   const transportOptions = (port: number): TransportOptions => ({
-    host: config.host, port, reusePort: config.reusePort, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled, postPaths: INGEST_PATHS, handler: handleRequest,
+    host: config.host, port, reusePort: config.reusePort, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled || authenticateMetrics !== undefined, postPaths: INGEST_PATHS, handler: handleRequest,
     tooLarge: () => errorResponse(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `request body exceeds ${config.maxBodyBytes} bytes`)),
+    bodyBudget,
+    overBudget: () => errorResponse(new HeliosError('HLS_ERR_OVERLOADED', `request bodies in flight hold ${bodyBudget.inUse} bytes (gateway.maxInFlightBodyBytes ${bodyBudget.limit})`)),
   });
 
   let transportName: 'uws' | 'node' = 'node';
@@ -479,6 +534,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return transportName;
     },
     handle,
+    bodyBudget,
     async start() {
       const main = makeTransport(config.port);
       transports = [main];

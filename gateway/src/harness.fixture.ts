@@ -27,6 +27,9 @@ export interface HarnessOptions {
   onCapacityRefusal?: (at: number) => void;
   /** Serve the read API (/api/v1/anomalies, /api/v1/reports) from this store. */
   store?: StoreReader;
+  /** The `metrics` config section (defaults otherwise). */
+  metricsConfig?: Partial<HeliosConfig['metrics']>;
+  now?: () => number;
 }
 
 export async function startHarness(transport: 'uws' | 'node', overrides: Partial<HeliosConfig['gateway']> = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -35,7 +38,12 @@ export async function startHarness(transport: 'uws' | 'node', overrides: Partial
   const received: HeliosEvent[] = [];
   if (options.consume !== false) bus.subscribe<HeliosEvent>(Topics.events, 'test', async (records) => void received.push(...records.map((r) => r.value)));
   const metrics = createMetricsRegistry({ defaultMetrics: false });
-  const gateway = createGateway({ config, bus, logger: silentLogger(), metrics, ...(options.onCapacityRefusal === undefined ? {} : { onCapacityRefusal: options.onCapacityRefusal }), ...(options.store === undefined ? {} : { store: options.store }) });
+  const gateway = createGateway({
+    config, bus, logger: silentLogger(), metrics, metricsConfig: { ...defaultConfig().metrics, ...options.metricsConfig },
+    ...(options.onCapacityRefusal === undefined ? {} : { onCapacityRefusal: options.onCapacityRefusal }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.store === undefined ? {} : { store: options.store }),
+  });
   const { port, otlpPort } = await gateway.start();
   return { gateway, bus, metrics, url: `http://127.0.0.1:${port}`, port, otlpPort, received };
 }

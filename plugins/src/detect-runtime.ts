@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Counter, Gauge } from 'prom-client';
 import {
-  FEATURE_NAMES, Topics, busKey, metricSeriesName, newEventId, seriesKey,
+  FEATURE_NAMES, Topics, busKey, defaultConfig, serviceLabelGuard, metricSeriesName, newEventId, seriesKey,
   type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
   type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord,
 } from '@helios/core';
@@ -10,12 +10,16 @@ import type { LoadedPlugin } from './loader.js';
 import type { ClosedMetricWindow } from './metric-windows.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
 
+const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
+
 export interface DetectRuntimeOptions {
   bus: Bus;
   detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>;
   detection: HeliosConfig['detection'];
   logger: Logger;
   metrics: Registry;
+  /** Service-label cardinality (the `metrics` config section); defaults when absent. */
+  metricsConfig?: HeliosConfig['metrics'];
   now?: () => number;
   /**
    * Consumer group for `Topics.telemetryGaps`. Every detect process must see every gap (each holds the
@@ -171,6 +175,16 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const anomaliesCounter = new Counter({ name: 'helios_anomalies_total', help: 'Incidents opened (deduplicated anomalies)', labelNames: ['service', 'severity'], registers: [options.metrics] });
   const failures = new Counter({ name: 'helios_detection_failures_total', help: 'Windows a detector could not judge (error or timeout)', labelNames: ['detector'], registers: [options.metrics] });
   const overflow = new Counter({ name: 'helios_detection_metric_points_overflow_total', help: 'Metric data points not windowed because their service already had detection.maxMetricSeries metric series', registers: [options.metrics] });
+  // Service labels come from events, i.e. from anyone who can send one: bounded per tenant, and expired
+  // when idle, by the registry's guard (shared with the gateway in an all-in-one process).
+  const metricsConfig = options.metricsConfig ?? defaultConfig().metrics;
+  const serviceLabels = serviceLabelGuard({ registry: options.metrics, maxServicesPerTenant: metricsConfig.maxServicesPerTenant, idleMs: metricsConfig.seriesIdleMs, ...(options.now === undefined ? {} : { now: options.now }) });
+  serviceLabels.onExpired((service) => {
+    for (const d of options.detectors) scoreGauge.remove({ service, detector: d.name });
+    windowsCounter.remove({ service });
+    incompleteCounter.remove({ service });
+    for (const severity of SEVERITIES) anomaliesCounter.remove({ service, severity });
+  });
   const gapsReceived = new Counter({ name: 'helios_detection_gaps_received_total', help: 'Telemetry gap records from other processes applied to the windows', labelNames: ['source'], registers: [options.metrics] });
 
   async function verdictsOn(window: ClosedWindow | ClosedMetricWindow): Promise<Verdict[]> {
@@ -181,7 +195,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
         if (!result.ok) failures.inc({ detector: d.name });
         else if (result.value !== undefined) {
           verdicts.push({ detector: d.name, detection: result.value });
-          scoreGauge.set({ service: window.service, detector: d.name }, result.value.score);
+          scoreGauge.set({ service: serviceLabels.label(window.tenant, window.service), detector: d.name }, result.value.score);
         }
       }
     } else {
@@ -197,13 +211,13 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
 
   async function judge(window: ClosedWindow | ClosedMetricWindow): Promise<void> {
     if (window.incomplete === true) {
-      incompleteCounter.inc({ service: window.service });
+      incompleteCounter.inc({ service: serviceLabels.label(window.tenant, window.service) });
       return;
     }
     const verdicts = await verdictsOn(window);
     windowsEvaluated++;
     if (window.metric !== undefined) metricWindowsEvaluated++;
-    windowsCounter.inc({ service: window.service });
+    windowsCounter.inc({ service: serviceLabels.label(window.tenant, window.service) });
     const step = tracker.observe(window, verdicts);
     const series = window.metric === undefined ? {} : { metric: metricSeriesName(window.metric) };
     if (step?.resolved === true) logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end }, 'incident resolved: windows back to normal');
@@ -217,7 +231,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       explanation: lead.detection.explanation, modelVersion: lead.detection.modelVersion,
       ...(window.metric === undefined ? {} : { metric: window.metric }),
     };
-    anomaliesCounter.inc({ service: window.service, severity: anomaly.severity });
+    anomaliesCounter.inc({ service: serviceLabels.label(window.tenant, window.service), severity: anomaly.severity });
     logger.warn({ tenant: anomaly.tenant, service: anomaly.service, ...series, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');
     await bus.publish(Topics.anomalies, [{ key: busKey(anomaly), value: anomaly }]);
   }

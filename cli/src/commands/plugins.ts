@@ -110,8 +110,10 @@ export async function listPlugins(options: { config: HeliosConfig; baseDir: stri
   const url = metricsUrl(config, options.url);
   const metrics: PluginsReport['metrics'] = { url, ok: false };
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    // /metrics may require a metrics key (metrics.auth): the config's first one is this operator's.
+    const key = config.metrics.keys[0];
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000), ...(key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } }) });
+    if (!res.ok) throw new Error(res.status === 401 ? 'HTTP 401: /metrics requires a key; add one to metrics.keys' : `HTTP ${res.status}`);
     const health = pluginHealthFromMetrics(await res.text());
     metrics.ok = true;
     for (const p of plugins) if (p.name !== undefined) p.health = health.get(p.name) ?? {};

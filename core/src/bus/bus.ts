@@ -83,6 +83,8 @@ export interface Bus {
   subscribe<T>(topic: string, group: string, handler: BusHandler<T>, options?: SubscribeOptions): Subscription;
   /** False while the bus cannot take records (gateway answers 503 on /readyz). */
   isReady(): boolean;
+  /** While not ready, why (shown in /readyz's body): e.g. the spool or a topic is full, the brokers are unreachable. */
+  notReadyReason?(): string | undefined;
   /** Wait until every group consumed everything published so far (or the timeout passed). */
   drain(timeoutMs?: number): Promise<boolean>;
   /** Refuse new publishes, drain, stop consumers. Idempotent. */

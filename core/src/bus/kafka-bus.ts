@@ -811,6 +811,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
       };
     },
     isReady: () => setUpDone && !closed && lanes.every((lane) => lane.reachable),
+    notReadyReason: () => (closed ? 'closed' : !setUpDone ? 'connecting to the brokers' : lanes.every((lane) => lane.reachable) ? undefined : 'brokers unreachable'),
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       await Promise.race([waitIdle(), sleep(timeoutMs)]);

@@ -139,7 +139,13 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
         },
       };
     },
-    isReady: () => !closed,
+    // A full topic refuses every publish: not ready until consumers make room.
+    isReady: () => bus.notReadyReason!() === undefined,
+    notReadyReason() {
+      if (closed) return 'closed';
+      for (const [topic, log] of topics) if (log.unconsumed() >= options.capacity) return `topic ${topic} is full (${log.unconsumed()} unconsumed records, bus.capacity ${options.capacity})`;
+      return undefined;
+    },
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -151,6 +151,37 @@ describe('spooled bus', () => {
     await bus.close();
   });
 
+  it('is not ready while a full spool refuses publishes, also once the inner bus is reachable but the replay fails', async () => {
+    const inner = switchableBus();
+    inner.down = true;
+    const bus = await createSpooledBus(inner, { dir: spoolDir(), maxBytes: 4096, retryMs: 5, maxRetryMs: 10 });
+    expect(bus.isReady()).toBe(true); // spooling, with room
+    let full = false;
+    for (let i = 0; i < 100 && !full; i++) {
+      await bus.publish('t', records(i * 5, 5)).catch((err: unknown) => (full = isHeliosError(err, 'HLS_ERR_BUS_FULL')));
+    }
+    expect(full).toBe(true);
+    expect(bus.isReady()).toBe(false);
+    expect(bus.notReadyReason?.()).toMatch(/spool is full .* the bus is unavailable/);
+    // The brokers answer again, but every write fails: publishes still go to the full spool, so still not ready.
+    const failingWrites = { ...inner, isReady: () => true, publish: () => Promise.reject(new HeliosError('HLS_ERR_BUS_CLOSED', 'write failed')), close: async () => undefined };
+    const reachable = await createSpooledBus(failingWrites, { dir: spoolDir(), maxBytes: 4096, retryMs: 5, maxRetryMs: 10 });
+    let refused = false;
+    for (let i = 0; i < 100 && !refused; i++) {
+      await reachable.publish('t', records(i * 5, 5)).catch((err: unknown) => (refused = isHeliosError(err, 'HLS_ERR_BUS_FULL')));
+    }
+    expect(refused).toBe(true);
+    expect(reachable.isReady()).toBe(false);
+    expect(reachable.notReadyReason?.()).toMatch(/spool is full .* replays into the bus/);
+    await reachable.close(50);
+    // Once the spool is replayed, ready again.
+    inner.down = false;
+    expect(await bus.drain(5000)).toBe(true);
+    expect(bus.isReady()).toBe(true);
+    expect(bus.notReadyReason?.()).toBeUndefined();
+    await bus.close();
+  });
+
   it('hands every acknowledged record to the inner bus exactly in append order, whatever the outages (model)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.record({ down: fc.boolean(), n: fc.integer({ min: 1, max: 20 }) }), { minLength: 1, maxLength: 25 }), async (steps) => {

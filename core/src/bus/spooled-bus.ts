@@ -51,6 +51,8 @@ const SEGMENT_SUFFIX = '.spool';
 const CURSOR_FILE = 'cursor.json';
 const LOCK_FILE = 'lock.pid';
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Free spool space below which a spooling gateway reports not ready (at most a sixteenth of bus.spool.maxBytes). */
+const READY_HEADROOM_BYTES = 64 * 1024;
 
 interface Segment {
   seq: number;
@@ -134,6 +136,8 @@ export async function createSpooledBus(inner: Bus, options: SpooledBusOptions): 
   const retryMs = options.retryMs ?? 200;
   const maxRetryMs = options.maxRetryMs ?? 5000;
   const { dir, maxBytes } = options;
+  /** The largest append the full spool refused since it was last empty: readiness needs room for it. */
+  let largestRefusedFrame = 0;
 
   mkdirSync(dir, { recursive: true });
   takeLock(dir);
@@ -263,6 +267,7 @@ export async function createSpooledBus(inner: Bus, options: SpooledBusOptions): 
   function append(topic: string, records: readonly BusRecord<unknown>[]): Promise<void> {
     const frame = encodeFrame(topic, records);
     if (bytes + pendingBytes + frame.length > maxBytes) {
+      largestRefusedFrame = Math.max(largestRefusedFrame, frame.length);
       return Promise.reject(new HeliosError('HLS_ERR_BUS_FULL', `the spool holds ${bytes + pendingBytes} bytes (bus.spool.maxBytes ${maxBytes}) while the bus is unavailable`));
     }
     pendingBytes += frame.length;
@@ -280,6 +285,7 @@ export async function createSpooledBus(inner: Bus, options: SpooledBusOptions): 
   /** After the last segment is replayed entirely: remove the files so the disk use returns to zero. */
   async function resetWhenReplayed(): Promise<void> {
     if (bytes !== 0 || pendingBytes !== 0 || flushing !== undefined) return;
+    largestRefusedFrame = 0;
     if (active !== undefined) {
       await active.handle.close().catch(() => undefined);
       active = undefined;
@@ -419,8 +425,17 @@ export async function createSpooledBus(inner: Bus, options: SpooledBusOptions): 
     subscribe<T>(topic: string, group: string, handler: BusHandler<T>, subscribeOptions?: SubscribeOptions): Subscription {
       return inner.subscribe(topic, group, handler, subscribeOptions);
     },
-    // While spooling, the gateway is still ready: it accepts until the spool is full.
-    isReady: () => !closed && (inner.isReady() || bytes + pendingBytes < maxBytes),
+    // While spooling, the gateway is still ready: it accepts until the spool is full. Spooling lasts
+    // until the spool is replayed (not just until the inner bus is back), and a spool without room for
+    // the last refused record, or for READY_HEADROOM_BYTES, refuses requests: not ready then.
+    isReady: () => bus.notReadyReason!() === undefined,
+    notReadyReason() {
+      if (closed) return 'closed';
+      if (!spoolingNow()) return undefined;
+      const free = maxBytes - bytes - pendingBytes;
+      if (free < Math.max(Math.min(READY_HEADROOM_BYTES, Math.floor(maxBytes / 16)), largestRefusedFrame)) return `the spool is full (${bytes + pendingBytes} of bus.spool.maxBytes ${maxBytes} bytes) while ${inner.isReady() ? 'it replays into the bus' : `the bus is unavailable${inner.notReadyReason?.() === undefined ? '' : `: ${inner.notReadyReason()}`}`}`;
+      return undefined;
+    },
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       if (!isEmpty()) {

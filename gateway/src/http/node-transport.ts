@@ -5,6 +5,7 @@ import { HEADER_NAMES, type GatewayResponse, type HttpTransport, type RequestHea
 
 /** node:http transport: the fallback where the uWebSockets.js binary does not load. */
 export function createNodeTransport(options: TransportOptions): HttpTransport {
+  const { bodyBudget } = options;
   // Once listening stopped, answers close their connection: keep-alive clients move on instead of
   // holding the server open until close() cuts them.
   let draining = false;
@@ -35,22 +36,67 @@ export function createNodeTransport(options: TransportOptions): HttpTransport {
     const chunks: Buffer[] = [];
     let size = 0;
     let rejected = false;
+    // Bytes of this request reserved in the body budget; released once, when the request ends.
+    let held = 0;
+    let dispatched = false;
+    const release = () => {
+      bodyBudget.release(held);
+      held = 0;
+    };
+    /**
+     * Stop buffering: the rest of the body is read and dropped. A body over the size limit is answered at
+     * once and closes the connection (it will never be taken). One over the budget is answered when its
+     * body has been read: node:http would otherwise close the connection under a client still sending,
+     * which then sees a broken pipe instead of the 503 it should retry on.
+     */
+    let answerAtEnd: GatewayResponse | undefined;
+    const refuse = (response: GatewayResponse, close: boolean) => {
+      rejected = true;
+      chunks.length = 0;
+      release();
+      if (close) send(res, { ...response, headers: { ...response.headers, connection: 'close' } });
+      else answerAtEnd = response;
+      req.resume();
+    };
     req.on('data', (chunk: Buffer) => {
       if (rejected) return;
       size += chunk.length;
-      if (size > options.maxBodyBytes) {
-        rejected = true;
-        send(res, { ...options.tooLarge(), headers: { ...options.tooLarge().headers, connection: 'close' } });
-        req.resume();
-        return;
-      }
+      if (size > options.maxBodyBytes) return refuse(options.tooLarge(), true);
+      if (!bodyBudget.tryReserve(chunk.length)) return refuse(options.overBudget(), false);
+      held += chunk.length;
       chunks.push(chunk);
     });
     req.on('end', () => {
+      if (answerAtEnd !== undefined) send(res, answerAtEnd);
       if (rejected) return;
-      const response = options.handler({ method: (req.method ?? 'GET').toUpperCase(), path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers, body: Buffer.concat(chunks, size) });
-      if (response instanceof Promise) response.then((r) => send(res, r), (err: unknown) => send(res, { status: 500, body: String(err) }));
-      else send(res, response);
+      dispatched = true;
+      const body = Buffer.concat(chunks, size);
+      chunks.length = 0;
+      let response: ReturnType<typeof options.handler>;
+      try {
+        response = options.handler({ method: (req.method ?? 'GET').toUpperCase(), path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers, body });
+      } catch (err) {
+        response = { status: 500, body: String(err) };
+      }
+      if (response instanceof Promise) {
+        response.then(
+          (r) => {
+            release();
+            send(res, r);
+          },
+          (err: unknown) => {
+            release();
+            send(res, { status: 500, body: String(err) });
+          },
+        );
+      } else {
+        release();
+        send(res, response);
+      }
+    });
+    // A client gone before its body was complete: nothing will read what it sent.
+    res.on('close', () => {
+      if (!dispatched) release();
     });
     req.on('error', () => res.destroy());
   });

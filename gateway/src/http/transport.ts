@@ -1,3 +1,5 @@
+import type { BodyBudget } from '../body-budget.js';
+
 /**
  * The gateway's HTTP layer is split in two: a transport (uWebSockets.js, or node:http where its binary
  * does not load) that only moves bytes, and one request handler that does everything else. Both
@@ -56,6 +58,13 @@ export interface TransportOptions {
   handler: RequestHandler;
   /** Answer for a body over the limit, sent without reading the rest. */
   tooLarge: () => GatewayResponse;
+  /**
+   * Memory budget for bodies in flight: each chunk is reserved as it arrives, and a request's bytes are
+   * released once its response settles (or the client went away before the body was complete).
+   */
+  bodyBudget: BodyBudget;
+  /** Answer for a body that does not fit the budget (503 + Retry-After), sent without reading the rest. */
+  overBudget: () => GatewayResponse;
 }
 
 export interface HttpTransport {

@@ -59,8 +59,23 @@ function write(res: Uws.HttpResponse, response: GatewayResponse): void {
 }
 
 /** Answer from outside any uWS callback (a promise continuation): cork so the response goes out in one write. */
-function sendLater(res: Uws.HttpResponse, state: { aborted: boolean }, response: GatewayResponse): void {
+function sendLater(res: Uws.HttpResponse, state: { readonly aborted: boolean }, response: GatewayResponse): void {
   if (!state.aborted) res.cork(() => write(res, response));
+}
+
+/** One request's state; uWS still needs its two callbacks. */
+interface RequestState {
+  aborted: boolean;
+  rejected: boolean;
+  /** The handler has the body: from then on its response settling releases the bytes held. */
+  dispatched: boolean;
+  size: number;
+  /** Bytes reserved in the body budget for this request. */
+  held: number;
+  first: Buffer | undefined;
+  rest: Buffer[] | undefined;
+  /** A refusal sent once the rest of the body arrived (over the budget). */
+  answerAtEnd: GatewayResponse | undefined;
 }
 
 const fail = (err: unknown): GatewayResponse => ({ status: 500, body: String(err) });
@@ -75,7 +90,7 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
   const app = uws.App();
   let listenSocket: Uws.us_listen_socket | false = false;
 
-  const { handler, maxBodyBytes } = options;
+  const { handler, maxBodyBytes, bodyBudget } = options;
   const readsCredentials = options.readsCredentials !== false;
 
   /**
@@ -83,7 +98,8 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
    * the current uWS callback, like a bare uWS server; a promise is answered when it settles, unless the
    * client went away meanwhile.
    */
-  function dispatch(res: Uws.HttpResponse, state: { aborted: boolean }, request: Parameters<typeof handler>[0]): void {
+  function dispatch(res: Uws.HttpResponse, state: RequestState, request: Parameters<typeof handler>[0]): void {
+    state.dispatched = true;
     let response: ReturnType<typeof handler>;
     try {
       response = handler(request);
@@ -92,12 +108,39 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     }
     if (response instanceof Promise) {
       response.then(
-        (r) => sendLater(res, state, r),
-        (err: unknown) => sendLater(res, state, fail(err)),
+        (r) => {
+          release(state);
+          sendLater(res, state, r);
+        },
+        (err: unknown) => {
+          release(state);
+          sendLater(res, state, fail(err));
+        },
       );
-    } else if (!state.aborted) {
-      write(res, response);
+    } else {
+      release(state);
+      if (!state.aborted) write(res, response);
     }
+  }
+
+  function release(state: RequestState): void {
+    bodyBudget.release(state.held);
+    state.held = 0;
+  }
+
+  /**
+   * Stop buffering the body; what was reserved goes back to the budget. A body over the size limit is
+   * answered at once (uWS then closes the connection: it will never be taken). One over the budget is
+   * answered once the rest has arrived and been dropped: a connection closed under a client still
+   * sending resets it, and it would see a reset instead of the 503 it should retry on.
+   */
+  function refuse(res: Uws.HttpResponse, state: RequestState, response: GatewayResponse, atEnd: boolean, isLast: boolean): void {
+    state.rejected = true;
+    state.first = undefined;
+    state.rest = undefined;
+    release(state);
+    if (atEnd && !isLast) state.answerAtEnd = response;
+    else if (!state.aborted) write(res, response);
   }
 
   /**
@@ -115,23 +158,28 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       'x-api-key': readsCredentials ? req.getHeader(HEADER_KEYS.apiKey) : '',
     };
     // One state object per request; uWS still needs its two callbacks.
-    const state = { aborted: false, rejected: false, size: 0, first: undefined as Buffer | undefined, rest: undefined as Buffer[] | undefined };
+    const state: RequestState = { aborted: false, rejected: false, dispatched: false, size: 0, held: 0, first: undefined, rest: undefined, answerAtEnd: undefined };
     res.onAborted(() => {
       state.aborted = true;
+      // Gone before its body was complete: nothing will read what it sent. After dispatch, the handler
+      // still holds the body until its response settles, which releases it.
+      if (!state.dispatched) release(state);
     });
     if (get) {
       dispatch(res, state, { method, path, query, headers, body: EMPTY_BODY });
       return;
     }
     res.onData((chunk, isLast) => {
-      if (state.rejected) return;
-      state.size += chunk.byteLength;
-      if (state.size > maxBodyBytes) {
-        // Answer now and stop buffering: memory per request stays bounded by the limit.
-        state.rejected = true;
-        if (!state.aborted) write(res, options.tooLarge());
+      if (state.rejected) {
+        if (isLast && state.answerAtEnd !== undefined && !state.aborted) write(res, state.answerAtEnd);
         return;
       }
+      state.size += chunk.byteLength;
+      // Answer now and stop buffering: memory per request stays bounded by the limit, and memory of all
+      // requests together by the budget (a chunk is reserved as it arrives, before the body is complete).
+      if (state.size > maxBodyBytes) return refuse(res, state, options.tooLarge(), false, isLast);
+      if (!bodyBudget.tryReserve(chunk.byteLength)) return refuse(res, state, options.overBudget(), true, isLast);
+      state.held += chunk.byteLength;
       if (isLast && state.first === undefined) {
         // The whole body in one chunk (the common case): lend the handler a view of uWS's memory rather
         // than a copy; the handler copies it if it needs the bytes after returning.
@@ -144,6 +192,9 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       else (state.rest ??= [state.first]).push(copy);
       if (!isLast) return;
       const body = state.rest === undefined ? state.first! : Buffer.concat(state.rest, state.size);
+      // The state lives as long as the connection's callbacks: it must not keep the chunks alive.
+      state.first = undefined;
+      state.rest = undefined;
       dispatch(res, state, { method, path, query, headers, body });
     });
   }
