@@ -31,7 +31,8 @@ export const HeliosConfigSchema = Type.Object(
         maxBodyBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'Largest accepted request body, bytes (413 beyond).' }),
         maxEventsPerRequest: Type.Integer({ minimum: 1, default: 10_000, description: 'Most events in one request (413 beyond).' }),
         transport: Type.Union([Type.Literal('auto'), Type.Literal('uws'), Type.Literal('node')], { default: 'auto', description: 'HTTP server: uWebSockets.js, node:http, or auto (uWS when its binary loads).' }),
-        otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP exporters work with their default endpoint (-1: off, 0: any free port).' }),
+        otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP/HTTP exporters work with their default endpoint (-1: off, 0: any free port). Env HELIOS_OTLP_PORT, flag --otlp-port.' }),
+        otlpGrpcPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4317, description: 'OTLP/gRPC port (traces, logs, metrics; the default of most OTLP exporters, the Collector and telemetrygen). Same auth, limits and translation as OTLP/HTTP; messages up to maxInflatedBytes (-1: off, 0: any free port). Env HELIOS_OTLP_GRPC_PORT, flag --otlp-grpc-port.' }),
         maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
         maxInflatingBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for decompressed bodies of all requests in flight together; a compressed request that would exceed it gets 503 with Retry-After, so a flood of gzip requests cannot exhaust memory.' }),
         retryAfterSeconds: Type.Integer({ minimum: 1, default: 1, description: 'Retry-After sent with 429/503 when the bus is full or unavailable.' }),
@@ -179,7 +180,7 @@ export interface ConfigSources {
   /** Path of a helios.config.(yaml|json); HELIOS_CONFIG otherwise; ./helios.config.{yaml,yml,json} when present. */
   configPath?: string;
   /** Explicit overrides (from flags), applied last. */
-  overrides?: { port?: number; dataDir?: string };
+  overrides?: { port?: number; otlpPort?: number; otlpGrpcPort?: number; dataDir?: string };
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -243,6 +244,10 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const layered = structuredClone(raw) as Record<string, any>;
   const port = sources.overrides?.port ?? intFromEnv(env, 'HELIOS_PORT');
   if (port !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), port };
+  const otlpPort = sources.overrides?.otlpPort ?? intFromEnv(env, 'HELIOS_OTLP_PORT');
+  if (otlpPort !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), otlpPort };
+  const otlpGrpcPort = sources.overrides?.otlpGrpcPort ?? intFromEnv(env, 'HELIOS_OTLP_GRPC_PORT');
+  if (otlpGrpcPort !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), otlpGrpcPort };
   const storeUrl = env['HELIOS_STORE_URL'] || undefined;
   // A database URL in the environment (the usual way to pass a secret to a container) means PostgreSQL.
   if (storeUrl !== undefined) layered['store'] = { ...(layered['store'] ?? {}), kind: 'postgres', url: storeUrl };

@@ -18,7 +18,9 @@ export function createAuthenticator(options: { enabled: boolean; keys: readonly 
   const tenants = new Map(options.keys.map((k) => [sha256(k.key), k.tenant]));
   if (!options.enabled) return () => 'default';
   return (headers) => {
-    const bearer = headers.authorization.startsWith('Bearer ') ? headers.authorization.slice(7).trim() : '';
+    // The scheme is case-insensitive (RFC 9110); gRPC clients often send `bearer`.
+    const authorization = headers.authorization;
+    const bearer = authorization.length > 7 && authorization.slice(0, 7).toLowerCase() === 'bearer ' ? authorization.slice(7).trim() : '';
     const key = bearer !== '' ? bearer : headers['x-api-key'].trim();
     const tenant = key === '' ? undefined : tenants.get(sha256(key));
     if (tenant === undefined) throw new HeliosError('HLS_ERR_UNAUTHORIZED', key === '' ? 'send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>"' : 'API key not recognised');

@@ -1,6 +1,7 @@
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import { HeliosError, type EventsBodyKind } from '@helios/core';
+import { decodeSnappyBlock, decodeZstd } from './content-encoding.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -12,7 +13,10 @@ const inflateAsync = promisify(inflate);
 export async function decodeContentEncoding(body: Buffer, encoding: string, maxInflatedBytes: number): Promise<Buffer> {
   const e = encoding.trim().toLowerCase();
   if (e === '' || e === 'identity') return body;
-  if (e !== 'gzip' && e !== 'deflate') throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-encoding "${encoding}" is not supported (use gzip, deflate or identity)`);
+  // zstd and snappy: what the Collector's exporters offer besides gzip (decoded in JS: Node 20's zlib has no zstd).
+  if (e === 'zstd') return decodeZstd(body, maxInflatedBytes);
+  if (e === 'snappy') return decodeSnappyBlock(body, maxInflatedBytes);
+  if (e !== 'gzip' && e !== 'deflate') throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-encoding "${encoding}" is not supported (use gzip, deflate, zstd, snappy or identity)`);
   try {
     return await (e === 'gzip' ? gunzipAsync : inflateAsync)(body, { maxOutputLength: maxInflatedBytes });
   } catch (err) {
