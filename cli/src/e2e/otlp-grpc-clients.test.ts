@@ -64,7 +64,7 @@ describe('real OTLP/gRPC clients against helios up', () => {
     grpcPort = app.otlpGrpcPort!;
     // Every publish, as the gateway handed it to the bus (a second consumer group beside storage's).
     app.bus.subscribe<HeliosEvent>(Topics.events, 'grpc-clients-test', async (records) => void published.push(...records.map((r) => r.value)));
-  });
+  }, 120_000);
   afterAll(() => app?.stop());
 
   const storedCount = (service: string) => app.store.countEvents({ service });
@@ -84,7 +84,7 @@ describe('real OTLP/gRPC clients against helios up', () => {
     expect(spans.find((e) => e.message === 'SELECT orders')).toMatchObject({ tenant: 'default', level: 'ERROR', error_code: 'DB_TIMEOUT', attributes: { 'span.kind': 'client' } });
     expect(spans.find((e) => e.message === 'GET /orders/{id}')).toMatchObject({ endpoint: '/orders/{id}', status_code: 200, level: 'INFO' });
     expect(published.filter((e) => e.service === 'py-grpc' && e.kind === 'log')).toMatchObject([{ level: 'ERROR', message: 'payment declined', endpoint: '/pay' }]);
-  });
+  }, 180_000);
 
   it.runIf(telemetrygen !== undefined || CI)('stores the spans of telemetrygen in its default gRPC mode', async () => {
     expect(telemetrygen, 'telemetrygen (bash scripts/telemetrygen.sh)').toBeDefined();
@@ -94,7 +94,7 @@ describe('real OTLP/gRPC clients against helios up', () => {
     const spans = published.filter((e) => e.service === 'tg-direct');
     expect(new Set(spans.map((e) => e.trace_id)).size).toBe(50);
     expect(spans.every((e) => e.kind === 'span' && /^[0-9a-f]{32}$/.test(e.trace_id ?? '') && e.latency_ms !== null)).toBe(true);
-  });
+  }, 180_000);
 
   it.runIf((telemetrygen !== undefined && otelcol !== undefined) || CI)('stores what a Collector forwards with its stock otlp exporter (gzip)', async () => {
     expect(otelcol, 'the Collector (bash scripts/otelcol.sh)').toBeDefined();
@@ -139,5 +139,5 @@ service:
     } finally {
       collector.kill('SIGTERM');
     }
-  });
+  }, 180_000);
 });
