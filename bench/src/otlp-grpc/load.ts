@@ -1,7 +1,7 @@
 /**
  * Load generator thread of the OTLP/gRPC vs OTLP/HTTP bench: `concurrency` callers each send the same
  * protobuf ExportTraceServiceRequest back to back for `seconds`, over OTLP/HTTP (undici, keep-alive) or
- * OTLP/gRPC (grpc-js, one HTTP/2 connection), and report how many calls were answered OK. Runs in a
+ * OTLP/gRPC (grpc-js, one HTTP/2 connection per caller), and report how many calls were answered OK. Runs in a
  * worker thread so the gateway's event loop is not shared with the client's.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -40,10 +40,15 @@ async function run(order: LoadOrder): Promise<LoadOutcome> {
     };
     close = () => pool.close();
   } else {
-    const client = new Client(`127.0.0.1:${order.port}`, credentials.createInsecure());
+    // One connection per caller, as the HTTP pool has: exporters in different processes do not share one.
+    const clients = Array.from({ length: order.concurrency }, () => new Client(`127.0.0.1:${order.port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
     const identity = (b: Buffer) => b;
-    send = () => new Promise<boolean>((resolve) => client.makeUnaryRequest(TRACE_EXPORT, identity, identity, body, new Metadata(), {}, (err) => resolve(err === null)));
-    close = async () => client.close();
+    let next = 0;
+    send = () => {
+      const client = clients[next++ % clients.length]!;
+      return new Promise<boolean>((resolve) => client.makeUnaryRequest(TRACE_EXPORT, identity, identity, body, new Metadata(), {}, (err) => resolve(err === null)));
+    };
+    close = async () => clients.forEach((c) => c.close());
   }
   const started = performance.now();
   await Promise.all(
