@@ -2,6 +2,7 @@ import { Client, credentials, Metadata, status as GrpcCodes, type ServiceError }
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryBus, type Bus } from '@helios/core';
 import { startHarness, type Harness } from '../harness.fixture.js';
 import { decodeProto, encodeProto, hexBytes, protoTypes } from '../otlp/proto-codec.fixture.js';
 import { OTLP_GRPC_METHODS } from './status.js';
@@ -149,6 +150,36 @@ describe('OTLP/gRPC backpressure and shutdown', () => {
     } finally {
       await h.gateway.stop();
       client.close();
+    }
+  });
+
+  it('finishes a call in flight on stop (OK once the bus took it), then refuses new connections', async () => {
+    const inner = createMemoryBus({ capacity: 1000 });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const publishing = new Promise<void>((resolve) => (entered = resolve));
+    // A bus that takes the records only when the test says so: the call is in flight meanwhile.
+    const slowBus: Bus = { ...inner, publishSync: undefined, publish: async (topic, records) => { entered(); await held; return inner.publish(topic, records); } };
+    const h = await startHarness('node', { otlpGrpcPort: 0 }, { bus: slowBus });
+    const client = new Client(`127.0.0.1:${h.otlpGrpcPort!}`, credentials.createInsecure());
+    try {
+      const call = exportCall(client, TRACES, traceRequest('draining', [{ traceId: hex(9, 16), spanId: hex(9, 8), name: 'x', startMs: 1_700_000_000_000, durationMs: 1 }]));
+      await publishing;
+      const stopping = h.gateway.stop();
+      release();
+      expect((await call).error).toBeNull();
+      await stopping;
+      const late = new Client(`127.0.0.1:${h.otlpGrpcPort!}`, credentials.createInsecure());
+      const refused = await exportCall(late, TRACES, new Uint8Array(0));
+      late.close();
+      expect(refused.error?.code).toBe(GrpcCodes.UNAVAILABLE);
+      await h.bus.drain(5000);
+      expect(h.received.filter((e) => e.service === 'draining')).toHaveLength(1);
+    } finally {
+      release();
+      client.close();
+      await h.gateway.stop();
     }
   });
 });
