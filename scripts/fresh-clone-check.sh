@@ -38,7 +38,7 @@ npx --no-install helios validate | grep -q '^configuration valid'
 step "npx helios up"
 log="$work/up.log"
 # `node` directly on the linked bin: npx's own process would sit between the signal and helios.
-node node_modules/.bin/helios up --port 0 --data-dir "$work/data" >"$log" 2>&1 &
+node node_modules/.bin/helios up --port 0 --otlp-port 0 --otlp-grpc-port 0 --data-dir "$work/data" >"$log" 2>&1 &
 up_pid=$!
 port=""
 for _ in $(seq 1 120); do

@@ -2,6 +2,7 @@ import { runGatewayBench } from './gateway/suite.js';
 import { runIsolationForestBench } from './isolation-forest/suite.js';
 import { runKafkaBench } from './kafka/suite.js';
 import { runOtlpBench } from './otlp/suite.js';
+import { runOtlpGrpcBench } from './otlp-grpc/suite.js';
 import { runReportingBench } from './reporting/suite.js';
 import type { BenchResult, BenchSuite } from './result.js';
 import { runSdkBench } from './sdk/suite.js';
@@ -13,6 +14,7 @@ const SUITES: BenchSuite[] = [
   { name: 'validator', summary: 'event validation: TypeBox vs Ajv, normalize cost', run: runValidatorBench },
   { name: 'isolation-forest', summary: 'Isolation Forest scoring/training speed and parity vs scikit-learn', run: runIsolationForestBench },
   { name: 'otlp', summary: 'OTLP protobuf/JSON decoding into Helios events', run: runOtlpBench },
+  { name: 'otlp-grpc', summary: 'OTLP/gRPC vs OTLP/HTTP throughput into the same gateway (null sink), ratio in the same run', run: runOtlpGrpcBench },
   { name: 'store', summary: 'writes into PGlite / PostgreSQL (HELIOS_PG_URL), COPY vs multi-row, context queries', run: runStoreBench },
   { name: 'gateway', summary: 'gateway HTTP throughput vs bare uWebSockets.js, batches, p99 at half rate, uWS vs node:http (wrk)', run: runGatewayBench },
   { name: 'sdk', summary: 'SDK event() cost and HTTP middleware overhead', run: runSdkBench },

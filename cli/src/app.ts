@@ -34,6 +34,8 @@ export interface HeliosApp {
   /** The gateway's port, or for a worker process the port of its /metrics and /healthz server. */
   readonly port: number;
   readonly otlpPort: number | undefined;
+  /** The OTLP/gRPC port when the gateway bound one. */
+  readonly otlpGrpcPort: number | undefined;
   readonly transport: 'uws' | 'node';
   /**
    * The process's store. A gateway-only process on the embedded store has none (the storage worker owns
@@ -123,7 +125,7 @@ async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detect
  * side) goes out as a `TelemetryGapRecord` on the bus, so detect workers in any process leave the windows
  * it touches unjudged; `localGap` also tells a detect role in this process at once.
  */
-async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; transport: 'uws' | 'node' }> {
+async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; otlpGrpcPort: number | undefined; transport: 'uws' | 'node' }> {
   warnWhenOpenWithoutAuth(ctx.config.gateway, ctx.logger);
   const hop = ctx.config.detection.hopMs;
   const gaps = createGapPublisher({ bus: ctx.bus, marginMs: hop, logger: ctx.logger });
@@ -134,9 +136,9 @@ async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: 
       localGap?.(at - hop, at + hop);
     },
   });
-  const { port, otlpPort } = await gateway.start();
+  const { port, otlpPort, otlpGrpcPort } = await gateway.start();
   return {
-    port, otlpPort, transport: gateway.transport,
+    port, otlpPort, otlpGrpcPort, transport: gateway.transport,
     async stop() {
       await gateway.stop();
       await gaps.close();
@@ -233,7 +235,7 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
 
     let stopped: Promise<void> | undefined;
     return {
-      roles, port: front.port, otlpPort: gateway?.otlpPort, bus, metrics,
+      roles, port: front.port, otlpPort: gateway?.otlpPort, otlpGrpcPort: gateway?.otlpGrpcPort, bus, metrics,
       detectors: detection?.detectors ?? [], reporters: reporting?.reporters ?? [],
       transport: gateway?.transport ?? 'node',
       get store() {

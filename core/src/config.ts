@@ -36,10 +36,11 @@ export const HeliosConfigSchema = Type.Object(
         host: Type.String({ default: '0.0.0.0', description: 'Interface the HTTP gateway binds.' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'HTTP port (0 picks a free one). Env HELIOS_PORT, flag --port.' }),
         maxBodyBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'Largest accepted request body, bytes (413 beyond).' }),
-        maxEventsPerRequest: Type.Integer({ minimum: 1, default: 10_000, description: 'Most events in one request (413 beyond).' }),
+        maxEventsPerRequest: Type.Integer({ minimum: 1, default: 1_000_000, description: 'Most events (OTLP records) in one request (413 beyond). Requests are bounded by bytes first (maxBodyBytes, maxInflatedBytes); this count is set far above what exporters batch (the Collector batch processor does not split its 8192-record default batches, and larger sends are common), so it only stops a body packed with empty records.' }),
         transport: Type.Union([Type.Literal('auto'), Type.Literal('uws'), Type.Literal('node')], { default: 'auto', description: 'HTTP server: uWebSockets.js, node:http, or auto (uWS when its binary loads).' }),
         reusePort: Type.Boolean({ default: false, description: 'Let several processes listen on the same port (SO_REUSEPORT; the kernel splits connections between them). Off: a port already in use is refused with HLS_ERR_PORT_IN_USE, so a second Helios cannot silently take half the traffic into its own store.' }),
-        otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP exporters work with their default endpoint (-1: off, 0: any free port).' }),
+        otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP/HTTP exporters work with their default endpoint (-1: off, 0: any free port). Env HELIOS_OTLP_PORT, flag --otlp-port.' }),
+        otlpGrpcPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4317, description: 'OTLP/gRPC port (traces, logs, metrics; the default of most OTLP exporters, the Collector and telemetrygen). Same auth, limits and translation as OTLP/HTTP; messages up to maxInflatedBytes (-1: off, 0: any free port). Env HELIOS_OTLP_GRPC_PORT, flag --otlp-grpc-port.' }),
         maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
         maxInFlightBodyBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for the bodies of all requests in flight together: raw bytes counted as they arrive (before a body is complete) plus decoded bytes of gzip/deflate bodies, whatever the encoding. A request that would pass it gets 503 with Retry-After. The old name `maxInflatingBytes` is accepted as an alias.' }),
         retryAfterSeconds: Type.Integer({ minimum: 1, default: 1, description: 'Retry-After sent with 429/503 when the bus is full or unavailable.' }),
@@ -216,7 +217,7 @@ export interface ConfigSources {
   /** Path of a helios.config.(yaml|json); HELIOS_CONFIG otherwise; ./helios.config.{yaml,yml,json} when present. */
   configPath?: string;
   /** Explicit overrides (from flags), applied last. */
-  overrides?: { port?: number; dataDir?: string };
+  overrides?: { port?: number; otlpPort?: number; otlpGrpcPort?: number; dataDir?: string };
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -293,6 +294,10 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const layered = structuredClone(raw) as Record<string, any>;
   const port = sources.overrides?.port ?? intFromEnv(env, 'HELIOS_PORT');
   if (port !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), port };
+  const otlpPort = sources.overrides?.otlpPort ?? intFromEnv(env, 'HELIOS_OTLP_PORT');
+  if (otlpPort !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), otlpPort };
+  const otlpGrpcPort = sources.overrides?.otlpGrpcPort ?? intFromEnv(env, 'HELIOS_OTLP_GRPC_PORT');
+  if (otlpGrpcPort !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), otlpGrpcPort };
   const storeUrl = env['HELIOS_STORE_URL'] || undefined;
   // A database URL in the environment (the usual way to pass a secret to a container) means PostgreSQL.
   if (storeUrl !== undefined) layered['store'] = { ...(layered['store'] ?? {}), kind: 'postgres', url: storeUrl };

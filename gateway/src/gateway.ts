@@ -11,6 +11,7 @@ import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions }
 import { createUwsTransport, loadUws } from './http/uws-transport.js';
 import { decodeOtlp, encodeOtlpResponse, type OtlpSignal } from './otlp/index.js';
 import { OTLP_PATHS, otlpEncoding, otlpErrorResponse, otlpResponseHeaders, unsupportedOtlpContentType } from './otlp-http.js';
+import { createOtlpGrpcTransport, OTLP_GRPC_ROUTES } from './otlp-grpc/index.js';
 
 export interface GatewayOptions {
   config: HeliosConfig['gateway'];
@@ -39,8 +40,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly transport: 'uws' | 'node';
-  /** Bound ports: the main one, and the OTLP default port when enabled. */
-  start(): Promise<{ port: number; otlpPort: number | undefined }>;
+  /** Bound ports: the main one, the OTLP/HTTP default port and the OTLP/gRPC port when enabled. */
+  start(): Promise<{ port: number; otlpPort: number | undefined; otlpGrpcPort: number | undefined }>;
   /** Stop accepting, finish requests in flight (their events reach the bus), close. Idempotent. */
   stop(): Promise<void>;
   /** The request handler, transport-free (used by tests and benchmarks). */
@@ -52,8 +53,8 @@ export interface Gateway {
 /** Paths that take POST: Helios JSON and OTLP. */
 const INGEST_PATHS: readonly string[] = ['/api/v1/events', ...OTLP_PATHS.keys()];
 
-/** Routes whose time goes into helios_ingestion_latency_seconds (route label: events, logs, traces, metrics). */
-const INGEST_ROUTES: ReadonlySet<string> = new Set(['events', 'logs', 'traces', 'metrics']);
+/** Routes whose time goes into helios_ingestion_latency_seconds (route label: events, logs, traces, metrics, and grpc_<signal> for OTLP/gRPC). */
+const INGEST_ROUTES: ReadonlySet<string> = new Set(['events', 'logs', 'traces', 'metrics', ...Object.values(OTLP_GRPC_ROUTES)]);
 
 /**
  * Most problems listed in an error body. Validation can report one per field, and a hostile body can
@@ -424,7 +425,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function route(request: GatewayRequest): Promise<[string, GatewayResponse]> {
     const { method, path } = request;
     const signal = OTLP_PATHS.get(path);
-    if (signal !== undefined) return [signal, await ingestOtlp(request, signal)];
+    if (signal !== undefined) return [request.protocol === 'grpc' ? OTLP_GRPC_ROUTES[signal] : signal, await ingestOtlp(request, signal)];
     if (method === 'GET' || method === 'HEAD') {
       switch (path) {
         case '/healthz':
@@ -527,7 +528,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     return createNodeTransport(transportOptions(port));
   };
 
-  let transports: HttpTransport[] = [];
+  let transports: Array<Pick<HttpTransport, 'listen' | 'stopListening' | 'close'>> = [];
   let stopped: Promise<void> | undefined;
   return {
     get transport() {
@@ -549,7 +550,18 @@ export function createGateway(options: GatewayOptions): Gateway {
           logger.warn({ err: (err as Error).message, port: config.otlpPort }, 'could not bind the OTLP default port; OTLP is still served on the main port');
         }
       }
-      return { port, otlpPort };
+      let otlpGrpcPort: number | undefined;
+      if (config.otlpGrpcPort >= 0) {
+        const grpc = createOtlpGrpcTransport({ host: config.host, port: config.otlpGrpcPort, maxMessageBytes: config.maxInflatedBytes, retryAfterSeconds: config.retryAfterSeconds, handler: handleRequest });
+        try {
+          otlpGrpcPort = await grpc.listen();
+          transports.push(grpc);
+        } catch (err) {
+          await grpc.close();
+          logger.warn({ err: (err as Error).message, port: config.otlpGrpcPort }, 'could not bind the OTLP/gRPC port; OTLP/gRPC exporters cannot deliver to this process');
+        }
+      }
+      return { port, otlpPort, otlpGrpcPort };
     },
     stop() {
       stopped ??= (async () => {

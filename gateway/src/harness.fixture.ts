@@ -13,6 +13,7 @@ export interface Harness {
   url: string;
   port: number;
   otlpPort: number | undefined;
+  otlpGrpcPort: number | undefined;
   /** Events the bus delivered to a consumer (empty when the harness was started without one). */
   received: HeliosEvent[];
 }
@@ -33,7 +34,7 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(transport: 'uws' | 'node', overrides: Partial<HeliosConfig['gateway']> = {}, options: HarnessOptions = {}): Promise<Harness> {
-  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, transport, maxBodyBytes: 64 * 1024, maxInflatedBytes: 256 * 1024, maxEventsPerRequest: 100, ...overrides };
+  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, transport, maxBodyBytes: 64 * 1024, maxInflatedBytes: 256 * 1024, maxEventsPerRequest: 100, ...overrides };
   const bus = options.bus ?? createMemoryBus({ capacity: options.capacity ?? 100_000 });
   const received: HeliosEvent[] = [];
   if (options.consume !== false) bus.subscribe<HeliosEvent>(Topics.events, 'test', async (records) => void received.push(...records.map((r) => r.value)));
@@ -44,6 +45,6 @@ export async function startHarness(transport: 'uws' | 'node', overrides: Partial
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.store === undefined ? {} : { store: options.store }),
   });
-  const { port, otlpPort } = await gateway.start();
-  return { gateway, bus, metrics, url: `http://127.0.0.1:${port}`, port, otlpPort, received };
+  const { port, otlpPort, otlpGrpcPort } = await gateway.start();
+  return { gateway, bus, metrics, url: `http://127.0.0.1:${port}`, port, otlpPort, otlpGrpcPort, received };
 }

@@ -1,5 +1,6 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import { HeliosError, type EventsBodyKind } from '@helios/core';
+import { decodeSnappyBlock, decodeZstd, overBudget } from './content-encoding.js';
 
 /** Output chunk of the inflater: each one is reserved in the body budget as it comes. */
 const INFLATE_CHUNK_BYTES = 64 * 1024;
@@ -13,7 +14,15 @@ const INFLATE_CHUNK_BYTES = 64 * 1024;
 export function decodeContentEncoding(body: Buffer, encoding: string, maxInflatedBytes: number, reserve: (bytes: number) => boolean = () => true): Promise<Buffer> {
   const e = encoding.trim().toLowerCase();
   if (e === '' || e === 'identity') return Promise.resolve(body);
-  if (e !== 'gzip' && e !== 'deflate') return Promise.reject(new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-encoding "${encoding}" is not supported (use gzip, deflate or identity)`));
+  // zstd and snappy: what the Collector's exporters offer besides gzip (decoded in JS: Node 20's zlib has no zstd).
+  if (e === 'zstd' || e === 'snappy') {
+    try {
+      return Promise.resolve(e === 'zstd' ? decodeZstd(body, maxInflatedBytes, reserve) : decodeSnappyBlock(body, maxInflatedBytes, reserve));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  if (e !== 'gzip' && e !== 'deflate') return Promise.reject(new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-encoding "${encoding}" is not supported (use gzip, deflate, zstd, snappy or identity)`));
   return new Promise<Buffer>((resolve, reject) => {
     const inflater = e === 'gzip' ? createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }) : createInflate({ chunkSize: INFLATE_CHUNK_BYTES });
     const chunks: Buffer[] = [];
@@ -30,7 +39,7 @@ export function decodeContentEncoding(body: Buffer, encoding: string, maxInflate
       if (failed) return;
       size += chunk.length;
       if (size > maxInflatedBytes) return fail(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `inflated body exceeds ${maxInflatedBytes} bytes`));
-      if (!reserve(chunk.length)) return fail(new HeliosError('HLS_ERR_OVERLOADED', `no room in the memory budget for request bodies (gateway.maxInFlightBodyBytes) to decompress this body; retry later`));
+      if (!reserve(chunk.length)) return fail(overBudget());
       chunks.push(chunk);
     });
     inflater.on('error', (err) => fail(new HeliosError('HLS_ERR_BODY_MALFORMED', `body is not valid ${e}: ${err.message}`)));

@@ -24,7 +24,7 @@ it('auto serves over uWS when its binary loads, else over node:http with a warni
   const bus = createMemoryBus({ capacity: 1000 });
   const received: HeliosEvent[] = [];
   bus.subscribe<HeliosEvent>(Topics.events, 'test', async (records) => void received.push(...records.map((r) => r.value)));
-  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, transport: 'auto' as const };
+  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, transport: 'auto' as const };
   gateway = createGateway({ config, bus, logger, metrics: createMetricsRegistry({ defaultMetrics: false }) });
   const { port } = await gateway.start();
 
@@ -46,7 +46,7 @@ it('auto serves over uWS when its binary loads, else over node:http with a warni
 
 it("transport uws is an error, not a fallback, where the binary does not load", async () => {
   const uws = loadUws();
-  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, transport: 'uws' as const };
+  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, transport: 'uws' as const };
   gateway = createGateway({ config, bus: createMemoryBus({ capacity: 10 }), logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
   if ('uws' in uws) {
     await gateway.start();

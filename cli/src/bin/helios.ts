@@ -83,7 +83,9 @@ async function main(argv: string[]): Promise<void> {
   const port = parsePortFlag(stringOption(values, 'port'));
   const configPath = stringOption(values, 'config');
   const dataDir = stringOption(values, 'data-dir');
-  const configSources: ConfigSources = { configPath, overrides: { port, dataDir } };
+  const otlpPort = parsePortFlag(stringOption(values, 'otlp-port'), 'otlp-port', -1);
+  const otlpGrpcPort = parsePortFlag(stringOption(values, 'otlp-grpc-port'), 'otlp-grpc-port', -1);
+  const configSources: ConfigSources = { configPath, overrides: { port, otlpPort, otlpGrpcPort, dataDir } };
   let loaded: LoadedConfig | undefined;
   await command.run({
     configSources,

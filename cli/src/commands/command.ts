@@ -52,6 +52,8 @@ export interface Command {
 export const COMMON_OPTIONS: OptionSpecs = {
   config: { type: 'string', value: '<file>', description: 'helios.config.yaml|json [HELIOS_CONFIG]; default ./helios.config.{yaml,yml,json} if present' },
   port: { type: 'string', value: '<n>', description: 'HTTP port, 0 to 65535 [HELIOS_PORT]; default 8080' },
+  'otlp-port': { type: 'string', value: '<n>', description: 'OTLP/HTTP port, -1 (off) to 65535 [HELIOS_OTLP_PORT]; default 4318' },
+  'otlp-grpc-port': { type: 'string', value: '<n>', description: 'OTLP/gRPC port, -1 (off) to 65535 [HELIOS_OTLP_GRPC_PORT]; default 4317' },
   'data-dir': { type: 'string', value: '<dir>', description: 'Embedded state (PGlite, reports) [HELIOS_DATA_DIR]; default ./.helios' },
   json: { type: 'boolean', description: 'Machine-readable output where the command has any' },
   help: { type: 'boolean', short: 'h', description: 'Show help (for a command: helios <command> --help)' },
@@ -105,10 +107,13 @@ export function stringsOption(values: OptionValues, name: string): string[] | un
   return Array.isArray(v) ? v : undefined;
 }
 
-/** `--port`: an integer from 0 to 65535, else HLS_ERR_USAGE naming the value (not a stack trace). */
-export function parsePortFlag(text: string | undefined): number | undefined {
+/**
+ * `--port` (0 to 65535) or an OTLP port flag (`min` -1: off), else HLS_ERR_USAGE naming the flag and the
+ * value (not a stack trace).
+ */
+export function parsePortFlag(text: string | undefined, flag = 'port', min = 0): number | undefined {
   if (text === undefined) return undefined;
   const port = Number(text);
-  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new HeliosError('HLS_ERR_USAGE', `--port: expected an integer from 0 to 65535, got ${JSON.stringify(text)}`);
+  if (text.trim() === '' || !Number.isInteger(port) || port < min || port > 65535) throw new HeliosError('HLS_ERR_USAGE', `--${flag}: expected an integer from ${min} to 65535, got ${JSON.stringify(text)}`);
   return port;
 }

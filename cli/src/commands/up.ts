@@ -13,7 +13,7 @@ export const up: Command = {
     const roles = parseRoles(stringsOption(values, 'role'), HELIOS_ROLES) ?? [...HELIOS_ROLES];
     const logger = createLogger({ level: config.log.level, format: config.log.format });
     const app = await startHelios({ config, baseDir: loaded.baseDir, logger, roles });
-    logger.info({ roles, port: app.port, otlpPort: app.otlpPort, transport: app.transport, dataDir: config.dataDir, bus: config.bus.kind, store: config.store.kind, config: loaded.path ?? '(defaults)' }, `helios ready on http://${config.gateway.host}:${app.port}`);
+    logger.info({ roles, port: app.port, otlpPort: app.otlpPort, otlpGrpcPort: app.otlpGrpcPort, transport: app.transport, dataDir: config.dataDir, bus: config.bus.kind, store: config.store.kind, config: loaded.path ?? '(defaults)' }, `helios ready on http://${config.gateway.host}:${app.port}`);
     stopOnSignals(app, logger);
   },
 };

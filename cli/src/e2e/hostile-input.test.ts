@@ -84,7 +84,7 @@ describe('hostile input on the embedded default (issue 18)', () => {
 
   it('refuses what cannot be stored with 400 naming the field, stores every acknowledged event and the 300 after them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'helios-hostile-'));
-    const config = resolveConfig({ dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, store: { flushIntervalMs: 20 }, plugins: { detectors: [], reporters: [] } });
+    const config = resolveConfig({ dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, store: { flushIntervalMs: 20 }, plugins: { detectors: [], reporters: [] } });
     // The embedded store (PGlite, in-process bus), opened here so the test can query it directly.
     const client = await createPgliteClient();
     const store = createSqlStore(client);
@@ -105,7 +105,7 @@ describe('two tenants choosing the same event id on the embedded default (issue 
   it('stores both tenants\' events (idempotency is per tenant), and each tenant\'s retry once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'helios-same-id-'));
     const keys = [{ key: 'tenant-a-key-1', tenant: 'tenant-a' }, { key: 'tenant-b-key-1', tenant: 'tenant-b' }];
-    const config = resolveConfig({ dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, auth: { enabled: true, keys } }, store: { flushIntervalMs: 20 }, plugins: { detectors: [], reporters: [] } });
+    const config = resolveConfig({ dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, auth: { enabled: true, keys } }, store: { flushIntervalMs: 20 }, plugins: { detectors: [], reporters: [] } });
     const client = await createPgliteClient();
     const store = createSqlStore(client);
     await store.migrate();
@@ -143,7 +143,7 @@ describe.runIf(brokers.length > 0 && pgUrl !== undefined)('hostile input on Kafk
     cleanup.push(() => test.close());
     const dir = mkdtempSync(join(tmpdir(), 'helios-hostile-kafka-'));
     const config = resolveConfig({
-      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, store: { flushIntervalMs: 20 },
+      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, store: { flushIntervalMs: 20 },
       bus: { kind: 'kafka', kafka: { brokers, namespace: runNamespace('hostile'), topics: { 'helios.events': { partitions: 2 }, 'helios.anomalies': { partitions: 1 }, 'helios.reports': { partitions: 1 }, 'helios.dead-letter': { partitions: 1 } } } },
       plugins: { detectors: [], reporters: [] },
     });
@@ -171,7 +171,7 @@ describe.runIf(brokers.length > 0 && pgUrl !== undefined)('hostile input on Kafk
     });
     const dir = mkdtempSync(join(tmpdir(), 'helios-dead-letter-kafka-'));
     const bus = { kind: 'kafka', kafka: { brokers, namespace: runNamespace('dead-letter'), topics: { 'helios.events': { partitions: 2 }, 'helios.anomalies': { partitions: 1 }, 'helios.reports': { partitions: 1 }, 'helios.dead-letter': { partitions: 1 } } } };
-    const config = resolveConfig({ dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, store: { flushIntervalMs: 20 }, bus, plugins: { detectors: [], reporters: [] } });
+    const config = resolveConfig({ dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, store: { flushIntervalMs: 20 }, bus, plugins: { detectors: [], reporters: [] } });
     const app = await startHelios({ config, baseDir: dir, roles: ['gateway', 'storage'], store, logger: silentLogger() });
     cleanup.push(() => app.stop());
     const reader = await openBus(config, { logger: silentLogger() });

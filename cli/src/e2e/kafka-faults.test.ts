@@ -42,7 +42,7 @@ describe.runIf(brokers.length > 0 && kafkaScript !== undefined)('delivery throug
     cleanup.push(() => test.close());
     const dir = mkdtempSync(join(tmpdir(), 'helios-kafka-kill9-'));
     const config = resolveConfig({
-      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, bus: busConfig(runNamespace('kill9'), join(dir, 'spool')), plugins: { detectors: [], reporters: [] },
+      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, bus: busConfig(runNamespace('kill9'), join(dir, 'spool')), plugins: { detectors: [], reporters: [] },
     });
     const app = await startHelios({ config, baseDir: dir, roles: ['gateway', 'storage'], store: test.store, logger: logger() });
     cleanup.push(() => app.stop());
@@ -86,7 +86,7 @@ describe.runIf(brokers.length > 0 && kafkaScript !== undefined)('delivery throug
     const dir = mkdtempSync(join(tmpdir(), 'helios-kafka-gwkill-'));
     const namespace = runNamespace('gateway-kill');
     const spoolDir = join(dir, 'spool');
-    const raw = { dataDir: ':memory:', gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, bus: busConfig(namespace, spoolDir), plugins: { detectors: [], reporters: [] } };
+    const raw = { dataDir: ':memory:', gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, bus: busConfig(namespace, spoolDir), plugins: { detectors: [], reporters: [] } };
 
     let gateway = await spawnHelios(['up', '--role', 'gateway'], raw, dir);
     cleanup.push(() => gateway.kill9());

@@ -109,7 +109,7 @@ describe('plugin ecosystem: scaffold -> test -> pack -> install -> run', () => {
 
   it('runs them in `helios up`: the detector judges windows and opens an incident, the reporter delivers it; `helios plugins list` shows both', async () => {
     writeFileSync(join(setup, 'helios.config.yaml'), `dataDir: ./data
-gateway: { host: 127.0.0.1, port: 0, otlpPort: -1 }
+gateway: { host: 127.0.0.1, port: 0, otlpPort: -1, otlpGrpcPort: -1 }
 detection: { idleFlushMs: 1000 }
 plugins:
   detectors:
@@ -192,7 +192,7 @@ plugins:
 
   it('refuses at start a plugin built for another plugin API, naming both versions; `helios plugins list` says so too', async () => {
     const config = join(setup, 'future.config.yaml');
-    writeFileSync(config, `dataDir: ./data-future\ngateway: { host: 127.0.0.1, port: 0, otlpPort: -1 }\nplugins:\n  detectors:\n    - use: '${futureName}'\n`);
+    writeFileSync(config, `dataDir: ./data-future\ngateway: { host: 127.0.0.1, port: 0, otlpPort: -1, otlpGrpcPort: -1 }\nplugins:\n  detectors:\n    - use: '${futureName}'\n`);
     const up = await helios(['up', '--config', config], setup);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('HLS_ERR_PLUGIN_API_MISMATCH');

@@ -62,7 +62,7 @@ describe('no secret survives into any report, delivery, prompt or API answer', (
     ]);
     const config = resolveConfig({
       dataDir: dir,
-      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 },
+      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 },
       plugins: {
         timeoutMs: 10_000,
         detectors: [],

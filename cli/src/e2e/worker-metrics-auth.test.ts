@@ -20,7 +20,7 @@ describe('worker /metrics access', () => {
     const namespace = runNamespace('worker-metrics');
     const config = resolveConfig({
       dataDir: dir,
-      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, auth: { enabled: true, keys: [{ key: 'tenant-key-1', tenant: 'acme' }] } },
+      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, auth: { enabled: true, keys: [{ key: 'tenant-key-1', tenant: 'acme' }] } },
       metrics: { keys: ['scrape-key-1'] },
       bus: { kind: 'kafka', kafka: { brokers, namespace, topics: { 'helios.events': { partitions: 1 }, 'helios.anomalies': { partitions: 1 }, 'helios.reports': { partitions: 1 }, 'helios.dead-letter': { partitions: 1 } } } },
       plugins: { detectors: [], reporters: [] },

@@ -19,6 +19,8 @@ export interface GatewayRequest {
    * that memory; reads after it see an empty buffer): a handler that reads it later copies it first.
    */
   bodyBorrowed?: boolean;
+  /** Set by the OTLP/gRPC receiver (../otlp-grpc): the call is routed and counted as gRPC. */
+  protocol?: 'grpc';
 }
 
 export interface RequestHeaders {

@@ -1,4 +1,5 @@
 import { HeliosError, levelFromSeverityNumber, makeStorable, MAX_ATTRIBUTE_KEY_LENGTH as CORE_MAX_ATTRIBUTE_KEY_LENGTH, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
+import { dataPointEventId, logEventId, spanEventId } from './record-id.js';
 
 /**
  * OTLP records (already read from protobuf or JSON into the plain shapes below) to Helios events.
@@ -221,12 +222,17 @@ export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo
   let level: Level | undefined = levelFromSeverityNumber(record.severityNumber);
   if (level === undefined && record.severityText !== '') level = parseLevel(record.severityText);
   const timestamp = !isZeroTime(record.time) ? record.time.ms : !isZeroTime(record.observedTime) ? record.observedTime.ms : context.now;
+  const message = bodyToMessage(record.body);
+  // Deterministic, so a retried export is stored once (./record-id.ts); a record with no time at all
+  // cannot be told from an identical one sent later, so it gets a fresh id.
+  const id = isZeroTime(record.time) && isZeroTime(record.observedTime) ? newEventId()
+    : logEventId({ tenant: context.tenant, resourceAttributes: resource.attributes, time: record.time, observedTime: record.observedTime, severityNumber: record.severityNumber, severityText: record.severityText, traceId, spanId, message, attributes }, timestamp);
   return storableOrReason({
-    id: newEventId(),
+    id,
     timestamp,
     service: resource.service,
     level: level ?? 'INFO',
-    message: bodyToMessage(record.body),
+    message,
     kind: 'log',
     endpoint: endpointOf(attributes),
     latency_ms: null,
@@ -318,7 +324,7 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
   }
   if (errorCode !== null && errorCode.length > 256) errorCode = errorCode.slice(0, 256);
   return storableOrReason({
-    id: newEventId(),
+    id: spanEventId(context.tenant, traceId, spanId, span.startTime.ms),
     timestamp: span.startTime.ms,
     service: resource.service,
     level: isError ? 'ERROR' : 'INFO',
@@ -400,9 +406,11 @@ export function dataPointToEvent(point: DataPointFields, metric: MetricInfo, res
       }
     }
   }
+  const timestamp = isZeroTime(point.time) ? context.now : point.time.ms;
   return storableOrReason({
-    id: newEventId(),
-    timestamp: isZeroTime(point.time) ? context.now : point.time.ms,
+    // Deterministic (./record-id.ts) unless the point has no time: then it cannot be told from a later identical one.
+    id: isZeroTime(point.time) ? newEventId() : dataPointEventId(context.tenant, resource.attributes, point.time, attributes, timestamp),
+    timestamp,
     service: resource.service,
     level: 'INFO',
     message: metric.name,
