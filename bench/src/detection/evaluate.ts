@@ -1,5 +1,6 @@
 import type { HeliosConfig } from '@helios/core';
-import { createIncidentTracker, type DetectorHooks, type Verdict } from '@helios/plugins';
+import { type DetectorHooks } from '@helios/plugins';
+import { createIncidentTracker, type Verdict } from '@helios/detection';
 import type { IncidentLabel, LabelledDataset } from './synthetic.js';
 
 export interface EvaluatedDetector {

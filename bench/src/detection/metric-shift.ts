@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { normalizeEventInput, seededRandom, type HeliosEvent } from '@helios/core';
-import { WindowAggregator, createIncidentTracker, type ClosedMetricWindow, type Verdict } from '@helios/plugins';
+import { WindowAggregator, createIncidentTracker, type ClosedMetricWindow, type Verdict } from '@helios/detection';
 import { loadEvaluationDetectors } from './detectors.js';
 
 const MIN = 60_000;

@@ -1,5 +1,5 @@
 import type { FeatureWindow, HeliosEvent } from '@helios/core';
-import { WindowAggregator } from '@helios/plugins';
+import { WindowAggregator } from '@helios/detection';
 import { createRandom } from '@helios/detector-isolation-forest/forest';
 
 /** Uniform [0, 1) from the forest's seeded generator (one 32-bit draw: plenty for traffic). */

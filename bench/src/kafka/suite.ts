@@ -11,7 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createKafkaBus, createMetricsRegistry, decodeEventBatchRecord, defaultConfig, encodeJsonBatch, eventBatchRecords, KAFKA_COMPRESSIONS, newEventId, normalizeEventBatch, parseEventsBody, silentLogger, type Bus, type KafkaBusOptions, type KafkaCompression } from '@helios/core';
+import { createMetricsRegistry, defaultConfig, encodeJsonBatch, newEventId, normalizeEventBatch, parseEventsBody, silentLogger, type Bus } from '@helios/core';
+import { createKafkaBus, decodeEventBatchRecord, eventBatchRecords, KAFKA_COMPRESSIONS, type KafkaBusOptions, type KafkaCompression } from '@helios/bus';
 import { createGateway, type GatewayRequest } from '@helios/gateway';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 import type { HeliosEvent } from '@helios/core';

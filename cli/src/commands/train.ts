@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { HeliosError } from '@helios/core';
 import isolationForest, { SeriesModel, writeModels, type IsolationForestOptions } from '@helios/detector-isolation-forest';
-import { WindowAggregator, resolvePluginOptions, type ClosedWindow } from '@helios/plugins';
+import { resolvePluginOptions } from '@helios/plugins';
+import { WindowAggregator, type ClosedWindow } from '@helios/detection';
 import { openStore } from '@helios/store';
 import { parseCommandArgs, type Command } from './command.js';
 import { liveCounter } from '../live-counter.js';

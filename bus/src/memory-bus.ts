@@ -1,6 +1,4 @@
-import { HeliosError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Bus, BusHandler, BusRecord, SubscribeOptions, Subscription } from './bus.js';
+import { HeliosError, type Logger, type Bus, type BusHandler, type BusRecord, type SubscribeOptions, type Subscription } from '@helios/core';
 
 export interface MemoryBusOptions {
   /** Most records per topic not yet consumed by every group; publishes beyond it fail with HLS_ERR_BUS_FULL. */

@@ -5,8 +5,7 @@ import {
   type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
   type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord,
 } from '@helios/core';
-import type { DetectorHooks } from './define.js';
-import type { LoadedPlugin } from './loader.js';
+import type { DetectorHooks, LoadedPlugin } from '@helios/plugins';
 import type { ClosedMetricWindow } from './metric-windows.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
 

@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Topics, createMemoryBus, createMetricsRegistry, loadConfig, normalizeEventInput, seededRandom, silentLogger, type Anomaly, type Bus, type Detection, type FeatureWindow, type HeliosConfig, type TelemetryGapRecord } from '@helios/core';
+import { Topics, createMetricsRegistry, loadConfig, normalizeEventInput, seededRandom, silentLogger, type Anomaly, type Bus, type Detection, type FeatureWindow, type HeliosConfig, type TelemetryGapRecord } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { createIncidentTracker, startDetectRuntime, type Verdict } from './detect-runtime.js';
-import { loadPlugins } from './loader.js';
+import { loadPlugins } from '@helios/plugins';
 import { createGapPublisher } from './telemetry-gaps.js';
-import { anomalousWindow, testHost, windowSeries } from './testing/fixtures.js';
+import { anomalousWindow, testHost, windowSeries } from '@helios/plugins/testing';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);

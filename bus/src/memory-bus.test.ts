@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeliosError } from '../errors.js';
-import type { BusRecord } from './bus.js';
+import { HeliosError, type BusRecord } from '@helios/core';
 import { createMemoryBus } from './memory-bus.js';
 
 const records = (from: number, n: number, key = 'k'): BusRecord<number>[] => Array.from({ length: n }, (_, i) => ({ key, value: from + i }));

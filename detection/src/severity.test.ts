@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURE_NAMES, type Detection, type FeatureWindow, type Features } from '@helios/core';
 import { severityOf } from './detect-runtime.js';
-import { normalFeatures } from './testing/fixtures.js';
+import { normalFeatures } from '@helios/plugins/testing';
 
 const baseline = normalFeatures({ total_events: 600, error_rate: 0.01, p95_latency: 80, p99_latency: 100 });
 

@@ -1,9 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
 import { HeliosError, ReportDraftSchema, Topics, busKey, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
-import type { ReportDraft, ReporterHooks } from './define.js';
-import type { LoadedPlugin } from './loader.js';
-import { renderReportMarkdown } from './report-markdown.js';
+import { renderReportMarkdown, type ReportDraft, type ReporterHooks, type LoadedPlugin } from '@helios/plugins';
 
 export interface ReportRuntimeOptions {
   bus: Bus;

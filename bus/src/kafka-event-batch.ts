@@ -1,8 +1,4 @@
-import { HeliosError } from '../errors.js';
-import { parseEventsBody, type EventsBodyKind } from '../event/parse-body.js';
-import type { HeliosEvent } from '../event/schema.js';
-import { normalizeEventBatch } from '../event/validate.js';
-import { busKey, type EventRequestBatch } from './bus.js';
+import { HeliosError, parseEventsBody, normalizeEventBatch, busKey, type EventsBodyKind, type HeliosEvent, type EventRequestBatch } from '@helios/core';
 import { encodeRecordHeaders, withRecordHeader } from './kafka-record-batch.js';
 
 /**

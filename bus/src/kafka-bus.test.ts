@@ -6,12 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isHeliosError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import type { BusRecord, EventRequestBatch } from './bus.js';
-import { parseEventsBody, type EventsBodyKind } from '../event/parse-body.js';
-import type { HeliosEvent } from '../event/schema.js';
-import { newEventId, normalizeEventBatch } from '../event/validate.js';
+import { isHeliosError, createLogger, parseEventsBody, newEventId, normalizeEventBatch, type BusRecord, type EventRequestBatch, type EventsBodyKind, type HeliosEvent } from '@helios/core';
 import { createSpooledBus } from './spooled-bus.js';
 import { createKafkaBus, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS, type KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
 

@@ -1,5 +1,5 @@
-import type { EventsBodyKind } from '../event/parse-body.js';
-import type { HeliosEvent } from '../event/schema.js';
+import type { EventsBodyKind } from './event/parse-body.js';
+import type { HeliosEvent } from './event/schema.js';
 
 /**
  * The event bus between the gateway and everything behind it. Two implementations share this

@@ -3,11 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HeliosError, isHeliosError } from '../errors.js';
-import { eventRecords, type Bus, type BusRecord, type EventRequestBatch } from './bus.js';
-import { parseEventsBody } from '../event/parse-body.js';
-import type { HeliosEvent } from '../event/schema.js';
-import { newEventId, normalizeEventBatch } from '../event/validate.js';
+import { HeliosError, isHeliosError, eventRecords, parseEventsBody, newEventId, normalizeEventBatch, type Bus, type BusRecord, type EventRequestBatch, type HeliosEvent } from '@helios/core';
 import { createMemoryBus } from './memory-bus.js';
 import { createSpooledBus } from './spooled-bus.js';
 

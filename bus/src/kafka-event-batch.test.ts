@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeliosError } from '../errors.js';
-import { parseEventsBody, type EventsBodyKind } from '../event/parse-body.js';
-import type { HeliosEvent } from '../event/schema.js';
-import { newEventId, normalizeEventBatch } from '../event/validate.js';
-import { seededRandom } from '../seeded-random.js';
-import type { EventRequestBatch } from './bus.js';
+import { HeliosError, parseEventsBody, newEventId, normalizeEventBatch, seededRandom, type EventsBodyKind, type HeliosEvent, type EventRequestBatch } from '@helios/core';
 import { decodeEventBatchRecord, eventBatchRecords, topLevelElements, VALUE_FORMAT_HEADER } from './kafka-event-batch.js';
 import { encodeRecordHeaders } from './kafka-record-batch.js';
 

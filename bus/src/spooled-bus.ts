@@ -3,11 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { HeliosError, isHeliosError } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
-import { parseEventsBody } from '../event/parse-body.js';
-import { normalizeEventBatch } from '../event/validate.js';
-import { eventRecords, type Bus, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from './bus.js';
+import { HeliosError, isHeliosError, silentLogger, parseEventsBody, normalizeEventBatch, eventRecords, type Logger, type Bus, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from '@helios/core';
 
 export interface SpooledBusOptions {
   /** Folder of the spool segments; created when missing. One process per folder (a pid lock enforces it). */

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryBus, createMetricsRegistry, HeliosError, silentLogger, Topics, type Anomaly, type Bus, type IncidentReport, type Registry } from '@helios/core';
+import { createMetricsRegistry, HeliosError, silentLogger, Topics, type Anomaly, type Bus, type IncidentReport, type Registry } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { createPgliteClient, createSqlStore, type Store } from '@helios/store';
-import type { ReportDraft, ReporterHooks } from './define.js';
-import { PluginGuard, pluginGuardMetrics } from './guard.js';
-import type { LoadedPlugin } from './loader.js';
+import { PluginGuard, pluginGuardMetrics, type ReportDraft, type ReporterHooks, type LoadedPlugin } from '@helios/plugins';
 import { startReportRuntime, type ReportRuntime } from './report-runtime.js';
-import { sampleIncident } from './testing/fixtures.js';
+import { sampleIncident } from '@helios/plugins/testing';
 
 function reporter(name: string, hooks: ReporterHooks, metrics: Registry): LoadedPlugin<ReporterHooks> {
   return { name, version: '1.0.0', kind: 'reporter', source: name, hooks, guard: new PluginGuard(name, 2000, silentLogger(), pluginGuardMetrics(metrics)), shutdown: async () => undefined };

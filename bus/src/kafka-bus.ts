@@ -1,11 +1,7 @@
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, KafkaConfig, PartitionMetadata, RetryOptions, SASLOptions, EachBatchPayload } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { HeliosError } from '../errors.js';
-import { encodeJsonBatch } from '../event/encode.js';
-import { EVENT_SCHEMA_VERSION } from '../event/schema.js';
-import { silentLogger, type Logger } from '../logger.js';
-import { eventRecords, Topics, type Bus, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from './bus.js';
+import { HeliosError, encodeJsonBatch, EVENT_SCHEMA_VERSION, silentLogger, eventRecords, Topics, type Logger, type Bus, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from '@helios/core';
 import { decodeEventBatchRecord, eventBatchRecords, isEventBatchFormat, SCHEMA_VERSION_HEADER, VALUE_FORMAT_HEADER } from './kafka-event-batch.js';
 import { compressionType, KAFKA_COMPRESSIONS, registerKafkaCodecs, type KafkaCompression } from './kafka-compression.js';
 import { createProduceThread, type ProduceThread } from './kafka-produce-thread.js';
