@@ -5,13 +5,8 @@ import createSnappyCodec from 'kafkajs-snappy';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
-/**
- * Codecs the Kafka bus produces with. kafkajs has gzip built in; snappy (snappyjs) and lz4 (lz4js) are
- * pure JavaScript, so nothing native has to build. zstd is left out: the kafkajs zstd codec is a
- * native addon. A consumer reading a topic that another producer wrote with zstd fails on that batch.
- */
-export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4'] as const;
-export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
+// kafkajs only consumes here (the bus produces with @platformatic/kafka and its codecs); these codecs
+// let its consumers read lz4 and snappy batches.
 
 const LZ4_MAGIC = 0x184d2204;
 const LZ4_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -72,17 +67,4 @@ export function registerKafkaCodecs(): void {
   registered = true;
   (CompressionCodecs as Record<number, () => unknown>)[CompressionTypes.Snappy] = createSnappyCodec;
   (CompressionCodecs as Record<number, () => unknown>)[CompressionTypes.LZ4] = createLz4Codec;
-}
-
-export function compressionType(compression: KafkaCompression): number {
-  switch (compression) {
-    case 'none':
-      return CompressionTypes.None;
-    case 'gzip':
-      return CompressionTypes.GZIP;
-    case 'snappy':
-      return CompressionTypes.Snappy;
-    case 'lz4':
-      return CompressionTypes.LZ4;
-  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeliosError, parseEventsBody, newEventId, normalizeEventBatch, seededRandom, type EventsBodyKind, type HeliosEvent, type EventRequestBatch } from '@helios/core';
 import { decodeEventBatchRecord, eventBatchRecords, topLevelElements, VALUE_FORMAT_HEADER } from './kafka-event-batch.js';
-import { encodeRecordHeaders } from './kafka-record-batch.js';
+import { encodeRecordHeaders } from './kafka-record-headers.js';
 
 const TENANT = 'acme';
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);

@@ -1,5 +1,5 @@
 import { HeliosError, parseEventsBody, normalizeEventBatch, busKey, type EventsBodyKind, type HeliosEvent, type EventRequestBatch } from '@helios/core';
-import { encodeRecordHeaders, withRecordHeader } from './kafka-record-batch.js';
+import { encodeRecordHeaders, withRecordHeader } from './kafka-record-headers.js';
 
 /**
  * Request bytes on Kafka: the gateway forwards a Helios JSON request's own bytes instead of writing every

@@ -1,9 +1,9 @@
 import { crc32c, Reader, readRecordsBatch } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { KAFKA_COMPRESSIONS } from './kafka-compression.js';
-import { packRequest, unpackRequest } from './kafka-produce-thread.js';
-import type { EncodedRecord } from './kafka-producer-client.js';
-import { encodeRecordHeaders, writeRecordBatch } from './kafka-record-batch.js';
+import { KAFKA_COMPRESSIONS } from './kafka-options.js';
+import { writeRecordBatch } from './kafka-record-batch.js';
+import { encodeRecordHeaders } from './kafka-record-headers.js';
+import type { EncodedRecord } from './kafka-records.js';
 
 const record = (partition: number, key: string | null, value: string | null, headers?: Record<string, string>): EncodedRecord => ({
   partition,
@@ -51,23 +51,5 @@ describe('writeRecordBatch', () => {
     const batch = writeRecordBatch(records, [5, 3, 9], { compression: 'none', producerId: 1n, producerEpoch: 0, baseSequence: 0, timestamp: 0, defaultHeaders: encodeRecordHeaders({}) });
     const read = readRecordsBatch(Reader.from(batch));
     expect(read.records.map((r) => r.key.toString())).toEqual(['k2', 'k0', 'k6']);
-  });
-});
-
-describe('packRequest / unpackRequest', () => {
-  it('carries every record of every entry across, values from shared and separate buffers, null keys and values, own headers', () => {
-    // Two values that are views of one buffer (one publish) and one of another buffer.
-    const shared = Buffer.from('{"a":1}{"b":22}');
-    const entries = [
-      { topic: 't1', records: [{ partition: 3, key: Buffer.from('k'), value: shared.subarray(0, 7), bytes: 0 }, { partition: 1, key: null, value: shared.subarray(7), bytes: 0 }] },
-      { topic: 't2', records: [record(0, 'k', null, { reason: 'why' }), record(2, 'other', 'v')] },
-      { topic: 't1', records: [] },
-    ];
-    const { request, transfer } = packRequest(entries);
-    expect(transfer).toEqual([request.values.buffer]);
-    const back = unpackRequest(structuredClone(request, { transfer }));
-    expect(back.map((b) => b.topic)).toEqual(['t1', 't2', 't1']);
-    const plain = (rs: readonly EncodedRecord[]) => rs.map((r) => ({ partition: r.partition, key: r.key?.toString() ?? null, value: r.value?.toString() ?? null, headers: r.headers }));
-    for (let i = 0; i < entries.length; i++) expect(plain(back[i]!.records)).toEqual(plain(entries[i]!.records));
   });
 });

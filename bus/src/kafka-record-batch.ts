@@ -1,6 +1,7 @@
 import { compressionsAlgorithms, crc32c } from '@platformatic/kafka';
-import type { KafkaCompression } from './kafka-compression.js';
-import type { EncodedRecord } from './kafka-producer-client.js';
+import type { KafkaCompression } from './kafka-options.js';
+import type { EncodedRecord } from './kafka-records.js';
+import { encodeRecordHeaders, varintBytes, writeVarint } from './kafka-record-headers.js';
 
 /**
  * Kafka record batches (message format v2) written straight from encoded records: one buffer for all
@@ -15,64 +16,6 @@ const CRC_AT = 17;
 const ATTRIBUTES_AT = 21;
 const MAGIC = 2;
 const CODEC_BITS: Record<KafkaCompression, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3 };
-
-// Varints here hold lengths, counts and offset deltas: int32 (a record batch is far below 2 GiB).
-
-/** Bytes of a zigzag varint of an int32. */
-function varintBytes(value: number): number {
-  const v = ((value << 1) ^ (value >> 31)) >>> 0;
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
-
-function writeVarint(buf: Buffer, at: number, value: number): number {
-  let v = ((value << 1) ^ (value >> 31)) >>> 0;
-  while (v >= 0x80) {
-    buf[at++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[at++] = v;
-  return at;
-}
-
-/** Record headers in their wire form: count, then key and value, each length-prefixed. */
-export function encodeRecordHeaders(headers: Record<string, string>): Buffer {
-  const entries = Object.entries(headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)] as const);
-  let size = varintBytes(entries.length);
-  for (const [k, v] of entries) size += varintBytes(k.length) + k.length + varintBytes(v.length) + v.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = writeVarint(out, 0, entries.length);
-  for (const [k, v] of entries) {
-    at = writeVarint(out, at, k.length);
-    at += k.copy(out, at);
-    at = writeVarint(out, at, v.length);
-    at += v.copy(out, at);
-  }
-  return out;
-}
-
-/**
- * `encodeRecordHeaders({ ...headers, [key]: value })`, given `encoded` = `encodeRecordHeaders(headers)`
- * (made once for many records): the entry's strings are written, not the shared ones again.
- */
-export function withRecordHeader(encoded: Buffer, key: string, value: string): Buffer {
-  let count = 0;
-  let shift = 0;
-  let at = 0;
-  for (let b = 0x80; b & 0x80; shift += 7) count |= ((b = encoded[at++]!) & 0x7f) << shift;
-  count = (count >>> 1) ^ -(count & 1);
-  const keyBytes = Buffer.byteLength(key);
-  const valueBytes = Buffer.byteLength(value);
-  const size = varintBytes(count + 1) + encoded.length - at + varintBytes(keyBytes) + keyBytes + varintBytes(valueBytes) + valueBytes;
-  const out = Buffer.allocUnsafe(size);
-  let o = writeVarint(out, 0, count + 1);
-  out.set(encoded.subarray(at), o);
-  o += encoded.length - at;
-  o = writeVarint(out, o, keyBytes);
-  o += out.write(key, o, 'utf8');
-  o = writeVarint(out, o, valueBytes);
-  out.write(value, o, 'utf8');
-  return out;
-}
 
 export interface RecordBatchOptions {
   compression: KafkaCompression;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { SASLOptions } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { HeliosError, type HeliosConfig, type Logger, type Bus } from '@helios/core';
-import { createKafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+import { createKafkaBus } from './kafka.js';
+import type { KafkaBusOptions } from './kafka-options.js';
 import { createMemoryBus } from './memory-bus.js';
 import { createSpooledBus } from './spooled-bus.js';
 
@@ -47,8 +48,6 @@ export function kafkaBusOptions(config: Pick<HeliosConfig, 'bus'>): KafkaBusOpti
     ...(k.namespace === '' ? {} : { namespace: k.namespace }),
     topics: k.topics,
     compression: k.compression,
-    producerClient: k.producerClient,
-    producerThread: k.producerThread,
     lingerMs: k.lingerMs,
     sessionTimeoutMs: k.sessionTimeoutMs,
     ...(k.deadLetterTopic === '' ? {} : { deadLetterTopic: k.deadLetterTopic }),
