@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { normalizeEventInput, seededRandom, type HeliosEvent } from '@helios/core';
 import { WindowAggregator, createIncidentTracker, type ClosedMetricWindow, type Verdict } from '@helios/detection';
-import { loadEvaluationDetectors } from './detectors.js';
+import { loadEvaluationDetectors } from '@helios/cli/eval';
 
 const MIN = 60_000;
 const DAY = 1440 * MIN;
