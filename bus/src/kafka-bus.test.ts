@@ -8,7 +8,8 @@ import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHeliosError, createLogger, parseEventsBody, newEventId, normalizeEventBatch, type BusRecord, type EventRequestBatch, type EventsBodyKind, type HeliosEvent } from '@helios/core';
 import { createSpooledBus } from './spooled-bus.js';
-import { createKafkaBus, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS, type KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+import { createKafkaBus } from './kafka-bus.js';
+import { DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS, type KafkaBus, type KafkaBusOptions } from './kafka-options.js';
 
 /**
  * Integration tests against a real broker: `scripts/kafka.sh start`, then
