@@ -1,4 +1,4 @@
-import { runLoad, type LoadFormat, type LoadOptions } from '../loadgen/loadgen.js';
+import { runLoad, type LoadFormat, type LoadOptions } from '../loadgen/index.js';
 import { HeliosError } from '@helios/core';
 import type { Command } from './command.js';
 import { liveCounter } from '../live-counter.js';

@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { seededRandom } from '@helios/core';
 import { ProtoWriter } from './proto-writer.js';
-export { runLoad } from './run-load.js';
 
 /**
  * A load generator for the gateway (also `helios loadgen`): Helios JSON (one event or batches), OTLP/JSON

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLoad } from './loadgen.js';
+import { runLoad } from './index.js';
 
 /** A stand-in gateway: counts requests and events, answers 202, or 503 for every `failEvery`-th request. */
 async function standIn(failEvery = 0): Promise<{ url: string; server: Server; seen: { requests: number; events: number; paths: Set<string> } }> {
