@@ -13,7 +13,7 @@ import { DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS, type KafkaBus, type Kafk
 
 /**
  * Integration tests against a real broker: `scripts/kafka.sh start`, then
- * HELIOS_KAFKA_BROKERS=127.0.0.1:9092 [HELIOS_KAFKA_SCRIPT=$PWD/scripts/kafka.sh] npx vitest run core/src/bus/kafka-bus.test.ts
+ * HELIOS_KAFKA_BROKERS=127.0.0.1:9092 [HELIOS_KAFKA_SCRIPT=$PWD/scripts/kafka.sh] npx vitest run bus/src/kafka-bus.test.ts
  * The broker-kill test runs only with HELIOS_KAFKA_SCRIPT: it starts a broker of its own on port
  * HELIOS_KAFKA_KILL_PORT (default 9292) and SIGKILLs that one, never the shared broker other suites use meanwhile.
  */

@@ -2,7 +2,7 @@ import { type AttributeValue, type HeliosEvent, type MetricFeatures, type Metric
 
 /**
  * Sliding windows of metric series: one series per tenant + service + metric name + point attributes, in
- * event time, on the same window/hop grid and watermark as the request series (plugins/src/windows.ts,
+ * event time, on the same window/hop grid and watermark as the request series (detection/src/windows.ts,
  * which owns this and routes events of kind `metric` here). Metric points never count as requests.
  */
 

@@ -8,7 +8,7 @@ type Uniform = () => number;
 /**
  * Synthetic incident suite: traffic for many services with daily seasonality and noise, and labelled
  * incidents of five kinds. Events are generated one by one and go through the production
- * WindowAggregator (plugins/src/windows.ts), so the windows are exactly what the detect runtime sees.
+ * WindowAggregator (detection/src/windows.ts), so the windows are exactly what the detect runtime sees.
  */
 
 export const INCIDENT_KINDS = ['error-burst', 'latency-regression', 'traffic-drop', 'endpoint-explosion', 'slow-leak'] as const;
