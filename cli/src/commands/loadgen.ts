@@ -72,7 +72,7 @@ export const loadgen: Command = {
         `  events/s   ${Math.round(report.eventsPerSecond)} sent, ${Math.round(report.acceptedEventsPerSecond)} accepted (2xx)`,
         `  requests/s ${Math.round(report.requestsPerSecond)}${options.rate > 0 ? ` (target ${options.rate})` : ''}`,
         `  latency    p50 ${report.latencyMs.p50} ms, p90 ${report.latencyMs.p90} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`,
-        `  errors     ${report.errors} (no HTTP answer)`,
+        `  errors     ${report.errors} (no HTTP answer, or no connection)`,
         `  statuses   ${statuses}`,
       ].join('\n') + '\n',
     );

@@ -55,7 +55,7 @@ export interface LoadReport {
   /** Events in 2xx answers only, per second. */
   acceptedEventsPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
-  /** Requests that got no HTTP answer (connection errors). */
+  /** Requests that got no HTTP answer, and connection attempts that failed. */
   errors: number;
   statuses: Record<string, number>;
 }

@@ -8,7 +8,8 @@ import { prepareRequests, type LoadOptions, type LoadProgress, type LoadReport }
  * prebuilt HTTP/1.1 requests (head and body in one buffer, rotating through the distinct bodies) with up
  * to `pipelining` in flight, and reads the answers in order (status line, Content-Length or chunked
  * body). At a fixed rate a shared clock hands out send slots; latency runs from a request's write to the
- * end of its answer. A connection that fails counts its requests in flight as errors and reconnects.
+ * end of its answer. A connection that fails counts its requests in flight as errors and reconnects;
+ * a connection attempt that fails counts as one error.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const url = new URL(options.url);
@@ -45,10 +46,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       const sentAt: number[] = [];
       let buffered: Buffer = Buffer.alloc(0);
       let socket: Socket;
+      let connected = false;
       const open = () => {
+        connected = false;
         socket = url.protocol === 'https:' ? connectTls({ host, port, servername: host }) : connectTcp({ host, port });
         socket.setNoDelay(true);
-        socket.on(url.protocol === 'https:' ? 'secureConnect' : 'connect', fill);
+        socket.on(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+          connected = true;
+          fill();
+        });
         socket.on('data', (chunk: Buffer) => {
           buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
           for (let used = readAnswer(); used > 0; used = readAnswer()) buffered = buffered.subarray(used);
@@ -56,7 +62,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         });
         socket.on('error', () => undefined);
         socket.on('close', () => {
-          // Requests in flight on a closed connection got no answer.
+          // A connection that never opened is an error of its own; requests in flight on a closed one got no answer.
+          if (!connected) errors++;
           errors += sentAt.length;
           progress.requests += sentAt.length;
           progress.failed += sentAt.length;
