@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createMetricsRegistry, HeliosError, openBus, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
+import { createLogger, createMetricsRegistry, HeliosError, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
+import { openBus } from '@helios/bus';
 import { openStore, startStorageConsumer, type Store } from '@helios/store';
-import { createGapPublisher, loadPlugins, startDetectRuntime, startReportRuntime, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
+import { loadPlugins, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
+import { startReportRuntime } from '@helios/reporting';
+import { createGapPublisher, startDetectRuntime } from '@helios/detection';
 import { createGateway, createMetricsAuthenticator } from '@helios/gateway';
 import { warnWhenOpenWithoutAuth } from './open-listener.js';
 

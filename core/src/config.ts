@@ -99,14 +99,6 @@ export const HeliosConfigSchema = Type.Object(
               default: 'lz4',
               description: 'Compression of produced batches. `lz4` measured the least gateway CPU per event and the most events/s against `gzip` and `none` (bench/RESULTS.md, Kafka).',
             }),
-            producerClient: Type.Union([Type.Literal('platformatic'), Type.Literal('kafkajs')], {
-              default: 'platformatic',
-              description: 'Library writing produce requests: `platformatic` (@platformatic/kafka, measured 1.3-2.7x the events/s of kafkajs at the same durability, bench/RESULTS.md, Kafka) or `kafkajs`. Consumers use kafkajs either way.',
-            }),
-            producerThread: Type.Boolean({
-              default: false,
-              description: 'Produce on a worker thread of its own (`platformatic` only): record batches, compression and socket writes leave the thread that validates and encodes events; a 2xx still waits for the brokers\' acknowledgement. Off by default: on a 2-core machine shared with the broker it cost more CPU per event than it freed (bench/RESULTS.md, Kafka); try it where the gateway has a spare core.',
-            }),
             lingerMs: Type.Integer({ minimum: 0, default: 5, description: 'How long a publish waits for others to share its produce request (many gateway requests, one Kafka acknowledgement).' }),
             sessionTimeoutMs: Type.Integer({ minimum: 6000, default: 30_000, description: 'Consumer group session timeout: how long a crashed worker keeps its partitions before another member takes them over (redelivering its uncommitted batch).' }),
             deadLetterTopic: Type.String({ default: 'helios.dead-letter', description: 'Records consumers cannot decode go here with the reason in a header, so they never block a partition (empty: log and skip).' }),

@@ -27,6 +27,7 @@ export const ErrorCodes = {
   HLS_ERR_PLUGIN_TIMEOUT: { status: 500, summary: 'plugin hook exceeded its time limit' },
   HLS_ERR_PLUGIN_FAILED: { status: 500, summary: 'plugin hook threw' },
   HLS_ERR_STORE: { status: 503, summary: 'the store failed' },
+  HLS_ERR_KAFKA_CLIENT_MISSING: { status: 500, summary: 'bus.kind is kafka but the Kafka client libraries of @helios/bus are not installed' },
   HLS_ERR_INTERNAL: { status: 500, summary: 'internal error' },
 } as const;
 

@@ -2,7 +2,8 @@
  * Test-only: a gateway on loopback over a chosen transport, in front of an in-process bus whose
  * consumed events are collected. Shared by the gateway's HTTP-level tests.
  */
-import { createMemoryBus, createMetricsRegistry, defaultConfig, silentLogger, Topics, type Bus, type HeliosConfig, type HeliosEvent, type Registry } from '@helios/core';
+import { createMetricsRegistry, defaultConfig, silentLogger, Topics, type Bus, type HeliosConfig, type HeliosEvent, type Registry } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import type { StoreReader } from '@helios/store';
 import { createGateway, type Gateway } from './index.js';
 

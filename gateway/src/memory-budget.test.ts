@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryBus, createSpooledBus } from '@helios/core';
+import { createMemoryBus, createSpooledBus } from '@helios/bus';
 import { startHarness, type Harness } from './harness.fixture.js';
 
 interface Answer {

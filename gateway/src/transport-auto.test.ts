@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
-import { createMemoryBus, createMetricsRegistry, defaultConfig, silentLogger, Topics, type HeliosEvent, type Logger } from '@helios/core';
+import { createMetricsRegistry, defaultConfig, silentLogger, Topics, type HeliosEvent, type Logger } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { loadUws } from './http/uws-transport.js';
 import { createGateway, type Gateway } from './index.js';
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HeliosError, type FeatureWindow } from '@helios/core';
+import { PLUGIN_API_VERSION } from './define.js';
 import { checkPluginSpec, loadPlugin, loadPlugins, packageFolderEntry, resolvePluginOptions } from './loader.js';
 import { testHost, windowSeries } from './testing/index.js';
 
@@ -55,7 +56,18 @@ describe('plugin loader', () => {
     const { dir, file } = pluginFile(detector().replace("apiVersion: '^1.0.0'", "apiVersion: '^2.0.0'"));
     const err = await loadError(loadPlugin({ use: file }, 'detector', 0, testHost({ baseDir: dir, dataDir: dir })));
     expect(err.code).toBe('HLS_ERR_PLUGIN_API_MISMATCH');
-    expect(err.message).toContain('supports plugin API ^2.0.0, but this Helios provides plugin API 1.1.0');
+    expect(err.message).toContain(`supports plugin API ^2.0.0, but this Helios provides plugin API ${PLUGIN_API_VERSION}`);
+  });
+
+  it('refuses a train hook that is not a function, and loads one that is (plugin API 1.2)', async () => {
+    const bad = pluginFile(detector('', 'detect: () => undefined, train: 42'));
+    const err = await loadError(loadPlugin({ use: bad.file }, 'detector', 0, testHost({ baseDir: bad.dir, dataDir: bad.dir })));
+    expect(err.code).toBe('HLS_ERR_PLUGIN_INVALID');
+    expect(err.message).toContain('train: expected a function or nothing');
+    const good = pluginFile(detector('', 'detect: () => undefined, async train({ windows }) { let n = 0; for await (const page of windows) n += page.length; return { series: { "t/s": { trained: n > 0, trainingWindows: n } } }; }'));
+    const plugin = await loadPlugin({ use: good.file }, 'detector', 0, testHost({ baseDir: good.dir, dataDir: good.dir }));
+    async function* pages() { yield windowSeries(3); yield windowSeries(2); }
+    expect(await plugin.hooks.train!({ windows: pages() })).toEqual({ series: { 't/s': { trained: true, trainingWindows: 5 } } });
   });
 
   it('refuses a detector listed as a reporter, and a module without a plugin', async () => {

@@ -187,6 +187,7 @@ export async function loadPlugin<K extends PluginKind>(spec: PluginSpec, kind: K
   if (typeof hooks !== 'object' || hooks === null) throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: setup() must return the plugin's hooks`);
   if (kind === 'detector' && typeof (hooks as DetectorHooks).detect !== 'function') throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: detect: expected a function`);
   if (kind === 'detector' && (hooks as DetectorHooks).detectMetric !== undefined && typeof (hooks as DetectorHooks).detectMetric !== 'function') throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: detectMetric: expected a function or nothing`);
+  if (kind === 'detector' && (hooks as DetectorHooks).train !== undefined && typeof (hooks as DetectorHooks).train !== 'function') throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: train: expected a function or nothing`);
   if (kind === 'reporter' && typeof (hooks as ReporterHooks).compose !== 'function' && typeof (hooks as ReporterHooks).deliver !== 'function') {
     throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: a reporter must return compose() or deliver()`);
   }

@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
-import { createMemoryBus, createMetricsRegistry, resolveConfig, silentLogger, Topics, type Bus } from '@helios/core';
+import { createMetricsRegistry, resolveConfig, silentLogger, Topics, type Bus } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { createGateway, type Gateway } from '@helios/gateway';
 import { createHeliosClient, type HeliosClient } from '../src/index.js';
 import { waitFor } from './fake-gateway.js';

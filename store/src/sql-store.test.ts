@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryBus, defaultConfig, newEventId, silentLogger, Topics, type Anomaly } from '@helios/core';
+import { defaultConfig, newEventId, silentLogger, Topics, type Anomaly } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { createPgliteClient, createSqlStore, openStore, startStorageConsumer } from './index.js';
 import { describeStoreContract, event, T0 } from './store-contract.testkit.js';
 import { MIGRATIONS, migrate } from './migrations.js';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { HeliosError, type PluginSpec } from '@helios/core';
-import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors, pointsCsv, readLabelledDataset, type EvaluationResult } from '@helios/bench/detection';
+import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors, pointsCsv, readLabelledDataset, type EvaluationResult } from '../eval/index.js';
 import { stringOption, stringsOption, type Command } from './command.js';
 
 /** The seed `helios eval` reports on by default: held out, never used while tuning (tuning used seed 1). */

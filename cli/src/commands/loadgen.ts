@@ -1,4 +1,4 @@
-import { runLoad, type LoadFormat, type LoadOptions } from '@helios/bench/loadgen';
+import { runLoad, type LoadFormat, type LoadOptions } from '../loadgen/index.js';
 import { HeliosError } from '@helios/core';
 import type { Command, OptionValues } from './command.js';
 import { liveCounter } from '../live-counter.js';
@@ -68,7 +68,7 @@ export const loadgen: Command = {
         `  events/s   ${Math.round(report.eventsPerSecond)} sent, ${Math.round(report.acceptedEventsPerSecond)} accepted (2xx)`,
         `  requests/s ${Math.round(report.requestsPerSecond)}${options.rate > 0 ? ` (target ${options.rate})` : ''}`,
         `  latency    p50 ${report.latencyMs.p50} ms, p90 ${report.latencyMs.p90} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`,
-        `  errors     ${report.errors} (no HTTP answer)`,
+        `  errors     ${report.errors} (no HTTP answer, or no connection)`,
         `  statuses   ${statuses}`,
       ].join('\n') + '\n',
     );

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaBus, createLogger, resolveConfig, silentLogger, Topics, type HeliosEvent, type SpooledBus } from '@helios/core';
+import { createLogger, resolveConfig, silentLogger, Topics, type HeliosEvent } from '@helios/core';
+import { createKafkaBus, type SpooledBus } from '@helios/bus';
 import { startHelios } from '../app.js';
 import { brokers, kafkaScript, openTestStore, ownBroker, postEvents, runNamespace, spawnHelios, storedCopies, waitFor } from './kafka-testkit.js';
 

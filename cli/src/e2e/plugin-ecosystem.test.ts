@@ -6,6 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventInput } from '@helios/core';
 import { DEMO_SERVICES, minuteOfTraffic, seededRandom } from '../traffic.js';
 import type { PluginsReport } from '../commands/plugins.js';
+import { PLUGIN_API_VERSION } from '@helios/plugins';
+
+/** The range `helios plugin new` declares: this Helios's plugin API major.minor. */
+const API_RANGE = `^${PLUGIN_API_VERSION.split('.').slice(0, 2).join('.')}.0`;
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const heliosBin = join(root, 'cli', 'dist', 'bin', 'helios.js');
@@ -74,7 +78,7 @@ describe('plugin ecosystem: scaffold -> test -> pack -> install -> run', () => {
     const detectorDir = join(work, 'helios-detector-error-spike');
     const reporterDir = join(work, 'helios-reporter-jsonl');
     const pkg = JSON.parse(readFileSync(join(detectorDir, 'package.json'), 'utf8')) as Record<string, any>;
-    expect(pkg).toMatchObject({ name: detectorName, type: 'module', helios: { kind: 'detector', apiVersion: '^1.1.0' }, peerDependencies: { '@helios/plugins': '^0.1.0' } });
+    expect(pkg).toMatchObject({ name: detectorName, type: 'module', helios: { kind: 'detector', apiVersion: API_RANGE }, peerDependencies: { '@helios/plugins': '^0.1.0' } });
 
     // A plugin built against a future plugin API: the same code, declaring a range this Helios does not provide.
     const futureDir = join(work, 'helios-detector-from-the-future');
@@ -175,7 +179,7 @@ plugins:
       const list = JSON.parse(listed.stdout) as PluginsReport;
       expect(list.metrics.ok).toBe(true);
       const detector = list.plugins.find((p) => p.name === detectorName)!;
-      expect(detector).toMatchObject({ kind: 'detector', version: '0.1.0', apiVersion: '^1.1.0', loadable: true, source: join(setup, 'node_modules', '@acme', 'helios-detector-error-spike', 'index.js') });
+      expect(detector).toMatchObject({ kind: 'detector', version: '0.1.0', apiVersion: API_RANGE, loadable: true, source: join(setup, 'node_modules', '@acme', 'helios-detector-error-spike', 'index.js') });
       expect(detector.health!['detect']!.calls).toBeGreaterThan(40);
       expect(detector.health!['detect']!.errors).toBe(0);
       const reporter = list.plugins.find((p) => p.name === reporterName)!;
@@ -183,7 +187,7 @@ plugins:
       expect(list.plugins.find((p) => p.name === '@helios/reporter-template')).toMatchObject({ loadable: true, health: { compose: expect.objectContaining({ calls: delivered.length }) } });
 
       const shown = await helios(['plugins', 'list', '--config', join(setup, 'helios.config.yaml'), '--url', base], setup);
-      expect(shown.stdout).toMatch(new RegExp(`detector\\s+${detectorName}\\s+0\\.1\\.0\\s+\\^1\\.1\\.0\\s+ok\\s+\\S+helios-detector-error-spike/index\\.js\\s+detect: \\d+ calls, 0 errors`));
+      expect(shown.stdout).toMatch(new RegExp(`detector\\s+${detectorName}\\s+0\\.1\\.0\\s+${API_RANGE.replace(/[.^]/g, (c) => `\\${c}`)}\\s+ok\\s+\\S+helios-detector-error-spike/index\\.js\\s+detect: \\d+ calls, 0 errors`));
     } finally {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -196,12 +200,12 @@ plugins:
     const up = await helios(['up', '--config', config], setup);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('HLS_ERR_PLUGIN_API_MISMATCH');
-    expect(up.stderr).toContain(`${futureName}@0.1.0 supports plugin API ^2.0.0, but this Helios provides plugin API 1.1.0`);
+    expect(up.stderr).toContain(`${futureName}@0.1.0 supports plugin API ^2.0.0, but this Helios provides plugin API ${PLUGIN_API_VERSION}`);
 
     const listed = await helios(['plugins', 'list', '--config', config, '--json'], setup);
     expect(listed.code).toBe(1);
     const list = JSON.parse(listed.stdout) as PluginsReport;
-    expect(list.plugins[0]).toMatchObject({ name: futureName, apiVersion: '^2.0.0', loadable: false, problem: expect.stringContaining('provides plugin API 1.1.0') });
+    expect(list.plugins[0]).toMatchObject({ name: futureName, apiVersion: '^2.0.0', loadable: false, problem: expect.stringContaining(`provides plugin API ${PLUGIN_API_VERSION}`) });
   }, 60_000);
 
 });

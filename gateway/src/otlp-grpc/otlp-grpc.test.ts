@@ -2,7 +2,8 @@ import { Client, credentials, Metadata, status as GrpcCodes, type ServiceError }
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus, type Bus } from '@helios/core';
+import type { Bus } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { startHarness, type Harness } from '../harness.fixture.js';
 import { decodeProto, encodeProto, hexBytes, protoTypes } from '../otlp/proto-codec.fixture.js';
 import { OTLP_GRPC_METHODS } from './status.js';

@@ -1,0 +1,1 @@
+export { startReportRuntime, type ReportRuntime, type ReportRuntimeOptions } from './report-runtime.js';
