@@ -42,6 +42,8 @@ export interface EventSearchPage {
 export interface EventTailQuery extends EventFilter {
   /** Events after this cursor, oldest first. */
   after: string;
+  /** Only events before this time (epoch ms): a tail leaves the last moments to writes still in flight. */
+  until?: number;
   limit: number;
 }
 
@@ -153,6 +155,7 @@ export async function eventsAfter(client: SqlQueryable, q: EventTailQuery): Prom
   const at = decodeEventCursor(q.after, 'Last-Event-ID');
   const ts = `$${params.push(at.ts)}::timestamptz`;
   where.push(`ts >= ${ts}`, `(ts, id, tenant) > (${ts}, $${params.push(at.id)}::uuid, $${params.push(at.tenant)})`);
+  if (q.until !== undefined) where.push(`ts < to_timestamp($${params.push(q.until)} / 1000.0)`);
   const { rows } = await client.query<Record<string, any>>(`${EVENT_SELECT} WHERE ${where.join(' AND ')} ORDER BY ts, id, tenant LIMIT ${Math.floor(q.limit)}`, params);
   return rows.map(stored);
 }
