@@ -54,9 +54,11 @@ const filterArb = fc.record({
 function describeSearch(name: string, open: () => Promise<SqlClient>, cleanup?: () => Promise<void>): void {
   describe(`event search on ${name}`, () => {
     let store: Store;
+    let client: SqlClient;
     const events: HeliosEvent[] = [];
     beforeAll(async () => {
-      store = createSqlStore(await open());
+      client = await open();
+      store = createSqlStore(client);
       await store.migrate();
       const random = seededRandom(42);
       const rnd = (n: number) => Math.floor(random() * n);
@@ -66,6 +68,11 @@ function describeSearch(name: string, open: () => Promise<SqlClient>, cleanup?: 
     afterAll(async () => {
       await store?.close();
       await cleanup?.();
+    });
+
+    it('has migration 8\u2019s search indexes, the pg_trgm text index included', async () => {
+      const { rows } = await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'helios_events'`);
+      expect(rows.map((r) => r.indexname)).toEqual(expect.arrayContaining(['helios_events_tenant_service_ts', 'helios_events_tenant_ts', 'helios_events_trace', 'helios_events_text_trgm']));
     });
 
     it('pages through exactly the matching events, newest first, without repeats', async () => {
