@@ -44,6 +44,16 @@ export const HeliosConfigSchema = Type.Object(
         maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
         maxInFlightBodyBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for the bodies of all requests in flight together: raw bytes counted as they arrive (before a body is complete) plus decoded bytes of gzip/deflate bodies, whatever the encoding. A request that would pass it gets 503 with Retry-After. The old name `maxInflatingBytes` is accepted as an alias.' }),
         retryAfterSeconds: Type.Integer({ minimum: 1, default: 1, description: 'Retry-After sent with 429/503 when the bus is full or unavailable.' }),
+        readApi: Type.Object(
+          {
+            maxRangeHours: Type.Integer({ minimum: 1, maximum: 24 * 366, default: 168, description: 'Widest time range of an event search or a service series (GET /api/v1/events, /api/v1/services/{service}/series), hours; wider is a 400 naming `from`.' }),
+            maxTails: Type.Integer({ minimum: 0, default: 64, description: 'Most live tails (GET /api/v1/events/tail) open at once; one more gets 503 with Retry-After. Each polls the store once per tailPollMs.' }),
+            tailPollMs: Type.Integer({ minimum: 100, default: 1000, description: 'How often a live tail reads the store for new events, ms.' }),
+            tailDelayMs: Type.Integer({ minimum: 0, default: 2000, description: 'A live tail shows events once their timestamp is this old, ms, so writes still committing are not skipped; an event stored later than that after its own timestamp is found by search, not the tail.' }),
+            tailStallMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'A live tail whose client takes no data for this long is ended with a final `dropped` event (its queue is bounded to one page).' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
         auth: Type.Object(
           {
             enabled: Type.Boolean({ default: false, description: 'Require an API key (Authorization: Bearer <key> or x-api-key) on ingestion and API routes.' }),

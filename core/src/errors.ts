@@ -14,6 +14,7 @@ export const ErrorCodes = {
   HLS_ERR_TOO_MANY_EVENTS: { status: 413, summary: 'too many events in one request' },
   HLS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'unsupported content type or encoding' },
   HLS_ERR_UNAUTHORIZED: { status: 401, summary: 'missing or invalid API key' },
+  HLS_ERR_QUERY_INVALID: { status: 400, summary: 'a query parameter is unknown, repeated or invalid' },
   HLS_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
   HLS_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'method not allowed' },
   HLS_ERR_BUS_FULL: { status: 429, summary: 'the event bus is full; retry later' },

@@ -10,6 +10,11 @@ import { createNodeTransport } from './http/node-transport.js';
 import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions } from './http/transport.js';
 import { createUwsTransport, loadUws } from './http/uws-transport.js';
 import { decodeOtlp, encodeOtlpResponse, type OtlpSignal } from './otlp/index.js';
+import { matchPath, type ApiRoute } from './routes/api-route.js';
+import { createEventsApi, type ReadApiContext } from './routes/events-api.js';
+import { openApiDocument, openApiRoute } from './routes/openapi.js';
+import { createReportsApi } from './routes/reports-api.js';
+import { createServicesApi } from './routes/services-api.js';
 import { OTLP_PATHS, otlpEncoding, otlpErrorResponse, otlpResponseHeaders, unsupportedOtlpContentType } from './otlp-http.js';
 import { createOtlpGrpcTransport, OTLP_GRPC_ROUTES } from './otlp-grpc/index.js';
 
@@ -381,32 +386,34 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
-  function parseQuery(query: string): URLSearchParams {
-    return new URLSearchParams(query);
-  }
+  /**
+   * The read API (routes/): with auth on, the key's tenant scopes every read and a `tenant` parameter
+   * naming another is refused; with auth off there is no tenant to scope by, so every tenant's data is
+   * served unless one is asked for (the README's Security section says so).
+   */
+  const readApi: ReadApiContext = {
+    store, now, logger, metrics: options.metrics, config: config.readApi,
+    tenantOf(request, requested) {
+      if (!config.auth.enabled) return requested;
+      const tenant = authenticate(request.headers);
+      if (requested !== undefined && requested !== tenant) throw new HeliosError('HLS_ERR_QUERY_INVALID', 'tenant: this API key reads its own tenant only', { details: ['tenant'] });
+      return tenant;
+    },
+  };
+  const eventsApi = createEventsApi(readApi);
+  const apiRoutes: ApiRoute[] = [...createReportsApi(readApi, reportRedactor).routes, ...eventsApi.routes, ...createServicesApi(readApi).routes];
+  let openApiText: string | undefined;
+  apiRoutes.push(openApiRoute(() => (openApiText ??= JSON.stringify(openApiDocument(apiRoutes)))));
 
-  async function listApi(request: GatewayRequest, what: 'anomalies' | 'reports'): Promise<GatewayResponse> {
-    // With auth on, the key's tenant scopes every read; with auth off there is no tenant to scope by and
-    // every tenant's anomalies and reports are served (the README's Security section says so).
-    const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
-    if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API (run the api or all-in-one role)');
-    const q = parseQuery(request.query);
-    const limitText = q.get('limit');
-    const limit = limitText === null ? undefined : Number(limitText);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 500)) throw new HeliosError('HLS_ERR_EVENT_INVALID', `limit: expected an integer from 1 to 500, got ${JSON.stringify(limitText)}`);
-    const listOptions = { limit, before: q.get('before') ?? undefined, service: q.get('service') ?? undefined, tenant };
-    const page = what === 'anomalies' ? await store.listAnomalies(listOptions) : await store.listReports(listOptions);
-    return json(200, { items: what === 'reports' ? reportRedactor.value(page.items) : page.items, next: page.nextCursor ?? null });
-  }
-
-  async function getReport(request: GatewayRequest, id: string): Promise<GatewayResponse> {
-    const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
-    if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API');
-    // Another tenant's report is not found, the same answer as no report: ids of other tenants are not confirmed.
-    const report = await store.getReport(id, { tenant });
-    if (report === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', `no report ${id}`);
-    if (parseQuery(request.query).get('format') === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: reportRedactor.text(report.markdown) };
-    return json(200, reportRedactor.value(report));
+  async function serveApiRoute(request: GatewayRequest): Promise<[string, GatewayResponse] | undefined> {
+    for (const apiRoute of apiRoutes) {
+      const params = matchPath(apiRoute.path, request.path);
+      if (params === undefined) continue;
+      if (request.method !== 'GET' && request.method !== 'HEAD') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', `use GET for ${apiRoute.path}`);
+      if (apiRoute.public !== true && config.auth.enabled) authenticate(request.headers);
+      return [apiRoute.name, await apiRoute.handle(request, params)];
+    }
+    return undefined;
   }
 
   /** Why the gateway would refuse events now, or undefined when it accepts them. */
@@ -436,13 +443,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         case '/metrics':
           return ['metrics', await serveMetrics(request)];
-        case '/api/v1/anomalies':
-          return ['anomalies', await listApi(request, 'anomalies')];
-        case '/api/v1/reports':
-          return ['reports', await listApi(request, 'reports')];
       }
-      if (path.startsWith('/api/v1/reports/')) return ['report', await getReport(request, decodeURIComponent(path.slice('/api/v1/reports/'.length)))];
     }
+    const served = await serveApiRoute(request);
+    if (served !== undefined) return served;
     throw new HeliosError('HLS_ERR_NOT_FOUND', `no route ${method} ${path}`);
   }
 
@@ -476,8 +480,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     inFlight++;
     try {
       // Helios JSON, the hot path, is routed here: one promise layer less than through route().
-      if (request.path === '/api/v1/events') {
-        if (request.method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', 'use POST for /api/v1/events');
+      if (request.path === '/api/v1/events' && request.method !== 'GET' && request.method !== 'HEAD') {
+        if (request.method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', 'use POST (ingest) or GET (search) for /api/v1/events');
         if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
         const response = ingestHeliosJson(request);
         if (!(response instanceof Promise)) return finish(started, eventsStats, response);
@@ -567,6 +571,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       stopped ??= (async () => {
         stopping = true;
         await Promise.all(transports.map((t) => t.stopListening()));
+        eventsApi.close(); // live tails end with a final event instead of being cut
         if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
         await Promise.all(transports.map((t) => t.close()));
       })();

@@ -1,4 +1,5 @@
 import { MAX_LATENCY_MS, MAX_SAMPLE_RATE } from '@helios/core';
+import { SEARCH_TEXT_EXPRESSION } from './event-search.js';
 import { ROLLUP_COUNTS, ROLLUP_PERCENTILES } from './maintenance.js';
 import type { SqlClient } from './sql-client.js';
 import { WEIGHTED_AVG_LATENCY, WEIGHTED_PERCENTILES_FUNCTION, weightedLatencyPercentile } from './weighted-sql.js';
@@ -238,6 +239,50 @@ export const MIGRATIONS: readonly Migration[] = [
          WHERE sample_rate > ${MAX_SAMPLE_RATE} OR latency_ms > ${MAX_LATENCY_MS} OR latency_ms < 0
         RETURNING tenant, service, ts)
       INSERT INTO helios_rollup_pending (tenant, service, bucket) SELECT DISTINCT tenant, service, date_trunc('minute', ts) FROM repaired;
+    `,
+  },
+  {
+    version: 8,
+    name: 'event search indexes: (tenant, service, ts), (tenant, ts), trace_id, trigram text index when pg_trgm is available; rollups by bucket',
+    // The read API's searches are always of a bounded time range, newest first, and (with auth on) of
+    // one tenant: (tenant, service, ts DESC) and (tenant, ts DESC) serve them in index order; trace
+    // lookups take the partial trace_id index. Free text ("message or error code contains") is an
+    // ILIKE '%text%' on SEARCH_TEXT_EXPRESSION, which a pg_trgm GIN index answers; pg_trgm is a trusted
+    // extension (PostgreSQL 13+: the database owner may create it) and PGlite loads it as a module
+    // (pglite.ts). Where CREATE EXTENSION fails the search still works, narrowed by the time-range and
+    // tenant indexes, and the notice says why. The operator class is looked up in whatever schema holds
+    // the extension (it is per database, while tests and deployments may put Helios in any schema).
+    // The rollup index serves GET /api/v1/services (every service's last hour) on a plain rollup table.
+    sql: `
+      CREATE INDEX IF NOT EXISTS helios_events_tenant_service_ts ON helios_events (tenant, service, ts DESC);
+      CREATE INDEX IF NOT EXISTS helios_events_tenant_ts ON helios_events (tenant, ts DESC);
+      CREATE INDEX IF NOT EXISTS helios_events_trace ON helios_events (trace_id) WHERE trace_id IS NOT NULL;
+      DO $helios$
+      DECLARE
+        trgm_schema text;
+      BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+          -- In public where possible: an extension lives in one schema per database, and one created in a
+          -- Helios schema would go with it (DROP SCHEMA ... CASCADE) and take other schemas' text indexes along.
+          BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+          EXCEPTION WHEN others THEN
+            BEGIN
+              CREATE EXTENSION IF NOT EXISTS pg_trgm;
+            EXCEPTION WHEN others THEN
+              RAISE NOTICE 'helios: pg_trgm is available but CREATE EXTENSION failed (%); event text search runs without a text index', SQLERRM;
+            END;
+          END;
+        END IF;
+        SELECT n.nspname INTO trgm_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+        IF trgm_schema IS NOT NULL THEN
+          EXECUTE format('CREATE INDEX IF NOT EXISTS helios_events_text_trgm ON helios_events USING gin (${SEARCH_TEXT_EXPRESSION.replace(/'/g, "''")} %I.gin_trgm_ops)', trgm_schema);
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('helios_rollups_1m') AND relkind = 'r') THEN
+          CREATE INDEX IF NOT EXISTS helios_rollups_1m_bucket ON helios_rollups_1m (bucket, tenant);
+        END IF;
+      END
+      $helios$;
     `,
   },
 ];

@@ -52,7 +52,7 @@ describe('migration 5 (key (tenant, id, ts), dead letters, stored values brought
     const hostile = [{ ...event({ service: 'old', timestamp: T0 }), sample_rate: 1e19 }, { ...event({ service: 'old', timestamp: T0 + 1 }), latency_ms: 1e308, sample_rate: 10 }];
     await store.insertEvents([...hostile, { ...event({ service: 'other', timestamp: T0 }), tenant: 'b' }]);
     await expect(store.maintain({ now: T0 })).rejects.toThrow(/out of range/);
-    expect(await migrate(client)).toEqual([5]);
+    expect(await migrate(client, MIGRATIONS.slice(0, 5))).toEqual([5]);
     await store.maintain({ now: T0 });
     const [row] = await store.rollups({ tenant: 'acme', service: 'old', from: T0, to: T0 + 60_000 });
     expect(row).toMatchObject({ events: 1_000_000_010, latencyMaxMs: null });

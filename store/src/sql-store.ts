@@ -3,6 +3,8 @@ import { HeliosError } from '@helios/core';
 import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
 import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
+import { eventsAfter, rowToEvent, searchEvents, traceEvents } from './event-search.js';
+import { serviceOverview } from './service-overview.js';
 import { eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentile } from './weighted-sql.js';
 import type { SqlClient } from './sql-client.js';
 import type { ContextQuery, ListOptions, Page, ServiceMinute, Store } from './store.js';
@@ -301,13 +303,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
           params,
         );
         if (rows.length === 0) return;
-        yield rows.map((r): HeliosEvent => ({
-          id: r.id, timestamp: millis(r.ts), tenant: r.tenant, service: r.service, level: r.level, kind: r.kind, message: r.message,
-          endpoint: r.endpoint ?? null, latency_ms: toNumberOrNull(r.latency_ms), status_code: toNumberOrNull(r.status_code),
-          error_code: r.error_code ?? null, trace_id: r.trace_id ?? null, span_id: r.span_id ?? null, sample_rate: Number(r.sample_rate),
-          attributes: typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes,
-          resource: typeof r.resource === 'string' ? JSON.parse(r.resource) : r.resource,
-        }));
+        yield rows.map(rowToEvent);
         if (rows.length < pageSize) return;
         const last = rows[rows.length - 1]!;
         after = { ts: last.ts instanceof Date ? last.ts.toISOString() : last.ts, id: last.id, tenant: last.tenant };
@@ -342,6 +338,11 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
         uniqueEndpoints: Number(r.unique_endpoints),
       }));
     },
+
+    searchEvents: (q) => searchEvents(client, q),
+    eventsAfter: (q) => eventsAfter(client, q),
+    traceEvents: (q) => traceEvents(client, q),
+    serviceOverview: (q) => serviceOverview(client, q),
 
     maintain: (opts = {}) => maintain(client, { ...maintenance, ...opts }),
 

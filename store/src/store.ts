@@ -1,4 +1,6 @@
 import type { MaintenanceResult } from './maintenance.js';
+import type { EventSearchPage, EventSearchQuery, EventTailQuery, StoredEvent } from './event-search.js';
+import type { ServiceOverview } from './service-overview.js';
 import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
 
 export interface Page<T> {
@@ -76,6 +78,14 @@ export interface StoreReader {
   latestEventTime(tenant: string, service: string): Promise<number | undefined>;
   /** One tenant's service's per-minute rollups in [from, to), oldest first, at most 10,080 minutes (a week). Up to date as of the last maintenance run. */
   rollups(query: RollupQuery): Promise<ServiceMinute[]>;
+  /** Events matching a filter in a bounded time range, newest first, keyset-paged (event-search.ts). */
+  searchEvents(query: EventSearchQuery): Promise<EventSearchPage>;
+  /** Events after a cursor, oldest first: what a live tail sends next. */
+  eventsAfter(query: EventTailQuery): Promise<StoredEvent[]>;
+  /** A trace's events oldest first, at most `limit`; only `tenant`'s when given. */
+  traceEvents(query: { traceId: string; tenant?: string; limit: number }): Promise<{ items: HeliosEvent[]; truncated: boolean }>;
+  /** Services with rollups in [from, to), with their per-minute series and recent anomalies (service-overview.ts). */
+  serviceOverview(query: { tenant?: string; from: number; to: number }): Promise<ServiceOverview[]>;
 }
 
 /** Which events `scanEvents` reads: [from, to) of event time, optionally one service or tenant. */

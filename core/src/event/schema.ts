@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ReportDraftSchema } from '../incident.js';
-import { MAX_EVENT_TIMESTAMP_MS, MAX_LATENCY_MS, MAX_SAMPLE_RATE } from './storable.js';
+import { MAX_EVENT_TIMESTAMP_MS, MAX_LATENCY_MS, MAX_SAMPLE_RATE } from './limits.js';
 
 /**
  * Helios event schema, version 1.

@@ -17,12 +17,9 @@ import type { AttributeValue, HeliosEvent } from './schema.js';
  * Text is sanitized instead of refused: a lone UTF-16 surrogate (legal in a JSON string escape, not
  * encodable as UTF-8, so PostgreSQL refuses it) becomes U+FFFD, as NUL does at the writer.
  */
-export const MIN_EVENT_TIMESTAMP_MS = 0;
-export const MAX_EVENT_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-export const MAX_SAMPLE_RATE = 1_000_000_000;
-/** About 31,700 years: every span duration OTLP's 64-bit nanosecond times can express fits. */
-export const MAX_LATENCY_MS = 1e15;
-export const MAX_ATTRIBUTE_KEY_LENGTH = 256;
+import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_EVENT_TIMESTAMP_MS, MAX_LATENCY_MS, MAX_SAMPLE_RATE, MIN_EVENT_TIMESTAMP_MS } from './limits.js';
+
+export { MAX_ATTRIBUTE_KEY_LENGTH, MAX_EVENT_TIMESTAMP_MS, MAX_LATENCY_MS, MAX_SAMPLE_RATE, MIN_EVENT_TIMESTAMP_MS };
 
 // Node 20+ has both (ES2024); the compiler's lib here is older.
 interface WellFormedString {

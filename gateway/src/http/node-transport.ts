@@ -1,7 +1,40 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeliosError } from '@helios/core';
-import { HEADER_NAMES, type GatewayResponse, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
+import { HEADER_NAMES, type GatewayResponse, type ResponseStream, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
+
+/** A streamed response over node:http: backpressure is the socket's (write() false until 'drain'). */
+function nodeStream(res: ServerResponse): ResponseStream {
+  let backpressured = false;
+  let ended = false;
+  const listeners: Array<() => void> = [];
+  res.on('drain', () => (backpressured = false));
+  res.on('close', () => {
+    if (ended) return;
+    ended = true;
+    for (const listener of listeners.splice(0)) listener();
+  });
+  return {
+    write(chunk) {
+      if (ended || res.destroyed) return false;
+      if (!res.write(chunk)) backpressured = true;
+      return !backpressured;
+    },
+    get backpressured() {
+      return backpressured || res.destroyed;
+    },
+    end() {
+      if (ended) return;
+      ended = true;
+      listeners.length = 0;
+      res.end();
+    },
+    onClose(listener) {
+      if (ended) return;
+      listeners.push(listener);
+    },
+  };
+}
 
 /** node:http transport: the fallback where the uWebSockets.js binary does not load. */
 export function createNodeTransport(options: TransportOptions): HttpTransport {
@@ -21,6 +54,13 @@ export function createNodeTransport(options: TransportOptions): HttpTransport {
   const send = (res: ServerResponse, response: GatewayResponse) => {
     if (res.headersSent || res.destroyed) return;
     if (draining) res.shouldKeepAlive = false;
+    if (response.stream !== undefined) {
+      // Not counted in `unflushed`: a stream lasts until its writer ends it, and close() cuts it (its onClose runs).
+      res.writeHead(response.status, response.headers);
+      res.flushHeaders();
+      response.stream(nodeStream(res));
+      return;
+    }
     res.writeHead(response.status, response.headers);
     unflushed++;
     res.end(response.body ?? '', onFlushed);

@@ -28,14 +28,37 @@ export interface RequestHeaders {
   'content-encoding': string;
   authorization: string;
   'x-api-key': string;
+  /** Where a live tail resumes (server-sent events); transports read it on GET only (absent: none). */
+  'last-event-id'?: string;
 }
 
-export const HEADER_NAMES = ['content-type', 'content-encoding', 'authorization', 'x-api-key'] as const;
+export const HEADER_NAMES = ['content-type', 'content-encoding', 'authorization', 'x-api-key', 'last-event-id'] as const;
 
 export interface GatewayResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
+  /**
+   * A streamed body (server-sent events) instead of `body`: the transport sends the status and headers,
+   * then hands `stream` a ResponseStream to write to for as long as it likes. Called once, after the
+   * handler returned, outside the transport's request callback.
+   */
+  stream?: (out: ResponseStream) => void;
+}
+
+/** The writing end of a streamed response. Writes after the client went away or after end() are dropped. */
+export interface ResponseStream {
+  /**
+   * Send a chunk. False when the transport now holds data the client has not taken (backpressure, or the
+   * client is gone): the chunk is kept, but the writer should wait for `backpressured` to clear before more.
+   */
+  write(chunk: string): boolean;
+  /** True from a write that returned false until the client has taken the held data. */
+  readonly backpressured: boolean;
+  /** Finish the response (idempotent). */
+  end(): void;
+  /** `listener` runs once if the client goes away (or the transport closes) before end(). */
+  onClose(listener: () => void): void;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
 import { HeliosError } from '@helios/core';
-import { STATUS_TEXT, type GatewayResponse, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
+import { STATUS_TEXT, type GatewayResponse, type ResponseStream, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
 
 /** Loads uWebSockets.js, or returns the reason it cannot load on this platform. */
 export function loadUws(): { uws: typeof Uws } | { error: Error } {
@@ -33,7 +33,7 @@ function methodOf(req: Uws.HttpRequest): string {
  * costs uWS a UTF-8 length pass, a malloc, a copy and a free on every call.
  */
 const STATUS_LINES = new Map(Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), Buffer.from(`${code} ${text}`, 'latin1')]));
-const HEADER_KEYS = { contentType: Buffer.from('content-type'), contentEncoding: Buffer.from('content-encoding'), authorization: Buffer.from('authorization'), apiKey: Buffer.from('x-api-key') };
+const HEADER_KEYS = { contentType: Buffer.from('content-type'), contentEncoding: Buffer.from('content-encoding'), authorization: Buffer.from('authorization'), apiKey: Buffer.from('x-api-key'), lastEventId: Buffer.from('last-event-id') };
 
 /** Encoded name/value pairs of the frozen header objects responses share (e.g. the JSON content type); built on first use. */
 const encodedHeaders = new WeakMap<object, Buffer[]>();
@@ -46,8 +46,58 @@ function sharedHeaders(headers: Record<string, string>): Buffer[] | undefined {
   return pairs;
 }
 
+/** What a request's uWS callbacks share with a response: whether the client went away, and who to tell when it does. */
+interface ResponseState {
+  aborted: boolean;
+  onAbort?: (() => void) | undefined;
+}
+
+/**
+ * A streamed response over uWS: every write is corked (it runs from timers, outside uWS callbacks), and a
+ * write uWS could not pass on at once is held by uWS until onWritable says the client took it.
+ */
+function uwsStream(res: Uws.HttpResponse, state: ResponseState): ResponseStream {
+  let backpressured = false;
+  let ended = false;
+  const listeners: Array<() => void> = [];
+  state.onAbort = () => {
+    if (ended) return;
+    ended = true;
+    for (const listener of listeners.splice(0)) listener();
+  };
+  const writable = () => {
+    backpressured = false;
+    return true;
+  };
+  return {
+    write(chunk) {
+      if (ended || state.aborted) return false;
+      let ok = true;
+      res.cork(() => (ok = res.write(chunk)));
+      if (!ok && !backpressured) {
+        backpressured = true;
+        res.onWritable(writable);
+      }
+      return ok;
+    },
+    get backpressured() {
+      return backpressured || state.aborted;
+    },
+    end() {
+      if (ended) return;
+      ended = true;
+      listeners.length = 0;
+      if (!state.aborted) res.cork(() => res.end());
+    },
+    onClose(listener) {
+      if (ended) return;
+      listeners.push(listener);
+    },
+  };
+}
+
 /** Write a whole response. Inside a uWS callback (handler, onData) uWS corks by itself. */
-function write(res: Uws.HttpResponse, response: GatewayResponse): void {
+function write(res: Uws.HttpResponse, response: GatewayResponse, state: ResponseState): void {
   res.writeStatus(STATUS_LINES.get(response.status) ?? String(response.status));
   const headers = response.headers;
   if (headers !== undefined) {
@@ -55,17 +105,22 @@ function write(res: Uws.HttpResponse, response: GatewayResponse): void {
     if (pairs !== undefined) for (let i = 0; i < pairs.length; i += 2) res.writeHeader(pairs[i]!, pairs[i + 1]!);
     else for (const name in headers) res.writeHeader(name, headers[name]!);
   }
+  const stream = response.stream;
+  if (stream !== undefined) {
+    const out = uwsStream(res, state);
+    queueMicrotask(() => stream(out));
+    return;
+  }
   res.end(response.body ?? '');
 }
 
 /** Answer from outside any uWS callback (a promise continuation): cork so the response goes out in one write. */
-function sendLater(res: Uws.HttpResponse, state: { readonly aborted: boolean }, response: GatewayResponse): void {
-  if (!state.aborted) res.cork(() => write(res, response));
+function sendLater(res: Uws.HttpResponse, state: ResponseState, response: GatewayResponse): void {
+  if (!state.aborted) res.cork(() => write(res, response, state));
 }
 
 /** One request's state; uWS still needs its two callbacks. */
-interface RequestState {
-  aborted: boolean;
+interface RequestState extends ResponseState {
   rejected: boolean;
   /** The handler has the body: from then on its response settling releases the bytes held. */
   dispatched: boolean;
@@ -119,7 +174,7 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       );
     } else {
       release(state);
-      if (!state.aborted) write(res, response);
+      if (!state.aborted) write(res, response, state);
     }
   }
 
@@ -140,7 +195,7 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     state.rest = undefined;
     release(state);
     if (atEnd && !isLast) state.answerAtEnd = response;
-    else if (!state.aborted) write(res, response);
+    else if (!state.aborted) write(res, response, state);
   }
 
   /**
@@ -156,11 +211,13 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       'content-encoding': req.getHeader(HEADER_KEYS.contentEncoding),
       authorization: readsCredentials ? req.getHeader(HEADER_KEYS.authorization) : '',
       'x-api-key': readsCredentials ? req.getHeader(HEADER_KEYS.apiKey) : '',
+      'last-event-id': get ? req.getHeader(HEADER_KEYS.lastEventId) : '',
     };
     // One state object per request; uWS still needs its two callbacks.
-    const state: RequestState = { aborted: false, rejected: false, dispatched: false, size: 0, held: 0, first: undefined, rest: undefined, answerAtEnd: undefined };
+    const state: RequestState = { aborted: false, onAbort: undefined, rejected: false, dispatched: false, size: 0, held: 0, first: undefined, rest: undefined, answerAtEnd: undefined };
     res.onAborted(() => {
       state.aborted = true;
+      state.onAbort?.();
       // Gone before its body was complete: nothing will read what it sent. After dispatch, the handler
       // still holds the body until its response settles, which releases it.
       if (!state.dispatched) release(state);
@@ -171,7 +228,7 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     }
     res.onData((chunk, isLast) => {
       if (state.rejected) {
-        if (isLast && state.answerAtEnd !== undefined && !state.aborted) write(res, state.answerAtEnd);
+        if (isLast && state.answerAtEnd !== undefined && !state.aborted) write(res, state.answerAtEnd, state);
         return;
       }
       state.size += chunk.byteLength;

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@helios/core';
-import type { NanoTime } from './translate.js';
+import type { NanoTime } from './nano-time.js';
 
 /**
  * Deterministic event ids for OTLP records, so that an exporter's retry of a request the gateway

@@ -1,4 +1,5 @@
 import { HeliosError, levelFromSeverityNumber, makeStorable, MAX_ATTRIBUTE_KEY_LENGTH as CORE_MAX_ATTRIBUTE_KEY_LENGTH, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
+import type { NanoTime } from './nano-time.js';
 import { dataPointEventId, logEventId, spanEventId } from './record-id.js';
 
 /**
@@ -49,11 +50,7 @@ export interface ResourceInfo {
   attributes: Attributes;
 }
 
-/** A 64-bit nanosecond timestamp split so that milliseconds stay exact: `ms * 1e6 + subMsNanos`. */
-export interface NanoTime {
-  ms: number;
-  subMsNanos: number;
-}
+export type { NanoTime } from './nano-time.js';
 
 export const ZERO_TIME: NanoTime = Object.freeze({ ms: 0, subMsNanos: 0 });
 

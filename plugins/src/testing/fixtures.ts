@@ -78,6 +78,10 @@ export function fixtureStore(context: IncidentContext = sampleContext()): StoreR
     countEvents: async () => context.window.events,
     latestEventTime: async () => context.window.to,
     rollups: async () => [],
+    searchEvents: async () => ({ items: [], nextCursor: undefined }),
+    eventsAfter: async () => [],
+    traceEvents: async () => ({ items: [], truncated: false }),
+    serviceOverview: async () => [],
   };
 }
 
