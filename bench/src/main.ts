@@ -2,10 +2,12 @@ import { runGatewayBench } from './gateway/suite.js';
 import { runIsolationForestBench } from './isolation-forest/suite.js';
 import { runKafkaBench } from './kafka/suite.js';
 import { runOtlpBench } from './otlp/suite.js';
+import { runOtlpGrpcBench } from './otlp-grpc/suite.js';
 import { runReportingBench } from './reporting/suite.js';
 import type { BenchResult, BenchSuite } from './result.js';
 import { runSdkBench } from './sdk/suite.js';
 import { runStoreBench } from './store/suite.js';
+import { runEventSearchBench } from './store/event-search.js';
 import { runValidatorBench } from './validator/suite.js';
 
 /** Every suite `npm run bench -- <suite>` knows; `all` runs them in this order. */
@@ -13,7 +15,9 @@ const SUITES: BenchSuite[] = [
   { name: 'validator', summary: 'event validation: TypeBox vs Ajv, normalize cost', run: runValidatorBench },
   { name: 'isolation-forest', summary: 'Isolation Forest scoring/training speed and parity vs scikit-learn', run: runIsolationForestBench },
   { name: 'otlp', summary: 'OTLP protobuf/JSON decoding into Helios events', run: runOtlpBench },
+  { name: 'otlp-grpc', summary: 'OTLP/gRPC vs OTLP/HTTP throughput into the same gateway (null sink), ratio in the same run', run: runOtlpGrpcBench },
   { name: 'store', summary: 'writes into PGlite / PostgreSQL (HELIOS_PG_URL), COPY vs multi-row, context queries', run: runStoreBench },
+  { name: 'event-search', summary: 'GET /api/v1/events query shapes (p50/p99) on HELIOS_BENCH_SEARCH_EVENTS events (default 1M) written by the store writer; PostgreSQL (HELIOS_PG_URL) or PGlite', run: runEventSearchBench },
   { name: 'gateway', summary: 'gateway HTTP throughput vs bare uWebSockets.js, batches, p99 at half rate, uWS vs node:http (wrk)', run: runGatewayBench },
   { name: 'sdk', summary: 'SDK event() cost and HTTP middleware overhead', run: runSdkBench },
   { name: 'kafka', summary: 'gateway -> Kafka (HELIOS_KAFKA_BROKERS) vs the same gateway into a null sink; compression none/gzip/snappy/lz4', run: runKafkaBench },

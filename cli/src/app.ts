@@ -1,9 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createMetricsRegistry, HeliosError, openBus, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
+import { createLogger, createMetricsRegistry, HeliosError, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
+import { openBus } from '@helios/bus';
 import { openStore, startStorageConsumer, type Store } from '@helios/store';
-import { createGapPublisher, loadPlugins, startDetectRuntime, startReportRuntime, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
-import { createGateway } from '@helios/gateway';
+import { loadPlugins, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
+import { startReportRuntime } from '@helios/reporting';
+import { createGapPublisher, startDetectRuntime } from '@helios/detection';
+import { createGateway, createMetricsAuthenticator } from '@helios/gateway';
 import { warnWhenOpenWithoutAuth } from './open-listener.js';
 
 /**
@@ -34,6 +37,8 @@ export interface HeliosApp {
   /** The gateway's port, or for a worker process the port of its /metrics and /healthz server. */
   readonly port: number;
   readonly otlpPort: number | undefined;
+  /** The OTLP/gRPC port when the gateway bound one. */
+  readonly otlpGrpcPort: number | undefined;
   readonly transport: 'uws' | 'node';
   /**
    * The process's store. A gateway-only process on the embedded store has none (the storage worker owns
@@ -79,14 +84,20 @@ function pluginHost(ctx: RoleContext, role: HeliosRole) {
 /** Storage role: group helios-storage writes events and anomalies into the store. */
 function startStorageRole(ctx: RoleContext): RunningRole {
   const { batchSize, flushIntervalMs, maintenanceIntervalMs } = ctx.config.store;
-  const storage = startStorageConsumer({ bus: ctx.bus, store: requireStore(ctx, 'storage'), logger: ctx.logger, metrics: ctx.metrics, batchSize, flushIntervalMs, maintenanceIntervalMs });
+  const { kind, kafka } = ctx.config.bus;
+  // Kafka: refused events also go to the dead-letter topic, next to undecodable records (the table keeps them either way).
+  const deadLetterTopic = kind === 'kafka' && kafka.deadLetterTopic !== '' ? kafka.deadLetterTopic : undefined;
+  const storage = startStorageConsumer({
+    bus: ctx.bus, store: requireStore(ctx, 'storage'), logger: ctx.logger, metrics: ctx.metrics, batchSize, flushIntervalMs, maintenanceIntervalMs,
+    ...(deadLetterTopic === undefined ? {} : { deadLetterTopic }),
+  });
   return { stop: () => storage.close() };
 }
 
 /** Report role: group helios-report turns anomalies into reports with the configured reporter plugins. */
 async function startReportRole(ctx: RoleContext): Promise<RunningRole & { reporters: ReadonlyArray<LoadedPlugin<ReporterHooks>> }> {
   const reporters = await loadPlugins(ctx.config.plugins.reporters, 'reporter', pluginHost(ctx, 'report'));
-  const reporting = startReportRuntime({ bus: ctx.bus, store: requireStore(ctx, 'report'), reporters, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now, onReport: ctx.options.onReport });
+  const reporting = startReportRuntime({ bus: ctx.bus, store: requireStore(ctx, 'report'), reporters, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now, onReport: ctx.options.onReport, redaction: ctx.config.redaction });
   return {
     reporters,
     async stop() {
@@ -99,7 +110,7 @@ async function startReportRole(ctx: RoleContext): Promise<RunningRole & { report
 /** Detect role: group helios-detect windows events, runs the detector plugins, publishes anomalies. */
 async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void>; markGap(from: number, to: number): void }> {
   const detectors = await loadPlugins(ctx.config.plugins.detectors, 'detector', pluginHost(ctx, 'detect'));
-  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now });
+  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now });
   return {
     detectors,
     flush: () => detection.flush(),
@@ -117,20 +128,20 @@ async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detect
  * side) goes out as a `TelemetryGapRecord` on the bus, so detect workers in any process leave the windows
  * it touches unjudged; `localGap` also tells a detect role in this process at once.
  */
-async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; transport: 'uws' | 'node' }> {
+async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; otlpGrpcPort: number | undefined; transport: 'uws' | 'node' }> {
   warnWhenOpenWithoutAuth(ctx.config.gateway, ctx.logger);
   const hop = ctx.config.detection.hopMs;
   const gaps = createGapPublisher({ bus: ctx.bus, marginMs: hop, logger: ctx.logger });
   const gateway = createGateway({
-    config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, now: ctx.options.now,
+    config: ctx.config.gateway, bus: ctx.bus, ...(ctx.store === undefined ? {} : { store: ctx.store }), logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now, redaction: ctx.config.redaction,
     onCapacityRefusal: (at, code) => {
       gaps.refused(at, code);
       localGap?.(at - hop, at + hop);
     },
   });
-  const { port, otlpPort } = await gateway.start();
+  const { port, otlpPort, otlpGrpcPort } = await gateway.start();
   return {
-    port, otlpPort, transport: gateway.transport,
+    port, otlpPort, otlpGrpcPort, transport: gateway.transport,
     async stop() {
       await gateway.stop();
       await gaps.close();
@@ -140,15 +151,28 @@ async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: 
 
 /** A worker process has no gateway; it still serves /metrics (consumer lag) and /healthz for its operator. */
 async function startWorkerHttp(ctx: RoleContext): Promise<RunningRole & { port: number }> {
+  // The same /metrics rule as the gateway's: a metrics key when metrics.auth requires one.
+  const authenticateMetrics = createMetricsAuthenticator(ctx.config.metrics, ctx.config.gateway.auth.enabled);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
+      try {
+        authenticateMetrics?.({ authorization: req.headers.authorization ?? '' });
+      } catch (err) {
+        const error = (err as HeliosError).toJSON();
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(JSON.stringify({ error }));
+        return;
+      }
       ctx.metrics.metrics().then(
         (text) => res.writeHead(200, { 'content-type': ctx.metrics.contentType }).end(text),
         (err: unknown) => res.writeHead(500).end(String(err)),
       );
     } else if (path === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-    else if (path === '/readyz') res.writeHead(ctx.bus.isReady() ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ctx.bus.isReady() ? 'ready' : 'not ready' }));
+    else if (path === '/readyz') {
+      const ready = ctx.bus.isReady();
+      const body = ready ? { status: 'ready' } : { status: 'not ready', reason: `bus: ${ctx.bus.notReadyReason?.() ?? 'not ready'}` };
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    }
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
@@ -170,10 +194,17 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
     throw new HeliosError('HLS_ERR_CONFIG_INVALID', `bus.kind: the in-process bus needs every role in one process (got ${roles.join(', ')}); use bus.kind 'kafka' to split roles`);
   }
   const has = (role: HeliosRole) => roles.includes(role);
-  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const logger = options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const metrics = options.metrics ?? createMetricsRegistry();
   // The embedded database belongs to one process: a gateway-only process opens a store only on PostgreSQL.
   const wantsStore = has('storage') || has('detect') || has('report') || config.store.kind === 'postgres';
+  // Start takes 10-30 s on a first run (database creation, migrations, model loading): say each phase, so
+  // whoever watches knows what it waits for.
+  const started = performance.now();
+  const phase = (msg: string, fields: Record<string, unknown> = {}) => logger.info({ ...fields, elapsedMs: Math.round(performance.now() - started) }, msg);
+  if (options.store === undefined && wantsStore) {
+    phase(config.store.kind === 'postgres' ? 'opening the PostgreSQL store and applying migrations' : 'opening the embedded store and applying migrations (the first start creates the database)', config.store.kind === 'postgres' ? {} : { dataDir: config.dataDir });
+  }
   const store = options.store ?? (wantsStore ? await openStore(config, { logger }) : undefined);
   const running: RunningRole[] = [];
   const closeStore = async () => {
@@ -181,6 +212,7 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
   };
   let bus: Bus;
   try {
+    phase(`opening the ${config.bus.kind === 'kafka' ? 'Kafka' : 'in-process'} bus`);
     bus = await openBus(config, { logger, metrics, spool: has('gateway') });
   } catch (err) {
     await closeStore();
@@ -190,20 +222,23 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
   try {
     const storage = has('storage') ? startStorageRole(ctx) : undefined;
     if (storage !== undefined) running.push(storage);
+    if (has('report')) phase('loading reporter plugins', { reporters: config.plugins.reporters.map((p) => p.use) });
     const reporting = has('report') ? await startReportRole(ctx) : undefined;
     if (reporting !== undefined) running.push(reporting);
+    if (has('detect')) phase('loading detector plugins', { detectors: config.plugins.detectors.map((p) => p.use) });
     const detection = has('detect') ? await startDetectRole(ctx) : undefined;
     if (detection !== undefined) running.push(detection);
     // The gateway tells detection when it refused events for capacity: windows around that moment may miss
     // telemetry, so they are not judged (a full queue must not look like a traffic drop). Over the bus for
     // detect workers anywhere, and directly to a detect role in this process.
+    phase(`listening on ${config.gateway.host}:${config.gateway.port}`);
     const gateway = has('gateway') ? await startGatewayRole(ctx, detection === undefined ? undefined : (from, to) => detection.markGap(from, to)) : undefined;
     const front: RunningRole & { port: number } = gateway ?? (await startWorkerHttp(ctx));
     running.push(front);
 
     let stopped: Promise<void> | undefined;
     return {
-      roles, port: front.port, otlpPort: gateway?.otlpPort, bus, metrics,
+      roles, port: front.port, otlpPort: gateway?.otlpPort, otlpGrpcPort: gateway?.otlpGrpcPort, bus, metrics,
       detectors: detection?.detectors ?? [], reporters: reporting?.reporters ?? [],
       transport: gateway?.transport ?? 'node',
       get store() {
@@ -264,24 +299,15 @@ export function stopOnSignals(app: HeliosApp, logger: Logger): void {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-/** `--role a,b` or `--role=a` (repeatable) from a command's arguments; `all` means every role. */
-export function parseRoles(args: readonly string[], allowed: readonly HeliosRole[]): HeliosRole[] | undefined {
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--role') {
-      const value = args[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--role: expected one of ${allowed.join(', ')}, all`);
-      names.push(...value.split(','));
-      i++;
-    } else if (arg.startsWith('--role=')) names.push(...arg.slice('--role='.length).split(','));
-  }
+/** The values of `--role a,b` (repeatable); `all` means every allowed role; undefined when not given. */
+export function parseRoles(values: readonly string[] | undefined, allowed: readonly HeliosRole[]): HeliosRole[] | undefined {
+  const names = (values ?? []).flatMap((v) => v.split(','));
   if (names.length === 0) return undefined;
   const roles: HeliosRole[] = [];
   for (const name of names.map((n) => n.trim())) {
     if (name === 'all') roles.push(...allowed);
     else if ((allowed as readonly string[]).includes(name)) roles.push(name as HeliosRole);
-    else throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--role: expected one of ${allowed.join(', ')}, all; got ${JSON.stringify(name)}`);
+    else throw new HeliosError('HLS_ERR_USAGE', `--role: expected one of ${allowed.join(', ')}, all; got ${JSON.stringify(name)}`);
   }
   return [...new Set(roles)];
 }

@@ -34,7 +34,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { print } = options;
   const dataDir = join(options.config.dataDir, 'demo');
   await rm(dataDir, { recursive: true, force: true }); // the demo's own folder: every run starts clean
-  const config: HeliosConfig = { ...options.config, dataDir, gateway: { ...options.config.gateway, otlpPort: -1 } };
+  const config: HeliosConfig = { ...options.config, dataDir, gateway: { ...options.config.gateway, otlpPort: -1, otlpGrpcPort: -1 } };
   const reports: IncidentReport[] = [];
   let notify: (() => void) | undefined;
   const app = await startHelios({ config, baseDir: options.baseDir, logger: options.logger, onReport: (r) => { reports.push(r); notify?.(); } });

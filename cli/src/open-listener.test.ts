@@ -47,7 +47,7 @@ describe('warning at start when auth is off on an open interface', () => {
     const dir = mkdtempSync(join(tmpdir(), 'helios-open-'));
     const logger = silentLogger();
     const warn = vi.spyOn(logger, 'warn');
-    const config = resolveConfig({ dataDir: dir, gateway: { host: '0.0.0.0', port: 0, otlpPort: -1 }, plugins: { detectors: [], reporters: [] } });
+    const config = resolveConfig({ dataDir: dir, gateway: { host: '0.0.0.0', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, plugins: { detectors: [], reporters: [] } });
     const app = await startHelios({ config, baseDir: dir, logger });
     try {
       expect(warn.mock.calls.filter(([fields]) => (fields as { configKey?: string }).configKey === 'gateway.auth.enabled')).toHaveLength(1);

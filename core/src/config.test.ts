@@ -54,4 +54,28 @@ describe('config', () => {
     expect(loadConfig({ cwd: dir, env: { HELIOS_CONFIG: 'custom.json' } }).config.detection.windowMs).toBe(120000);
     expect(configError(() => loadConfig({ cwd: dir, env: { HELIOS_CONFIG: 'missing.yaml' } })).code).toBe('HLS_ERR_CONFIG_NOT_FOUND');
   });
+  it('accepts the old gateway.maxInflatingBytes as maxInFlightBodyBytes, the new name winning when both are given', () => {
+    expect(resolveConfig({ gateway: { maxInflatingBytes: 123_456 } }).gateway.maxInFlightBodyBytes).toBe(123_456);
+    expect(resolveConfig({ gateway: { maxInflatingBytes: 123_456, maxInFlightBodyBytes: 654_321 } }).gateway.maxInFlightBodyBytes).toBe(654_321);
+    expect('maxInflatingBytes' in resolveConfig({ gateway: { maxInflatingBytes: 123_456 } }).gateway).toBe(false);
+  });
+
+  it('defaults /metrics to a metrics key when API-key auth is on (auto), with bounded service labels', () => {
+    const { metrics } = defaultConfig();
+    expect(metrics).toEqual({ auth: 'auto', keys: [], maxServicesPerTenant: 1000, seriesIdleMs: 900_000 });
+    expect(() => resolveConfig({ metrics: { keys: ['short'] } })).toThrow(HeliosError);
+  });
+});
+
+describe('config redaction', () => {
+  it('defaults: personal data removed, no extra patterns', () => {
+    expect(defaultConfig().redaction).toEqual({ pii: true, patterns: [] });
+  });
+
+  it('refuses a pattern that is not a regular expression at start, naming its key', () => {
+    const err = configError(() => resolveConfig({ redaction: { patterns: [{ pattern: 'ok' }, { pattern: '([' }] } }));
+    expect(err.code).toBe('HLS_ERR_CONFIG_INVALID');
+    expect(err.message).toMatch(/redaction\.patterns\[1\]\.pattern/);
+    expect(configError(() => resolveConfig({ redaction: { secrets: false } })).message).toMatch(/redaction\.secrets: unknown field \(allowed: pii, patterns\)/);
+  });
 });

@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { HeliosError } from './errors.js';
 import { compileValidator } from './event/validate.js';
+import { compileRedactionPatterns } from './redaction.js';
 
 /**
  * The one Helios configuration object. Every key has a documented default here; the reference in the
@@ -23,18 +24,36 @@ export type PluginSpec = Static<typeof PluginSpecSchema>;
 export const HeliosConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './.helios', description: 'Where embedded state lives (PGlite database, reports). Env HELIOS_DATA_DIR, flag --data-dir.' }),
-    log: Type.Object({ level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level of the JSON logs on stderr.' }) }, { default: {}, additionalProperties: false }),
+    log: Type.Object(
+      {
+        level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level of the logs on stderr.' }),
+        format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto', description: 'Log lines on stderr: json (one JSON object a line), pretty (human-readable), or auto (pretty when stderr is a terminal, JSON otherwise). Env HELIOS_LOG_FORMAT.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     gateway: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0', description: 'Interface the HTTP gateway binds.' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'HTTP port (0 picks a free one). Env HELIOS_PORT, flag --port.' }),
         maxBodyBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'Largest accepted request body, bytes (413 beyond).' }),
-        maxEventsPerRequest: Type.Integer({ minimum: 1, default: 10_000, description: 'Most events in one request (413 beyond).' }),
+        maxEventsPerRequest: Type.Integer({ minimum: 1, default: 1_000_000, description: 'Most events (OTLP records) in one request (413 beyond). Requests are bounded by bytes first (maxBodyBytes, maxInflatedBytes); this count is set far above what exporters batch (the Collector batch processor does not split its 8192-record default batches, and larger sends are common), so it only stops a body packed with empty records.' }),
         transport: Type.Union([Type.Literal('auto'), Type.Literal('uws'), Type.Literal('node')], { default: 'auto', description: 'HTTP server: uWebSockets.js, node:http, or auto (uWS when its binary loads).' }),
-        otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP exporters work with their default endpoint (-1: off, 0: any free port).' }),
+        reusePort: Type.Boolean({ default: false, description: 'Let several processes listen on the same port (SO_REUSEPORT; the kernel splits connections between them). Off: a port already in use is refused with HLS_ERR_PORT_IN_USE, so a second Helios cannot silently take half the traffic into its own store.' }),
+        otlpPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4318, description: 'Second port serving the same API, so OTLP/HTTP exporters work with their default endpoint (-1: off, 0: any free port). Env HELIOS_OTLP_PORT, flag --otlp-port.' }),
+        otlpGrpcPort: Type.Integer({ minimum: -1, maximum: 65535, default: 4317, description: 'OTLP/gRPC port (traces, logs, metrics; the default of most OTLP exporters, the Collector and telemetrygen). Same auth, limits and translation as OTLP/HTTP; messages up to maxInflatedBytes (-1: off, 0: any free port). Env HELIOS_OTLP_GRPC_PORT, flag --otlp-grpc-port.' }),
         maxInflatedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest body after gzip/deflate decoding (decompression-bomb guard; 413 beyond).' }),
-        maxInflatingBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for decompressed bodies of all requests in flight together; a compressed request that would exceed it gets 503 with Retry-After, so a flood of gzip requests cannot exhaust memory.' }),
+        maxInFlightBodyBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Memory budget for the bodies of all requests in flight together: raw bytes counted as they arrive (before a body is complete) plus decoded bytes of gzip/deflate bodies, whatever the encoding. A request that would pass it gets 503 with Retry-After. The old name `maxInflatingBytes` is accepted as an alias.' }),
         retryAfterSeconds: Type.Integer({ minimum: 1, default: 1, description: 'Retry-After sent with 429/503 when the bus is full or unavailable.' }),
+        readApi: Type.Object(
+          {
+            maxRangeHours: Type.Integer({ minimum: 1, maximum: 24 * 366, default: 168, description: 'Widest time range of an event search or a service series (GET /api/v1/events, /api/v1/services/{service}/series), hours; wider is a 400 naming `from`.' }),
+            maxTails: Type.Integer({ minimum: 0, default: 64, description: 'Most live tails (GET /api/v1/events/tail) open at once; one more gets 503 with Retry-After. Each polls the store once per tailPollMs.' }),
+            tailPollMs: Type.Integer({ minimum: 100, default: 1000, description: 'How often a live tail reads the store for new events, ms.' }),
+            tailDelayMs: Type.Integer({ minimum: 0, default: 2000, description: 'A live tail shows events once their timestamp is this old, ms, so writes still committing are not skipped; an event stored later than that after its own timestamp is found by search, not the tail.' }),
+            tailStallMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'A live tail whose client takes no data for this long is ended with a final `dropped` event (its queue is bounded to one page).' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
         auth: Type.Object(
           {
             enabled: Type.Boolean({ default: false, description: 'Require an API key (Authorization: Bearer <key> or x-api-key) on ingestion and API routes.' }),
@@ -43,11 +62,23 @@ export const HeliosConfigSchema = Type.Object(
               // Who acknowledged or resolved an incident through the API; unnamed keys are named by a fingerprint.
               name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
             }, { additionalProperties: false }), {
-              default: [], description: 'API keys and the tenant each one stamps on its events.',
+              default: [], description: 'API keys and the tenant each one stamps on its events; an optional `name` per key is recorded as who acknowledged, resolved, rated or silenced through the incident API (unnamed: api-key:<fingerprint>).',
             }),
           },
           { default: {}, additionalProperties: false },
         ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    metrics: Type.Object(
+      {
+        auth: Type.Union([Type.Literal('auto'), Type.Literal('key'), Type.Literal('none')], {
+          default: 'auto',
+          description: '/metrics (gateway and worker processes) lists every tenant\'s service names: `key` requires one of metrics.keys as "Authorization: Bearer <key>" (tenant API keys are not accepted), `none` serves it to anyone, `auto` means `key` when gateway.auth.enabled and `none` otherwise.',
+        }),
+        keys: Type.Array(Type.String({ minLength: 8 }), { default: [], description: 'Bearer keys allowed to read /metrics when it requires a key (give one to your Prometheus scraper).' }),
+        maxServicesPerTenant: Type.Integer({ minimum: 1, default: 1000, description: 'Most distinct service labels per tenant in metrics labelled by service; events of further services count under service="__overflow__" and in helios_metrics_series_overflow_total{tenant}, so made-up service names cannot grow /metrics without bound.' }),
+        seriesIdleMs: Type.Integer({ minimum: 0, default: 15 * 60_000, description: 'A service label unused this long has its series removed from /metrics and frees its place under maxServicesPerTenant (0: never).' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -81,14 +112,6 @@ export const HeliosConfigSchema = Type.Object(
             compression: Type.Union([Type.Literal('none'), Type.Literal('gzip'), Type.Literal('snappy'), Type.Literal('lz4')], {
               default: 'lz4',
               description: 'Compression of produced batches. `lz4` measured the least gateway CPU per event and the most events/s against `gzip` and `none` (bench/RESULTS.md, Kafka).',
-            }),
-            producerClient: Type.Union([Type.Literal('platformatic'), Type.Literal('kafkajs')], {
-              default: 'platformatic',
-              description: 'Library writing produce requests: `platformatic` (@platformatic/kafka, measured 1.3-2.7x the events/s of kafkajs at the same durability, bench/RESULTS.md, Kafka) or `kafkajs`. Consumers use kafkajs either way.',
-            }),
-            producerThread: Type.Boolean({
-              default: false,
-              description: 'Produce on a worker thread of its own (`platformatic` only): record batches, compression and socket writes leave the thread that validates and encodes events; a 2xx still waits for the brokers\' acknowledgement. Off by default: on a 2-core machine shared with the broker it cost more CPU per event than it freed (bench/RESULTS.md, Kafka); try it where the gateway has a spare core.',
             }),
             lingerMs: Type.Integer({ minimum: 0, default: 5, description: 'How long a publish waits for others to share its produce request (many gateway requests, one Kafka acknowledgement).' }),
             sessionTimeoutMs: Type.Integer({ minimum: 6000, default: 30_000, description: 'Consumer group session timeout: how long a crashed worker keeps its partitions before another member takes them over (redelivering its uncommitted batch).' }),
@@ -173,6 +196,23 @@ export const HeliosConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    redaction: Type.Object(
+      {
+        pii: Type.Boolean({ default: true, description: 'Also remove personal data (emails, phone numbers, IP addresses) from reports. Secrets (keys, tokens, passwords, URL credentials, private keys, card numbers) are always removed.' }),
+        patterns: Type.Array(
+          Type.Object(
+            {
+              pattern: Type.String({ minLength: 1 }),
+              flags: Type.Optional(Type.String({ pattern: '^[gimsuy]*$' })),
+              label: Type.Optional(Type.String({ pattern: '^[a-z0-9-]+$' })),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [], description: 'Extra regular expressions removed as `[REDACTED:<label>]` (label default `custom`), on top of the built-in rules.' },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -183,7 +223,7 @@ export interface ConfigSources {
   /** Path of a helios.config.(yaml|json); HELIOS_CONFIG otherwise; ./helios.config.{yaml,yml,json} when present. */
   configPath?: string;
   /** Explicit overrides (from flags), applied last. */
-  overrides?: { port?: number; dataDir?: string };
+  overrides?: { port?: number; otlpPort?: number; otlpGrpcPort?: number; dataDir?: string };
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -216,10 +256,23 @@ const configValidator = compileValidator<HeliosConfig>(HeliosConfigSchema);
 
 /** Apply defaults and validate; errors name the key and list the allowed keys for unknown ones. */
 export function resolveConfig(raw: unknown, source = 'config'): HeliosConfig {
-  const candidate = Value.Default(HeliosConfigSchema, structuredClone(raw ?? {}));
-  if (configValidator.check(candidate)) return candidate;
+  const candidate = Value.Default(HeliosConfigSchema, withRenamedKeys(structuredClone(raw ?? {})));
+  if (configValidator.check(candidate)) {
+    compileRedactionPatterns(candidate.redaction.patterns); // a bad pattern fails at start, naming its key
+    return candidate;
+  }
   const details = configValidator.errors(candidate).map((line) => withAllowedKeys(line, HeliosConfigSchema));
   throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${source}: ${details[0]}`, { details });
+}
+
+/** Old key names still accepted: gateway.maxInflatingBytes became gateway.maxInFlightBodyBytes when the budget grew to cover raw bodies too. */
+function withRenamedKeys(raw: unknown): unknown {
+  const gateway = (raw as { gateway?: unknown } | null)?.gateway as Record<string, unknown> | undefined;
+  if (gateway !== null && typeof gateway === 'object' && 'maxInflatingBytes' in gateway) {
+    gateway['maxInFlightBodyBytes'] ??= gateway['maxInflatingBytes'];
+    delete gateway['maxInflatingBytes'];
+  }
+  return raw;
 }
 
 function withAllowedKeys(line: string, root: TSchema): string {
@@ -247,9 +300,15 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const layered = structuredClone(raw) as Record<string, any>;
   const port = sources.overrides?.port ?? intFromEnv(env, 'HELIOS_PORT');
   if (port !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), port };
+  const otlpPort = sources.overrides?.otlpPort ?? intFromEnv(env, 'HELIOS_OTLP_PORT');
+  if (otlpPort !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), otlpPort };
+  const otlpGrpcPort = sources.overrides?.otlpGrpcPort ?? intFromEnv(env, 'HELIOS_OTLP_GRPC_PORT');
+  if (otlpGrpcPort !== undefined) layered['gateway'] = { ...(layered['gateway'] ?? {}), otlpGrpcPort };
   const storeUrl = env['HELIOS_STORE_URL'] || undefined;
   // A database URL in the environment (the usual way to pass a secret to a container) means PostgreSQL.
   if (storeUrl !== undefined) layered['store'] = { ...(layered['store'] ?? {}), kind: 'postgres', url: storeUrl };
+  const logFormat = env['HELIOS_LOG_FORMAT'] || undefined;
+  if (logFormat !== undefined) layered['log'] = { ...(layered['log'] ?? {}), format: logFormat };
   const dataDir = sources.overrides?.dataDir ?? (env['HELIOS_DATA_DIR'] || undefined);
   if (dataDir !== undefined) layered['dataDir'] = dataDir;
   const kafkaBrokers = env['HELIOS_KAFKA_BROKERS']?.split(',').map((b) => b.trim()).filter((b) => b.length > 0) ?? [];

@@ -5,6 +5,8 @@
 export const ErrorCodes = {
   HLS_ERR_CONFIG_INVALID: { status: 500, summary: 'configuration is invalid' },
   HLS_ERR_CONFIG_NOT_FOUND: { status: 500, summary: 'configuration file not found' },
+  HLS_ERR_USAGE: { status: 500, summary: 'command-line arguments are invalid' },
+  HLS_ERR_PORT_IN_USE: { status: 500, summary: 'the port is already in use by another process' },
   HLS_ERR_EVENT_INVALID: { status: 400, summary: 'event failed validation' },
   HLS_ERR_BODY_MALFORMED: { status: 400, summary: 'request body could not be parsed' },
   HLS_ERR_BODY_EMPTY: { status: 400, summary: 'request body is empty' },
@@ -12,6 +14,8 @@ export const ErrorCodes = {
   HLS_ERR_TOO_MANY_EVENTS: { status: 413, summary: 'too many events in one request' },
   HLS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'unsupported content type or encoding' },
   HLS_ERR_UNAUTHORIZED: { status: 401, summary: 'missing or invalid API key' },
+  HLS_ERR_QUERY_INVALID: { status: 400, summary: 'a query parameter is unknown, repeated or invalid' },
+  HLS_ERR_REQUEST_INVALID: { status: 400, summary: 'request body failed validation' },
   HLS_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
   HLS_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'method not allowed' },
   HLS_ERR_BUS_FULL: { status: 429, summary: 'the event bus is full; retry later' },
@@ -25,8 +29,7 @@ export const ErrorCodes = {
   HLS_ERR_PLUGIN_TIMEOUT: { status: 500, summary: 'plugin hook exceeded its time limit' },
   HLS_ERR_PLUGIN_FAILED: { status: 500, summary: 'plugin hook threw' },
   HLS_ERR_STORE: { status: 503, summary: 'the store failed' },
-  HLS_ERR_QUERY_INVALID: { status: 400, summary: 'a query parameter is unknown or invalid' },
-  HLS_ERR_REQUEST_INVALID: { status: 400, summary: 'request body failed validation' },
+  HLS_ERR_KAFKA_CLIENT_MISSING: { status: 500, summary: 'bus.kind is kafka but the Kafka client libraries of @helios/bus are not installed' },
   HLS_ERR_INTERNAL: { status: 500, summary: 'internal error' },
 } as const;
 

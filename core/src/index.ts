@@ -7,13 +7,15 @@ export {
   compileValidator, normalizeEventInput, normalizeEventBatch, levelFromSeverityNumber, parseLevel, newEventId, EventIdSequence,
   type SchemaValidator, type NormalizeOptions,
 } from './event/validate.js';
+export {
+  makeStorable, MIN_EVENT_TIMESTAMP_MS, MAX_EVENT_TIMESTAMP_MS, MAX_SAMPLE_RATE, MAX_LATENCY_MS, MAX_ATTRIBUTE_KEY_LENGTH,
+} from './event/storable.js';
 export { encodeHeliosEvent, encodeJsonBatch } from './event/encode.js';
 export { parseEventsBody, type EventsBodyKind } from './event/parse-body.js';
 export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type HeliosConfig, type PluginSpec, type LoadedConfig, type ConfigSources } from './config.js';
-export { Topics, busKey, eventRecords, type EventRequestBatch, type TelemetryGapRecord, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus/bus.js';
-export { createMemoryBus, type MemoryBusOptions } from './bus/memory-bus.js';
-export { createLogger, silentLogger, type Logger } from './logger.js';
-export { createMetricsRegistry, Registry } from './metrics.js';
+export { Topics, busKey, eventRecords, type EventRequestBatch, type TelemetryGapRecord, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus.js';
+export { createLogger, formatLogLine, resolveLogFormat, silentLogger, type Logger, type LogFormat, type LoggerOptions } from './logger.js';
+export { createMetricsRegistry, Registry, serviceLabelGuard, OVERFLOW_SERVICE_LABEL, type ServiceLabelGuard, type ServiceLabelGuardOptions } from './metrics.js';
 export {
   FEATURE_NAMES, METRIC_FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema, metricSeriesName, seriesKey,
   type MetricFeatureName, type MetricFeatures, type MetricSeries, type MetricWindow, type SeriesWindow,
@@ -21,15 +23,12 @@ export {
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport,
 } from './incident.js';
-export {
-  createKafkaBus, DEFAULT_KAFKA_TOPICS, SCHEMA_VERSION_HEADER, DEAD_LETTER_REASON_HEADER, KAFKA_COMPRESSIONS,
-  type KafkaBus, type KafkaBusOptions, type KafkaTopicSpec, type PartitionLag, type KafkaBusStats, type KafkaCompression,
-} from './bus/kafka-bus.js';
-export { decodeEventBatchRecord, eventBatchRecords, VALUE_FORMAT_HEADER, type EventBatchRecord } from './bus/kafka-event-batch.js';
-export { createSpooledBus, type SpooledBus, type SpooledBusOptions, type SpoolStats } from './bus/spooled-bus.js';
-export { openBus, kafkaBusOptions, type OpenBusOptions } from './bus/open-bus.js';
 export { seededRandom } from './seeded-random.js';
 export {
   INCIDENT_STATUSES, isIncidentResolution,
   type IncidentStatus, type IncidentFeedback, type IncidentRecord, type IncidentResolution, type AnomalyTopicRecord, type Silence, type StoredAnomaly,
 } from './incident-lifecycle.js';
+export {
+  createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
+  type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,
+} from './redaction.js';

@@ -36,7 +36,7 @@ describe('every metric an alert or a panel queries is one Helios exports', () =>
   let exported: Set<string>;
 
   beforeAll(async () => {
-    const config = resolveConfig({ dataDir: ':memory:', log: { level: 'silent' }, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, transport: 'node' } });
+    const config = resolveConfig({ dataDir: ':memory:', log: { level: 'silent' }, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, transport: 'node' } });
     app = await startHelios({ config, baseDir: repoRoot, logger: createLogger({ level: 'silent' }) });
     const events = ['INFO', 'ERROR'].map((level, i) => ({ service: 'checkout', level, message: 'm', metadata: { latency_ms: 10 + i, endpoint: '/pay' } }));
     const res = await fetch(`http://127.0.0.1:${app.port}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });

@@ -42,7 +42,7 @@ describe.skipIf(prometheus === undefined)('a real Prometheus scraping `helios up
   it('finds the helios_ series through its HTTP API', async () => {
     expect(existsSync(heliosBin), `${heliosBin} missing: run npx tsc -b first`).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'helios-prometheus-'));
-    writeFileSync(join(dir, 'helios.config.yaml'), `dataDir: ${join(dir, 'data')}\ngateway:\n  host: 127.0.0.1\n  port: 0\n  otlpPort: -1\n`);
+    writeFileSync(join(dir, 'helios.config.yaml'), `dataDir: ${join(dir, 'data')}\ngateway:\n  host: 127.0.0.1\n  port: 0\n  otlpPort: -1\n  otlpGrpcPort: -1\n`);
     const helios = spawn(process.execPath, [heliosBin, 'up', '--config', join(dir, 'helios.config.yaml')], { cwd: dir, env: { ...process.env, HELIOS_PORT: '', HELIOS_CONFIG: '', HELIOS_DATA_DIR: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(helios);
     const { port } = JSON.parse(await waitForLine(helios, /helios ready/, 'helios up')) as { port: number };

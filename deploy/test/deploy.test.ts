@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -180,6 +181,36 @@ describe('deploy/ (checked statically: no Docker engine here)', () => {
     expect(cmd).not.toBeNull();
     expect(rolesOf(JSON.parse(cmd![1]!), 'Dockerfile CMD')).toEqual([...HELIOS_ROLES]);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/app\/deploy\/docker-entrypoint.sh"\]$/m);
+  });
+
+  it("the Dockerfile's base loads the uWebSockets.js binary of its Node: the binary exists for that ABI and the distribution's glibc is new enough", () => {
+    const dockerfile = readFileSync(join(deployDir, 'Dockerfile'), 'utf8');
+    const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+    expect(bases.length).toBe(2);
+    // Build and run stages on the same image: node_modules built in one must load in the other.
+    expect(new Set(bases).size).toBe(1);
+    const tag = /^node:(\d+)-(\w+)-slim$/.exec(bases[0]!);
+    expect(tag, `base ${bases[0]}: expected node:<major>-<debian release>-slim (glibc; alpine's musl does not load uWS)`).not.toBeNull();
+    const major = Number(tag![1]);
+    // Node's module ABI per release line (process.versions.modules), which names uWS's binary.
+    const ABI: Record<number, string> = { 20: '115', 22: '127', 24: '137' };
+    // glibc of each Debian release the official node images are built on.
+    const GLIBC: Record<string, number> = { bullseye: 2.31, bookworm: 2.36, trixie: 2.41 };
+    expect(ABI[major], `Node ${major} is not a supported line (20, 22, 24)`).toBeDefined();
+    expect(GLIBC[tag![2]!], `unknown Debian release ${tag![2]}`).toBeDefined();
+    // Where the official Node builds of the test matrix are installed, the table must agree with them.
+    for (const [line, abi] of Object.entries(ABI)) {
+      const node = join(repoRoot, 'node_modules', `node${line}`, 'bin', 'node');
+      if (existsSync(node)) expect(execFileSync(node, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim()).toBe(abi);
+    }
+    const binary = join(repoRoot, 'node_modules', 'uWebSockets.js', `uws_linux_x64_${ABI[major]}.node`);
+    expect(existsSync(binary), `${binary} missing: this uWebSockets.js has no build for Node ${major}`).toBe(true);
+    // The newest glibc symbol version the binary asks for (what the dynamic loader checks).
+    const needed = Math.max(...[...readFileSync(binary).toString('latin1').matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(`2.${m[1]!.padStart(2, '0')}`)));
+    expect(needed, `uws_linux_x64_${ABI[major]}.node needs glibc ${needed}, ${tag![2]} has ${GLIBC[tag![2]!]}`).toBeLessThanOrEqual(GLIBC[tag![2]!]!);
+    // The image fails its build rather than fall back to node:http, and ships no test-matrix Node builds.
+    expect(dockerfile).toMatch(/^RUN node -e "require\('\/app\/node_modules\/uWebSockets\.js'\)/m);
+    expect(dockerfile).toMatch(/rm -rf node_modules\/node22 node_modules\/node24/);
   });
 
   describe('ECS (terraform/modules/helios-ecs) with each environment config', () => {

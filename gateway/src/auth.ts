@@ -55,3 +55,19 @@ export function createKeyIdentifier(options: { enabled: boolean; keys: readonly 
     return identity;
   };
 }
+
+/**
+ * Access to /metrics, which lists every tenant's service names: with metrics.auth `key` (or `auto` while
+ * API-key auth is on) only a bearer key of metrics.keys reads it; tenant API keys do not. Returns
+ * undefined when /metrics is open, else a check that throws HLS_ERR_UNAUTHORIZED.
+ */
+export function createMetricsAuthenticator(options: { auth: 'auto' | 'key' | 'none'; keys: readonly string[] }, apiAuthEnabled: boolean): ((headers: Pick<RequestHeaders, 'authorization'>) => void) | undefined {
+  const required = options.auth === 'key' || (options.auth === 'auto' && apiAuthEnabled);
+  if (!required) return undefined;
+  const allowed = new Set(options.keys.map(sha256));
+  return (headers) => {
+    const bearer = headers.authorization.startsWith('Bearer ') ? headers.authorization.slice(7).trim() : '';
+    if (bearer === '') throw new HeliosError('HLS_ERR_UNAUTHORIZED', '/metrics requires a metrics key: send "Authorization: Bearer <key>" with one of metrics.keys');
+    if (!allowed.has(sha256(bearer))) throw new HeliosError('HLS_ERR_UNAUTHORIZED', 'metrics key not recognised');
+  };
+}

@@ -2,7 +2,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryBus, Topics, type Bus, type BusRecord } from '@helios/core';
+import { Topics, type Bus, type BusRecord } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { startHarness, type Harness } from './harness.fixture.js';
 
 /**

@@ -8,6 +8,8 @@ export interface CounterSeries {
 export interface DeferredCounter<L extends string> {
   /** The series of a label set (the same object for the same labels). Callers keep it: lookups cost more than the addition. */
   series(labels: Record<L, string>): CounterSeries;
+  /** Drop every series whose `label` is `value` (an expired service label): from /metrics too. Callers forget the series they kept. */
+  removeWhere(label: L, value: string): void;
 }
 
 /**
@@ -34,6 +36,13 @@ export function deferredCounter<L extends string>(config: { name: string; help: 
       let entry = byKey.get(key);
       if (entry === undefined) byKey.set(key, (entry = { labels: { ...labels }, series: { n: 0 } }));
       return entry.series;
+    },
+    removeWhere(label, value) {
+      for (const [key, entry] of byKey) {
+        if (entry.labels[label] !== value) continue;
+        byKey.delete(key);
+        counter.remove(entry.labels);
+      }
     },
   };
 }

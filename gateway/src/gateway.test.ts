@@ -71,7 +71,10 @@ describe.each(['uws', 'node'] as const)('gateway over %s', (transport) => {
     expect(metrics).toMatch(/helios_http_requests_total\{route="events",status="202"\} [1-9]/);
     expect(metrics).toMatch(/helios_http_requests_total\{route="readyz",status="200"\} 1\b/);
     expect((await fetch(`${h.url}/nope`)).status).toBe(404);
-    expect((await fetch(`${h.url}/api/v1/events`)).status).toBe(405);
+    // GET /api/v1/events is the search, served only by a process with a store; other methods than GET and POST are refused.
+    expect((await fetch(`${h.url}/api/v1/events`)).status).toBe(404);
+    expect((await fetch(`${h.url}/api/v1/events`, { method: 'PUT', body: '{}' })).status).toBe(405);
+    expect((await fetch(`${h.url}/api/v1/anomalies`, { method: 'POST', body: '{}' })).status).toBe(405);
   });
 });
 
@@ -108,7 +111,7 @@ describe('gateway auth and backpressure', () => {
   });
 
   it('answers 503 with Retry-After when decompressed bodies in flight would pass the memory budget', async () => {
-    const h = await startHarness('uws', { maxInflatedBytes: 256 * 1024, maxInflatingBytes: 200 * 1024 });
+    const h = await startHarness('uws', { maxInflatedBytes: 256 * 1024, maxInFlightBodyBytes: 200 * 1024 });
     try {
       const small = await post(h.url, gzipSync(JSON.stringify({ service: 'gz' })), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       expect(small.status).toBe(202);

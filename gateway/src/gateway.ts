@@ -1,15 +1,22 @@
-import { Counter, type Histogram } from 'prom-client';
+import { Counter, Gauge, type Histogram } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import { deferredCounter, type CounterSeries } from './deferred-counter.js';
-import { HeliosError, Topics, eventRecords, newEventId, normalizeEventBatch, parseEventsBody, type EventRequestBatch, type Bus, type HeliosConfig, type HeliosEvent, type Level, type Logger, type Registry } from '@helios/core';
-import { createAuthenticator, createKeyIdentifier } from './auth.js';
+import { HeliosError, Topics, createRedactor, defaultConfig, serviceLabelGuard, eventRecords, newEventId, normalizeEventBatch, parseEventsBody, type EventRequestBatch, type Bus, type HeliosConfig, type HeliosEvent, type Level, type Logger, type RedactionOptions, type Registry } from '@helios/core';
+import { createAuthenticator, createKeyIdentifier, createMetricsAuthenticator } from './auth.js';
+import { createBodyBudget, type BodyBudget } from './body-budget.js';
 import { decodeContentEncoding, jsonBodyKind } from './ingest-body.js';
 import { createNodeTransport } from './http/node-transport.js';
 import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions } from './http/transport.js';
 import { createUwsTransport, loadUws } from './http/uws-transport.js';
-import { createIncidentsApi, readLimit, readQuery, type IncidentApiStore } from './routes/incidents-api.js';
 import { decodeOtlp, encodeOtlpResponse, type OtlpSignal } from './otlp/index.js';
+import { matchPath, type ApiRoute } from './routes/api-route.js';
+import { createEventsApi, type ReadApiContext } from './routes/events-api.js';
+import { createIncidentsApi, type IncidentApiStore } from './routes/incidents-api.js';
+import { openApiDocument, openApiRoute } from './routes/openapi.js';
+import { createReportsApi } from './routes/reports-api.js';
+import { createServicesApi } from './routes/services-api.js';
 import { OTLP_PATHS, otlpEncoding, otlpErrorResponse, otlpResponseHeaders, unsupportedOtlpContentType } from './otlp-http.js';
+import { createOtlpGrpcTransport, OTLP_GRPC_ROUTES } from './otlp-grpc/index.js';
 
 export interface GatewayOptions {
   config: HeliosConfig['gateway'];
@@ -18,6 +25,8 @@ export interface GatewayOptions {
   store?: IncidentApiStore;
   logger: Logger;
   metrics: Registry;
+  /** /metrics access and service-label cardinality (the `metrics` config section); defaults when absent. */
+  metricsConfig?: HeliosConfig['metrics'];
   /** Extra readiness condition (e.g. the store is reachable). */
   isReady?: () => boolean;
   now?: () => number;
@@ -26,23 +35,31 @@ export interface GatewayOptions {
    * of that moment may be missing, so detection can treat the span as a gap rather than a traffic drop.
    */
   onCapacityRefusal?: (at: number, code: string) => void;
+  /**
+   * Config `redaction`. Reports are redacted before they are stored; the reports API passes them through the
+   * same stage again on the way out, so a report stored before redaction existed (or under other rules)
+   * still leaves without secrets. Per response, not per event.
+   */
+  redaction?: RedactionOptions;
 }
 
 export interface Gateway {
   readonly transport: 'uws' | 'node';
-  /** Bound ports: the main one, and the OTLP default port when enabled. */
-  start(): Promise<{ port: number; otlpPort: number | undefined }>;
+  /** Bound ports: the main one, the OTLP/HTTP default port and the OTLP/gRPC port when enabled. */
+  start(): Promise<{ port: number; otlpPort: number | undefined; otlpGrpcPort: number | undefined }>;
   /** Stop accepting, finish requests in flight (their events reach the bus), close. Idempotent. */
   stop(): Promise<void>;
   /** The request handler, transport-free (used by tests and benchmarks). */
   handle(request: GatewayRequest): Promise<GatewayResponse>;
+  /** Memory held by request bodies in flight, against gateway.maxInFlightBodyBytes (also helios_gateway_inflight_body_bytes). */
+  readonly bodyBudget: Pick<BodyBudget, 'limit' | 'inUse' | 'peak'>;
 }
 
 /** Paths that take POST: Helios JSON and OTLP. */
 const INGEST_PATHS: readonly string[] = ['/api/v1/events', ...OTLP_PATHS.keys()];
 
-/** Routes whose time goes into helios_ingestion_latency_seconds (route label: events, logs, traces, metrics). */
-const INGEST_ROUTES: ReadonlySet<string> = new Set(['events', 'logs', 'traces', 'metrics']);
+/** Routes whose time goes into helios_ingestion_latency_seconds (route label: events, logs, traces, metrics, and grpc_<signal> for OTLP/gRPC). */
+const INGEST_ROUTES: ReadonlySet<string> = new Set(['events', 'logs', 'traces', 'metrics', ...Object.values(OTLP_GRPC_ROUTES)]);
 
 /**
  * Most problems listed in an error body. Validation can report one per field, and a hostile body can
@@ -132,10 +149,21 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { config, bus, store, logger } = options;
   const now = options.now ?? Date.now;
   const authenticate = createAuthenticator(config.auth);
-  const incidentsApi = createIncidentsApi({ store, bus, authEnabled: config.auth.enabled, identify: createKeyIdentifier(config.auth), now });
+  const reportRedactor = createRedactor(options.redaction);
   const retryAfter = String(config.retryAfterSeconds);
   const retryAfterHeaders: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': retryAfter });
   const unauthorizedHeaders: Readonly<Record<string, string>> = Object.freeze({ 'www-authenticate': 'Bearer' });
+  const metricsConfig = options.metricsConfig ?? defaultConfig().metrics;
+  const authenticateMetrics = createMetricsAuthenticator(metricsConfig, config.auth.enabled);
+  if (authenticateMetrics !== undefined && metricsConfig.keys.length === 0) logger.warn('/metrics requires a key (metrics.auth) but metrics.keys is empty: every scrape gets 401');
+  const serviceLabels = serviceLabelGuard({ registry: options.metrics, maxServicesPerTenant: metricsConfig.maxServicesPerTenant, idleMs: metricsConfig.seriesIdleMs, now });
+  const bodyBudget = createBodyBudget(config.maxInFlightBodyBytes);
+  new Gauge({
+    name: 'helios_gateway_inflight_body_bytes', help: 'Bytes of request bodies (raw as received, plus decoded) held by requests in flight; refused with 503 beyond gateway.maxInFlightBodyBytes', registers: [options.metrics],
+    collect() {
+      this.set(bodyBudget.inUse);
+    },
+  });
   let inFlight = 0;
   let stopping = false;
   let idle: (() => void) | undefined;
@@ -192,18 +220,45 @@ export function createGateway(options: GatewayOptions): Gateway {
     series.n++;
   }
 
-  /** Counter series per service, then per level (a closed set): no key string built per event. */
-  const ingestedByService = new Map<string, Partial<Record<Level, CounterSeries>>>();
-  function ingestedSeriesOf(event: HeliosEvent): CounterSeries {
-    const { service, level } = event;
-    let byLevel = ingestedByService.get(service);
-    if (byLevel === undefined) ingestedByService.set(service, (byLevel = {}));
-    return (byLevel[level] ??= ingested.series({ service, level }));
+  /**
+   * Counter series per service label, then per level (a closed set): no key string built per event.
+   * Service labels go through the cardinality guard; an expired one is forgotten here too.
+   */
+  interface ServiceSeries {
+    label: string;
+    byLevel: Partial<Record<Level, CounterSeries>>;
+  }
+  const ingestedByService = new Map<string, ServiceSeries>();
+  serviceLabels.onExpired((service) => {
+    ingestedByService.delete(service);
+    ingested.removeWhere('service', service);
+  });
+  /** The series of a tenant's service, by the label the guard gives it. */
+  function serviceSeriesOf(tenant: string, service: string, at: number): ServiceSeries {
+    const label = serviceLabels.label(tenant, service, at);
+    let found = ingestedByService.get(label);
+    if (found === undefined) ingestedByService.set(label, (found = { label, byLevel: {} }));
+    return found;
+  }
+
+  /** Whether events[i] starts a new run of one tenant and service (the guard is asked once per run, not per event). */
+  function startsRun(events: readonly HeliosEvent[], i: number): boolean {
+    return i === 0 || events[i]!.service !== events[i - 1]!.service || events[i]!.tenant !== events[i - 1]!.tenant;
+  }
+
+  function levelSeries(current: ServiceSeries, level: Level): CounterSeries {
+    return (current.byLevel[level] ??= ingested.series({ service: current.label, level }));
   }
 
   /** Count accepted events per service and level (plain additions; prom-client sees them at scrape time). */
   function countIngested(events: readonly HeliosEvent[]): void {
-    for (let i = 0; i < events.length; i++) ingestedSeriesOf(events[i]!).n++;
+    const at = now();
+    let current: ServiceSeries | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (startsRun(events, i)) current = serviceSeriesOf(event.tenant, event.service, at);
+      levelSeries(current!, event.level).n++;
+    }
   }
 
   /**
@@ -212,7 +267,14 @@ export function createGateway(options: GatewayOptions): Gateway {
    * generation, and promoting them made garbage collection a quarter of the gateway's time there.
    */
   function countWhenPublished(events: readonly HeliosEvent[], publishing: Promise<void>): Promise<void> {
-    const series = events.map(ingestedSeriesOf);
+    const at = now();
+    const series = new Array<CounterSeries>(events.length);
+    let current: ServiceSeries | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (startsRun(events, i)) current = serviceSeriesOf(event.tenant, event.service, at);
+      series[i] = levelSeries(current!, event.level);
+    }
     return publishing.then(() => {
       for (let i = 0; i < series.length; i++) series[i]!.n++;
     });
@@ -239,11 +301,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const publishSync = bus.publishSync?.bind(bus);
 
   /**
-   * Memory for decompressed bodies is budgeted across all requests in flight: each inflation reserves its
-   * cap up front (so concurrent ones cannot overshoot together), then keeps only its actual size until the
-   * request is answered. Identity bodies are already bounded by maxBodyBytes per request.
+   * Decoded bodies count against the same budget as raw ones (the transport reserved those as they
+   * arrived): inflation reserves its output chunk by chunk, so a gzip request holds what it decoded,
+   * not a worst-case cap, and gzip and identity requests of the same size are refused alike.
    */
-  let inflatingBytes = 0;
   function withDecodedBody<T>(request: GatewayRequest, use: (body: Buffer) => Promise<T>): Promise<T> {
     // Identity bodies (the common case) go straight to `use`, without a promise layer of their own.
     // `use` reads the body before its first await, so a borrowed identity body is still valid then;
@@ -256,24 +317,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   async function withInflatedBody<T>(compressed: Buffer, encoding: string, use: (body: Buffer) => Promise<T>): Promise<T> {
-    const cap = Math.min(config.maxInflatedBytes, config.maxInflatingBytes - inflatingBytes);
-    if (cap < 64 * 1024) throw new HeliosError('HLS_ERR_OVERLOADED', `${inflatingBytes} bytes of decompressed bodies in flight (budget ${config.maxInflatingBytes})`);
-    let held = cap;
-    inflatingBytes += held;
+    let held = 0;
+    const reserve = (bytes: number): boolean => {
+      if (!bodyBudget.tryReserve(bytes)) return false;
+      held += bytes;
+      return true;
+    };
     try {
-      let body: Buffer;
-      try {
-        body = await decodeContentEncoding(compressed, encoding, cap);
-      } catch (err) {
-        // Over a cap lowered by the budget is "busy, retry", not "too large".
-        if (err instanceof HeliosError && err.code === 'HLS_ERR_BODY_TOO_LARGE' && cap < config.maxInflatedBytes) throw new HeliosError('HLS_ERR_OVERLOADED', `decompressed body exceeds the ${cap} bytes left in the budget`);
-        throw err;
-      }
-      inflatingBytes -= held - body.length;
-      held = body.length;
+      const body = await decodeContentEncoding(compressed, encoding, config.maxInflatedBytes, reserve);
       return await use(body);
     } finally {
-      inflatingBytes -= held;
+      bodyBudget.release(held);
     }
   }
 
@@ -332,55 +386,74 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
-  async function listApi(request: GatewayRequest, what: 'anomalies' | 'reports'): Promise<GatewayResponse> {
-    // With auth on, the key's tenant scopes every read; with auth off there is no tenant to scope by and
-    // every tenant's anomalies and reports are served (the README's Security section says so).
-    const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
-    if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API (run the api or all-in-one role)');
-    // An unknown parameter (a typo such as ?servce=) is refused naming it, not ignored into a list of everything.
-    const q = readQuery(request.query, ['limit', 'before', 'service']);
-    const listOptions = { limit: readLimit(q), before: q.get('before'), service: q.get('service'), tenant };
-    const page = what === 'anomalies' ? await store.listAnomalies(listOptions) : await store.listReports(listOptions);
-    return json(200, { items: page.items, next: page.nextCursor ?? null });
+  /**
+   * The read API (routes/): with auth on, the key's tenant scopes every read and a `tenant` parameter
+   * naming another is refused; with auth off there is no tenant to scope by, so every tenant's data is
+   * served unless one is asked for (the README's Security section says so).
+   */
+  const readApi: ReadApiContext = {
+    store, now, logger, metrics: options.metrics, config: config.readApi,
+    tenantOf(request, requested) {
+      if (!config.auth.enabled) return requested;
+      const tenant = authenticate(request.headers);
+      if (requested !== undefined && requested !== tenant) throw new HeliosError('HLS_ERR_QUERY_INVALID', 'tenant: this API key reads its own tenant only', { details: ['tenant'] });
+      return tenant;
+    },
+  };
+  const eventsApi = createEventsApi(readApi);
+  const incidentsApi = createIncidentsApi(readApi, { store, bus, identify: createKeyIdentifier(config.auth) });
+  const apiRoutes: ApiRoute[] = [...createReportsApi(readApi, reportRedactor).routes, ...eventsApi.routes, ...createServicesApi(readApi).routes, ...incidentsApi.routes];
+  let openApiText: string | undefined;
+  apiRoutes.push(openApiRoute(() => (openApiText ??= JSON.stringify(openApiDocument(apiRoutes)))));
+
+  async function serveApiRoute(request: GatewayRequest): Promise<[string, GatewayResponse] | undefined> {
+    const allowed: string[] = [];
+    for (const apiRoute of apiRoutes) {
+      const params = matchPath(apiRoute.path, request.path);
+      if (params === undefined) continue;
+      const method = apiRoute.method ?? 'GET';
+      if (request.method !== method && !(method === 'GET' && request.method === 'HEAD')) {
+        allowed.push(method);
+        continue;
+      }
+      if (apiRoute.public !== true && config.auth.enabled) authenticate(request.headers);
+      return [apiRoute.name, await apiRoute.handle(request, params)];
+    }
+    if (allowed.length > 0) throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', `use ${allowed.join(' or ')} for ${request.path}`);
+    return undefined;
   }
 
-  async function getReport(request: GatewayRequest, id: string): Promise<GatewayResponse> {
-    const tenant = config.auth.enabled ? authenticate(request.headers) : undefined;
-    if (store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API');
-    // Another tenant's report is not found, the same answer as no report: ids of other tenants are not confirmed.
-    const report = await store.getReport(id, { tenant });
-    if (report === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', `no report ${id}`);
-    const format = readQuery(request.query, ['format']).get('format');
-    if (format !== undefined && format !== 'markdown' && format !== 'json') throw new HeliosError('HLS_ERR_QUERY_INVALID', `format: expected markdown or json, got ${JSON.stringify(format)}`);
-    if (format === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: report.markdown };
-    return json(200, report);
+  /** Why the gateway would refuse events now, or undefined when it accepts them. */
+  function notReadyReason(): string | undefined {
+    if (stopping) return 'shutting down';
+    if (!bus.isReady()) return `bus: ${bus.notReadyReason?.() ?? 'not ready'}`;
+    if (options.isReady !== undefined && !options.isReady()) return 'store not ready';
+    return undefined;
   }
 
-  function ready(): boolean {
-    return !stopping && bus.isReady() && (options.isReady?.() ?? true);
+  async function serveMetrics(request: GatewayRequest): Promise<GatewayResponse> {
+    authenticateMetrics?.(request.headers);
+    return { status: 200, headers: { 'content-type': options.metrics.contentType }, body: await options.metrics.metrics() };
   }
 
   async function route(request: GatewayRequest): Promise<[string, GatewayResponse]> {
     const { method, path } = request;
     const signal = OTLP_PATHS.get(path);
-    if (signal !== undefined) return [signal, await ingestOtlp(request, signal)];
+    if (signal !== undefined) return [request.protocol === 'grpc' ? OTLP_GRPC_ROUTES[signal] : signal, await ingestOtlp(request, signal)];
     if (method === 'GET' || method === 'HEAD') {
       switch (path) {
         case '/healthz':
           return ['healthz', json(200, { status: 'ok' })];
-        case '/readyz':
-          return ['readyz', ready() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', bus: bus.isReady() }, { 'retry-after': retryAfter })];
+        case '/readyz': {
+          const reason = notReadyReason();
+          return ['readyz', reason === undefined ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', reason, bus: bus.isReady() }, { 'retry-after': retryAfter })];
+        }
         case '/metrics':
-          return ['metrics', { status: 200, headers: { 'content-type': options.metrics.contentType }, body: await options.metrics.metrics() }];
-        case '/api/v1/anomalies':
-          return ['anomalies', await listApi(request, 'anomalies')];
-        case '/api/v1/reports':
-          return ['reports', await listApi(request, 'reports')];
+          return ['metrics', await serveMetrics(request)];
       }
-      if (path.startsWith('/api/v1/reports/')) return ['report', await getReport(request, decodeURIComponent(path.slice('/api/v1/reports/'.length)))];
     }
-    const lifecycle = incidentsApi.route(request);
-    if (lifecycle !== undefined) return lifecycle;
+    const served = await serveApiRoute(request);
+    if (served !== undefined) return served;
     throw new HeliosError('HLS_ERR_NOT_FOUND', `no route ${method} ${path}`);
   }
 
@@ -414,8 +487,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     inFlight++;
     try {
       // Helios JSON, the hot path, is routed here: one promise layer less than through route().
-      if (request.path === '/api/v1/events') {
-        if (request.method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', 'use POST for /api/v1/events');
+      if (request.path === '/api/v1/events' && request.method !== 'GET' && request.method !== 'HEAD') {
+        if (request.method !== 'POST') throw new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', 'use POST (ingest) or GET (search) for /api/v1/events');
         if (stopping) throw new HeliosError('HLS_ERR_SHUTTING_DOWN');
         const response = ingestHeliosJson(request);
         if (!(response instanceof Promise)) return finish(started, eventsStats, response);
@@ -440,8 +513,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   const transportOptions = (port: number): TransportOptions => ({
-    host: config.host, port, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled, postPaths: INGEST_PATHS, handler: handleRequest,
+    host: config.host, port, reusePort: config.reusePort, maxBodyBytes: config.maxBodyBytes, readsCredentials: config.auth.enabled || authenticateMetrics !== undefined, postPaths: INGEST_PATHS, handler: handleRequest,
     tooLarge: () => errorResponse(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `request body exceeds ${config.maxBodyBytes} bytes`)),
+    bodyBudget,
+    overBudget: () => errorResponse(new HeliosError('HLS_ERR_OVERLOADED', `request bodies in flight hold ${bodyBudget.inUse} bytes (gateway.maxInFlightBodyBytes ${bodyBudget.limit})`)),
   });
 
   let transportName: 'uws' | 'node' = 'node';
@@ -453,19 +528,25 @@ export function createGateway(options: GatewayOptions): Gateway {
         return createUwsTransport(loaded.uws, transportOptions(port));
       }
       if (config.transport === 'uws') throw loaded.error;
-      logger.warn({ err: loaded.error.message }, 'uWebSockets.js did not load on this platform; falling back to node:http');
+      // E.g. uWS's binaries for Node 22 and 24 need glibc 2.38: on an older distribution, auto serves
+      // over node:http rather than not at all, and says so once with the loader's reason.
+      logger.warn(
+        { err: loaded.error.message, node: process.version, abi: process.versions.modules },
+        'uWebSockets.js did not load on this platform; gateway.transport auto falls back to node:http (set it to uws to make this an error)',
+      );
     }
     transportName = 'node';
     return createNodeTransport(transportOptions(port));
   };
 
-  let transports: HttpTransport[] = [];
+  let transports: Array<Pick<HttpTransport, 'listen' | 'stopListening' | 'close'>> = [];
   let stopped: Promise<void> | undefined;
   return {
     get transport() {
       return transportName;
     },
     handle,
+    bodyBudget,
     async start() {
       const main = makeTransport(config.port);
       transports = [main];
@@ -480,12 +561,24 @@ export function createGateway(options: GatewayOptions): Gateway {
           logger.warn({ err: (err as Error).message, port: config.otlpPort }, 'could not bind the OTLP default port; OTLP is still served on the main port');
         }
       }
-      return { port, otlpPort };
+      let otlpGrpcPort: number | undefined;
+      if (config.otlpGrpcPort >= 0) {
+        const grpc = createOtlpGrpcTransport({ host: config.host, port: config.otlpGrpcPort, maxMessageBytes: config.maxInflatedBytes, retryAfterSeconds: config.retryAfterSeconds, handler: handleRequest });
+        try {
+          otlpGrpcPort = await grpc.listen();
+          transports.push(grpc);
+        } catch (err) {
+          await grpc.close();
+          logger.warn({ err: (err as Error).message, port: config.otlpGrpcPort }, 'could not bind the OTLP/gRPC port; OTLP/gRPC exporters cannot deliver to this process');
+        }
+      }
+      return { port, otlpPort, otlpGrpcPort };
     },
     stop() {
       stopped ??= (async () => {
         stopping = true;
         await Promise.all(transports.map((t) => t.stopListening()));
+        eventsApi.close(); // live tails end with a final event instead of being cut
         if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
         await Promise.all(transports.map((t) => t.close()));
       })();

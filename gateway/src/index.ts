@@ -1,3 +1,3 @@
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 export type { GatewayRequest, GatewayResponse } from './http/transport.js';
-export { createAuthenticator, type ApiKeyConfig } from './auth.js';
+export { createAuthenticator, createMetricsAuthenticator, type ApiKeyConfig } from './auth.js';

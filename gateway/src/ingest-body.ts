@@ -1,26 +1,54 @@
-import { gunzip, inflate } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createGunzip, createInflate } from 'node:zlib';
 import { HeliosError, type EventsBodyKind } from '@helios/core';
+import { decodeSnappyBlock, decodeZstd, overBudget } from './content-encoding.js';
 
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
+/** Output chunk of the inflater: each one is reserved in the body budget as it comes. */
+const INFLATE_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Undo Content-Encoding with a cap on the inflated size: a small gzip bomb must not become gigabytes.
- * Inflating runs on libuv's thread pool, off the event loop.
+ * `reserve` is asked for every chunk of output before it is kept (the gateway's body budget): when it
+ * says no, decoding stops with HLS_ERR_OVERLOADED (503, retry). Inflating runs on libuv's thread pool,
+ * off the event loop. The caller releases what `reserve` granted.
  */
-export async function decodeContentEncoding(body: Buffer, encoding: string, maxInflatedBytes: number): Promise<Buffer> {
+export function decodeContentEncoding(body: Buffer, encoding: string, maxInflatedBytes: number, reserve: (bytes: number) => boolean = () => true): Promise<Buffer> {
   const e = encoding.trim().toLowerCase();
-  if (e === '' || e === 'identity') return body;
-  if (e !== 'gzip' && e !== 'deflate') throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-encoding "${encoding}" is not supported (use gzip, deflate or identity)`);
-  try {
-    return await (e === 'gzip' ? gunzipAsync : inflateAsync)(body, { maxOutputLength: maxInflatedBytes });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new HeliosError('HLS_ERR_BODY_TOO_LARGE', `inflated body exceeds ${maxInflatedBytes} bytes`);
+  if (e === '' || e === 'identity') return Promise.resolve(body);
+  // zstd and snappy: what the Collector's exporters offer besides gzip (decoded in JS: Node 20's zlib has no zstd).
+  if (e === 'zstd' || e === 'snappy') {
+    try {
+      return Promise.resolve(e === 'zstd' ? decodeZstd(body, maxInflatedBytes, reserve) : decodeSnappyBlock(body, maxInflatedBytes, reserve));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    throw new HeliosError('HLS_ERR_BODY_MALFORMED', `body is not valid ${e}: ${(err as Error).message}`);
   }
+  if (e !== 'gzip' && e !== 'deflate') return Promise.reject(new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-encoding "${encoding}" is not supported (use gzip, deflate, zstd, snappy or identity)`));
+  return new Promise<Buffer>((resolve, reject) => {
+    const inflater = e === 'gzip' ? createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }) : createInflate({ chunkSize: INFLATE_CHUNK_BYTES });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const fail = (err: HeliosError) => {
+      if (failed) return;
+      failed = true;
+      chunks.length = 0;
+      inflater.destroy();
+      reject(err);
+    };
+    inflater.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > maxInflatedBytes) return fail(new HeliosError('HLS_ERR_BODY_TOO_LARGE', `inflated body exceeds ${maxInflatedBytes} bytes`));
+      if (!reserve(chunk.length)) return fail(overBudget());
+      chunks.push(chunk);
+    });
+    inflater.on('error', (err) => fail(new HeliosError('HLS_ERR_BODY_MALFORMED', `body is not valid ${e}: ${err.message}`)));
+    inflater.on('end', () => {
+      if (failed) return;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    inflater.end(body);
+  });
 }
 
 const bodyKindByContentType = new Map<string, EventsBodyKind | undefined>();

@@ -36,7 +36,7 @@ describe.each(['uws', 'node'] as const)('OTLP/HTTP over %s with the OpenTelemetr
   let h: Harness;
   let otlpUrl: string;
   beforeAll(async () => {
-    h = await startHarness(transport, { otlpPort: 0, maxEventsPerRequest: 1000, auth: { enabled: true, keys: [{ key: 'otel-key-123', tenant: 'acme' }] } });
+    h = await startHarness(transport, { otlpPort: 0, maxEventsPerRequest: 1000, auth: { enabled: true, keys: [{ key: 'otel-key-123', tenant: 'acme' }] } }, { metricsConfig: { keys: ['scrape-key-123'] } });
     otlpUrl = `http://127.0.0.1:${h.otlpPort!}`;
   });
   afterAll(() => h.gateway.stop());
@@ -87,7 +87,7 @@ describe.each(['uws', 'node'] as const)('OTLP/HTTP over %s with the OpenTelemetr
   });
 
   it('counts OTLP events in helios_events_ingested_total and the ingestion latency by signal', async () => {
-    const text = await (await fetch(`${h.url}/metrics`)).text();
+    const text = await (await fetch(`${h.url}/metrics`, { headers: { authorization: 'Bearer scrape-key-123' } })).text();
     expect(text).toMatch(/helios_events_ingested_total\{service="payments",level="ERROR"\} 1\b/);
     expect(text).toMatch(/helios_events_ingested_total\{service="checkout",level="ERROR"\} 4\b/);
     expect(text).toMatch(/helios_ingestion_latency_seconds_count\{route="traces"\} 2\b/);

@@ -41,8 +41,32 @@ export interface DetectorHooks {
    * series, series independent (one model per `seriesKey(window)`). Explanations name `MetricFeatureName`s.
    */
   detectMetric?(window: MetricWindow): Detection | undefined | Promise<Detection | undefined>;
+  /**
+   * Learn from stored history ahead of time (`helios train`; API 1.2). The host replays the stored events
+   * through the production window aggregator and hands over the closed windows; the detector builds its
+   * models and saves them where `setup` loads them (its `ctx.stateDir`), replacing what was there, so the
+   * next start judges at once instead of starting cold. Optional: detectors without it are not trained.
+   * Runs in a process of its own, never beside `detect` (stop Helios first).
+   */
+  train?(history: TrainingHistory): Promise<TrainingResult>;
   /** Release resources; must be safe to call twice. */
   shutdown?(): void | Promise<void>;
+}
+
+/** The stored history `train` learns from. */
+export interface TrainingHistory {
+  /** Closed request-feature windows (`detect`'s input), in window order per series, in pages. */
+  windows: AsyncIterable<readonly FeatureWindow[]>;
+}
+
+/** What `train` learnt, per series, and where it saved it. */
+export interface TrainingResult {
+  /** Per series (`tenant/service`): whether it has a usable model now, from how many windows, which model. */
+  series: Record<string, { trained: boolean; trainingWindows: number; modelVersion?: string }>;
+  /** The file the models went to and its size; absent when there was nothing to save. */
+  saved?: { file: string; bytes: number };
+  /** Lines worth showing under the summary (e.g. why a series stayed cold). */
+  notes?: string[];
 }
 
 /** What a composing reporter (template, llm) returns; the host renders the Markdown from the sections. */

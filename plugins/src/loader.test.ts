@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HeliosError, type FeatureWindow } from '@helios/core';
 import { PLUGIN_API_VERSION } from './define.js';
-import { loadPlugin, loadPlugins } from './loader.js';
+import { checkPluginSpec, loadPlugin, loadPlugins, packageFolderEntry, resolvePluginOptions } from './loader.js';
 import { testHost, windowSeries } from './testing/index.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -58,11 +59,67 @@ describe('plugin loader', () => {
     expect(err.message).toContain(`supports plugin API ^2.0.0, but this Helios provides plugin API ${PLUGIN_API_VERSION}`);
   });
 
+  it('refuses a train hook that is not a function, and loads one that is (plugin API 1.2)', async () => {
+    const bad = pluginFile(detector('', 'detect: () => undefined, train: 42'));
+    const err = await loadError(loadPlugin({ use: bad.file }, 'detector', 0, testHost({ baseDir: bad.dir, dataDir: bad.dir })));
+    expect(err.code).toBe('HLS_ERR_PLUGIN_INVALID');
+    expect(err.message).toContain('train: expected a function or nothing');
+    const good = pluginFile(detector('', 'detect: () => undefined, async train({ windows }) { let n = 0; for await (const page of windows) n += page.length; return { series: { "t/s": { trained: n > 0, trainingWindows: n } } }; }'));
+    const plugin = await loadPlugin({ use: good.file }, 'detector', 0, testHost({ baseDir: good.dir, dataDir: good.dir }));
+    async function* pages() { yield windowSeries(3); yield windowSeries(2); }
+    expect(await plugin.hooks.train!({ windows: pages() })).toEqual({ series: { 't/s': { trained: true, trainingWindows: 5 } } });
+  });
+
   it('refuses a detector listed as a reporter, and a module without a plugin', async () => {
     const { dir, file } = pluginFile(detector());
     expect((await loadError(loadPlugin({ use: file }, 'reporter', 0, testHost({ baseDir: dir, dataDir: dir })))).message).toContain('kind: expected "reporter", got "detector"');
     const empty = pluginFile('export const x = 1;');
     expect((await loadError(loadPlugin({ use: empty.file }, 'detector', 0, testHost({ baseDir: empty.dir, dataDir: empty.dir })))).code).toBe('HLS_ERR_PLUGIN_INVALID');
+  });
+
+  it('names the bad value of every refused option, falsy ones included (trees: 0 says got 0, not undefined)', () => {
+    const plugin = { kind: 'detector', name: 'p', version: '1.0.0', apiVersion: '^1.0.0', setup: () => ({}), configSchema: { type: 'object', properties: { limit: { type: 'integer', minimum: 1 } } } } as never;
+    fc.assert(
+      fc.property(fc.integer({ max: 0 }), (limit) => {
+        const err = (() => {
+          try {
+            resolvePluginOptions(plugin, { limit }, 'plugins.detectors[0]');
+          } catch (e) {
+            return e as HeliosError;
+          }
+          throw new Error('accepted');
+        })();
+        expect(err.details).toEqual([`plugins.detectors[0].options.limit: must be >= 1, got ${limit}`]);
+      }),
+    );
+  });
+
+  it('loads a package folder (use: ./folder) through its package.json: exports, then main, then index.js', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helios-plugin-folder-'));
+    const cases: Array<[string, object | undefined, string]> = [
+      ['by-exports', { exports: { '.': { types: './x.d.ts', import: './lib/entry.mjs' } } }, 'lib/entry.mjs'],
+      ['by-exports-string', { exports: './lib/entry.mjs' }, 'lib/entry.mjs'],
+      ['by-main', { main: 'lib/entry.mjs' }, 'lib/entry.mjs'],
+      ['by-index', undefined, 'index.js'],
+    ];
+    for (const [name, manifest, entry] of cases) {
+      mkdirSync(join(dir, name, 'lib'), { recursive: true });
+      if (manifest !== undefined) writeFileSync(join(dir, name, 'package.json'), JSON.stringify({ name, type: 'module', ...manifest }));
+      writeFileSync(join(dir, name, entry), detector().replace("'test-detector'", `'${name}'`).replace('export default', entry.endsWith('.js') ? 'module.exports =' : 'export default'));
+      expect(packageFolderEntry(join(dir, name))).toBe(join(dir, name, entry));
+      const plugin = await loadPlugin({ use: `./${name}` }, 'detector', 0, testHost({ baseDir: dir, dataDir: dir }));
+      expect(plugin.name).toBe(name);
+      expect(plugin.source).toBe(join(dir, name, entry));
+    }
+  });
+
+  it('checkPluginSpec reports every problem without running setup()', async () => {
+    const { dir, file } = pluginFile(detector('globalThis.__setupRan = true;'));
+    const check = await checkPluginSpec({ use: file, options: { limit: 0, extra: 1 } }, 'detector', 3, dir);
+    expect(check).toMatchObject({ name: 'test-detector', version: '1.2.3' });
+    expect(check.problems).toEqual(expect.arrayContaining(['plugins.detectors[3].options.limit: must be >= 1, got 0 (./plugin.mjs)', 'plugins.detectors[3].options.extra: unknown field (./plugin.mjs)']));
+    expect((globalThis as Record<string, unknown>)['__setupRan']).toBeUndefined();
+    expect((await checkPluginSpec({ use: file }, 'detector', 0, dir)).problems).toEqual([]);
   });
 
   it('shuts down the plugins already loaded when a later one fails', async () => {

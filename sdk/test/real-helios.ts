@@ -45,7 +45,7 @@ export class RealHelios {
     // No detectors or reporters: these tests are about ingestion and storage.
     const config = resolveConfig({
       dataDir: this.dir,
-      gateway: { host: '127.0.0.1', port: this.port, otlpPort: -1, ...this.gateway },
+      gateway: { host: '127.0.0.1', port: this.port, otlpPort: -1, otlpGrpcPort: -1, ...this.gateway },
       plugins: { detectors: [], reporters: [] },
     });
     this.app = await startHelios({ config, baseDir: this.dir, logger: silentLogger(), store: this.store });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { WindowAggregator } from '@helios/plugins';
+import { WindowAggregator } from '@helios/detection';
 import { createHeliosClient, type HeliosClient, type HeliosOptions } from '../src/index.js';
 import { resolveConfig } from '../src/config.js';
 import { recordRequest } from '../src/middleware/request-event.js';

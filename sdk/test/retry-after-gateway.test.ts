@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
-import { createMemoryBus, createMetricsRegistry, resolveConfig, silentLogger, Topics, type Bus } from '@helios/core';
+import { createMetricsRegistry, resolveConfig, silentLogger, Topics, type Bus } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { createGateway, type Gateway } from '@helios/gateway';
 import { createHeliosClient, type HeliosClient } from '../src/index.js';
 import { waitFor } from './fake-gateway.js';
@@ -27,7 +28,7 @@ it('a 429 from the gateway is retried no sooner than its Retry-After, and every 
     await held;
     consumed.push(...records.map((r) => r.value.message));
   });
-  const config = resolveConfig({ gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, retryAfterSeconds: 1 } }).gateway;
+  const config = resolveConfig({ gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, retryAfterSeconds: 1 } }).gateway;
   gateway = createGateway({ config, bus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
   const { port } = await gateway.start();
 

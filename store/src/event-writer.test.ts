@@ -1,6 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeliosError, normalizeEventInput, type HeliosEvent } from '@helios/core';
+import { Registry } from 'prom-client';
 import { createEventWriter } from './event-writer.js';
+import type { DeadLetter } from './store.js';
 
 const events = (n: number, service = 'w') => Array.from({ length: n }, () => normalizeEventInput({ service }, { tenant: 'acme', now: 0 }));
 const unreachable = () => new HeliosError('HLS_ERR_STORE', 'connecting to PostgreSQL: connect ECONNREFUSED', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5433'), { code: 'ECONNREFUSED' }) });
@@ -19,9 +22,20 @@ function fakeStore() {
     setDown(value: boolean) {
       down = value;
     },
+    deadLetters: [] as DeadLetter[],
+    /** Events the store refuses as a database refuses a value it cannot hold (SQLSTATE class 22). */
+    poisoned: new Set<string>(),
+    async insertDeadLetters(letters: readonly DeadLetter[]) {
+      this.deadLetters.push(...letters);
+      return letters.length;
+    },
     async insertEvents(batch: readonly HeliosEvent[]) {
       attempts++;
       if (down) throw unreachable();
+      const poison = batch.find((e) => this.poisoned.has(e.id));
+      if (poison !== undefined) {
+        throw new HeliosError('HLS_ERR_STORE', 'writing events: timestamp out of range [22008]', { cause: Object.assign(new Error('timestamp out of range'), { code: '22008' }) });
+      }
       batches.push([...batch]);
       let added = 0;
       for (const e of batch) if (!ids.has(e.id)) (ids.add(e.id), added++);
@@ -120,6 +134,40 @@ describe('event writer metrics', () => {
     expect(text).toMatch(/helios_store_write_duration_seconds_count 2/);
     expect(text).toMatch(/helios_store_write_errors_total\{reason="transient"\} [1-9]/);
     expect(text).toMatch(/helios_store_unavailable 0/);
+    await writer.close();
+  });
+
+  it('splits a batch the store refuses until the refused rows are alone: every other row is stored, each refused one dead-lettered once and counted', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 300 }), fc.uniqueArray(fc.nat(299), { maxLength: 6 }), async (n, poisonAt) => {
+        const store = fakeStore();
+        const batch = events(n);
+        const poisoned = new Set(poisonAt.filter((i) => i < n).map((i) => batch[i]!.id));
+        for (const id of poisoned) store.poisoned.add(id);
+        const metrics = new Registry();
+        let stored = 0;
+        const writer = createEventWriter({ store, batchSize: 1000, flushIntervalMs: 1, metrics, onStored: (k) => (stored += k) });
+        await writer.write(batch);
+        await writer.close();
+        expect(stored).toBe(n - poisoned.size);
+        expect([...store.ids].sort()).toEqual(batch.filter((e) => !poisoned.has(e.id)).map((e) => e.id).sort());
+        expect(store.deadLetters.map((l) => l.event.id).sort()).toEqual([...poisoned].sort());
+        expect(store.deadLetters.every((l) => l.reason === '22008')).toBe(true);
+        const counted = (await metrics.getSingleMetric('helios_store_dead_letters_total')!.get()).values;
+        expect(counted.reduce((k, v) => k + v.value, 0)).toBe(poisoned.size);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('fails the batch, dead-lettering nothing, when the error is not about a row (a missing table, permissions)', async () => {
+    const store = fakeStore();
+    store.insertEvents = async () => {
+      throw new HeliosError('HLS_ERR_STORE', 'relation "helios_events" does not exist [42P01]', { cause: Object.assign(new Error('relation does not exist'), { code: '42P01' }) });
+    };
+    const writer = createEventWriter({ store, batchSize: 10, flushIntervalMs: 1 });
+    await expect(writer.write(events(10))).rejects.toThrow(/42P01/);
+    expect(store.deadLetters).toEqual([]);
     await writer.close();
   });
 });

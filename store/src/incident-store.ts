@@ -1,6 +1,6 @@
 import { HeliosError, metricSeriesName, type Anomaly, type IncidentFeedback, type IncidentRecord, type IncidentStatus, type Silence } from '@helios/core';
 import type { SqlClient } from './sql-client.js';
-import type { Page } from './store.js';
+import type { Page } from './page.js';
 
 /** Which incidents `listIncidents` returns, newest opened first. */
 export interface IncidentListOptions {

@@ -1,12 +1,14 @@
 export { createIncidentStore, type IncidentStore, type IncidentReader, type IncidentWriter, type IncidentListOptions, type SilenceListOptions, type TenantScope } from './incident-store.js';
-export type { Store, StoreReader, EventScan, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute } from './store.js';
+export type { Store, StoreReader, DeadLetter, EventScan, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute } from './store.js';
 export type { SqlClient, SqlQueryable, SqlTransaction } from './sql-client.js';
+export { SEARCH_TEXT_EXPRESSION, containsPattern, cursorAtTime, decodeEventCursor, encodeEventCursor, type EventFilter, type EventSearchQuery, type EventSearchPage, type EventTailQuery, type StoredEvent } from './event-search.js';
+export type { ServiceOverview, ServicePoint } from './service-overview.js';
 export { createSqlStore, type SqlStoreOptions } from './sql-store.js';
 export { createPgliteClient } from './pglite.js';
 export { createPostgresClient, isTransientStoreError, type PostgresClientOptions } from './postgres.js';
 export { migrate, MIGRATIONS, type Migration } from './migrations.js';
 export type { MaintenanceResult } from './maintenance.js';
-export { createEventWriter, type EventWriter, type EventWriterOptions } from './event-writer.js';
+export { createEventWriter, rowErrorReason, type EventWriter, type EventWriterOptions } from './event-writer.js';
 export { startStorageConsumer, type StorageConsumer, type StorageConsumerOptions } from './storage-consumer.js';
 
 import { join } from 'node:path';

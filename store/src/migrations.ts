@@ -1,3 +1,5 @@
+import { MAX_LATENCY_MS, MAX_SAMPLE_RATE } from '@helios/core';
+import { SEARCH_TEXT_EXPRESSION } from './event-search.js';
 import { ROLLUP_COUNTS, ROLLUP_PERCENTILES } from './maintenance.js';
 import type { SqlClient } from './sql-client.js';
 import { WEIGHTED_AVG_LATENCY, WEIGHTED_PERCENTILES_FUNCTION, weightedLatencyPercentile } from './weighted-sql.js';
@@ -68,8 +70,10 @@ export const WEIGHTED_ROLLUP_SELECT = `
  * - otherwise native declarative partitioning by range of `ts`: daily partitions created ahead by the
  *   maintenance job, a DEFAULT partition so no write ever fails for lack of one, and the rollups as a
  *   table the maintenance job brings up to date from `helios_rollup_pending` (minutes the writer touched).
- * The primary key (id, ts) includes the partition key, which both layouts require; an event id
- * always comes with the same timestamp, so it still makes redelivered events unique.
+ * The primary key (tenant, id, ts) (since migration 5; (id, ts) before) includes the partition key, which
+ * both layouts require; a redelivered event (bus redelivery, a client retry carrying its timestamp, as the
+ * SDK's do) comes with the same timestamp, so it still makes them unique, per tenant. A client retry with
+ * an id but no timestamp is dated anew at ingestion and can be stored twice.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -209,6 +213,35 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 5,
+    name: 'events keyed by (tenant, id, ts): idempotency per tenant; helios_dead_letters (events the store refused)',
+    // Two tenants may choose the same event id: with the key (id, ts) the second tenant's event was
+    // acknowledged and silently not stored. ts stays in the key because both partitioned layouts need
+    // the partition key in every unique index. Rebuilding the key index reads the events table once.
+    // helios_dead_letters keeps the event as JSON text (text takes any event JSON.stringify can write:
+    // lone surrogates and NUL arrive as \u escapes), so a dead letter can always be written.
+    sql: `
+      ALTER TABLE helios_events DROP CONSTRAINT helios_events_pkey;
+      ALTER TABLE helios_events ADD PRIMARY KEY (tenant, id, ts);
+      CREATE TABLE helios_dead_letters (
+        seq bigserial PRIMARY KEY,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        tenant text NOT NULL,
+        event_id text NOT NULL,
+        reason text NOT NULL,
+        error text NOT NULL,
+        event text NOT NULL
+      );
+      CREATE INDEX helios_dead_letters_tenant ON helios_dead_letters (tenant, received_at DESC);
+      WITH repaired AS (
+        UPDATE helios_events SET sample_rate = least(sample_rate, ${MAX_SAMPLE_RATE}),
+                                 latency_ms = CASE WHEN latency_ms > ${MAX_LATENCY_MS} OR latency_ms < 0 THEN NULL ELSE latency_ms END
+         WHERE sample_rate > ${MAX_SAMPLE_RATE} OR latency_ms > ${MAX_LATENCY_MS} OR latency_ms < 0
+        RETURNING tenant, service, ts)
+      INSERT INTO helios_rollup_pending (tenant, service, bucket) SELECT DISTINCT tenant, service, date_trunc('minute', ts) FROM repaired;
+    `,
+  },
+  {
     version: 7,
     name: 'incident lifecycle (open, acknowledged, resolved, feedback, silenced) and silences',
     // An incident's id is its opening anomaly's id; no foreign key, so the report runtime may record an
@@ -245,6 +278,50 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at timestamptz NOT NULL
       );
       CREATE INDEX IF NOT EXISTS helios_silences_service ON helios_silences (tenant, service, ends_at);
+    `,
+  },
+  {
+    version: 8,
+    name: 'event search indexes: (tenant, service, ts), (tenant, ts), trace_id, trigram text index when pg_trgm is available; rollups by bucket',
+    // The read API's searches are always of a bounded time range, newest first, and (with auth on) of
+    // one tenant: (tenant, service, ts DESC) and (tenant, ts DESC) serve them in index order; trace
+    // lookups take the partial trace_id index. Free text ("message or error code contains") is an
+    // ILIKE '%text%' on SEARCH_TEXT_EXPRESSION, which a pg_trgm GIN index answers; pg_trgm is a trusted
+    // extension (PostgreSQL 13+: the database owner may create it) and PGlite loads it as a module
+    // (pglite.ts). Where CREATE EXTENSION fails the search still works, narrowed by the time-range and
+    // tenant indexes, and the notice says why. The operator class is looked up in whatever schema holds
+    // the extension (it is per database, while tests and deployments may put Helios in any schema).
+    // The rollup index serves GET /api/v1/services (every service's last hour) on a plain rollup table.
+    sql: `
+      CREATE INDEX IF NOT EXISTS helios_events_tenant_service_ts ON helios_events (tenant, service, ts DESC);
+      CREATE INDEX IF NOT EXISTS helios_events_tenant_ts ON helios_events (tenant, ts DESC);
+      CREATE INDEX IF NOT EXISTS helios_events_trace ON helios_events (trace_id) WHERE trace_id IS NOT NULL;
+      DO $helios$
+      DECLARE
+        trgm_schema text;
+      BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+          -- In public where possible: an extension lives in one schema per database, and one created in a
+          -- Helios schema would go with it (DROP SCHEMA ... CASCADE) and take other schemas' text indexes along.
+          BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+          EXCEPTION WHEN others THEN
+            BEGIN
+              CREATE EXTENSION IF NOT EXISTS pg_trgm;
+            EXCEPTION WHEN others THEN
+              RAISE NOTICE 'helios: pg_trgm is available but CREATE EXTENSION failed (%); event text search runs without a text index', SQLERRM;
+            END;
+          END;
+        END IF;
+        SELECT n.nspname INTO trgm_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+        IF trgm_schema IS NOT NULL THEN
+          EXECUTE format('CREATE INDEX IF NOT EXISTS helios_events_text_trgm ON helios_events USING gin (${SEARCH_TEXT_EXPRESSION.replace(/'/g, "''")} %I.gin_trgm_ops)', trgm_schema);
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('helios_rollups_1m') AND relkind = 'r') THEN
+          CREATE INDEX IF NOT EXISTS helios_rollups_1m_bucket ON helios_rollups_1m (bucket, tenant);
+        END IF;
+      END
+      $helios$;
     `,
   },
 ];

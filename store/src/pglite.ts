@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { SqlClient } from './sql-client.js';
 
 /** Embedded PostgreSQL (WASM). `dataDir` undefined or ':memory:' keeps the database in memory. */
 export async function createPgliteClient(dataDir?: string): Promise<SqlClient> {
   const inMemory = dataDir === undefined || dataDir === ':memory:';
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const db = inMemory ? new PGlite() : new PGlite(dataDir);
+  // pg_trgm: migration 8's text index for event search (loaded here; CREATE EXTENSION enables it per database).
+  const db = inMemory ? new PGlite({ extensions: { pg_trgm } }) : new PGlite(dataDir, { extensions: { pg_trgm } });
   await db.waitReady;
   let closed = false;
   return {

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus, defaultConfig, isHeliosError, newEventId, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
+import { defaultConfig, isHeliosError, newEventId, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { createPostgresClient, createSqlStore, isTransientStoreError, migrate, openStore, startStorageConsumer, type SqlClient } from './index.js';
 import { MIGRATIONS } from './migrations.js';
 import { describeStoreContract, event, T0 } from './store-contract.testkit.js';

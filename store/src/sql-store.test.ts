@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryBus, defaultConfig, newEventId, silentLogger, Topics, type Anomaly } from '@helios/core';
+import { defaultConfig, newEventId, silentLogger, Topics, type Anomaly } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { createPgliteClient, createSqlStore, openStore, startStorageConsumer } from './index.js';
 import { describeStoreContract, event, T0 } from './store-contract.testkit.js';
 import { MIGRATIONS, migrate } from './migrations.js';
@@ -38,6 +39,24 @@ describe('migration 4 (weighted latency percentiles)', () => {
     expect((await store.maintain({ now: T0 })).rollupsRefreshed).toBe(1); // the minute with sampled events, not the other one
     const [row] = await store.rollups({ tenant: 'acme', service: 'upgrade', from: T0, to: T0 + 60_000 });
     expect(row).toMatchObject({ events: 1020, latencyP95Ms: 10 });
+    await store.close();
+  });
+});
+
+describe('migration 5 (key (tenant, id, ts), dead letters, stored values brought into bounds)', () => {
+  it('repairs rows stored before validation bounded them, so the rollups compute again for every tenant', async () => {
+    const client = await createPgliteClient();
+    expect(await migrate(client, MIGRATIONS.slice(0, 4))).toEqual([1, 2, 3, 4]);
+    const store = createSqlStore(client);
+    // As version 4 accepted them (validation then had no upper bounds).
+    const hostile = [{ ...event({ service: 'old', timestamp: T0 }), sample_rate: 1e19 }, { ...event({ service: 'old', timestamp: T0 + 1 }), latency_ms: 1e308, sample_rate: 10 }];
+    await store.insertEvents([...hostile, { ...event({ service: 'other', timestamp: T0 }), tenant: 'b' }]);
+    await expect(store.maintain({ now: T0 })).rejects.toThrow(/out of range/);
+    expect(await migrate(client, MIGRATIONS.slice(0, 5))).toEqual([5]);
+    await store.maintain({ now: T0 });
+    const [row] = await store.rollups({ tenant: 'acme', service: 'old', from: T0, to: T0 + 60_000 });
+    expect(row).toMatchObject({ events: 1_000_000_010, latencyMaxMs: null });
+    expect((await store.rollups({ tenant: 'b', service: 'other', from: T0, to: T0 + 60_000 }))).toHaveLength(1);
     await store.close();
   });
 });

@@ -4,6 +4,8 @@ import { HeliosError } from '@helios/core';
 import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
 import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
+import { eventsAfter, rowToEvent, searchEvents, traceEvents } from './event-search.js';
+import { serviceOverview } from './service-overview.js';
 import { eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentile } from './weighted-sql.js';
 import type { SqlClient } from './sql-client.js';
 import type { ContextQuery, ListOptions, Page, ServiceMinute, Store } from './store.js';
@@ -64,9 +66,14 @@ function rowToReport(r: Record<string, any>): IncidentReport {
   };
 }
 
+/** Text any column takes: lone surrogates and NUL (which PostgreSQL text cannot hold) as U+FFFD. */
+function storableText(text: string): string {
+  return (text as unknown as { toWellFormed(): string }).toWellFormed().replace(/\u0000/g, '\ufffd');
+}
+
 /**
  * The store on any PostgreSQL speaking client (node-postgres or PGlite). Event writes are idempotent
- * by (id, ts) with ON CONFLICT DO NOTHING, fed either by COPY into a staging table (PostgreSQL) or by
+ * by (tenant, id, ts) with ON CONFLICT DO NOTHING, fed either by COPY into a staging table (PostgreSQL) or by
  * one JSON parameter expanded by json_to_recordset (PGlite, which has no COPY FROM STDIN stream).
  */
 export interface SqlStoreOptions {
@@ -205,6 +212,28 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       return Number(rows[0]?.n ?? 0);
     },
 
+    async insertDeadLetters(letters) {
+      if (letters.length === 0) return 0;
+      const rows = letters.map((l) => ({
+        tenant: storableText(l.event.tenant), event_id: storableText(l.event.id), reason: storableText(l.reason), error: storableText(l.error.slice(0, 4096)),
+        event: JSON.stringify(l.event),
+      }));
+      const { rows: out } = await client.query<{ n: string | number }>(
+        `WITH ins AS (INSERT INTO helios_dead_letters (tenant, event_id, reason, error, event)
+           SELECT tenant, event_id, reason, error, event FROM json_to_recordset($1::json) AS r(tenant text, event_id text, reason text, error text, event text) RETURNING 1)
+         SELECT count(*) AS n FROM ins`,
+        [JSON.stringify(rows)],
+      );
+      return Number(out[0]?.n ?? 0);
+    },
+
+    async countDeadLetters(filter = {}) {
+      const { rows } = filter.tenant === undefined
+        ? await client.query<{ n: string | number }>('SELECT count(*) AS n FROM helios_dead_letters')
+        : await client.query<{ n: string | number }>('SELECT count(*) AS n FROM helios_dead_letters WHERE tenant = $1', [filter.tenant]);
+      return Number(rows[0]?.n ?? 0);
+    },
+
     async saveReport(report: IncidentReport): Promise<string> {
       const { rows } = await client.query<{ id: string }>(
         `INSERT INTO helios_reports (id, anomaly_id, tenant, service, created_at, title, severity, composer, notes, sections, markdown, deliveries)
@@ -275,30 +304,25 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
 
     async *scanEvents(scan) {
       const pageSize = Math.max(1, Math.min(50_000, Math.floor(scan.pageSize ?? 5_000)));
-      let after: { ts: unknown; id: string } | undefined;
+      let after: { ts: unknown; id: string; tenant: string } | undefined;
       for (;;) {
         const params: unknown[] = [scan.from, scan.to];
         const where = ['ts >= to_timestamp($1 / 1000.0)', 'ts < to_timestamp($2 / 1000.0)'];
         if (scan.service !== undefined) where.push(`service = $${params.push(scan.service)}`);
         if (scan.tenant !== undefined) where.push(`tenant = $${params.push(scan.tenant)}`);
         // The last row's own ts value (not its epoch ms) continues the keyset, so sub-millisecond times cannot skip or repeat rows.
-        if (after !== undefined) where.push(`(ts, id) > ($${params.push(after.ts)}::timestamptz, $${params.push(after.id)}::uuid)`);
+        // tenant last: two tenants may store the same event id (the key is (tenant, id, ts)).
+        if (after !== undefined) where.push(`(ts, id, tenant) > ($${params.push(after.ts)}::timestamptz, $${params.push(after.id)}::uuid, $${params.push(after.tenant)})`);
         const { rows } = await client.query<Record<string, any>>(
           `SELECT id, ts, tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, sample_rate, attributes, resource
-             FROM helios_events WHERE ${where.join(' AND ')} ORDER BY ts, id LIMIT ${pageSize}`,
+             FROM helios_events WHERE ${where.join(' AND ')} ORDER BY ts, id, tenant LIMIT ${pageSize}`,
           params,
         );
         if (rows.length === 0) return;
-        yield rows.map((r): HeliosEvent => ({
-          id: r.id, timestamp: millis(r.ts), tenant: r.tenant, service: r.service, level: r.level, kind: r.kind, message: r.message,
-          endpoint: r.endpoint ?? null, latency_ms: toNumberOrNull(r.latency_ms), status_code: toNumberOrNull(r.status_code),
-          error_code: r.error_code ?? null, trace_id: r.trace_id ?? null, span_id: r.span_id ?? null, sample_rate: Number(r.sample_rate),
-          attributes: typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes,
-          resource: typeof r.resource === 'string' ? JSON.parse(r.resource) : r.resource,
-        }));
+        yield rows.map(rowToEvent);
         if (rows.length < pageSize) return;
         const last = rows[rows.length - 1]!;
-        after = { ts: last.ts instanceof Date ? last.ts.toISOString() : last.ts, id: last.id };
+        after = { ts: last.ts instanceof Date ? last.ts.toISOString() : last.ts, id: last.id, tenant: last.tenant };
       }
     },
 
@@ -330,6 +354,11 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
         uniqueEndpoints: Number(r.unique_endpoints),
       }));
     },
+
+    searchEvents: (q) => searchEvents(client, q),
+    eventsAfter: (q) => eventsAfter(client, q),
+    traceEvents: (q) => traceEvents(client, q),
+    serviceOverview: (q) => serviceOverview(client, q),
 
     maintain: (opts = {}) => maintain(client, { ...maintenance, ...opts }),
 

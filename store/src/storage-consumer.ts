@@ -1,4 +1,4 @@
-import { Topics, isIncidentResolution, type AnomalyTopicRecord, type Registry, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
+import { busKey, Topics, isIncidentResolution, type AnomalyTopicRecord, type Registry, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
 import { createEventWriter } from './event-writer.js';
 import type { Store } from './store.js';
 
@@ -16,8 +16,14 @@ export interface StorageConsumerOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
   onStored?: (count: number) => void;
-  /** Registry for the writer's metrics (helios_store_write_*). */
+  /** Registry for the writer's metrics (helios_store_write_*, helios_store_dead_letters_total). */
   metrics?: Registry;
+  /**
+   * Events the store refuses are isolated from their batch and kept in the store's helios_dead_letters;
+   * with this topic (the Kafka bus's dead-letter topic) each is also published there, value
+   * `{ reason, error, event }`, next to the records consumers could not decode. Default: the table only.
+   */
+  deadLetterTopic?: string;
 }
 
 export interface StorageConsumer extends Subscription {
@@ -30,7 +36,9 @@ export interface StorageConsumer extends Subscription {
  * A batch is acknowledged to the bus only after the store committed it, and inserts are idempotent,
  * so a redelivered batch is stored once. While the database is down the writer holds the batch in
  * flight and retries it with backoff, so the bus stops handing out records: nothing is dropped and
- * nothing piles up in this process beyond one batch.
+ * nothing piles up in this process beyond one batch. An event the store refuses (a value it cannot
+ * hold) is split out of its batch and dead-lettered, so it never holds back the rest of the batch or the
+ * partition.
  */
 export function startStorageConsumer(options: StorageConsumerOptions): StorageConsumer {
   const { bus, store, logger } = options;
@@ -41,6 +49,9 @@ export function startStorageConsumer(options: StorageConsumerOptions): StorageCo
     ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
     ...(options.onStored === undefined ? {} : { onStored: options.onStored }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.deadLetterTopic === undefined ? {} : {
+      onDeadLetter: (letter) => bus.publish(options.deadLetterTopic!, [{ key: busKey(letter.event), value: { reason: letter.reason, error: letter.error, event: letter.event } }]),
+    }),
   });
   // Two batches' worth per handler call: the store writes them on two connections at once (writeConcurrency).
   const events = bus.subscribe<HeliosEvent>(Topics.events, 'helios-storage', (records) => writer.write(records.map((r) => r.value)), {

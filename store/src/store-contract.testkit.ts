@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { normalizeEventInput, newEventId, type Anomaly, type IncidentReport } from '@helios/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeliosError, MAX_EVENT_TIMESTAMP_MS, MAX_LATENCY_MS, MAX_SAMPLE_RATE, normalizeEventInput, newEventId, type Anomaly, type HeliosEvent, type IncidentReport } from '@helios/core';
+import { Registry } from 'prom-client';
+import { createEventWriter } from './event-writer.js';
 import type { Store } from './store.js';
 
 /** The behaviour every store must have, run against PGlite always and against PostgreSQL when one is configured. */
@@ -338,6 +340,91 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           expect(await store.getReport(reports[other].id, { tenant: tenants[who] })).toBeUndefined();
         }
       }), { numRuns: 8 });
+    });
+
+    it('stores the same event id of two tenants as two events, each tenant\'s redelivery once (idempotency key (tenant, id))', async () => {
+      const id = newEventId();
+      const a = normalizeEventInput({ id, service: 'same-id', timestamp: T0 }, { tenant: 'tenant-a', now: T0 });
+      const b = normalizeEventInput({ id, service: 'same-id', timestamp: T0 }, { tenant: 'tenant-b', now: T0 });
+      expect(await store.insertEvents([a, b])).toBe(2);
+      expect(await store.insertEvents([a, b, a])).toBe(0);
+      expect(await store.countEvents({ service: 'same-id', tenant: 'tenant-a' })).toBe(1);
+      expect(await store.countEvents({ service: 'same-id', tenant: 'tenant-b' })).toBe(1);
+      // Paging by (ts, id) alone would skip the second tenant's row at a page boundary.
+      const scanned = [];
+      for await (const page of store.scanEvents({ service: 'same-id', from: T0, to: T0 + 1, pageSize: 1 })) scanned.push(...page);
+      expect(scanned.map((e) => e.tenant).sort()).toEqual(['tenant-a', 'tenant-b']);
+    });
+
+    it('stores every event that passes validation, whatever its values, and the rollups and context still compute (generated hostile input)', async () => {
+      const text = fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 30 }),
+        fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 3 }),
+        fc.constantFrom('\u0000', 'a\u0000\\u0000b', '\\', '\t\n\r', 'x'.repeat(4096)),
+      );
+      const number = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constantFrom(0, 1, 1e19, 1e308, -1e308, 2 ** 63, 2 ** 31, MAX_SAMPLE_RATE, MAX_LATENCY_MS, MAX_EVENT_TIMESTAMP_MS, 5e-324));
+      const scalar = fc.oneof(text, number, fc.boolean(), fc.constant(null));
+      const input = fc.record(
+        {
+          service: fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), fc.constant('\ud800')),
+          message: text, endpoint: text, error_code: text, level: fc.constantFrom('INFO', 'error', 'warning'),
+          timestamp: fc.oneof(
+            number,
+            fc.integer({ min: 0, max: MAX_EVENT_TIMESTAMP_MS }),
+            fc.constantFrom(0, MAX_EVENT_TIMESTAMP_MS, '9999-12-31T23:59:59.999Z', '1970-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '2026-01-01T12:00:00.123456789+14:00'),
+          ),
+          latency_ms: number, status_code: number, sample_rate: number,
+          attributes: fc.dictionary(fc.oneof(text, fc.constant('k'.repeat(256))), scalar, { maxKeys: 6 }),
+          resource: fc.dictionary(text, scalar, { maxKeys: 3 }),
+          metadata: fc.record({ latency_ms: number, status_code: number, extra: scalar }, { requiredKeys: [] }),
+        },
+        { requiredKeys: ['service'] },
+      );
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(input, { minLength: 1, maxLength: 8 }), async (inputs) => {
+          const tenant = `prop-${run++}`;
+          const accepted: HeliosEvent[] = [];
+          for (const value of inputs) {
+            try {
+              accepted.push(normalizeEventInput(value, { tenant, now: T0 }));
+            } catch (err) {
+              if (!(err instanceof HeliosError) || err.code !== 'HLS_ERR_EVENT_INVALID') throw err;
+            }
+          }
+          expect(await store.insertEvents(accepted)).toBe(accepted.length);
+          expect(await store.countEvents({ tenant })).toBe(accepted.length);
+        }),
+        { numRuns: 40 },
+      );
+      await store.maintain({ now: T0 });
+      // The window and its one preceding baseline window cover every time validation accepts.
+      const half = Math.floor(MAX_EVENT_TIMESTAMP_MS / 2);
+      for (const service of ['x', '\ufffd', '0']) await store.incidentContext({ tenant: 'prop-0', service, from: half, to: 2 * half, baselineWindows: 1 });
+    });
+
+    it('isolates the rows the store refuses by splitting the batch: the rest is stored, each refused row dead-lettered and counted', async () => {
+      const good = Array.from({ length: 37 }, (_, i) => event({ service: 'bisect', timestamp: T0 + i }));
+      // Past validation (as a record written before it existed would be): no timestamptz for year 3e9.
+      const bad = [{ ...event({ service: 'bisect' }), timestamp: 1e20 }, { ...event({ service: 'bisect' }), timestamp: -1e17 }];
+      const batch = [...good.slice(0, 5), bad[0]!, ...good.slice(5, 30), bad[1]!, ...good.slice(30)];
+      const metrics = new Registry();
+      const published: unknown[] = [];
+      const writer = createEventWriter({ store, batchSize: 1000, flushIntervalMs: 5, metrics, onDeadLetter: async (letter) => void published.push(letter.event.id) });
+      const before = await store.countDeadLetters({ tenant: 'acme' });
+      await writer.write(batch);
+      await writer.close();
+      expect(await store.countEvents({ service: 'bisect' })).toBe(good.length);
+      expect(await store.countDeadLetters({ tenant: 'acme' })).toBe(before + 2);
+      expect(published.sort()).toEqual(bad.map((e) => e.id).sort());
+      const counted = (await metrics.getSingleMetric('helios_store_dead_letters_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+      expect(counted).toBe(2);
+    });
+
+    it('keeps any event as a dead letter, even one no events column could hold', async () => {
+      const e = { ...event({ service: 'dead' }), message: 'nul \u0000 and lone \ud800', attributes: { ['\udc00\u0000']: '\ud800' }, timestamp: Number.MAX_VALUE };
+      expect(await store.insertDeadLetters([{ event: e, reason: '22008', error: 'timestamp out of range \ud800\u0000' }])).toBe(1);
+      expect(await store.countDeadLetters({ tenant: 'acme' })).toBeGreaterThanOrEqual(1);
     });
   });
 }

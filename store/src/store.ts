@@ -1,12 +1,11 @@
 import type { MaintenanceResult } from './maintenance.js';
+import type { EventSearchPage, EventSearchQuery, EventTailQuery, StoredEvent } from './event-search.js';
+import type { ServiceOverview } from './service-overview.js';
 import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
 import type { IncidentReader, IncidentWriter } from './incident-store.js';
+import type { Page } from './page.js';
 
-export interface Page<T> {
-  items: T[];
-  /** Pass as `before` to get the next (older) page; undefined on the last page. */
-  nextCursor: string | undefined;
-}
+export type { Page } from './page.js';
 
 export interface ListOptions {
   limit?: number;
@@ -78,6 +77,14 @@ export interface StoreReader extends IncidentReader {
   latestEventTime(tenant: string, service: string): Promise<number | undefined>;
   /** One tenant's service's per-minute rollups in [from, to), oldest first, at most 10,080 minutes (a week). Up to date as of the last maintenance run. */
   rollups(query: RollupQuery): Promise<ServiceMinute[]>;
+  /** Events matching a filter in a bounded time range, newest first, keyset-paged (event-search.ts). */
+  searchEvents(query: EventSearchQuery): Promise<EventSearchPage>;
+  /** Events after a cursor, oldest first: what a live tail sends next. */
+  eventsAfter(query: EventTailQuery): Promise<StoredEvent[]>;
+  /** A trace's events oldest first, at most `limit`; only `tenant`'s when given. */
+  traceEvents(query: { traceId: string; tenant?: string; limit: number }): Promise<{ items: HeliosEvent[]; truncated: boolean }>;
+  /** Services with rollups in [from, to), with their per-minute series and recent anomalies (service-overview.ts). */
+  serviceOverview(query: { tenant?: string; from: number; to: number }): Promise<ServiceOverview[]>;
 }
 
 /** Which events `scanEvents` reads: [from, to) of event time, optionally one service or tenant. */
@@ -90,6 +97,15 @@ export interface EventScan {
   pageSize?: number;
 }
 
+/** An event the store refused, isolated from its batch by the writer (event-writer.ts). */
+export interface DeadLetter {
+  event: HeliosEvent;
+  /** Why, as a bounded label: the SQLSTATE (`22P05`) or the error class (`RangeError`). */
+  reason: string;
+  /** The error's message. */
+  error: string;
+}
+
 export interface Store extends StoreReader, IncidentWriter {
   readonly dialect: 'pglite' | 'postgres';
   /**
@@ -99,8 +115,15 @@ export interface Store extends StoreReader, IncidentWriter {
    */
   scanEvents(scan: EventScan): AsyncIterable<HeliosEvent[]>;
   migrate(): Promise<number[]>;
-  /** Idempotent by event id: redelivered events are stored once. Returns how many were new. */
+  /** Idempotent by (tenant, event id): redelivered events are stored once; two tenants' same id are two events. Returns how many were new. */
   insertEvents(events: readonly HeliosEvent[]): Promise<number>;
+  /**
+   * Keep refused events in helios_dead_letters (the event as JSON text, which any event can be written as),
+   * with the reason, for an operator to inspect and replay.
+   */
+  insertDeadLetters(letters: readonly DeadLetter[]): Promise<number>;
+  /** Dead letters kept, optionally of one tenant. */
+  countDeadLetters(filter?: { tenant?: string }): Promise<number>;
   /** Idempotent by anomaly id. */
   insertAnomalies(anomalies: readonly Anomaly[]): Promise<number>;
   /** Insert, or replace the report written for the same anomaly (a retried report). Returns the stored report's id. */

@@ -12,8 +12,8 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { normalizeEventInput, seededRandom, type HeliosEvent } from '@helios/core';
-import { WindowAggregator, createIncidentTracker, type ClosedMetricWindow, type Verdict } from '@helios/plugins';
-import { loadEvaluationDetectors } from './detectors.js';
+import { WindowAggregator, createIncidentTracker, type ClosedMetricWindow, type Verdict } from '@helios/detection';
+import { loadEvaluationDetectors } from '@helios/cli/eval';
 
 const MIN = 60_000;
 const DAY = 1440 * MIN;

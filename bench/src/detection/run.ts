@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors } from './index.js';
+import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors } from '@helios/cli/eval';
 
 const { values } = parseArgs({ options: { seed: { type: 'string', default: '1' }, detector: { type: 'string', multiple: true }, vote: { type: 'string', default: 'any' }, confirm: { type: 'string', default: '2' }, 'immediate-ratio': { type: 'string', default: '2' }, services: { type: 'string', default: '12' }, days: { type: 'string', default: '3' }, json: { type: 'boolean', default: false }, options: { type: 'string', multiple: true } } });
 const t0 = performance.now();

@@ -3,7 +3,7 @@
  * opentelemetry-proto): server spans with http.route, a status code and a duration, spread over a few
  * services, so the gateway translates each into an event and the collector decodes the same bytes.
  */
-import { ProtoWriter } from './proto-writer.js';
+import { ProtoWriter } from '@helios/cli/proto-writer';
 
 
 const attribute = (key: string, value: ProtoWriter): number[] => new ProtoWriter().string(1, key).message(2, value.finish()).finish();

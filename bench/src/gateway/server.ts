@@ -54,7 +54,7 @@ async function startBareUws(parseJson: boolean): Promise<number> {
 const benchBus: Bus = process.env.HELIOS_BENCH_ASYNC_BUS === '1' ? nullSinkBus : { ...nullSinkBus, publishSync: () => undefined };
 
 async function startGatewayServer(transport: 'uws' | 'node'): Promise<number> {
-  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, transport };
+  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, transport };
   const gateway = createGateway({ config, bus: benchBus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
   return (await gateway.start()).port;
 }

@@ -21,7 +21,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, type BenchResult } from '../result.js';
-import { prepareRequests, runLoad, type LoadFormat, type LoadOptions } from './loadgen.js';
+import { prepareRequests, type LoadFormat, type LoadOptions } from '@helios/cli/loadgen';
+import { runAutocannonLoad as runLoad } from './autocannon-load.js';
 import { otlpProtoTraces } from './otlp-traces.js';
 import type { BenchServerKind } from './server.js';
 

@@ -11,7 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createKafkaBus, createMetricsRegistry, decodeEventBatchRecord, defaultConfig, encodeJsonBatch, eventBatchRecords, KAFKA_COMPRESSIONS, newEventId, normalizeEventBatch, parseEventsBody, silentLogger, type Bus, type KafkaBusOptions, type KafkaCompression } from '@helios/core';
+import { createMetricsRegistry, defaultConfig, encodeJsonBatch, newEventId, normalizeEventBatch, parseEventsBody, silentLogger, type Bus } from '@helios/core';
+import { createKafkaBus, decodeEventBatchRecord, eventBatchRecords, KAFKA_COMPRESSIONS, type KafkaCompression } from '@helios/bus';
 import { createGateway, type GatewayRequest } from '@helios/gateway';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 import type { HeliosEvent } from '@helios/core';
@@ -251,23 +252,20 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
   results.push({ name: `${baselineName}: main thread busy`, value: nullRun.mainThreadBusy, unit: 'share' });
 
   const namespace = `helios-bench.${Date.now().toString(36)}${randomBytes(3).toString('hex')}.`;
-  const clients = (process.env['HELIOS_BENCH_KAFKA_CLIENTS'] ?? 'kafkajs,platformatic').split(',') as Array<NonNullable<KafkaBusOptions['producerClient']>>;
   const compressions = (process.env['HELIOS_BENCH_KAFKA_COMPRESSIONS'] ?? KAFKA_COMPRESSIONS.join(',')).split(',') as KafkaCompression[];
   // Parallel idempotent producers (the bus's `producers`), e.g. `1,2,4`; and the records cap per request.
   const producerCounts = (process.env['HELIOS_BENCH_KAFKA_PRODUCERS'] ?? '1').split(',').map(Number);
-  // Producers on the gateway's thread (the default, 0) and/or on a worker thread (1), e.g. `0,1`; platformatic only.
-  const threads = (process.env['HELIOS_BENCH_KAFKA_THREAD'] ?? '0').split(',').map((t) => t !== '0');
-  // Record batches written by the bus (the default) and/or by the library record by record, e.g. `1,0`; platformatic only.
-  const batchWriters = (process.env['HELIOS_BENCH_KAFKA_BATCHES'] ?? '1').split(',').map((t) => t !== '0');
+  // The kafkajs producer, the producer thread and library-written record batches were measured and removed
+  // (issue 19; bench/RESULTS.md, Kafka): the bus produces with @platformatic/kafka and batches it writes itself.
   const maxBatchRecords = process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS'] === undefined ? undefined : Number(process.env['HELIOS_BENCH_KAFKA_MAX_BATCH_RECORDS']);
   // Request bytes forwarded (the default, 1) and/or every event written as JSON by the gateway (0), e.g. `1,0`.
   const requestBytesVariants = (process.env['HELIOS_BENCH_KAFKA_REQUEST_BYTES'] ?? '1').split(',').map((t) => t !== '0');
-  // Interleaved (client and producer count inside compression) so a slow phase of the shared machine hits all alike.
+  // Interleaved (producer count inside compression) so a slow phase of the shared machine hits all alike.
   // HELIOS_BENCH_KAFKA_THROUGHPUT=0 skips these variants (latency only).
   for (const compression of process.env['HELIOS_BENCH_KAFKA_THROUGHPUT'] === '0' ? [] : compressions) {
-    for (const producerClient of clients) for (const producers of producerCounts) for (const producerThread of producerClient === 'platformatic' ? threads : [false]) for (const writeRecordBatches of producerClient === 'platformatic' ? batchWriters : [false]) for (const requestBytes of requestBytesVariants) {
+    for (const producers of producerCounts) for (const requestBytes of requestBytesVariants) {
       const bus = await createKafkaBus({
-        brokers, namespace: `${namespace}${producerClient}.${compression}.p${producers}.t${Number(producerThread)}.b${Number(writeRecordBatches)}.r${Number(requestBytes)}.`, clientId: 'helios-bench', compression, producerClient, producers, producerThread, writeRecordBatches,
+        brokers, namespace: `${namespace}${compression}.p${producers}.r${Number(requestBytes)}.`, clientId: 'helios-bench', compression, producers,
         ...(maxBatchRecords === undefined ? {} : { maxBatchRecords }),
       });
       try {
@@ -275,10 +273,10 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
         const measured = await gatewayThroughput(requestBytes ? bus : { ...bus, publishEvents: undefined }, bodies, batch, concurrency, seconds);
         const value = measured.eventsPerSecond;
         const stats = bus.stats();
-        const label = `gateway -> kafka (${producerClient}, ${producers} producer${producers === 1 ? '' : 's'}${producerThread ? ', producer thread' : ''}${writeRecordBatches ? ', bus-written batches' : ''}${requestBytes ? ', request bytes' : ', events written as JSON'}), ${compression}`;
+        const label = `gateway -> kafka (${producers} producer${producers === 1 ? '' : 's'}${requestBytes ? ', request bytes' : ', events written as JSON'}), ${compression}`;
         results.push({ name: `${label} (${batch} events/request, acks=all, idempotent)`, value, unit: 'events/s', baseline: baselineName, baselineValue: baseline, ratio: value / baseline });
         results.push({ name: `${label}: requests sharing one produce request`, value: stats.publishCalls / stats.produceRequests, unit: 'publishes/produce' });
-        // process.cpuUsage counts every thread of the process: with the producer thread, its share is included.
+        // process.cpuUsage counts every thread of the process.
         results.push({ name: `${label}: gateway process CPU per event`, value: measured.gatewayCpuMicrosPerEvent, unit: 'µs' });
         results.push({ name: `${label}: main thread busy`, value: measured.mainThreadBusy, unit: 'share' });
         if (measured.brokerCpuMicrosPerEvent !== undefined) results.push({ name: `${label}: broker CPU per event`, value: measured.brokerCpuMicrosPerEvent, unit: 'µs' });

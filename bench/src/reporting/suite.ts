@@ -11,8 +11,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryBus, createMetricsRegistry, newEventId, silentLogger, Topics, type Anomaly, type IncidentReport } from '@helios/core';
-import { loadPlugin, startReportRuntime, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
+import { createMetricsRegistry, newEventId, silentLogger, Topics, type Anomaly, type IncidentReport } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
+import { loadPlugin, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
+import { startReportRuntime } from '@helios/reporting';
 import { sampleIncident, testHost } from '@helios/plugins/testing';
 import { startFakeOpenAI, validAnswer } from '@helios/reporter-llm/testing';
 import { createPgliteClient, createSqlStore, type SqlClient, type Store } from '@helios/store';

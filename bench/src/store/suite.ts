@@ -13,7 +13,8 @@
  * HELIOS_BENCH_STORE_ROLLUP_ROUNDS (default 3); HELIOS_BENCH_STORE_ROLLUP=0 skips it.
  */
 import { randomUUID } from 'node:crypto';
-import { createMemoryBus, normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
+import { normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 import { fillEvents } from '../fill-events.js';
 import { percentile, type BenchResult } from '../result.js';

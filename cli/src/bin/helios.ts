@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { isHeliosError, loadConfig } from '@helios/core';
+import { readFileSync } from 'node:fs';
+import { HeliosError, isHeliosError, loadConfig, type ConfigSources, type LoadedConfig } from '@helios/core';
+import { COMMON_OPTIONS, optionsHelp, parseCommandLine, parsePortFlag, stringOption, type Command } from '../commands/command.js';
 import { COMMANDS } from '../commands/index.js';
+
+// cli/package.json: the same relative place from src/bin and dist/bin.
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -11,12 +15,25 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}
 
 Options (environment variable in brackets):
-  --config <file>     helios.config.yaml|json [HELIOS_CONFIG]; default ./helios.config.{yaml,yml,json} if present
-  --port <n>          HTTP port [HELIOS_PORT], default 8080
-  --data-dir <dir>    Embedded state (PGlite, reports) [HELIOS_DATA_DIR], default ./.helios
-  --json              Machine-readable output where the command has any
-  -h, --help          Show this help
+${optionsHelp(COMMON_OPTIONS)}
+
+helios <command> --help shows a command's own options.
 `;
+}
+
+function commandHelp(command: Command): string {
+  const own = command.options !== undefined && Object.keys(command.options).length > 0;
+  return [
+    `helios ${command.name}: ${command.summary}`,
+    '',
+    `Usage: helios ${command.name}${command.positionals === undefined ? '' : ` ${command.positionals}`}${own ? ' [options]' : ''}`,
+    ...(own ? ['', 'Options:', optionsHelp(command.options!)] : []),
+    '',
+    'Common options:',
+    optionsHelp(COMMON_OPTIONS),
+    ...(command.usage === undefined ? [] : ['', command.usage]),
+    '',
+  ].join('\n');
 }
 
 function fail(err: unknown): never {
@@ -26,60 +43,57 @@ function fail(err: unknown): never {
   } else {
     process.stderr.write(`helios: ${(err as Error)?.stack ?? String(err)}\n`);
   }
-  process.exit(1);
+  process.exit(isHeliosError(err, 'HLS_ERR_USAGE') ? 2 : 1);
+}
+
+/** Index of the command name: the first argument that is neither a flag nor the value of a common flag. */
+function commandIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return i + 1 < argv.length ? i + 1 : -1;
+    if (!arg.startsWith('-')) return i;
+    const name = arg.replace(/^--?/, '');
+    if (COMMON_OPTIONS[name]?.type === 'string') i++;
+  }
+  return -1;
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals, tokens } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    tokens: true,
-    options: {
-      config: { type: 'string' },
-      port: { type: 'string' },
-      'data-dir': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const name = positionals[0];
+  const at = commandIndex(argv);
+  const name = at < 0 ? undefined : argv[at];
   const command = COMMANDS.find((c) => c.name === name);
-  if (name === undefined || name === 'help' || (values['help'] === true && command === undefined)) {
-    process.stdout.write(usage());
+  if (name !== undefined && name !== 'help' && command === undefined) {
+    throw new HeliosError('HLS_ERR_USAGE', `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')} (helios --help)`);
+  }
+  // Without a command only the common flags are allowed: parse against a command that has no others.
+  const parsed = parseCommandLine(command ?? { name: '', summary: '', run: async () => undefined }, at < 0 ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)]);
+  const { values } = parsed;
+  if (values['version'] === true) {
+    process.stdout.write(`helios ${VERSION}\n`);
     return;
   }
   if (command === undefined) {
-    process.stderr.write(`helios: unknown command "${name}"\n\n${usage()}`);
-    process.exit(2);
-  }
-  if (values['help'] === true) {
-    process.stdout.write(`helios ${command.name}: ${command.summary}\n${command.usage ?? ''}\n`);
+    process.stdout.write(usage());
     return;
   }
-  const portText = values['port'];
-  let port: number | undefined;
-  if (portText !== undefined) {
-    port = Number(portText);
-    if (typeof portText !== 'string' || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected an integer from 0 to 65535, got ${JSON.stringify(portText)}`);
+  if (values['help'] === true) {
+    process.stdout.write(commandHelp(command));
+    return;
   }
-  const common = new Set(['config', 'port', 'data-dir', 'json', 'help']);
-  // The command's own arguments, in order: everything after its name except the common flags. With
-  // strict: false an unknown `--flag value` arrives as a flag token then a positional one, so order is kept.
-  const args: string[] = [];
-  let seenName = false;
-  for (const t of tokens ?? []) {
-    if (t.kind === 'positional') {
-      if (!seenName && t.value === name) seenName = true;
-      else args.push(t.value);
-    } else if (t.kind === 'option' && !common.has(t.name)) {
-      args.push(t.inlineValue === true ? `${t.rawName}=${t.value}` : t.rawName);
-    }
-  }
-  const dataDir = values['data-dir'];
-  const loaded = loadConfig({ configPath: typeof values['config'] === 'string' ? values['config'] : undefined, overrides: { port, dataDir: typeof dataDir === 'string' ? dataDir : undefined } });
+  const port = parsePortFlag(stringOption(values, 'port'));
+  const configPath = stringOption(values, 'config');
+  const dataDir = stringOption(values, 'data-dir');
+  const otlpPort = parsePortFlag(stringOption(values, 'otlp-port'), 'otlp-port', -1);
+  const otlpGrpcPort = parsePortFlag(stringOption(values, 'otlp-grpc-port'), 'otlp-grpc-port', -1);
+  const configSources: ConfigSources = { configPath, overrides: { port, otlpPort, otlpGrpcPort, dataDir } };
+  let loaded: LoadedConfig | undefined;
   await command.run({
-    loaded, args, json: values['json'] === true,
+    configSources,
+    // Loaded on first use: `validate` loads it itself, to report every problem instead of failing here.
+    get loaded() {
+      return (loaded ??= loadConfig(configSources));
+    },
+    values, positionals: parsed.positionals, json: values['json'] === true,
     portExplicit: port !== undefined || (process.env['HELIOS_PORT'] ?? '') !== '',
     stdout: (text) => process.stdout.write(text),
   });

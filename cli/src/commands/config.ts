@@ -1,4 +1,4 @@
-import { HeliosConfigSchema } from '@helios/core';
+import { HeliosConfigSchema, createRedactor, type HeliosConfig } from '@helios/core';
 import type { TSchema } from '@sinclair/typebox';
 import type { Command } from './command.js';
 
@@ -31,12 +31,32 @@ export function configReferenceMarkdown(): string {
   return ['| key | type | default | description |', '|---|---|---|---|', ...configReference().map((r) => `| \`${r.key}\` | ${r.type} | ${r.default === '' ? '' : `\`${esc(r.default)}\``} | ${esc(r.description)} |`)].join('\n');
 }
 
+/**
+ * The config as `helios config` prints it: secrets replaced by `[REDACTED:<kind>]` — the database URL's
+ * password, gateway API keys, the SASL password, and whatever the secret rules find in plugin options
+ * (webhook URLs, `*secret*`/`*token*` keys). Secret rules only: broker addresses and hosts stay readable.
+ */
+export function redactedConfig(config: HeliosConfig): HeliosConfig {
+  const redacted = createRedactor({ pii: false }).value(config);
+  // `key` alone is too common a word to be a secret key name everywhere; here it is the API key itself.
+  redacted.gateway.auth.keys = redacted.gateway.auth.keys.map((k) => ({ ...k, key: '[REDACTED:api-key]' }));
+  return redacted;
+}
+
 export const config: Command = {
   name: 'config',
-  summary: 'Print the effective configuration (--reference: every key with its default, as Markdown)',
-  usage: '  helios config [--reference]',
-  async run({ loaded, args, stdout }) {
-    if (args.includes('--reference')) stdout(`${configReferenceMarkdown()}\n`);
-    else stdout(`${JSON.stringify({ source: loaded.path ?? '(defaults)', config: loaded.config }, null, 2)}\n`);
+  summary: 'Print the effective configuration, secrets redacted (--show-secrets: as they are; --reference: every key with its default, as Markdown)',
+  options: {
+    reference: { type: 'boolean', description: 'Print every key with its type, default and description, as a Markdown table' },
+    'show-secrets': { type: 'boolean', description: 'Print secrets (database password, API keys, SASL password, plugin secrets) as they are' },
+  },
+  async run({ loaded, values, stdout }) {
+    if (values['reference'] === true) stdout(`${configReferenceMarkdown()}
+`);
+    else {
+      const shown = values['show-secrets'] === true ? loaded.config : redactedConfig(loaded.config);
+      stdout(`${JSON.stringify({ source: loaded.path ?? '(defaults)', config: shown }, null, 2)}
+`);
+    }
   },
 };

@@ -7,7 +7,7 @@ export const demo: Command = {
   summary: 'Start Helios on embedded defaults, send normal traffic and an incident, print the report',
   async run({ loaded, portExplicit, stdout }) {
     const { config } = loaded;
-    const logger = createLogger({ level: process.env['HELIOS_LOG_LEVEL'] ?? 'error' });
+    const logger = createLogger({ level: process.env['HELIOS_LOG_LEVEL'] ?? 'error', format: config.log.format });
     const print = (line: string) => stdout(`${line}\n`);
     // Without an explicit port the demo takes any free one, so it runs next to a Helios already on 8080.
     const result = await runDemo({ config: portExplicit ? config : { ...config, gateway: { ...config.gateway, port: 0 } }, baseDir: loaded.baseDir, logger, print });

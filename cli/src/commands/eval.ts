@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { HeliosError, type PluginSpec } from '@helios/core';
-import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors, pointsCsv, readLabelledDataset, type EvaluationResult } from '@helios/bench/detection';
-import { parseCommandArgs, type Command } from './command.js';
+import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors, pointsCsv, readLabelledDataset, type EvaluationResult } from '../eval/index.js';
+import { stringOption, stringsOption, type Command } from './command.js';
 
 /** The seed `helios eval` reports on by default: held out, never used while tuning (tuning used seed 1). */
 export const HELD_OUT_SEED = 2;
@@ -29,24 +29,29 @@ function table(r: EvaluationResult): string {
 export const evaluate: Command = {
   name: 'eval',
   summary: 'Score detectors on a labelled dataset (the synthetic incident suite by default): precision, recall, F1, ROC AUC, delay',
+  options: {
+    dataset: { type: 'string', value: '<windows.csv|windows.json>', description: 'Labelled dataset; default the synthetic suite' },
+    seed: { type: 'string', value: '<n>', description: 'Seed of the synthetic suite; default 2 (held out)' },
+    services: { type: 'string', value: '<n>', description: 'Services in the synthetic suite; default 12' },
+    days: { type: 'string', value: '<n>', description: 'Days in the synthetic suite; default 3' },
+    detector: { type: 'string', multiple: true, value: '<plugin>', description: 'Detector to run; default the config\'s plugins.detectors' },
+    vote: { type: 'string', value: '<any|majority|all>', description: 'How detectors combine; default detection.vote' },
+    confirm: { type: 'string', value: '<n>', description: 'Windows to confirm an alert; default detection.confirmWindows' },
+    'immediate-ratio': { type: 'string', value: '<x>', description: 'Alert at once from this multiple of the threshold; default detection.immediateRatio' },
+    'scores-csv': { type: 'string', value: '<file>', description: 'Write one line per judged window' },
+  },
   usage: [
-    'helios eval [--dataset <windows.csv|windows.json>] [--seed N] [--services N] [--days N]',
-    '            [--detector <plugin>]... [--vote any|majority|all] [--confirm N] [--immediate-ratio X]',
-    '            [--scores-csv <file>] [--json]',
-    '',
     'Without --dataset, generates the synthetic suite with the held-out seed (2). Without --detector, runs',
     'the detectors of the config (plugins.detectors, with their options); --vote, --confirm and --immediate-ratio',
     'default to detection.vote, detection.confirmWindows and detection.immediateRatio. --scores-csv writes one line per',
     'judged window: timestamp,value,anomaly_score,service,tenant,anomalous,label.',
   ].join('\n'),
-  async run({ loaded, args, json, stdout }) {
-    const { values } = parseCommandArgs('eval', {
-      args, strict: true,
-      options: {
-          dataset: { type: 'string' }, seed: { type: 'string' }, services: { type: 'string' }, days: { type: 'string' },
-          detector: { type: 'string', multiple: true }, vote: { type: 'string' }, confirm: { type: 'string' }, 'immediate-ratio': { type: 'string' }, 'scores-csv': { type: 'string' },
-      },
-    });
+  async run({ loaded, values: flags, json, stdout }) {
+    const values = {
+      dataset: stringOption(flags, 'dataset'), seed: stringOption(flags, 'seed'), services: stringOption(flags, 'services'), days: stringOption(flags, 'days'),
+      detector: stringsOption(flags, 'detector'), vote: stringOption(flags, 'vote'), confirm: stringOption(flags, 'confirm'),
+      'immediate-ratio': stringOption(flags, 'immediate-ratio'), 'scores-csv': stringOption(flags, 'scores-csv'),
+    };
     const int = (name: string, raw: string | undefined, fallback: number): number => {
       if (raw === undefined) return fallback;
       const n = Number(raw);

@@ -1,5 +1,6 @@
 import { ErrorCodes, HeliosError, type ErrorCode, type IncidentRecord, type Silence } from '@helios/core';
-import type { Command, CommandContext } from './command.js';
+import { stringOption, type Command, type CommandContext, type OptionSpecs } from './command.js';
+import { targetOf, type ApiTarget } from './events.js';
 
 /**
  * The on-call console in the terminal: `helios incidents` and `helios silences` speak the gateway's
@@ -7,45 +8,23 @@ import type { Command, CommandContext } from './command.js';
  * running Helios, local or remote, with the same tenant scoping as the API.
  */
 
-interface ApiFlags {
-  url: string;
-  apiKey: string | undefined;
-  values: Map<string, string>;
-  positional: string[];
-}
-
-/** `--name value` / `--name=value` flags and positional words; unknown flags are refused naming them. */
-function parseApiArgs(command: string, args: readonly string[], known: readonly string[], defaultUrl: string): ApiFlags {
-  const values = new Map<string, string>();
-  const positional: string[] = [];
-  const all = [...known, 'url', 'api-key'];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!all.includes(name)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${command}: unknown flag --${name}; known: ${all.map((k) => `--${k}`).join(', ')}`);
-    if (name === 'active') values.set(name, inline ?? 'true');
-    else if (inline !== undefined) values.set(name, inline);
-    else if (i + 1 < args.length) values.set(name, args[++i]!);
-    else throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${command}: --${name} needs a value`);
-  }
-  return { url: (values.get('url') ?? defaultUrl).replace(/\/+$/, ''), apiKey: values.get('api-key') ?? process.env['HELIOS_API_KEY'], values, positional };
-}
+/** The flags every console command takes: where the API is and the key to call it with. */
+const API_OPTIONS: OptionSpecs = {
+  url: { type: 'string', value: '<url>', description: 'Helios API base URL [HELIOS_URL]; default http://127.0.0.1:<gateway.port>' },
+  'api-key': { type: 'string', value: '<key>', description: 'API key when auth is on [HELIOS_API_KEY]' },
+};
 
 /** One API call; a refusal becomes the gateway's own coded error (its code and message, e.g. a 400 naming the field). */
-async function api<T>(flags: ApiFlags, method: string, path: string, body?: unknown): Promise<T | undefined> {
+async function api<T>(target: ApiTarget, method: string, path: string, body?: unknown): Promise<T | undefined> {
   let response: Response;
   try {
-    response = await fetch(`${flags.url}${path}`, {
+    response = await fetch(`${target.base}${path}`, {
       method,
-      headers: { ...(flags.apiKey === undefined ? {} : { authorization: `Bearer ${flags.apiKey}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...target.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (err) {
-    throw new HeliosError('HLS_ERR_CONFIG_INVALID', `cannot reach Helios at ${flags.url} (--url): ${(err as Error).message}`);
+    throw new HeliosError('HLS_ERR_USAGE', `cannot reach Helios at ${target.base} (--url): ${(err as Error).message}`);
   }
   const text = await response.text();
   if (response.ok) return text === '' ? undefined : (JSON.parse(text) as T);
@@ -74,7 +53,7 @@ function silenceLine(s: Silence): string {
 /** `2h`, `30m`, `1d`, `90s` as milliseconds. */
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text.trim());
-  if (m === null) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `silences: ${flag} expects a duration such as 30m, 2h or 1d, got ${JSON.stringify(text)}`);
+  if (m === null) throw new HeliosError('HLS_ERR_USAGE', `silences: ${flag} expects a duration such as 30m, 2h or 1d, got ${JSON.stringify(text)}`);
   return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
@@ -82,9 +61,19 @@ function print(ctx: CommandContext, value: unknown, lines: string[]): void {
   ctx.stdout(ctx.json ? `${JSON.stringify(value)}\n` : lines.length === 0 ? '(none)\n' : `${lines.join('\n')}\n`);
 }
 
-function requireId(command: string, flags: ApiFlags): string {
-  const id = flags.positional[1];
-  if (id === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `${command} ${flags.positional[0]}: give the id`);
+/** The named flags given, as API query parameters of the same names. */
+function queryOf(ctx: CommandContext, names: readonly string[]): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const name of names) {
+    const value = stringOption(ctx.values, name);
+    if (value !== undefined) query.set(name, value);
+  }
+  return query;
+}
+
+function requireId(command: string, ctx: CommandContext): string {
+  const id = ctx.positionals[1];
+  if (id === undefined) throw new HeliosError('HLS_ERR_USAGE', `helios ${command} ${ctx.positionals[0]}: give the id`);
   return encodeURIComponent(id);
 }
 
@@ -99,24 +88,32 @@ export const incidents: Command = {
     '  helios incidents feedback <id> up|down [--comment <text>]',
     '  common: [--url http://127.0.0.1:<gateway.port>] [--api-key <key> | HELIOS_API_KEY] [--json]',
   ].join('\n'),
+  positionals: '[list | show <id> | ack <id> | resolve <id> | feedback <id> up|down]',
+  options: {
+    service: { type: 'string', value: '<name>', description: 'list: only this service' },
+    status: { type: 'string', value: '<status>', description: 'list: only open, acknowledged or resolved incidents' },
+    limit: { type: 'string', value: '<n>', description: 'list: at most this many (1 to 500; default 50)' },
+    comment: { type: 'string', value: '<text>', description: 'feedback: why' },
+    ...API_OPTIONS,
+  },
   async run(ctx) {
-    const flags = parseApiArgs('incidents', ctx.args, ['service', 'status', 'limit', 'comment'], `http://127.0.0.1:${ctx.loaded.config.gateway.port}`);
-    const action = flags.positional[0] ?? 'list';
+    const target = targetOf(ctx);
+    const action = ctx.positionals[0] ?? 'list';
     if (action === 'list') {
-      const query = new URLSearchParams([...flags.values].filter(([k]) => ['service', 'status', 'limit'].includes(k)));
-      const page = (await api<{ items: IncidentRecord[] }>(flags, 'GET', `/api/v1/incidents${query.size > 0 ? `?${query}` : ''}`))!;
+      const query = queryOf(ctx, ['service', 'status', 'limit']);
+      const page = (await api<{ items: IncidentRecord[] }>(target, 'GET', `/api/v1/incidents${query.size > 0 ? `?${query}` : ''}`))!;
       return print(ctx, page, page.items.map(incidentLine));
     }
-    const id = requireId('incidents', flags);
+    const id = requireId('incidents', ctx);
     let incident: IncidentRecord | undefined;
-    if (action === 'show') incident = await api<IncidentRecord>(flags, 'GET', `/api/v1/incidents/${id}`);
-    else if (action === 'ack' || action === 'resolve') incident = await api<IncidentRecord>(flags, 'POST', `/api/v1/incidents/${id}/${action}`);
+    if (action === 'show') incident = await api<IncidentRecord>(target, 'GET', `/api/v1/incidents/${id}`);
+    else if (action === 'ack' || action === 'resolve') incident = await api<IncidentRecord>(target, 'POST', `/api/v1/incidents/${id}/${action}`);
     else if (action === 'feedback') {
-      const rating = flags.positional[2];
-      if (rating !== 'up' && rating !== 'down') throw new HeliosError('HLS_ERR_CONFIG_INVALID', `incidents feedback: give up or down after the id, got ${JSON.stringify(rating ?? '')}`);
-      const comment = flags.values.get('comment');
-      incident = await api<IncidentRecord>(flags, 'POST', `/api/v1/incidents/${id}/feedback`, { rating, ...(comment === undefined ? {} : { comment }) });
-    } else throw new HeliosError('HLS_ERR_CONFIG_INVALID', `incidents: unknown action ${JSON.stringify(action)}; expected list, show, ack, resolve or feedback`);
+      const rating = ctx.positionals[2];
+      if (rating !== 'up' && rating !== 'down') throw new HeliosError('HLS_ERR_USAGE', `helios incidents feedback: give up or down after the id, got ${JSON.stringify(rating ?? '')}`);
+      const comment = stringOption(ctx.values, 'comment');
+      incident = await api<IncidentRecord>(target, 'POST', `/api/v1/incidents/${id}/feedback`, { rating, ...(comment === undefined ? {} : { comment }) });
+    } else throw new HeliosError('HLS_ERR_USAGE', `helios incidents: unknown action ${JSON.stringify(action)}; expected list, show, ack, resolve or feedback`);
     print(ctx, incident, [incidentLine(incident!)]);
   },
 };
@@ -130,34 +127,45 @@ export const silences: Command = {
     '  helios silences rm <id>',
     '  common: [--url http://127.0.0.1:<gateway.port>] [--api-key <key> | HELIOS_API_KEY] [--json]',
   ].join('\n'),
+  positionals: '[list | add | rm <id>]',
+  options: {
+    service: { type: 'string', value: '<name>', description: 'list: only this service; add: the service to silence (required)' },
+    active: { type: 'boolean', description: 'list: only silences in force now' },
+    for: { type: 'string', value: '<duration>', description: 'add: how long, e.g. 30m, 2h, 1d' },
+    until: { type: 'string', value: '<time>', description: 'add: until this RFC 3339 time (instead of --for)' },
+    from: { type: 'string', value: '<time>', description: 'add: from this RFC 3339 time; default now' },
+    comment: { type: 'string', value: '<text>', description: 'add: why' },
+    ...API_OPTIONS,
+  },
   async run(ctx) {
-    const flags = parseApiArgs('silences', ctx.args, ['service', 'active', 'for', 'until', 'from', 'comment'], `http://127.0.0.1:${ctx.loaded.config.gateway.port}`);
-    const action = flags.positional[0] ?? 'list';
+    const target = targetOf(ctx);
+    const action = ctx.positionals[0] ?? 'list';
     if (action === 'list') {
-      const query = new URLSearchParams([...flags.values].filter(([k]) => ['service', 'active'].includes(k)));
-      const result = (await api<{ items: Silence[] }>(flags, 'GET', `/api/v1/silences${query.size > 0 ? `?${query}` : ''}`))!;
+      const query = queryOf(ctx, ['service']);
+      if (ctx.values['active'] === true) query.set('active', 'true');
+      const result = (await api<{ items: Silence[] }>(target, 'GET', `/api/v1/silences${query.size > 0 ? `?${query}` : ''}`))!;
       return print(ctx, result, result.items.map(silenceLine));
     }
     if (action === 'add') {
-      const service = flags.values.get('service');
-      if (service === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'silences add: --service is required');
-      const from = flags.values.get('from');
+      const service = stringOption(ctx.values, 'service');
+      if (service === undefined) throw new HeliosError('HLS_ERR_USAGE', 'helios silences add: --service is required');
+      const from = stringOption(ctx.values, 'from');
       const startsAt = from === undefined ? Date.now() : Date.parse(from);
-      if (Number.isNaN(startsAt)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `silences add: --from expects an RFC 3339 time, got ${JSON.stringify(from)}`);
-      const duration = flags.values.get('for');
-      const until = flags.values.get('until');
-      if ((duration === undefined) === (until === undefined)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'silences add: give exactly one of --for <duration> and --until <time>');
+      if (Number.isNaN(startsAt)) throw new HeliosError('HLS_ERR_USAGE', `helios silences add: --from expects an RFC 3339 time, got ${JSON.stringify(from)}`);
+      const duration = stringOption(ctx.values, 'for');
+      const until = stringOption(ctx.values, 'until');
+      if ((duration === undefined) === (until === undefined)) throw new HeliosError('HLS_ERR_USAGE', 'helios silences add: give exactly one of --for <duration> and --until <time>');
       const endsAt = duration !== undefined ? startsAt + parseDuration(duration, '--for') : Date.parse(until!);
-      if (Number.isNaN(endsAt)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `silences add: --until expects an RFC 3339 time, got ${JSON.stringify(until)}`);
-      const comment = flags.values.get('comment');
-      const silence = await api<Silence>(flags, 'POST', '/api/v1/silences', { service, startsAt, endsAt, ...(comment === undefined ? {} : { comment }) });
+      if (Number.isNaN(endsAt)) throw new HeliosError('HLS_ERR_USAGE', `helios silences add: --until expects an RFC 3339 time, got ${JSON.stringify(until)}`);
+      const comment = stringOption(ctx.values, 'comment');
+      const silence = await api<Silence>(target, 'POST', '/api/v1/silences', { service, startsAt, endsAt, ...(comment === undefined ? {} : { comment }) });
       return print(ctx, silence, [silenceLine(silence!)]);
     }
     if (action === 'rm') {
-      const id = requireId('silences', flags);
-      await api(flags, 'DELETE', `/api/v1/silences/${id}`);
+      const id = requireId('silences', ctx);
+      await api(target, 'DELETE', `/api/v1/silences/${id}`);
       return print(ctx, { deleted: decodeURIComponent(id) }, [`deleted ${decodeURIComponent(id)}`]);
     }
-    throw new HeliosError('HLS_ERR_CONFIG_INVALID', `silences: unknown action ${JSON.stringify(action)}; expected list, add or rm`);
+    throw new HeliosError('HLS_ERR_USAGE', `helios silences: unknown action ${JSON.stringify(action)}; expected list, add or rm`);
   },
 };

@@ -1,25 +1,13 @@
-import { runLoad, type LoadFormat, type LoadOptions } from '@helios/bench/loadgen';
+import { runLoad, type LoadFormat, type LoadOptions } from '../loadgen/index.js';
 import { HeliosError } from '@helios/core';
-import type { Command } from './command.js';
+import type { Command, OptionValues } from './command.js';
 import { liveCounter } from '../live-counter.js';
 
 const FORMATS: readonly LoadFormat[] = ['helios', 'otlp-json', 'otlp-proto'];
 
-/** `--name value` flags into LoadOptions, each checked with the flag and the bad value named. */
-function parseLoadArgs(args: readonly string[], defaultUrl: string): LoadOptions {
-  const values = new Map<string, string>();
-  const switches = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith('--')) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `loadgen: unexpected argument "${arg}"`);
-    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (name === 'gzip') switches.add(name);
-    else if (inline !== undefined) values.set(name, inline);
-    else if (i + 1 < args.length) values.set(name, args[++i]!);
-    else throw new HeliosError('HLS_ERR_CONFIG_INVALID', `loadgen: --${name} needs a value`);
-  }
-  const known = new Set(['url', 'rate', 'duration', 'connections', 'pipelining', 'batch', 'services', 'error-rate', 'format', 'api-key']);
-  for (const name of values.keys()) if (!known.has(name)) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `loadgen: unknown flag --${name}; known: ${[...known, 'gzip'].map((k) => `--${k}`).join(', ')}`);
+/** The parsed flags into LoadOptions, each checked with the flag and the bad value named. */
+function loadOptions(flags: OptionValues, defaultUrl: string): LoadOptions {
+  const values = new Map(Object.entries(flags).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const number = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
     const text = values.get(name);
     if (text === undefined) return fallback;
@@ -40,7 +28,7 @@ function parseLoadArgs(args: readonly string[], defaultUrl: string): LoadOptions
     batchSize: Math.floor(number('batch', 1, 1, 100_000)),
     services: Math.floor(number('services', 8, 1, 100_000)),
     errorRate: number('error-rate', 0.01, 0, 1),
-    gzip: switches.has('gzip'),
+    gzip: flags['gzip'] === true,
     ...(apiKey === undefined ? {} : { apiKey }),
   };
 }
@@ -48,13 +36,21 @@ function parseLoadArgs(args: readonly string[], defaultUrl: string): LoadOptions
 export const loadgen: Command = {
   name: 'loadgen',
   summary: 'Send load to a gateway (Helios JSON or OTLP) and print events/s, latency and status counts',
-  usage: [
-    '  helios loadgen [--url http://127.0.0.1:8080] [--format helios|otlp-json|otlp-proto] [--rate <req/s, 0 = max>]',
-    '                 [--duration <s>] [--connections 64] [--pipelining 1] [--batch <events/request>] [--services 8]',
-    '                 [--error-rate 0.01] [--api-key <key>] [--gzip] [--json]',
-  ].join('\n'),
-  async run({ loaded, args, json, stdout }) {
-    const options = parseLoadArgs(args, `http://127.0.0.1:${loaded.config.gateway.port}`);
+  options: {
+    url: { type: 'string', value: '<url>', description: 'Gateway to load; default http://127.0.0.1:<gateway.port>' },
+    format: { type: 'string', value: '<helios|otlp-json|otlp-proto>', description: 'Body format; default helios' },
+    rate: { type: 'string', value: '<req/s>', description: 'Target requests per second; default 0 (as fast as possible)' },
+    duration: { type: 'string', value: '<s>', description: 'Seconds to run; default 10' },
+    connections: { type: 'string', value: '<n>', description: 'Concurrent connections; default 64' },
+    pipelining: { type: 'string', value: '<n>', description: 'Requests in flight per connection; default 1' },
+    batch: { type: 'string', value: '<n>', description: 'Events per request; default 1' },
+    services: { type: 'string', value: '<n>', description: 'Distinct services in the events; default 8' },
+    'error-rate': { type: 'string', value: '<0..1>', description: 'Share of events that are errors; default 0.01' },
+    'api-key': { type: 'string', value: '<key>', description: 'API key to send' },
+    gzip: { type: 'boolean', description: 'gzip the bodies' },
+  },
+  async run({ loaded, values, json, stdout }) {
+    const options = loadOptions(values, `http://127.0.0.1:${loaded.config.gateway.port}`);
     const live = liveCounter(process.stderr);
     const report = await runLoad({
       ...options,
@@ -72,7 +68,7 @@ export const loadgen: Command = {
         `  events/s   ${Math.round(report.eventsPerSecond)} sent, ${Math.round(report.acceptedEventsPerSecond)} accepted (2xx)`,
         `  requests/s ${Math.round(report.requestsPerSecond)}${options.rate > 0 ? ` (target ${options.rate})` : ''}`,
         `  latency    p50 ${report.latencyMs.p50} ms, p90 ${report.latencyMs.p90} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`,
-        `  errors     ${report.errors} (no HTTP answer)`,
+        `  errors     ${report.errors} (no HTTP answer, or no connection)`,
         `  statuses   ${statuses}`,
       ].join('\n') + '\n',
     );

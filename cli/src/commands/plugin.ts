@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeliosError } from '@helios/core';
 import { PLUGIN_API_VERSION, type PluginKind } from '@helios/plugins';
-import { parseCommandArgs, type Command } from './command.js';
+import { stringOption, type Command } from './command.js';
 
 // cli/templates/<kind>/ — the same relative place from src/commands and dist/commands.
 const TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -17,6 +17,11 @@ export interface ScaffoldOptions {
   /** Folder to write into; must not exist or be empty. */
   dir: string;
   description?: string;
+  /**
+   * Where the plugin's development copy of @helios/plugins comes from: a folder (a Helios checkout's
+   * plugins/) or a packed .tgz. Default: this CLI's own copy when it runs from a checkout, else the registry.
+   */
+  pluginsFrom?: string;
 }
 
 export interface ScaffoldResult {
@@ -30,13 +35,48 @@ function apiRange(): string {
   return `^${major}.${minor}.0`;
 }
 
-/** The @helios/plugins range a new plugin builds against: the version this CLI runs with. */
-function pluginsPackageRange(): string {
+/** The folder of the @helios/plugins this CLI runs with (its real path, through workspace links). */
+function pluginsPackageDir(): string {
   // package.json is not among the package's exports: walk up from its entry to find it.
   let dir = dirname(fileURLToPath(import.meta.resolve('@helios/plugins')));
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+  return realpathSync(dir);
+}
+
+/** The @helios/plugins range a new plugin builds against: the version this CLI runs with. */
+function pluginsPackageRange(): string {
+  const pkg = JSON.parse(readFileSync(join(pluginsPackageDir(), 'package.json'), 'utf8')) as { version: string };
   return `^${pkg.version}`;
+}
+
+/**
+ * The devDependency spec for @helios/plugins, so a plain `npm install` in the new plugin works before
+ * Helios is on the registry: `file:` the given folder or tarball, else this CLI's own copy when it runs
+ * from a checkout (not from node_modules), else the registry range.
+ */
+export function pluginsDevSpec(pluginsFrom: string | undefined, range: string, ownDir = pluginsPackageDir()): string {
+  if (pluginsFrom !== undefined) {
+    const path = resolve(pluginsFrom);
+    if (!existsSync(path)) throw new HeliosError('HLS_ERR_USAGE', `--plugins-from: ${path} does not exist (give a Helios checkout's plugins/ folder or a tarball from \`npm pack -w @helios/plugins\`)`);
+    return `file:${path}`;
+  }
+  return ownDir.split(sep).includes('node_modules') ? range : `file:${ownDir}`;
+}
+
+/**
+ * A packed @helios/plugins depends on @helios/core and @helios/store, which are not on the registry
+ * either: when their tarballs (`npm pack -w @helios/core -w @helios/store -w @helios/plugins`) lie next
+ * to it, npm `overrides` point those dependencies at them, so a plain `npm install` resolves everything.
+ */
+export function siblingTarballOverrides(devSpec: string): Record<string, string> {
+  if (!devSpec.startsWith('file:') || !devSpec.endsWith('.tgz')) return {};
+  const folder = dirname(devSpec.slice('file:'.length));
+  const overrides: Record<string, string> = {};
+  for (const [name, prefix] of [['@helios/core', 'helios-core-'], ['@helios/store', 'helios-store-']] as const) {
+    const tarball = readdirSync(folder).filter((f) => f.startsWith(prefix) && f.endsWith('.tgz')).sort().at(-1);
+    if (tarball !== undefined) overrides[name] = `file:${join(folder, tarball)}`;
+  }
+  return overrides;
 }
 
 /** Write a ready-to-publish plugin package: entry, test, README with its options table, package.json with the API range. */
@@ -50,6 +90,8 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
     ? 'Helios detector: flags windows whose error rate jumps well above the recent average of the service.'
     : 'Helios reporter: appends every incident report as one JSON line to a file.');
   const range = pluginsPackageRange();
+  const devSpec = pluginsDevSpec(options.pluginsFrom, range);
+  const overrides = siblingTarballOverrides(devSpec);
   const pkg = {
     name,
     version: '0.1.0',
@@ -61,9 +103,12 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
     keywords: ['helios', 'helios-plugin', `helios-${kind}`],
     engines: { node: '>=20.10' },
     scripts: { test: 'node --test' },
-    // The host provides @helios/plugins (definePlugin, Type); a plugin never bundles its own copy.
+    // The host provides @helios/plugins (definePlugin, Type); a plugin never bundles its own copy. The peer
+    // is optional so npm never fetches Helios for a plugin: installed into a Helios setup, Helios is there.
     peerDependencies: { '@helios/plugins': range },
-    devDependencies: { '@helios/plugins': range },
+    peerDependenciesMeta: { '@helios/plugins': { optional: true } },
+    devDependencies: { '@helios/plugins': devSpec },
+    ...(Object.keys(overrides).length > 0 ? { overrides } : {}),
     helios: { kind, apiVersion: apiRange() },
   };
   const fill = (text: string) => text.replaceAll('{{name}}', name).replaceAll('{{description}}', description).replaceAll('{{apiVersion}}', pkg.helios.apiVersion);
@@ -77,19 +122,24 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
 export const plugin: Command = {
   name: 'plugin',
   summary: 'Create a plugin package: helios plugin new <name> --kind detector|reporter [--dir <folder>]',
-  usage: `  helios plugin new <name> --kind detector|reporter [--dir <folder>] [--description <text>]
-
-  Writes a package ready to test and publish: index.js (definePlugin, config schema with defaults),
+  positionals: 'new <name>',
+  options: {
+    kind: { type: 'string', value: '<detector|reporter>', description: 'What the plugin is (required)' },
+    dir: { type: 'string', value: '<folder>', description: 'Where to write it; default ./<name without scope>' },
+    description: { type: 'string', value: '<text>', description: 'One line for package.json and the README' },
+    'plugins-from': { type: 'string', value: '<folder|tgz>', description: "@helios/plugins for development: a checkout's plugins/ folder or a packed tarball; default this CLI's copy when run from a checkout, else the registry" },
+  },
+  usage: `  Writes a package ready to test and publish: index.js (definePlugin, config schema with defaults),
   index.test.js (the Helios conformance check, run with \`npm test\`), README.md with the options table,
   and package.json declaring the plugin API range (helios.apiVersion). The folder defaults to ./<name
   without scope>.`,
-  async run({ args, stdout, json }) {
-    const { values, positionals } = parseCommandArgs('plugin', { args, allowPositionals: true, options: { kind: { type: 'string' }, dir: { type: 'string' }, description: { type: 'string' } } });
+  async run({ values: flags, positionals, stdout, json }) {
+    const values = { kind: stringOption(flags, 'kind'), dir: stringOption(flags, 'dir'), description: stringOption(flags, 'description'), pluginsFrom: stringOption(flags, 'plugins-from') };
     const [action, name] = positionals;
-    if (action !== 'new' || name === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'usage: helios plugin new <name> --kind detector|reporter [--dir <folder>]');
-    if (values.kind === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', `--kind: required, one of ${KINDS.join(', ')}`);
+    if (action !== 'new' || name === undefined || positionals.length > 2) throw new HeliosError('HLS_ERR_USAGE', 'usage: helios plugin new <name> --kind detector|reporter [--dir <folder>]');
+    if (values.kind === undefined) throw new HeliosError('HLS_ERR_USAGE', `--kind: required, one of ${KINDS.join(', ')}`);
     const dir = values.dir ?? name.replace(/^@[^/]+\//, '');
-    const result = scaffoldPlugin({ name, kind: values.kind as PluginKind, dir, description: values.description });
+    const result = scaffoldPlugin({ name, kind: values.kind as PluginKind, dir, description: values.description, pluginsFrom: values.pluginsFrom });
     if (json) {
       stdout(`${JSON.stringify(result)}\n`);
       return;

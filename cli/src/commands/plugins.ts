@@ -1,9 +1,7 @@
-import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HeliosError, type HeliosConfig, type PluginSpec } from '@helios/core';
-import { PLUGIN_API_VERSION, assertPlugin, type PluginKind } from '@helios/plugins';
-import { parseCommandArgs, type Command } from './command.js';
+import { PLUGIN_API_VERSION, assertPlugin, resolvePluginOptions, resolvePluginSource, type PluginKind } from '@helios/plugins';
+import { stringOption, type Command } from './command.js';
 
 export interface HookHealth {
   calls: number;
@@ -39,17 +37,6 @@ export interface PluginsReport {
   plugins: PluginListing[];
 }
 
-/** Where a plugin resolves from, in the loader's order: the config's folder, then Helios's own dependencies. */
-function resolvePluginSource(use: string, baseDir: string): string {
-  if (use.startsWith('.') || isAbsolute(use)) return resolve(baseDir, use);
-  try {
-    return createRequire(join(baseDir, 'helios.config.js')).resolve(use);
-  } catch {
-    // The loader's own fallback resolves from @helios/plugins; so does this.
-    return createRequire(import.meta.resolve('@helios/plugins')).resolve(use);
-  }
-}
-
 /** What the config would load, without running any plugin's setup(). */
 async function inspect(spec: PluginSpec, kind: PluginKind, index: number, baseDir: string): Promise<PluginListing> {
   const listing: PluginListing = { kind, index, use: spec.use, loadable: false };
@@ -71,7 +58,8 @@ async function inspect(spec: PluginSpec, kind: PluginKind, index: number, baseDi
     for (const key of ['name', 'version', 'apiVersion'] as const) if (typeof candidate[key] === 'string') listing[key] = candidate[key];
   }
   try {
-    assertPlugin(candidate, kind, `plugins.${kind}s[${index}] (${spec.use})`);
+    const plugin = assertPlugin(candidate, kind, `plugins.${kind}s[${index}] (${spec.use})`);
+    resolvePluginOptions(plugin, spec.options, `plugins.${kind}s[${index}]`);
     listing.loadable = true;
   } catch (err) {
     listing.problem = (err as Error).message;
@@ -122,8 +110,10 @@ export async function listPlugins(options: { config: HeliosConfig; baseDir: stri
   const url = metricsUrl(config, options.url);
   const metrics: PluginsReport['metrics'] = { url, ok: false };
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    // /metrics may require a metrics key (metrics.auth): the config's first one is this operator's.
+    const key = config.metrics.keys[0];
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000), ...(key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } }) });
+    if (!res.ok) throw new Error(res.status === 401 ? 'HTTP 401: /metrics requires a key; add one to metrics.keys' : `HTTP ${res.status}`);
     const health = pluginHealthFromMetrics(await res.text());
     metrics.ok = true;
     for (const p of plugins) if (p.name !== undefined) p.health = health.get(p.name) ?? {};
@@ -160,15 +150,14 @@ export function formatPluginsReport(report: PluginsReport): string {
 export const plugins: Command = {
   name: 'plugins',
   summary: 'List configured plugins: source, version, API range, and health from a running Helios',
-  usage: `  helios plugins list [--url <http://host:port>] [--json]
-
-  Reads the config's plugins.detectors and plugins.reporters, resolves each as \`helios up\` would
+  positionals: 'list',
+  options: { url: { type: 'string', value: '<http://host:port>', description: 'A running Helios to read plugin health from; default the configured gateway port' } },
+  usage: `  Reads the config's plugins.detectors and plugins.reporters, resolves each as \`helios up\` would
   (without starting it), and reads errors and time per hook from the /metrics of a running Helios:
   --url, or the configured gateway port.`,
-  async run({ loaded, args, json, stdout }) {
-    const { values, positionals } = parseCommandArgs('plugins', { args, allowPositionals: true, options: { url: { type: 'string' } } });
-    if ((positionals[0] ?? 'list') !== 'list') throw new HeliosError('HLS_ERR_CONFIG_INVALID', `usage: helios plugins list [--url <url>] [--json], got "${positionals[0]}"`);
-    const report = await listPlugins({ config: loaded.config, baseDir: loaded.baseDir, url: values.url });
+  async run({ loaded, values, positionals, json, stdout }) {
+    if ((positionals[0] ?? 'list') !== 'list' || positionals.length > 1) throw new HeliosError('HLS_ERR_USAGE', `usage: helios plugins list [--url <url>] [--json], got "${positionals.join(' ')}"`);
+    const report = await listPlugins({ config: loaded.config, baseDir: loaded.baseDir, url: stringOption(values, 'url') });
     stdout(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatPluginsReport(report)}\n`);
     // Exit status says whether `helios up` would start with this config.
     if (report.plugins.some((p) => !p.loadable)) process.exitCode = 1;

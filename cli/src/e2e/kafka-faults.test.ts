@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaBus, createLogger, resolveConfig, silentLogger, Topics, type HeliosEvent, type SpooledBus } from '@helios/core';
+import { createLogger, resolveConfig, silentLogger, Topics, type HeliosEvent } from '@helios/core';
+import { createKafkaBus, type SpooledBus } from '@helios/bus';
 import { startHelios } from '../app.js';
 import { brokers, kafkaScript, openTestStore, ownBroker, postEvents, runNamespace, spawnHelios, storedCopies, waitFor } from './kafka-testkit.js';
 
@@ -42,7 +43,7 @@ describe.runIf(brokers.length > 0 && kafkaScript !== undefined)('delivery throug
     cleanup.push(() => test.close());
     const dir = mkdtempSync(join(tmpdir(), 'helios-kafka-kill9-'));
     const config = resolveConfig({
-      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, bus: busConfig(runNamespace('kill9'), join(dir, 'spool')), plugins: { detectors: [], reporters: [] },
+      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, bus: busConfig(runNamespace('kill9'), join(dir, 'spool')), plugins: { detectors: [], reporters: [] },
     });
     const app = await startHelios({ config, baseDir: dir, roles: ['gateway', 'storage'], store: test.store, logger: logger() });
     cleanup.push(() => app.stop());
@@ -86,7 +87,7 @@ describe.runIf(brokers.length > 0 && kafkaScript !== undefined)('delivery throug
     const dir = mkdtempSync(join(tmpdir(), 'helios-kafka-gwkill-'));
     const namespace = runNamespace('gateway-kill');
     const spoolDir = join(dir, 'spool');
-    const raw = { dataDir: ':memory:', gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, bus: busConfig(namespace, spoolDir), plugins: { detectors: [], reporters: [] } };
+    const raw = { dataDir: ':memory:', gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, bus: busConfig(namespace, spoolDir), plugins: { detectors: [], reporters: [] } };
 
     let gateway = await spawnHelios(['up', '--role', 'gateway'], raw, dir);
     cleanup.push(() => gateway.kill9());

@@ -33,7 +33,7 @@ describe.runIf(brokers.length > 0)('telemetry gaps across processes over kafka',
     const raw = (dir: string) => ({
       dataDir: dir, bus, plugins: { detectors: [], reporters: [] },
       // A small decompression budget: one large gzip body is refused with 503 HLS_ERR_OVERLOADED (capacity).
-      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, maxInflatedBytes: 256 * 1024, maxInflatingBytes: 200 * 1024 },
+      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, maxInflatedBytes: 256 * 1024, maxInFlightBodyBytes: 200 * 1024 },
       detection: { idleFlushMs: 0 },
     });
     const detectDir = mkdtempSync(join(tmpdir(), 'helios-gaps-detect-'));

@@ -43,7 +43,7 @@ describe.runIf(brokers.length > 0)('gateway -> kafka -> storage', () => {
     });
     const dir = mkdtempSync(join(tmpdir(), 'helios-kafka-rt-'));
     const config = resolveConfig({
-      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 }, bus: kafkaConfig(runNamespace('roundtrip')), plugins: { detectors: [], reporters: [] },
+      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 }, bus: kafkaConfig(runNamespace('roundtrip')), plugins: { detectors: [], reporters: [] },
     });
     const app: HeliosApp = await startHelios({ config, baseDir: dir, roles: ['gateway', 'storage'], store, logger: silentLogger() });
     cleanup.push(() => app.stop());
@@ -88,7 +88,7 @@ describe.runIf(brokers.length > 0)('gateway -> kafka -> storage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'helios-kafka-worker-'));
     const namespace = runNamespace('worker-kill');
     const raw = {
-      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 },
+      dataDir: dir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 },
       // Small batches, many commits: the kill lands between a batch's write and its offset commit more often.
       // A killed worker's partitions move to the next one after the session timeout (6 s, the broker's minimum).
       bus: kafkaConfig(namespace, { kafka: { ...kafkaConfig(namespace).kafka, sessionTimeoutMs: 6000 } }),

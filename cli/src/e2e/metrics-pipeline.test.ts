@@ -48,7 +48,7 @@ describe('OTLP metrics through the pipeline', () => {
     const dir = mkdtempSync(join(tmpdir(), 'helios-metrics-e2e-'));
     const config = resolveConfig({
       dataDir: dir,
-      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 },
+      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 },
       plugins: { detectors: [{ use: '@helios/detector-isolation-forest' }, { use: '@helios/detector-robust-zscore' }], reporters: [{ use: '@helios/reporter-template' }] },
     });
     app = await startHelios({ config, baseDir: dir, logger: silentLogger(), onReport: (r) => reports.push(r) });

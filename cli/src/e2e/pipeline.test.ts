@@ -26,7 +26,7 @@ describe('pipeline end to end', () => {
       setup() { return { deliver() { return new Promise(() => {}); } }; } };`);
     const config = resolveConfig({
       dataDir: dir,
-      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1 },
+      gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1 },
       plugins: {
         timeoutMs: 500,
         detectors: [{ use: './throwing-detector.mjs' }, { use: '@helios/detector-isolation-forest' }],

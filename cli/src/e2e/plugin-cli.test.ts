@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHeliosError, resolveConfig } from '@helios/core';
-import { loadPlugin } from '@helios/plugins';
+import { loadPlugin, PLUGIN_API_VERSION } from '@helios/plugins';
 import { testHost, windowSeries } from '@helios/plugins/testing';
 import { scaffoldPlugin } from '../commands/plugin.js';
 import { formatPluginsReport, listPlugins, pluginHealthFromMetrics } from '../commands/plugins.js';
+
+/** The range `helios plugin new` declares: this Helios's plugin API major.minor. */
+const API_RANGE = `^${PLUGIN_API_VERSION.split('.').slice(0, 2).join('.')}.0`;
 
 describe('helios plugin new', () => {
   it('writes a package declaring the API range, with templates filled in', () => {
@@ -16,7 +19,7 @@ describe('helios plugin new', () => {
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     expect(readme).toMatch(/^# @acme\/helios-reporter-x\n\nSends reports to X\./);
     expect(readme).not.toMatch(/\{\{\w+\}\}/);
-    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ helios: { kind: 'reporter', apiVersion: '^1.1.0' }, peerDependencies: { '@helios/plugins': '^0.1.0' } });
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ helios: { kind: 'reporter', apiVersion: API_RANGE }, peerDependencies: { '@helios/plugins': '^0.1.0' } });
   });
 
   it('refuses a bad name, an unknown kind and a folder that is not empty, naming what is wrong', () => {

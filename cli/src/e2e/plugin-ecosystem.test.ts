@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventInput } from '@helios/core';
 import { DEMO_SERVICES, minuteOfTraffic, seededRandom } from '../traffic.js';
 import type { PluginsReport } from '../commands/plugins.js';
+import { PLUGIN_API_VERSION } from '@helios/plugins';
+
+/** The range `helios plugin new` declares: this Helios's plugin API major.minor. */
+const API_RANGE = `^${PLUGIN_API_VERSION.split('.').slice(0, 2).join('.')}.0`;
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const heliosBin = join(root, 'cli', 'dist', 'bin', 'helios.js');
@@ -74,15 +78,20 @@ describe('plugin ecosystem: scaffold -> test -> pack -> install -> run', () => {
     const detectorDir = join(work, 'helios-detector-error-spike');
     const reporterDir = join(work, 'helios-reporter-jsonl');
     const pkg = JSON.parse(readFileSync(join(detectorDir, 'package.json'), 'utf8')) as Record<string, any>;
-    expect(pkg).toMatchObject({ name: detectorName, type: 'module', helios: { kind: 'detector', apiVersion: '^1.1.0' }, peerDependencies: { '@helios/plugins': '^0.1.0' } });
+    expect(pkg).toMatchObject({ name: detectorName, type: 'module', helios: { kind: 'detector', apiVersion: API_RANGE }, peerDependencies: { '@helios/plugins': '^0.1.0' } });
 
     // A plugin built against a future plugin API: the same code, declaring a range this Helios does not provide.
     const futureDir = join(work, 'helios-detector-from-the-future');
     cpSync(detectorDir, futureDir, { recursive: true });
     writeFileSync(join(futureDir, 'package.json'), JSON.stringify({ ...pkg, name: futureName, helios: { ...pkg['helios'], apiVersion: '^2.0.0' } }, null, 2));
 
-    // Each plugin's own test suite, as its author runs it (`npm test` is `node --test`).
-    for (const dir of [detectorDir, reporterDir]) provideHeliosPlugins(dir);
+    // Each plugin's own install and test suite, as its author runs them: a plain `npm install` (the
+    // scaffold points @helios/plugins at this checkout), then `npm test` (`node --test`).
+    expect(pkg['devDependencies']).toEqual({ '@helios/plugins': `file:${realpathSync(join(root, 'plugins'))}` });
+    for (const dir of [detectorDir, reporterDir]) {
+      const installed = await npm(['install', '--offline'], dir);
+      expect(installed.code, installed.stderr).toBe(0);
+    }
     const tests = await Promise.all([detectorDir, reporterDir].map((dir) => npm(['test'], dir)));
     for (const t of tests) {
       expect(t.code, t.stdout + t.stderr).toBe(0);
@@ -93,8 +102,8 @@ describe('plugin ecosystem: scaffold -> test -> pack -> install -> run', () => {
     const tarballs = [];
     for (const dir of [detectorDir, reporterDir, futureDir]) tarballs.push(await pack(dir, work));
     writeFileSync(join(setup, 'package.json'), JSON.stringify({ name: 'helios-setup', private: true }));
-    // --legacy-peer-deps: the peer (@helios/plugins) is Helios itself, provided below instead of fetched.
-    const installed = await npm(['install', '--offline', '--legacy-peer-deps', ...tarballs], setup);
+    // A plain install: the peer (@helios/plugins) is optional, so npm does not fetch Helios; it is provided below.
+    const installed = await npm(['install', '--offline', ...tarballs], setup);
     expect(installed.code, installed.stderr).toBe(0);
     provideHeliosPlugins(setup);
     const files = readFileSync(join(setup, 'node_modules', '@acme', 'helios-detector-error-spike', 'package.json'), 'utf8');
@@ -104,7 +113,7 @@ describe('plugin ecosystem: scaffold -> test -> pack -> install -> run', () => {
 
   it('runs them in `helios up`: the detector judges windows and opens an incident, the reporter delivers it; `helios plugins list` shows both', async () => {
     writeFileSync(join(setup, 'helios.config.yaml'), `dataDir: ./data
-gateway: { host: 127.0.0.1, port: 0, otlpPort: -1 }
+gateway: { host: 127.0.0.1, port: 0, otlpPort: -1, otlpGrpcPort: -1 }
 detection: { idleFlushMs: 1000 }
 plugins:
   detectors:
@@ -170,7 +179,7 @@ plugins:
       const list = JSON.parse(listed.stdout) as PluginsReport;
       expect(list.metrics.ok).toBe(true);
       const detector = list.plugins.find((p) => p.name === detectorName)!;
-      expect(detector).toMatchObject({ kind: 'detector', version: '0.1.0', apiVersion: '^1.1.0', loadable: true, source: join(setup, 'node_modules', '@acme', 'helios-detector-error-spike', 'index.js') });
+      expect(detector).toMatchObject({ kind: 'detector', version: '0.1.0', apiVersion: API_RANGE, loadable: true, source: join(setup, 'node_modules', '@acme', 'helios-detector-error-spike', 'index.js') });
       expect(detector.health!['detect']!.calls).toBeGreaterThan(40);
       expect(detector.health!['detect']!.errors).toBe(0);
       const reporter = list.plugins.find((p) => p.name === reporterName)!;
@@ -178,7 +187,7 @@ plugins:
       expect(list.plugins.find((p) => p.name === '@helios/reporter-template')).toMatchObject({ loadable: true, health: { compose: expect.objectContaining({ calls: delivered.length }) } });
 
       const shown = await helios(['plugins', 'list', '--config', join(setup, 'helios.config.yaml'), '--url', base], setup);
-      expect(shown.stdout).toMatch(new RegExp(`detector\\s+${detectorName}\\s+0\\.1\\.0\\s+\\^1\\.1\\.0\\s+ok\\s+\\S+helios-detector-error-spike/index\\.js\\s+detect: \\d+ calls, 0 errors`));
+      expect(shown.stdout).toMatch(new RegExp(`detector\\s+${detectorName}\\s+0\\.1\\.0\\s+${API_RANGE.replace(/[.^]/g, (c) => `\\${c}`)}\\s+ok\\s+\\S+helios-detector-error-spike/index\\.js\\s+detect: \\d+ calls, 0 errors`));
     } finally {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -187,16 +196,16 @@ plugins:
 
   it('refuses at start a plugin built for another plugin API, naming both versions; `helios plugins list` says so too', async () => {
     const config = join(setup, 'future.config.yaml');
-    writeFileSync(config, `dataDir: ./data-future\ngateway: { host: 127.0.0.1, port: 0, otlpPort: -1 }\nplugins:\n  detectors:\n    - use: '${futureName}'\n`);
+    writeFileSync(config, `dataDir: ./data-future\ngateway: { host: 127.0.0.1, port: 0, otlpPort: -1, otlpGrpcPort: -1 }\nplugins:\n  detectors:\n    - use: '${futureName}'\n`);
     const up = await helios(['up', '--config', config], setup);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('HLS_ERR_PLUGIN_API_MISMATCH');
-    expect(up.stderr).toContain(`${futureName}@0.1.0 supports plugin API ^2.0.0, but this Helios provides plugin API 1.1.0`);
+    expect(up.stderr).toContain(`${futureName}@0.1.0 supports plugin API ^2.0.0, but this Helios provides plugin API ${PLUGIN_API_VERSION}`);
 
     const listed = await helios(['plugins', 'list', '--config', config, '--json'], setup);
     expect(listed.code).toBe(1);
     const list = JSON.parse(listed.stdout) as PluginsReport;
-    expect(list.plugins[0]).toMatchObject({ name: futureName, apiVersion: '^2.0.0', loadable: false, problem: expect.stringContaining('provides plugin API 1.1.0') });
+    expect(list.plugins[0]).toMatchObject({ name: futureName, apiVersion: '^2.0.0', loadable: false, problem: expect.stringContaining(`provides plugin API ${PLUGIN_API_VERSION}`) });
   }, 60_000);
 
 });

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ReportDraftSchema } from '../incident.js';
+import { MAX_EVENT_TIMESTAMP_MS, MAX_LATENCY_MS, MAX_SAMPLE_RATE } from './limits.js';
 
 /**
  * Helios event schema, version 1.
@@ -37,7 +38,7 @@ const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[
 
 const requestFields = {
   endpoint: Type.String({ minLength: 1, maxLength: 1024, description: 'Route template (`/api/users/:id`), not the raw path.' }),
-  latency_ms: Type.Number({ minimum: 0, description: 'Request or span duration in milliseconds.' }),
+  latency_ms: Type.Number({ minimum: 0, maximum: MAX_LATENCY_MS, description: 'Request or span duration in milliseconds.' }),
   status_code: Type.Integer({ minimum: 0, maximum: 999, description: 'HTTP (or RPC) status code.' }),
   error_code: Type.String({ minLength: 1, maxLength: 256, description: 'Application error code, e.g. DB_TIMEOUT.' }),
 };
@@ -49,7 +50,8 @@ const requestFields = {
  */
 const sampleRateField = Type.Number({
   minimum: 1,
-  description: 'This event stands for `sample_rate` events (>= 1; 1 = not sampled). Counts add it instead of 1. Default 1.',
+  maximum: MAX_SAMPLE_RATE,
+  description: 'This event stands for `sample_rate` events (1 to 1e9; 1 = not sampled). Counts add it instead of 1. Default 1.',
 });
 
 /** The original design's envelope: `metadata.{latency_ms,error_code,endpoint,status_code}`; other keys become attributes. */
@@ -67,9 +69,9 @@ export const EventInputSchema = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: UUID, 'x-expected': 'a UUID', description: 'Optional client-chosen UUID; makes client retries idempotent. Assigned at ingestion when absent.' })),
     timestamp: Type.Optional(
-      Type.Union([Type.String({ pattern: RFC3339 }), Type.Number({ minimum: 0 })], {
-        description: 'RFC 3339 string or epoch milliseconds. Defaults to the time of ingestion.',
-        'x-expected': 'an RFC 3339 date-time or epoch milliseconds',
+      Type.Union([Type.String({ pattern: RFC3339 }), Type.Number({ minimum: 0, maximum: MAX_EVENT_TIMESTAMP_MS })], {
+        description: 'RFC 3339 string or epoch milliseconds, from 1970 to the end of 9999. Defaults to the time of ingestion.',
+        'x-expected': 'an RFC 3339 date-time or epoch milliseconds from 0 to 253402300799999 (end of 9999)',
       }),
     ),
     service: Type.String({ minLength: 1, maxLength: 256, description: 'Name of the emitting service (OTel `service.name`).' }),
@@ -94,7 +96,7 @@ export type EventInput = Static<typeof EventInputSchema>;
 export const HeliosEventSchema = Type.Object(
   {
     id: Type.String({ pattern: UUID, description: 'UUIDv7 assigned at ingestion (time-ordered); the idempotency key in the store.' }),
-    timestamp: Type.Integer({ minimum: 0, description: 'Epoch milliseconds.' }),
+    timestamp: Type.Integer({ minimum: 0, maximum: MAX_EVENT_TIMESTAMP_MS, description: 'Epoch milliseconds.' }),
     service: Type.String({ minLength: 1, maxLength: 256 }),
     level: Type.Union(LEVELS.map((l) => Type.Literal(l))),
     message: Type.String(),

@@ -44,7 +44,7 @@ describe('normalizeEventInput', () => {
     expect(all).toEqual(expect.arrayContaining([
       expect.stringMatching(/^service: /),
       'level: expected one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, got "loud"',
-      'timestamp: expected an RFC 3339 date-time or epoch milliseconds, got "yesterday"',
+      'timestamp: expected an RFC 3339 date-time or epoch milliseconds from 0 to 253402300799999 (end of 9999), got "yesterday"',
       'trace_id: expected 32 lower-case hex characters, got "XYZ"',
       expect.stringMatching(/^latency_ms: .*got -1$/),
       expect.stringMatching(/^status_code: .*got 20.5$/),

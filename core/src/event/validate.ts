@@ -3,6 +3,7 @@ import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import type { TSchema } from '@sinclair/typebox';
 import { EventIdSequence, newEventId } from './event-id.js';
 import { HeliosError } from '../errors.js';
+import { makeStorable } from './storable.js';
 import { EventInputSchema, type AttributeValue, type EventInput, type HeliosEvent, type Level } from './schema.js';
 
 const LEVEL_BY_NAME: Record<string, Level> = Object.assign(Object.create(null) as Record<string, Level>, {
@@ -142,7 +143,7 @@ export function normalizeEventInput(value: unknown, options: NormalizeOptions, p
       }
     }
   }
-  return {
+  const event: HeliosEvent = {
     id: input.id?.toLowerCase() ?? assignedId ?? newEventId(),
     timestamp,
     service: input.service,
@@ -160,6 +161,10 @@ export function normalizeEventInput(value: unknown, options: NormalizeOptions, p
     resource: copyAttributes(input.resource),
     tenant: options.tenant,
   };
+  // Ranges the schema cannot express and the store needs (storable.ts): what is accepted here can be written.
+  const unstorable = makeStorable(event, pathPrefix === '' ? '' : `${pathPrefix}.`);
+  if (unstorable.length > 0) throw new HeliosError('HLS_ERR_EVENT_INVALID', unstorable[0], { details: unstorable });
+  return event;
 }
 
 /**

@@ -231,7 +231,7 @@ describe('serialization', () => {
 
     it('loads the model and gives identical scores; retraining with the seed gives the same model', () => {
       const here = dirname(fileURLToPath(import.meta.url));
-      for (const name of ['forest', 'random']) {
+      for (const name of ['forest', 'forest-input', 'random']) {
         const source = readFileSync(join(here, `${name}.ts`), 'utf8');
         const { outputText } = ts.transpileModule(source, {
           compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },

@@ -1,4 +1,4 @@
-import { upperQuantileOfSorted } from '@helios/plugins';
+import { upperQuantileOfSorted } from '@helios/plugins/stats';
 import { loadIsolationForest, quantile, trainIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
 
 /** What a gated forest needs of the plugin's options (see the config schema in index.ts). */

@@ -113,7 +113,7 @@ export default definePlugin({
   kind: 'detector',
   name: '@helios/detector-isolation-forest',
   version: '0.4.0',
-  apiVersion: '^1.1.0',
+  apiVersion: '^1.2.0',
   description: 'Isolation Forest (Liu, Ting & Zhou) on the seven window features (level and change against a trailing baseline, and the newest minute\u2019s event count and error rate), and on the features of metric series (detectMetric), one model per series, with per-feature attribution.',
   configSchema,
   setup(ctx) {
@@ -160,6 +160,28 @@ export default definePlugin({
         const detection = model.observe(window);
         if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
         return detection;
+      },
+      async train({ windows }) {
+        // The detector's own path: each window judged, and learnt from only when normal, in order per series.
+        const trainedSeries = new Map<string, SeriesModel>();
+        for await (const page of windows) {
+          for (const w of page) {
+            const key = `${w.tenant}/${w.service}`;
+            let model = trainedSeries.get(key);
+            if (model === undefined) trainedSeries.set(key, (model = new SeriesModel(o)));
+            model.observe(w);
+          }
+        }
+        const trained = [...trainedSeries].filter(([, m]) => m.trained);
+        // Replaces the request-series file (metric models stay); `setup` reads it at the next start. This
+        // instance holds the trained models from now on, so its shutdown saves them, not what it restored.
+        series = new Map(trained);
+        const saved = writeModels(ctx.stateDir, series);
+        return {
+          series: Object.fromEntries([...trainedSeries].map(([key, m]) => [key, { trained: m.trained, trainingWindows: m.trainingWindows, modelVersion: m.modelVersion }])),
+          saved,
+          notes: [...trainedSeries].filter(([, m]) => !m.trained).map(([key]) => `${key}: cold (fewer than ${o.minTrainingWindows} windows)`),
+        };
       },
       shutdown() {
         if (o.persist && (series.size > 0 || metricSeries.size > 0)) save();

@@ -1,5 +1,5 @@
 import { METRIC_FEATURE_NAMES, type Detection, type MetricWindow } from '@helios/core';
-import { metricBaseline, metricExplanation, metricVector, metricZScores, type RobustBaseline } from '@helios/plugins';
+import { metricBaseline, metricExplanation, metricVector, metricZScores, type RobustBaseline } from '@helios/plugins/stats';
 import { GatedForest, pushBounded, type SavedGatedForest } from './gated-forest.js';
 import { baselineOf, savedBaseline, type SeriesModelOptions } from './series-model.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureWindow, Features } from '@helios/core';
-import { createIncidentTracker } from '@helios/plugins';
+import { createIncidentTracker } from '@helios/detection';
 import { SeriesModel, corroboratedDeviation, type SeriesModelOptions, type SeriesVerdict } from './series-model.js';
 
 const MIN = 60_000;

@@ -1,7 +1,5 @@
 import { FEATURE_NAMES, type Detection, type FeatureExplanation, type FeatureName, type FeatureWindow, type Features } from '@helios/core';
-import {
-  judgedVector, robustBaseline, samplingNoise, tailSupported, unjudgedValue, upperQuantileOfSorted, type RobustBaseline,
-} from '@helios/plugins';
+import { judgedVector, robustBaseline, samplingNoise, tailSupported, unjudgedValue, upperQuantileOfSorted, type RobustBaseline } from '@helios/plugins/stats';
 import { GatedForest, pushBounded, type GatedForestOptions, type SavedGatedForest } from './gated-forest.js';
 
 /** What a series model needs of the plugin's options (see the config schema in index.ts). */

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
-import { Type, definePlugin, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins';
+import { Type, definePlugin } from '@helios/plugins';
+import { judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 import { MetricZScoreSeries } from './metric-series.js';
 
 const configSchema = Type.Object(

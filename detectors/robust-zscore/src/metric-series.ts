@@ -1,5 +1,5 @@
 import { METRIC_FEATURE_NAMES, type Detection, type MetricWindow } from '@helios/core';
-import { metricBaseline, metricExplanation, metricVector, metricZScores, type RobustBaseline } from '@helios/plugins';
+import { metricBaseline, metricExplanation, metricVector, metricZScores, type RobustBaseline } from '@helios/plugins/stats';
 
 /** What a metric series needs of the plugin's options (the same options as the request series). */
 export interface MetricSeriesOptions {

@@ -1,3 +1,5 @@
+import type { BodyBudget } from '../body-budget.js';
+
 /**
  * The gateway's HTTP layer is split in two: a transport (uWebSockets.js, or node:http where its binary
  * does not load) that only moves bytes, and one request handler that does everything else. Both
@@ -17,6 +19,8 @@ export interface GatewayRequest {
    * that memory; reads after it see an empty buffer): a handler that reads it later copies it first.
    */
   bodyBorrowed?: boolean;
+  /** Set by the OTLP/gRPC receiver (../otlp-grpc): the call is routed and counted as gRPC. */
+  protocol?: 'grpc';
 }
 
 export interface RequestHeaders {
@@ -24,14 +28,37 @@ export interface RequestHeaders {
   'content-encoding': string;
   authorization: string;
   'x-api-key': string;
+  /** Where a live tail resumes (server-sent events); transports read it on GET only (absent: none). */
+  'last-event-id'?: string;
 }
 
-export const HEADER_NAMES = ['content-type', 'content-encoding', 'authorization', 'x-api-key'] as const;
+export const HEADER_NAMES = ['content-type', 'content-encoding', 'authorization', 'x-api-key', 'last-event-id'] as const;
 
 export interface GatewayResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
+  /**
+   * A streamed body (server-sent events) instead of `body`: the transport sends the status and headers,
+   * then hands `stream` a ResponseStream to write to for as long as it likes. Called once, after the
+   * handler returned, outside the transport's request callback.
+   */
+  stream?: (out: ResponseStream) => void;
+}
+
+/** The writing end of a streamed response. Writes after the client went away or after end() are dropped. */
+export interface ResponseStream {
+  /**
+   * Send a chunk. False when the transport now holds data the client has not taken (backpressure, or the
+   * client is gone): the chunk is kept, but the writer should wait for `backpressured` to clear before more.
+   */
+  write(chunk: string): boolean;
+  /** True from a write that returned false until the client has taken the held data. */
+  readonly backpressured: boolean;
+  /** Finish the response (idempotent). */
+  end(): void;
+  /** `listener` runs once if the client goes away (or the transport closes) before end(). */
+  onClose(listener: () => void): void;
 }
 
 /**
@@ -51,9 +78,18 @@ export interface TransportOptions {
   readsCredentials?: boolean;
   /** Paths taking POST (the ingest routes) that a transport may route natively instead of reading method and path per request. */
   postPaths?: readonly string[];
+  /** Share the port with other processes (SO_REUSEPORT). Off: a port in use fails listen() with HLS_ERR_PORT_IN_USE. */
+  reusePort?: boolean;
   handler: RequestHandler;
   /** Answer for a body over the limit, sent without reading the rest. */
   tooLarge: () => GatewayResponse;
+  /**
+   * Memory budget for bodies in flight: each chunk is reserved as it arrives, and a request's bytes are
+   * released once its response settles (or the client went away before the body was complete).
+   */
+  bodyBudget: BodyBudget;
+  /** Answer for a body that does not fit the budget (503 + Retry-After), sent without reading the rest. */
+  overBudget: () => GatewayResponse;
 }
 
 export interface HttpTransport {

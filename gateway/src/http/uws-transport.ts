@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
-import { STATUS_TEXT, type GatewayResponse, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
+import { HeliosError } from '@helios/core';
+import { STATUS_TEXT, type GatewayResponse, type ResponseStream, type HttpTransport, type RequestHeaders, type TransportOptions } from './transport.js';
 
 /** Loads uWebSockets.js, or returns the reason it cannot load on this platform. */
 export function loadUws(): { uws: typeof Uws } | { error: Error } {
@@ -32,7 +33,7 @@ function methodOf(req: Uws.HttpRequest): string {
  * costs uWS a UTF-8 length pass, a malloc, a copy and a free on every call.
  */
 const STATUS_LINES = new Map(Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), Buffer.from(`${code} ${text}`, 'latin1')]));
-const HEADER_KEYS = { contentType: Buffer.from('content-type'), contentEncoding: Buffer.from('content-encoding'), authorization: Buffer.from('authorization'), apiKey: Buffer.from('x-api-key') };
+const HEADER_KEYS = { contentType: Buffer.from('content-type'), contentEncoding: Buffer.from('content-encoding'), authorization: Buffer.from('authorization'), apiKey: Buffer.from('x-api-key'), lastEventId: Buffer.from('last-event-id') };
 
 /** Encoded name/value pairs of the frozen header objects responses share (e.g. the JSON content type); built on first use. */
 const encodedHeaders = new WeakMap<object, Buffer[]>();
@@ -45,8 +46,58 @@ function sharedHeaders(headers: Record<string, string>): Buffer[] | undefined {
   return pairs;
 }
 
+/** What a request's uWS callbacks share with a response: whether the client went away, and who to tell when it does. */
+interface ResponseState {
+  aborted: boolean;
+  onAbort?: (() => void) | undefined;
+}
+
+/**
+ * A streamed response over uWS: every write is corked (it runs from timers, outside uWS callbacks), and a
+ * write uWS could not pass on at once is held by uWS until onWritable says the client took it.
+ */
+function uwsStream(res: Uws.HttpResponse, state: ResponseState): ResponseStream {
+  let backpressured = false;
+  let ended = false;
+  const listeners: Array<() => void> = [];
+  state.onAbort = () => {
+    if (ended) return;
+    ended = true;
+    for (const listener of listeners.splice(0)) listener();
+  };
+  const writable = () => {
+    backpressured = false;
+    return true;
+  };
+  return {
+    write(chunk) {
+      if (ended || state.aborted) return false;
+      let ok = true;
+      res.cork(() => (ok = res.write(chunk)));
+      if (!ok && !backpressured) {
+        backpressured = true;
+        res.onWritable(writable);
+      }
+      return ok;
+    },
+    get backpressured() {
+      return backpressured || state.aborted;
+    },
+    end() {
+      if (ended) return;
+      ended = true;
+      listeners.length = 0;
+      if (!state.aborted) res.cork(() => res.end());
+    },
+    onClose(listener) {
+      if (ended) return;
+      listeners.push(listener);
+    },
+  };
+}
+
 /** Write a whole response. Inside a uWS callback (handler, onData) uWS corks by itself. */
-function write(res: Uws.HttpResponse, response: GatewayResponse): void {
+function write(res: Uws.HttpResponse, response: GatewayResponse, state: ResponseState): void {
   res.writeStatus(STATUS_LINES.get(response.status) ?? String(response.status));
   const headers = response.headers;
   if (headers !== undefined) {
@@ -54,21 +105,47 @@ function write(res: Uws.HttpResponse, response: GatewayResponse): void {
     if (pairs !== undefined) for (let i = 0; i < pairs.length; i += 2) res.writeHeader(pairs[i]!, pairs[i + 1]!);
     else for (const name in headers) res.writeHeader(name, headers[name]!);
   }
+  const stream = response.stream;
+  if (stream !== undefined) {
+    const out = uwsStream(res, state);
+    queueMicrotask(() => stream(out));
+    return;
+  }
   res.end(response.body ?? '');
 }
 
 /** Answer from outside any uWS callback (a promise continuation): cork so the response goes out in one write. */
-function sendLater(res: Uws.HttpResponse, state: { aborted: boolean }, response: GatewayResponse): void {
-  if (!state.aborted) res.cork(() => write(res, response));
+function sendLater(res: Uws.HttpResponse, state: ResponseState, response: GatewayResponse): void {
+  if (!state.aborted) res.cork(() => write(res, response, state));
+}
+
+/** One request's state; uWS still needs its two callbacks. */
+interface RequestState extends ResponseState {
+  rejected: boolean;
+  /** The handler has the body: from then on its response settling releases the bytes held. */
+  dispatched: boolean;
+  size: number;
+  /** Bytes reserved in the body budget for this request. */
+  held: number;
+  first: Buffer | undefined;
+  rest: Buffer[] | undefined;
+  /** A refusal sent once the rest of the body arrived (over the budget). */
+  answerAtEnd: GatewayResponse | undefined;
 }
 
 const fail = (err: unknown): GatewayResponse => ({ status: 500, body: String(err) });
+
+/** uWS.js 20.x takes `listen(host, port, options, cb)`; its typings only declare the form without host. */
+type ListenWithHost = (host: string, port: number, options: number, cb: (socket: Uws.us_listen_socket | false) => void) => unknown;
+function listenWithOptions(app: Uws.TemplatedApp, host: string, port: number, options: number, cb: (socket: Uws.us_listen_socket | false) => void): void {
+  (app.listen as unknown as ListenWithHost).call(app, host, port, options, cb);
+}
 
 export function createUwsTransport(uws: typeof Uws, options: TransportOptions): HttpTransport {
   const app = uws.App();
   let listenSocket: Uws.us_listen_socket | false = false;
 
-  const { handler, maxBodyBytes } = options;
+  const { handler, maxBodyBytes, bodyBudget } = options;
   const readsCredentials = options.readsCredentials !== false;
 
   /**
@@ -76,7 +153,8 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
    * the current uWS callback, like a bare uWS server; a promise is answered when it settles, unless the
    * client went away meanwhile.
    */
-  function dispatch(res: Uws.HttpResponse, state: { aborted: boolean }, request: Parameters<typeof handler>[0]): void {
+  function dispatch(res: Uws.HttpResponse, state: RequestState, request: Parameters<typeof handler>[0]): void {
+    state.dispatched = true;
     let response: ReturnType<typeof handler>;
     try {
       response = handler(request);
@@ -85,12 +163,39 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     }
     if (response instanceof Promise) {
       response.then(
-        (r) => sendLater(res, state, r),
-        (err: unknown) => sendLater(res, state, fail(err)),
+        (r) => {
+          release(state);
+          sendLater(res, state, r);
+        },
+        (err: unknown) => {
+          release(state);
+          sendLater(res, state, fail(err));
+        },
       );
-    } else if (!state.aborted) {
-      write(res, response);
+    } else {
+      release(state);
+      if (!state.aborted) write(res, response, state);
     }
+  }
+
+  function release(state: RequestState): void {
+    bodyBudget.release(state.held);
+    state.held = 0;
+  }
+
+  /**
+   * Stop buffering the body; what was reserved goes back to the budget. A body over the size limit is
+   * answered at once (uWS then closes the connection: it will never be taken). One over the budget is
+   * answered once the rest has arrived and been dropped: a connection closed under a client still
+   * sending resets it, and it would see a reset instead of the 503 it should retry on.
+   */
+  function refuse(res: Uws.HttpResponse, state: RequestState, response: GatewayResponse, atEnd: boolean, isLast: boolean): void {
+    state.rejected = true;
+    state.first = undefined;
+    state.rest = undefined;
+    release(state);
+    if (atEnd && !isLast) state.answerAtEnd = response;
+    else if (!state.aborted) write(res, response, state);
   }
 
   /**
@@ -106,25 +211,32 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       'content-encoding': req.getHeader(HEADER_KEYS.contentEncoding),
       authorization: readsCredentials ? req.getHeader(HEADER_KEYS.authorization) : '',
       'x-api-key': readsCredentials ? req.getHeader(HEADER_KEYS.apiKey) : '',
+      'last-event-id': get ? req.getHeader(HEADER_KEYS.lastEventId) : '',
     };
     // One state object per request; uWS still needs its two callbacks.
-    const state = { aborted: false, rejected: false, size: 0, first: undefined as Buffer | undefined, rest: undefined as Buffer[] | undefined };
+    const state: RequestState = { aborted: false, onAbort: undefined, rejected: false, dispatched: false, size: 0, held: 0, first: undefined, rest: undefined, answerAtEnd: undefined };
     res.onAborted(() => {
       state.aborted = true;
+      state.onAbort?.();
+      // Gone before its body was complete: nothing will read what it sent. After dispatch, the handler
+      // still holds the body until its response settles, which releases it.
+      if (!state.dispatched) release(state);
     });
     if (get) {
       dispatch(res, state, { method, path, query, headers, body: EMPTY_BODY });
       return;
     }
     res.onData((chunk, isLast) => {
-      if (state.rejected) return;
-      state.size += chunk.byteLength;
-      if (state.size > maxBodyBytes) {
-        // Answer now and stop buffering: memory per request stays bounded by the limit.
-        state.rejected = true;
-        if (!state.aborted) write(res, options.tooLarge());
+      if (state.rejected) {
+        if (isLast && state.answerAtEnd !== undefined && !state.aborted) write(res, state.answerAtEnd, state);
         return;
       }
+      state.size += chunk.byteLength;
+      // Answer now and stop buffering: memory per request stays bounded by the limit, and memory of all
+      // requests together by the budget (a chunk is reserved as it arrives, before the body is complete).
+      if (state.size > maxBodyBytes) return refuse(res, state, options.tooLarge(), false, isLast);
+      if (!bodyBudget.tryReserve(chunk.byteLength)) return refuse(res, state, options.overBudget(), true, isLast);
+      state.held += chunk.byteLength;
       if (isLast && state.first === undefined) {
         // The whole body in one chunk (the common case): lend the handler a view of uWS's memory rather
         // than a copy; the handler copies it if it needs the bytes after returning.
@@ -137,6 +249,9 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       else (state.rest ??= [state.first]).push(copy);
       if (!isLast) return;
       const body = state.rest === undefined ? state.first! : Buffer.concat(state.rest, state.size);
+      // The state lives as long as the connection's callbacks: it must not keep the chunks alive.
+      state.first = undefined;
+      state.rest = undefined;
       dispatch(res, state, { method, path, query, headers, body });
     });
   }
@@ -150,8 +265,11 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
     name: 'uws',
     listen: () =>
       new Promise((resolve, reject) => {
-        app.listen(options.host, options.port, (socket) => {
-          if (socket === false) reject(new Error(`uWebSockets.js could not listen on ${options.host}:${options.port}`));
+        // uSockets listens with SO_REUSEPORT unless told LIBUS_LISTEN_EXCLUSIVE_PORT (1): without it a second
+        // Helios on the same port starts fine and the kernel splits connections between two separate stores.
+        listenWithOptions(app, options.host, options.port, options.reusePort === true ? 0 : 1, (socket) => {
+          // uSockets gives no reason; a port taken by another process is by far the usual one.
+          if (socket === false) reject(new HeliosError('HLS_ERR_PORT_IN_USE', `could not listen on ${options.host}:${options.port}: the port is in use by another process (or binding it is not permitted); choose another with --port or gateway.port${options.reusePort === true ? '' : ', or set gateway.reusePort: true to share it on purpose'}`));
           else {
             listenSocket = socket;
             resolve(uws.us_socket_local_port(socket));

@@ -1,4 +1,6 @@
-import { HeliosError, levelFromSeverityNumber, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
+import { HeliosError, levelFromSeverityNumber, makeStorable, MAX_ATTRIBUTE_KEY_LENGTH as CORE_MAX_ATTRIBUTE_KEY_LENGTH, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
+import type { NanoTime } from './nano-time.js';
+import { dataPointEventId, logEventId, spanEventId } from './record-id.js';
 
 /**
  * OTLP records (already read from protobuf or JSON into the plain shapes below) to Helios events.
@@ -15,7 +17,7 @@ import { HeliosError, levelFromSeverityNumber, newEventId, parseLevel, type Attr
  */
 /** Payload attributes kept per record; the rest of the 128 is room for derived ones (otel.scope.name, span.kind, metric.*). */
 export const MAX_PAYLOAD_ATTRIBUTES = 100;
-export const MAX_ATTRIBUTE_KEY_LENGTH = 256;
+export const MAX_ATTRIBUTE_KEY_LENGTH = CORE_MAX_ATTRIBUTE_KEY_LENGTH;
 export const MAX_ATTRIBUTE_STRING_LENGTH = 4096;
 export const MAX_SERVICE_LENGTH = 256;
 export const MAX_QUANTILES = 16;
@@ -48,11 +50,7 @@ export interface ResourceInfo {
   attributes: Attributes;
 }
 
-/** A 64-bit nanosecond timestamp split so that milliseconds stay exact: `ms * 1e6 + subMsNanos`. */
-export interface NanoTime {
-  ms: number;
-  subMsNanos: number;
-}
+export type { NanoTime } from './nano-time.js';
 
 export const ZERO_TIME: NanoTime = Object.freeze({ ms: 0, subMsNanos: 0 });
 
@@ -200,6 +198,15 @@ export interface LogRecordFields {
   spanId: RawId;
 }
 
+/**
+ * The event, made storable (lone surrogates to U+FFFD), or the reason it cannot be stored (a timestamp
+ * past year 9999, a sample_rate over 1e9...): core's makeStorable, the check every input format goes through.
+ */
+function storableOrReason(event: HeliosEvent): HeliosEvent | string {
+  const problems = makeStorable(event);
+  return problems.length === 0 ? event : problems.join('; ');
+}
+
 export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo, scopeName: string, context: DecodeContext): HeliosEvent | string {
   const traceId = idToHex(record.traceId, 16, 'traceId');
   if (traceId !== null && typeof traceId === 'object') return traceId.reason;
@@ -212,12 +219,17 @@ export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo
   let level: Level | undefined = levelFromSeverityNumber(record.severityNumber);
   if (level === undefined && record.severityText !== '') level = parseLevel(record.severityText);
   const timestamp = !isZeroTime(record.time) ? record.time.ms : !isZeroTime(record.observedTime) ? record.observedTime.ms : context.now;
-  return {
-    id: newEventId(),
+  const message = bodyToMessage(record.body);
+  // Deterministic, so a retried export is stored once (./record-id.ts); a record with no time at all
+  // cannot be told from an identical one sent later, so it gets a fresh id.
+  const id = isZeroTime(record.time) && isZeroTime(record.observedTime) ? newEventId()
+    : logEventId({ tenant: context.tenant, resourceAttributes: resource.attributes, time: record.time, observedTime: record.observedTime, severityNumber: record.severityNumber, severityText: record.severityText, traceId, spanId, message, attributes }, timestamp);
+  return storableOrReason({
+    id,
     timestamp,
     service: resource.service,
     level: level ?? 'INFO',
-    message: bodyToMessage(record.body),
+    message,
     kind: 'log',
     endpoint: endpointOf(attributes),
     latency_ms: null,
@@ -229,7 +241,7 @@ export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,8 +320,8 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
     else if (span.statusMessage !== '') errorCode = span.statusMessage;
   }
   if (errorCode !== null && errorCode.length > 256) errorCode = errorCode.slice(0, 256);
-  return {
-    id: newEventId(),
+  return storableOrReason({
+    id: spanEventId(context.tenant, traceId, spanId, span.startTime.ms),
     timestamp: span.startTime.ms,
     service: resource.service,
     level: isError ? 'ERROR' : 'INFO',
@@ -325,7 +337,7 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,9 +403,11 @@ export function dataPointToEvent(point: DataPointFields, metric: MetricInfo, res
       }
     }
   }
-  return {
-    id: newEventId(),
-    timestamp: isZeroTime(point.time) ? context.now : point.time.ms,
+  const timestamp = isZeroTime(point.time) ? context.now : point.time.ms;
+  return storableOrReason({
+    // Deterministic (./record-id.ts) unless the point has no time: then it cannot be told from a later identical one.
+    id: isZeroTime(point.time) ? newEventId() : dataPointEventId(context.tenant, resource.attributes, point.time, attributes, timestamp),
+    timestamp,
     service: resource.service,
     level: 'INFO',
     message: metric.name,
@@ -408,7 +422,7 @@ export function dataPointToEvent(point: DataPointFields, metric: MetricInfo, res
     attributes,
     resource: withResource(resource),
     tenant: context.tenant,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
 import { HeliosError, INCIDENT_STATUSES, Topics, busKey, newEventId, type AnomalyTopicRecord, type Bus, type IncidentRecord, type IncidentResolution, type IncidentStatus } from '@helios/core';
 import type { IncidentWriter, StoreReader } from '@helios/store';
 import type { KeyIdentity } from '../auth.js';
-import type { GatewayRequest, GatewayResponse, RequestHeaders } from '../http/transport.js';
+import type { GatewayRequest, RequestHeaders } from '../http/transport.js';
+import type { ApiRoute, ResponseDoc } from './api-route.js';
+import { parseJsonBody, type BodySpec } from './body-fields.js';
+import { json, type ReadApiContext } from './events-api.js';
+import { parseQueryParams, type ParamSpecs } from './query-params.js';
+import { ERROR_RESPONSES, errorResponse } from './schemas.js';
 
 /** The store as the incident API needs it: reads, and the lifecycle writes when this process may write. */
 export type IncidentApiStore = StoreReader & Partial<IncidentWriter>;
@@ -9,96 +14,47 @@ export type IncidentApiStore = StoreReader & Partial<IncidentWriter>;
 export interface IncidentsApiOptions {
   store: IncidentApiStore | undefined;
   bus: Bus;
-  /** Whether keys scope reads and writes to their tenant (auth on); off, every tenant is served. */
-  authEnabled: boolean;
+  /** Who calls: the key's tenant and name (`anonymous` with auth off), recorded as who acted. */
   identify: (headers: RequestHeaders) => KeyIdentity;
-  now: () => number;
 }
-
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
-const json = (status: number, body: unknown): GatewayResponse => ({ status, headers: JSON_HEADERS, body: JSON.stringify(body) });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const INCIDENT_PATH = /^\/api\/v1\/incidents\/([^/]+)(?:\/(ack|resolve|feedback))?$/;
-const SILENCE_PATH = /^\/api\/v1\/silences\/([^/]+)$/;
 /** Longest silence: a maintenance window, not a way to switch paging off for good. */
 const MAX_SILENCE_MS = 31 * 86_400_000;
+const DAY = 86_400_000;
 
-/**
- * The query parameters of a request, each checked: an unknown one is refused naming it (a typo such as
- * `?servce=` must not silently return everything), a repeated one too.
- */
-export function readQuery(query: string, allowed: readonly string[]): Map<string, string> {
-  const params = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(query)) {
-    if (!allowed.includes(name)) throw new HeliosError('HLS_ERR_QUERY_INVALID', `${name}: unknown query parameter; expected one of ${allowed.join(', ')}`);
-    if (params.has(name)) throw new HeliosError('HLS_ERR_QUERY_INVALID', `${name}: given more than once`);
-    params.set(name, value);
-  }
-  return params;
-}
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonOf = (description: string, schema: Record<string, unknown>): ResponseDoc => ({ description, content: { 'application/json': { schema } } });
+/** The errors a write route can answer besides the read routes' (a 400 also for a bad body field). */
+const WRITE_ERRORS: Readonly<Record<string, ResponseDoc>> = {
+  ...ERROR_RESPONSES,
+  400: errorResponse('A query parameter or body field is unknown or invalid (HLS_ERR_QUERY_INVALID, HLS_ERR_REQUEST_INVALID; `details` names it), or the body is not a JSON object'),
+};
+const NO_FIELDS: BodySpec = { description: 'No fields; an empty body or `{}`.', fields: {}, optional: true };
 
-/** `limit` of a list: an integer from 1 to 500, or undefined (the store's default). */
-export function readLimit(params: Map<string, string>): number | undefined {
-  const text = params.get('limit');
-  if (text === undefined) return undefined;
-  const limit = Number(text);
-  if (!/^\d+$/.test(text) || !(limit >= 1 && limit <= 500)) throw new HeliosError('HLS_ERR_QUERY_INVALID', `limit: expected an integer from 1 to 500, got ${JSON.stringify(text)}`);
-  return limit;
-}
-
-function readBody(request: GatewayRequest, allowEmpty: boolean): Record<string, unknown> {
-  const text = request.body.toString('utf8').trim();
-  if (text === '') {
-    if (allowEmpty) return {};
-    throw new HeliosError('HLS_ERR_BODY_EMPTY', 'send a JSON object');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new HeliosError('HLS_ERR_BODY_MALFORMED', `body is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HeliosError('HLS_ERR_REQUEST_INVALID', 'body: expected a JSON object');
-  return value as Record<string, unknown>;
-}
-
-function refuseUnknownFields(body: Record<string, unknown>, allowed: readonly string[]): void {
-  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw new HeliosError('HLS_ERR_REQUEST_INVALID', `${unknown[0]}: unknown field; expected ${allowed.length === 0 ? 'none' : `one of ${allowed.join(', ')}`}`);
-}
-
-/** A time as epoch ms or an RFC 3339 string. */
-function readTime(body: Record<string, unknown>, field: string): number | undefined {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  const ms = typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) throw new HeliosError('HLS_ERR_REQUEST_INVALID', `${field}: expected epoch milliseconds or an RFC 3339 time, got ${JSON.stringify(value)}`);
-  return ms;
-}
-
-function readText(body: Record<string, unknown>, field: string, max: number, required: boolean): string | undefined {
-  const value = body[field];
-  if (value === undefined && !required) return undefined;
-  if (typeof value !== 'string' || (required && value.trim() === '') || value.length > max) throw new HeliosError('HLS_ERR_REQUEST_INVALID', `${field}: expected ${required ? 'a non-empty ' : 'a '}string of at most ${max} characters, got ${JSON.stringify(value)?.slice(0, 100)}`);
-  return value;
+function invalidRequest(field: string, problem: string): HeliosError {
+  return new HeliosError('HLS_ERR_REQUEST_INVALID', `${field}: ${problem}`, { details: [field] });
 }
 
 /**
- * The incident and silence API: `GET /api/v1/incidents`, `GET /api/v1/incidents/:id`, `POST …/ack`,
- * `POST …/resolve`, `POST …/feedback`, `GET|POST /api/v1/silences`, `DELETE /api/v1/silences/:id`.
- * With auth on, every read and write is of the key's tenant: another tenant's incident or silence is
- * not found (ids of other tenants are not confirmed). A resolution through the API is stored, then
- * published on the anomalies topic so the report runtime delivers it to the reporters.
+ * The incident and silence API: `GET /api/v1/incidents`, `GET /api/v1/incidents/{id}`, `POST …/ack`,
+ * `POST …/resolve`, `POST …/feedback`, `GET|POST /api/v1/silences`, `DELETE /api/v1/silences/{id}`, as
+ * ApiRoute objects (the OpenAPI document is written from them). With auth on, every read and write is of
+ * the key's tenant: another tenant's incident or silence is not found (ids of other tenants are not
+ * confirmed). A resolution through the API is stored, then published on the anomalies topic so the
+ * report runtime delivers it to the reporters.
  */
-export function createIncidentsApi(options: IncidentsApiOptions) {
-  const { bus, now } = options;
+export function createIncidentsApi(ctx: ReadApiContext, options: IncidentsApiOptions): { routes: ApiRoute[] } {
+  const { bus } = options;
+  const now = ctx.now;
 
-  /** The caller, and the tenant scope of what it reads and writes (undefined: every tenant, auth off). */
-  function caller(request: GatewayRequest): { scope: string | undefined; keyName: string; tenant: string } {
+  /** The tenant scope of a read or write (undefined: every tenant, auth off) and the name recorded as who acted. */
+  function caller(request: GatewayRequest, requestedTenant?: string): { scope: string | undefined; keyName: string; tenant: string } {
+    const scope = ctx.tenantOf(request, requestedTenant);
     const identity = options.identify(request.headers);
-    return { scope: options.authEnabled ? identity.tenant : undefined, keyName: identity.keyName, tenant: identity.tenant };
+    return { scope, keyName: identity.keyName, tenant: identity.tenant };
   }
+  const scoped = (scope: string | undefined) => (scope === undefined ? {} : { tenant: scope });
 
   function readStore(): IncidentApiStore {
     if (options.store === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API (run the api or all-in-one role)');
@@ -116,123 +72,153 @@ export function createIncidentsApi(options: IncidentsApiOptions) {
     return incident;
   }
 
-  async function listIncidents(request: GatewayRequest): Promise<GatewayResponse> {
-    const { scope } = caller(request);
-    const params = readQuery(request.query, ['limit', 'before', 'service', 'status']);
-    const status = params.get('status');
-    if (status !== undefined && !(INCIDENT_STATUSES as readonly string[]).includes(status)) throw new HeliosError('HLS_ERR_QUERY_INVALID', `status: expected one of ${INCIDENT_STATUSES.join(', ')}, got ${JSON.stringify(status)}`);
-    const before = params.get('before');
-    if (before !== undefined && !/^\d+_[0-9a-f-]{36}$/.test(before)) throw new HeliosError('HLS_ERR_QUERY_INVALID', `before: not a cursor from a previous page, got ${JSON.stringify(before)}`);
-    const service = params.get('service');
-    if (service === '') throw new HeliosError('HLS_ERR_QUERY_INVALID', 'service: must not be empty');
-    const limit = readLimit(params);
-    const page = await readStore().listIncidents({
-      ...(limit === undefined ? {} : { limit }), ...(before === undefined ? {} : { before }), ...(service === undefined ? {} : { service }),
-      ...(status === undefined ? {} : { status: status as IncidentStatus }), ...(scope === undefined ? {} : { tenant: scope }),
-    });
-    return json(200, { items: page.items, next: page.nextCursor ?? null });
-  }
+  const tenantParam = { kind: 'string', description: 'With auth off: only this tenant (default every tenant). With auth on: the key\'s tenant, or 400.' } as const;
+  const listParams: ParamSpecs = {
+    limit: { kind: 'integer', min: 1, max: 500, description: 'Items per page (default 50).' },
+    before: { kind: 'string', maxLength: 200, description: 'The `next` of a previous page.' },
+    service: { kind: 'string', description: 'Only this service.' },
+    status: { kind: 'string', values: INCIDENT_STATUSES, description: 'Only incidents in this status.' },
+    tenant: tenantParam,
+  };
+  const list: ApiRoute = {
+    path: '/api/v1/incidents', name: 'incidents', tag: 'incidents', query: listParams,
+    summary: 'Incidents, newest opened first',
+    responses: { 200: jsonOf('A page of incidents', { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: ref('Incident') }, next: { type: ['string', 'null'], description: 'Pass as `before` for the next (older) page; null on the last page.' } } }), ...ERROR_RESPONSES },
+    async handle(request) {
+      const p = parseQueryParams(request.query, listParams, now());
+      const before = p['before'] as string | undefined;
+      if (before !== undefined && !/^\d+_[0-9a-f-]{36}$/.test(before)) throw new HeliosError('HLS_ERR_QUERY_INVALID', `before: not a cursor from a previous page, got ${JSON.stringify(before)}`, { details: ['before'] });
+      const { scope } = caller(request, p['tenant'] as string | undefined);
+      const page = await readStore().listIncidents({
+        ...(p['limit'] === undefined ? {} : { limit: p['limit'] as number }), ...(before === undefined ? {} : { before }),
+        ...(p['service'] === undefined ? {} : { service: p['service'] as string }), ...(p['status'] === undefined ? {} : { status: p['status'] as IncidentStatus }),
+        ...scoped(scope),
+      });
+      return json(200, { items: page.items, next: page.nextCursor ?? null });
+    },
+  };
 
-  async function incidentAction(request: GatewayRequest, id: string, action: 'ack' | 'resolve' | 'feedback' | undefined): Promise<GatewayResponse> {
-    const who = caller(request);
-    const scope = who.scope === undefined ? {} : { tenant: who.scope };
-    if (action === undefined) {
-      readQuery(request.query, []);
-      return json(200, found(UUID.test(id) ? await readStore().getIncident(id, scope) : undefined, id));
-    }
-    const store = writeStore();
-    if (!UUID.test(id)) throw new HeliosError('HLS_ERR_NOT_FOUND', `no incident ${id}`);
-    if (action === 'ack') {
-      refuseUnknownFields(readBody(request, true), []);
-      return json(200, found(await store.acknowledgeIncident(id, { by: who.keyName, at: now(), ...scope }), id));
-    }
-    if (action === 'resolve') {
-      refuseUnknownFields(readBody(request, true), []);
-      const incident = found(await store.resolveIncident(id, { by: who.keyName, at: now(), ...scope }), id);
-      // The report runtime hands it to the reporters (once: it records that it did). Published after the
-      // store write, so a 200 means the incident is resolved even if the reporters hear of it later.
-      if (incident.resolutionDeliveredAt === undefined) {
-        const resolution: IncidentResolution = { kind: 'incident-resolved', incidentId: incident.id, tenant: incident.tenant, service: incident.service, resolvedAt: incident.resolvedAt ?? now(), by: incident.resolvedBy ?? who.keyName };
-        await bus.publish<AnomalyTopicRecord>(Topics.anomalies, [{ key: busKey(resolution), value: resolution }]);
-      }
-      return json(200, incident);
-    }
-    const body = readBody(request, false);
-    refuseUnknownFields(body, ['rating', 'comment']);
-    const rating = body['rating'];
-    if (rating !== 'up' && rating !== 'down') throw new HeliosError('HLS_ERR_REQUEST_INVALID', `rating: expected "up" (👍) or "down" (👎), got ${JSON.stringify(rating)}`);
-    const comment = readText(body, 'comment', 2000, false);
-    return json(200, found(await store.setIncidentFeedback(id, { rating, ...(comment === undefined ? {} : { comment }), by: who.keyName, at: now() }, scope), id));
-  }
+  const incidentPath = { id: 'The incident id (its opening anomaly\'s id, a UUID).' };
+  const one: ApiRoute = {
+    path: '/api/v1/incidents/{id}', name: 'incident', tag: 'incidents', query: {}, pathParams: incidentPath,
+    summary: 'One incident: status, who acknowledged and resolved it, feedback, report and silence',
+    responses: { 200: jsonOf('The incident', ref('Incident')), ...ERROR_RESPONSES },
+    async handle(request, path) {
+      parseQueryParams(request.query, {}, now());
+      const id = path['id']!;
+      const { scope } = caller(request);
+      return json(200, found(UUID.test(id) ? await readStore().getIncident(id, scoped(scope)) : undefined, id));
+    },
+  };
 
-  async function listSilences(request: GatewayRequest): Promise<GatewayResponse> {
-    const { scope } = caller(request);
-    const params = readQuery(request.query, ['service', 'active']);
-    const active = params.get('active');
-    if (active !== undefined && active !== 'true' && active !== 'false') throw new HeliosError('HLS_ERR_QUERY_INVALID', `active: expected true or false, got ${JSON.stringify(active)}`);
-    const service = params.get('service');
-    const at = now();
-    const items = await readStore().listSilences({ ...(scope === undefined ? {} : { tenant: scope }), ...(service === undefined ? {} : { service }), ...(active === 'true' ? { activeAt: at } : {}) });
-    return json(200, { items: active === 'false' ? items.filter((s) => !(s.startsAt <= at && at < s.endsAt)) : items });
-  }
-
-  async function createSilence(request: GatewayRequest): Promise<GatewayResponse> {
-    const who = caller(request);
-    const store = writeStore();
-    readQuery(request.query, []);
-    const body = readBody(request, false);
-    refuseUnknownFields(body, ['service', 'startsAt', 'endsAt', 'comment', ...(options.authEnabled ? [] : ['tenant'])]);
-    const service = readText(body, 'service', 200, true)!;
-    const createdAt = now();
-    const startsAt = readTime(body, 'startsAt') ?? createdAt;
-    const endsAt = readTime(body, 'endsAt');
-    if (endsAt === undefined) throw new HeliosError('HLS_ERR_REQUEST_INVALID', 'endsAt: required (epoch milliseconds or an RFC 3339 time)');
-    if (endsAt <= startsAt) throw new HeliosError('HLS_ERR_REQUEST_INVALID', `endsAt: must be after startsAt (${new Date(startsAt).toISOString()}), got ${new Date(endsAt).toISOString()}`);
-    if (endsAt <= createdAt) throw new HeliosError('HLS_ERR_REQUEST_INVALID', `endsAt: already past (${new Date(endsAt).toISOString()})`);
-    if (endsAt - startsAt > MAX_SILENCE_MS) throw new HeliosError('HLS_ERR_REQUEST_INVALID', `endsAt: a silence lasts at most 31 days, this one ${Math.ceil((endsAt - startsAt) / 86_400_000)}`);
-    // Auth off there is no key tenant: the silence names its tenant (default `default`, as events without a key get).
-    const tenant = options.authEnabled ? who.tenant : (readText(body, 'tenant', 200, false) ?? who.tenant);
-    const silence = await store.createSilence({ id: newEventId(), tenant, service, startsAt, endsAt, comment: readText(body, 'comment', 2000, false) ?? '', createdBy: who.keyName, createdAt });
-    return json(201, silence);
-  }
-
-  async function deleteSilence(request: GatewayRequest, id: string): Promise<GatewayResponse> {
-    const { scope } = caller(request);
-    readQuery(request.query, []);
-    if (!(await writeStore().deleteSilence(id, scope === undefined ? {} : { tenant: scope }))) throw new HeliosError('HLS_ERR_NOT_FOUND', `no silence ${id}`);
-    return { status: 204 };
-  }
-
-    /** A path segment decoded; a malformed escape names no incident or silence. */
-  function segment(raw: string): string {
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return raw;
-    }
-  }
-
-  /** The route's name and answer, or undefined when the path is none of this API's. */
-  function route(request: GatewayRequest): Promise<[string, GatewayResponse]> | undefined {
-    const { method, path } = request;
-    const only = (allowed: string, name: string, run: () => Promise<GatewayResponse>): Promise<[string, GatewayResponse]> => {
-      if (method !== allowed && !(allowed === 'GET' && method === 'HEAD')) return Promise.reject(new HeliosError('HLS_ERR_METHOD_NOT_ALLOWED', `use ${allowed} for ${path}`));
-      return run().then((r) => [name, r]);
+  /** A POST on an incident: its query and body checked, the caller known, the id a UUID (else not found). */
+  function incidentAction(action: 'ack' | 'resolve' | 'feedback', summary: string, body: BodySpec, act: (id: string, who: ReturnType<typeof caller>, fields: ReturnType<typeof parseJsonBody>) => Promise<IncidentRecord>): ApiRoute {
+    return {
+      method: 'POST', path: `/api/v1/incidents/{id}/${action}`, name: `incident_${action}`, tag: 'incidents', query: {}, pathParams: incidentPath, body,
+      summary, responses: { 200: jsonOf('The incident after the change (unchanged when the change does not apply to its status)', ref('Incident')), ...WRITE_ERRORS },
+      async handle(request, path) {
+        parseQueryParams(request.query, {}, now());
+        const who = caller(request);
+        const fields = parseJsonBody(request, body);
+        const id = path['id']!;
+        if (!UUID.test(id)) throw new HeliosError('HLS_ERR_NOT_FOUND', `no incident ${id}`);
+        return json(200, await act(id, who, fields));
+      },
     };
-    if (path === '/api/v1/incidents') return only('GET', 'incidents', () => listIncidents(request));
-    if (path === '/api/v1/silences') {
-      if (method === 'POST') return createSilence(request).then((r) => ['silences', r]);
-      return only('GET', 'silences', () => listSilences(request));
-    }
-    const incident = INCIDENT_PATH.exec(path);
-    if (incident !== null) {
-      const action = incident[2] as 'ack' | 'resolve' | 'feedback' | undefined;
-      return only(action === undefined ? 'GET' : 'POST', action === undefined ? 'incident' : `incident-${action}`, () => incidentAction(request, segment(incident[1]!), action));
-    }
-    const silence = SILENCE_PATH.exec(path);
-    if (silence !== null) return only('DELETE', 'silence', () => deleteSilence(request, segment(silence[1]!)));
-    return undefined;
   }
 
-  return { route };
+  const ack = incidentAction('ack', 'Acknowledge an open incident, by the key\'s name', NO_FIELDS, async (id, who) =>
+    found(await writeStore().acknowledgeIncident(id, { by: who.keyName, at: now(), ...scoped(who.scope) }), id));
+
+  const resolve = incidentAction('resolve', 'Resolve an incident, by the key\'s name; the reporters are told (PagerDuty resolve, Alertmanager endsAt, webhook incident.resolved)', NO_FIELDS, async (id, who) => {
+    const incident = found(await writeStore().resolveIncident(id, { by: who.keyName, at: now(), ...scoped(who.scope) }), id);
+    // The report runtime hands it to the reporters (once: it records that it did). Published after the
+    // store write, so a 200 means the incident is resolved even if the reporters hear of it later.
+    if (incident.resolutionDeliveredAt === undefined) {
+      const resolution: IncidentResolution = { kind: 'incident-resolved', incidentId: incident.id, tenant: incident.tenant, service: incident.service, resolvedAt: incident.resolvedAt ?? now(), by: incident.resolvedBy ?? who.keyName };
+      await bus.publish<AnomalyTopicRecord>(Topics.anomalies, [{ key: busKey(resolution), value: resolution }]);
+    }
+    return incident;
+  });
+
+  const feedbackBody: BodySpec = {
+    description: 'Was the page worth it? 👍 (`up`) or 👎 (`down`), stored with the incident.',
+    fields: {
+      rating: { kind: 'string', required: true, maxLength: 4, values: ['up', 'down'], description: '`up` (👍) or `down` (👎).' },
+      comment: { kind: 'string', maxLength: 2000, description: 'Why, in a sentence.' },
+    },
+  };
+  const feedback = incidentAction('feedback', 'Rate an incident\'s page 👍/👎', feedbackBody, async (id, who, f) => {
+    const comment = f['comment'] as string | undefined;
+    return found(await writeStore().setIncidentFeedback(id, { rating: f['rating'] as 'up' | 'down', ...(comment === undefined ? {} : { comment }), by: who.keyName, at: now() }, scoped(who.scope)), id);
+  });
+
+  const silenceListParams: ParamSpecs = {
+    service: { kind: 'string', description: 'Only this service\'s silences.' },
+    active: { kind: 'string', values: ['true', 'false'], description: '`true`: only silences in force now; `false`: only those not in force (ended or not yet started).' },
+    tenant: tenantParam,
+  };
+  const silences: ApiRoute = {
+    path: '/api/v1/silences', name: 'silences', tag: 'incidents', query: silenceListParams,
+    summary: 'Silences (maintenance windows)',
+    responses: { 200: jsonOf('Silences', { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Silence') } } }), ...ERROR_RESPONSES },
+    async handle(request) {
+      const p = parseQueryParams(request.query, silenceListParams, now());
+      const { scope } = caller(request, p['tenant'] as string | undefined);
+      const active = p['active'] as string | undefined;
+      const at = now();
+      const items = await readStore().listSilences({ ...scoped(scope), ...(p['service'] === undefined ? {} : { service: p['service'] as string }), ...(active === 'true' ? { activeAt: at } : {}) });
+      return json(200, { items: active === 'false' ? items.filter((s) => !(s.startsAt <= at && at < s.endsAt)) : items });
+    },
+  };
+
+  const silenceBody: BodySpec = {
+    description: 'A silence: while it covers the service, paging reporters are not called; anomalies and reports are still stored.',
+    fields: {
+      service: { kind: 'string', required: true, maxLength: 200, description: 'The service to silence.' },
+      startsAt: { kind: 'time', description: 'Start (default now).' },
+      endsAt: { kind: 'time', required: true, description: 'End: after startsAt and now, at most 31 days after startsAt.' },
+      comment: { kind: 'string', maxLength: 2000, description: 'Why (shown with the deliveries it held back).' },
+      tenant: { kind: 'string', maxLength: 200, description: 'With auth off: the tenant (default `default`). With auth on: the key\'s tenant, or 400.' },
+    },
+  };
+  const createSilence: ApiRoute = {
+    method: 'POST', path: '/api/v1/silences', name: 'silence_create', tag: 'incidents', query: {}, body: silenceBody,
+    summary: 'Silence a service for a maintenance window',
+    responses: { 201: jsonOf('The silence', ref('Silence')), ...WRITE_ERRORS },
+    async handle(request) {
+      parseQueryParams(request.query, {}, now());
+      const who = caller(request);
+      const store = writeStore();
+      const f = parseJsonBody(request, silenceBody);
+      // Auth on, the silence is the key's tenant's; auth off there is no key tenant: the silence names its
+      // tenant (default `default`, as events without a key get).
+      const requested = f['tenant'] as string | undefined;
+      if (who.scope !== undefined && requested !== undefined && requested !== who.scope) throw invalidRequest('tenant', 'this API key writes its own tenant only');
+      const createdAt = now();
+      const startsAt = (f['startsAt'] as number | undefined) ?? createdAt;
+      const endsAt = f['endsAt'] as number;
+      if (endsAt <= startsAt) throw invalidRequest('endsAt', `must be after startsAt (${new Date(startsAt).toISOString()}), got ${new Date(endsAt).toISOString()}`);
+      if (endsAt <= createdAt) throw invalidRequest('endsAt', `already past (${new Date(endsAt).toISOString()})`);
+      if (endsAt - startsAt > MAX_SILENCE_MS) throw invalidRequest('endsAt', `a silence lasts at most 31 days, this one ${Math.ceil((endsAt - startsAt) / DAY)}`);
+      const tenant = who.scope ?? requested ?? who.tenant;
+      const silence = await store.createSilence({ id: newEventId(), tenant, service: f['service'] as string, startsAt, endsAt, comment: (f['comment'] as string | undefined) ?? '', createdBy: who.keyName, createdAt });
+      return json(201, silence);
+    },
+  };
+
+  const deleteSilence: ApiRoute = {
+    method: 'DELETE', path: '/api/v1/silences/{id}', name: 'silence_delete', tag: 'incidents', query: {}, pathParams: { id: 'The silence id (a UUID).' },
+    summary: 'End a silence (delete it)',
+    responses: { 204: { description: 'Deleted' }, ...WRITE_ERRORS },
+    async handle(request, path) {
+      parseQueryParams(request.query, {}, now());
+      const { scope } = caller(request);
+      const id = path['id']!;
+      if (!(await writeStore().deleteSilence(id, scoped(scope)))) throw new HeliosError('HLS_ERR_NOT_FOUND', `no silence ${id}`);
+      return { status: 204 };
+    },
+  };
+
+  return { routes: [list, one, ack, resolve, feedback, silences, createSilence, deleteSilence] };
 }

@@ -4,7 +4,6 @@ import { Type, definePlugin, type ReportDraft } from '@helios/plugins';
 import { composeTemplateReport } from '@helios/reporter-template';
 import { ANSWER_SCHEMA, parseModelAnswer } from './answer-schema.js';
 import { buildMessages } from './prompt.js';
-import { compileExtraPatterns, createRedactor } from './redact.js';
 import { createHourlyBudget, estimateCost, llmMetrics, type RequestOutcome, type Usage } from './usage.js';
 
 const configSchema = Type.Object(
@@ -25,15 +24,6 @@ const configSchema = Type.Object(
     budgetPerHour: Type.Object(
       { tokens: Type.Optional(Type.Integer({ minimum: 0 })), usd: Type.Optional(Type.Number({ minimum: 0 })) },
       { additionalProperties: false, default: {}, description: 'Stop calling the model once this much was spent in the last hour (the template writes the report instead).' },
-    ),
-    redact: Type.Object(
-      {
-        extraPatterns: Type.Array(
-          Type.Object({ pattern: Type.String({ minLength: 1 }), flags: Type.Optional(Type.String({ pattern: '^[gimsuy]*$' })), label: Type.Optional(Type.String({ pattern: '^[a-z0-9-]+$' })) }, { additionalProperties: false }),
-          { default: [], description: 'Regular expressions removed from the context in addition to the built-in secrets and personal data.' },
-        ),
-      },
-      { additionalProperties: false, default: {} },
     ),
     fallback: Type.Union([Type.Literal('next-composer'), Type.Literal('template')], {
       default: 'next-composer',
@@ -59,7 +49,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 /**
  * Writes the report with a language model through any OpenAI-compatible chat-completions API.
- * The context is redacted before it leaves the process; the answer must match the report schema;
+ * The incident it gets has passed the host's redaction stage (config `redaction`, plugins/src/report-runtime.ts),
+ * so no secret is in the prompt that leaves the process; the answer must match the report schema;
  * any failure throws (or falls back to the template here), so a report is always written.
  */
 export default definePlugin({
@@ -67,7 +58,7 @@ export default definePlugin({
   name: '@helios/reporter-llm',
   version: '0.1.0',
   apiVersion: '^1.0.0',
-  description: 'Composes the five-section report with an LLM (OpenAI or compatible), with redaction, structured output, cost metrics and an hourly budget.',
+  description: 'Composes the five-section report with an LLM (OpenAI or compatible), with structured output, cost metrics and an hourly budget.',
   configSchema,
   setup(ctx) {
     const o = ctx.options;
@@ -75,13 +66,6 @@ export default definePlugin({
     if ((apiKey === undefined || apiKey === '') && new URL(o.baseURL).hostname === 'api.openai.com') {
       throw new HeliosError('HLS_ERR_PLUGIN_CONFIG', `apiKeyEnv: environment variable ${o.apiKeyEnv} is not set (needed for ${o.baseURL})`);
     }
-    let extra;
-    try {
-      extra = compileExtraPatterns(o.redact.extraPatterns, 'redact.extraPatterns');
-    } catch (err) {
-      throw new HeliosError('HLS_ERR_PLUGIN_CONFIG', (err as Error).message);
-    }
-    const redactor = createRedactor(extra);
     // Local servers (Ollama, llama.cpp) take any key; the client insists on a string.
     const client = new OpenAI({ baseURL: o.baseURL, apiKey: apiKey || 'no-key', timeout: o.timeoutMs, maxRetries: o.maxRetries });
     const metrics = llmMetrics(ctx.metrics);
@@ -105,14 +89,12 @@ export default definePlugin({
         metrics.requests.inc({ model, outcome: 'budget_exceeded' });
         throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `LLM not called: ${over}`);
       }
-      const redactions = new Map<string, number>();
-      const safe = redactor.value(incident, redactions);
       const responseFormat = o.structuredOutput === 'json_schema'
         ? { type: 'json_schema' as const, json_schema: { name: 'incident_report', strict: true, schema: ANSWER_SCHEMA as unknown as Record<string, unknown> } }
         : { type: 'json_object' as const };
       let completion: OpenAI.ChatCompletion;
       try {
-        completion = await client.chat.completions.create({ model, temperature: o.temperature, messages: buildMessages(safe, o.structuredOutput === 'json_object'), response_format: responseFormat });
+        completion = await client.chat.completions.create({ model, temperature: o.temperature, messages: buildMessages(incident, o.structuredOutput === 'json_object'), response_format: responseFormat });
       } catch (err) {
         metrics.requests.inc({ model, outcome: outcomeOf(err) });
         throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `LLM ${model} at ${o.baseURL}: ${describe(err)}`, { cause: err });
@@ -125,15 +107,11 @@ export default definePlugin({
       }
       metrics.requests.inc({ model, outcome: 'success' });
       const { title, ...sections } = parsed.answer;
-      const redacted = [...redactions].map(([label, n]) => `${n} ${label}`).join(', ');
       return {
         title,
         severity: incident.anomaly.severity,
         sections,
-        notes: [
-          `Written by ${model}: ${count(usage.promptTokens)} prompt + ${count(usage.completionTokens)} completion tokens, estimated cost $${usage.costUsd.toFixed(4)}.`,
-          ...(redacted === '' ? [] : [`Redacted from the context before it was sent: ${redacted}.`]),
-        ],
+        notes: [`Written by ${model}: ${count(usage.promptTokens)} prompt + ${count(usage.completionTokens)} completion tokens, estimated cost $${usage.costUsd.toFixed(4)}.`],
       };
     }
 
@@ -151,5 +129,4 @@ export default definePlugin({
   },
 });
 
-export { createRedactor, compileExtraPatterns, passesLuhn, BUILT_IN_RULES, type Redactor, type RedactionRule } from './redact.js';
 export { ANSWER_SCHEMA, parseModelAnswer, type ModelAnswer } from './answer-schema.js';

@@ -26,19 +26,6 @@ async function metricValue(metrics: Registry, name: string, labels: Record<strin
   return v?.value ?? 0;
 }
 
-/** An incident whose context carries one of every kind of secret and personal data. */
-function leakyIncident(): Incident {
-  const incident = sampleIncident();
-  incident.context.topErrors = [
-    { errorCode: 'AUTH_FAILED', message: 'upstream said 401 for Authorization: Bearer abcdef0123456789abcdef.ghijkl', events: 12, lastSeen: 0 },
-    { errorCode: 'DB_TIMEOUT', message: 'connect to postgres://helios:hunter2pass@10.20.30.40:5432/app timed out; api_key=sk-live-0123456789abcdefABCDEF', events: 9, lastSeen: 0 },
-    { errorCode: 'PAYMENT_DECLINED', message: 'card 4111 1111 1111 1111 of jane.doe@example.com declined from 2001:db8::8a2e:370:7334', events: 3, lastSeen: 0 },
-    { errorCode: null, message: 'token: ghp_abcdefghijklmnopqrstuvwxyz0123456789 and AKIAIOSFODNN7EXAMPLE, order ref ORD-99-SECRET', events: 1, lastSeen: 0 },
-  ];
-  incident.context.slowestEndpoints[0]!.endpoint = '/api/users/bob@example.org/payments';
-  return incident;
-}
-
 describe('@helios/reporter-llm against an OpenAI-compatible server (real openai client)', () => {
   it('writes the report from a schema-valid answer, records tokens and cost in notes and metrics', async () => {
     const { server, metrics, compose } = await setup([{ kind: 'content', content: validAnswer(), usage: { prompt_tokens: 1500, completion_tokens: 500 } }], { prices: { inputPer1K: 0.01, outputPer1K: 0.03 } });
@@ -60,37 +47,6 @@ describe('@helios/reporter-llm against an OpenAI-compatible server (real openai 
     expect(await metricValue(metrics, 'helios_llm_tokens_total', { model: 'test-model', kind: 'completion' })).toBe(500);
     expect(await metricValue(metrics, 'helios_llm_cost_usd_total', { model: 'test-model' })).toBeCloseTo(0.03, 10);
     expect(await metricValue(metrics, 'helios_llm_requests_total', { model: 'test-model', outcome: 'success' })).toBe(1);
-  });
-
-  it('never sends secrets or personal data: the request body the server got holds none of them', async () => {
-    const { server, compose } = await setup([{ kind: 'content', content: validAnswer() }], { redact: { extraPatterns: [{ pattern: 'ORD-\\d+-SECRET', label: 'order-ref' }] } });
-    const draft = await compose(leakyIncident());
-    const body = server.requests[0]!.body;
-    for (const secret of ['abcdef0123456789abcdef', 'hunter2pass', '10.20.30.40', 'sk-live-0123456789abcdefABCDEF', '4111 1111 1111 1111', 'jane.doe@example.com',
-      '2001:db8::8a2e:370:7334', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'AKIAIOSFODNN7EXAMPLE', 'bob@example.org', 'ORD-99-SECRET']) {
-      expect(body).not.toContain(secret);
-    }
-    // The shape of what was removed stays, so the model still knows a credential was involved.
-    expect(body).toContain('[REDACTED:bearer]');
-    expect(body).toContain('[REDACTED:card]');
-    expect(body).toContain('[REDACTED:order-ref]');
-    expect(body).toContain('DB_TIMEOUT');
-    expect(draft.notes?.join(' ')).toMatch(/Redacted from the context before it was sent: .*email/);
-  });
-
-  it.each([
-    ['a 500', [{ kind: 'status', status: 500 }] as FakeAnswer[], 'error', /answered 500/],
-    ['a 429', [{ kind: 'status', status: 429, headers: { 'retry-after': '0' } }] as FakeAnswer[], 'rate_limited', /answered 429/],
-    ['malformed JSON', [{ kind: 'content', content: '{"title": "unterminated' }] as FakeAnswer[], 'invalid_answer', /not JSON/],
-    ['schema-invalid JSON', [{ kind: 'content', content: validAnswer({ executiveSummary: '', recommendedActions: { immediate: [] } }) }] as FakeAnswer[], 'invalid_answer', /does not match the report schema/],
-    ['an empty answer', [{ kind: 'content', content: '' }] as FakeAnswer[], 'invalid_answer', /empty answer/],
-  ])('throws on %s so the runtime falls back', async (_name, script, outcome, message) => {
-    const { metrics, compose } = await setup(script);
-    const err = await compose().then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(HeliosError);
-    expect((err as HeliosError).code).toBe('HLS_ERR_PLUGIN_FAILED');
-    expect((err as Error).message).toMatch(message);
-    expect(await metricValue(metrics, 'helios_llm_requests_total', { model: 'test-model', outcome })).toBe(1);
   });
 
   it('gives up on a slow answer after timeoutMs', async () => {
@@ -140,9 +96,5 @@ describe('@helios/reporter-llm against an OpenAI-compatible server (real openai 
     const draft = await compose();
     expect(draft.notes?.[0]).toMatch(/^The LLM report failed \(.*answered 503.*\); this report was written by the template instead\.$/);
     expect(draft.sections.rootCauseAnalysis).toContain('DB_TIMEOUT');
-  });
-
-  it('refuses an invalid extra pattern at start, naming the key', async () => {
-    await expect(setup([], { redact: { extraPatterns: [{ pattern: '([' }] } })).rejects.toThrow(/redact\.extraPatterns\[0\]\.pattern/);
   });
 });

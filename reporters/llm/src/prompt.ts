@@ -11,7 +11,7 @@ const SYSTEM = [
   'Answer with one JSON object and nothing else.',
 ].join('\n');
 
-/** The chat messages for one incident; `incident` must already be redacted. */
+/** The chat messages for one incident; `incident` must already have passed the redaction stage (report runtime). */
 export function buildMessages(incident: Incident, jsonObjectMode: boolean): ChatCompletionMessageParam[] {
   const { anomaly, context } = incident;
   const facts = {

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createMemoryBus, createMetricsRegistry, newEventId, silentLogger, Topics, type AnomalyTopicRecord, type IncidentRecord, type IncidentReport, type Severity } from '@helios/core';
-import { PluginGuard, pluginGuardMetrics, renderReportMarkdown, startReportRuntime, type ReporterHooks, type ReporterPlugin } from '@helios/plugins';
+import { createMetricsRegistry, newEventId, silentLogger, Topics, type AnomalyTopicRecord, type IncidentRecord, type IncidentReport, type Severity } from '@helios/core';
+import { createMemoryBus } from '@helios/bus';
+import { PluginGuard, pluginGuardMetrics, renderReportMarkdown, type ReporterHooks, type ReporterPlugin } from '@helios/plugins';
+import { startReportRuntime } from '@helios/reporting';
 import { sampleIncident, setupReporter } from '@helios/plugins/testing';
 import { createPgliteClient, createSqlStore } from '@helios/store';
 import { composeTemplateReport } from '@helios/reporter-template';

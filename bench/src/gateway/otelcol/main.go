@@ -1,8 +1,10 @@
 // Minimal OpenTelemetry Collector distribution for the Helios gateway peer benchmark
-// (bench/src/gateway/suite.ts): the OTLP receiver and the nop/debug exporters only (nop is the
-// collector's null sink). All modules come from the Go module proxy; nothing is vendored here.
+// (bench/src/gateway/suite.ts) and the real-client tests (gateway/src/otlp-grpc/collector.test.ts):
+// the OTLP receiver, the nop/debug exporters (nop is the collector's null sink) and the stock `otlp`
+// (gRPC) exporter, so a Collector can sit in front of Helios as it does in most deployments. All
+// modules come from the Go module proxy; nothing is vendored here.
 //
-//	cd bench/src/gateway/otelcol && go build -o ~/.cache/helios/go/bin/otelcol .
+//	bash scripts/otelcol.sh      # builds (cached) into ~/.cache/helios/bin/otelcol, prints the path
 //
 // The bench finds the binary there, on PATH (otelcol, otelcorecol, otelcol-contrib) or via
 // HELIOS_OTELCOL_BIN. go.opentelemetry.io/collector/cmd/otelcorecol itself is not served by the
@@ -19,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/debugexporter"
 	"go.opentelemetry.io/collector/exporter/nopexporter"
+	"go.opentelemetry.io/collector/exporter/otlpexporter"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
@@ -31,7 +34,7 @@ func components() (otelcol.Factories, error) {
 	if factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](otlpreceiver.NewFactory()); err != nil {
 		return factories, err
 	}
-	if factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](nopexporter.NewFactory(), debugexporter.NewFactory()); err != nil {
+	if factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](nopexporter.NewFactory(), debugexporter.NewFactory(), otlpexporter.NewFactory()); err != nil {
 		return factories, err
 	}
 	return factories, nil
@@ -39,7 +42,7 @@ func components() (otelcol.Factories, error) {
 
 func main() {
 	settings := otelcol.CollectorSettings{
-		BuildInfo: component.BuildInfo{Command: "helios-otelcol", Description: "OTLP receiver + nop exporter", Version: "0.165.0"},
+		BuildInfo: component.BuildInfo{Command: "helios-otelcol", Description: "OTLP receiver + nop/debug/otlp exporters", Version: "0.165.0"},
 		Factories: components,
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{
 			ResolverSettings: confmap.ResolverSettings{

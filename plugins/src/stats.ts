@@ -1,0 +1,6 @@
+// Robust statistics for detector authors: @helios/plugins/stats. The detection engine uses the same helpers.
+export {
+  robustBaseline, robustZScores, judgedValue, judgedVector, unjudgedValue, tailSupported, samplingNoise, medianOfSorted, upperQuantileOfSorted,
+  TAIL_SHARE, type RobustBaseline,
+} from './robust-stats.js';
+export { metricVector, metricUnjudged, metricBaseline, metricZScores, metricExplanation } from './metric-stats.js';
