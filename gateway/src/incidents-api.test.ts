@@ -37,6 +37,7 @@ describe('parseQueryParams', () => {
       expect(err).toMatchObject({ code: 'HLS_ERR_QUERY_INVALID', message: `${name}: unknown parameter; known: limit, service`, details: [name] });
     }));
     expect(() => parseQueryParams('limit=1&limit=2', SPECS, 0)).toThrow(/^limit: given more than once$/);
+    for (const name of ['valueOf', 'constructor', '__proto__', 'toString']) expect(() => parseQueryParams(`${name}=1`, SPECS, 0)).toThrow(new RegExp(`^${name}: unknown parameter`));
     expect(parseQueryParams('limit=5&service=a%20b', SPECS, 0)).toEqual({ limit: 5, service: 'a b' });
   });
 });

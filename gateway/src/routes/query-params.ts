@@ -37,7 +37,8 @@ export function parseTime(name: string, text: string, now: number): number {
 export function parseQueryParams(query: string, specs: ParamSpecs, now: number): Record<string, ParamValue | undefined> {
   const out: Record<string, ParamValue | undefined> = {};
   for (const [name, raw] of new URLSearchParams(query)) {
-    const spec = specs[name];
+    // Own keys only: `valueOf`, `constructor` or `__proto__` are unknown parameters, not Object.prototype's.
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (spec === undefined) {
       const known = Object.keys(specs);
       throw invalid(name, `unknown parameter; ${known.length === 0 ? 'this route takes none' : `known: ${known.join(', ')}`}`);
