@@ -7,5 +7,7 @@ export { loadPlugin, loadPlugins, assertPlugin, checkPluginSpec, resolvePluginOp
 export { PluginGuard, pluginGuardMetrics, type PluginHealth } from './guard.js';
 export { reportUrl } from './report-url.js';
 export { deliverWithRetry, deliveryRetryOptions, postJson, retryAfterMs, type AttemptOutcome, type DeliveryRetryPolicy, type JsonPostOptions } from './delivery-retry.js';
-export { renderReportMarkdown, reportFileName } from './report-markdown.js';
+export { renderReportMarkdown, reportFileName, withChartImages } from './report-markdown.js';
 export { Type, type Static } from '@sinclair/typebox';
+export { renderIncidentChart } from './report-chart.js';
+export { CHARTABLE_FEATURES, byDeviation, formatDuration, incidentSpan, robustDeviation, type ChartableFeature, type IncidentSpan } from './report-timeline.js';

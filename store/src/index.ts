@@ -1,5 +1,5 @@
 export { createIncidentStore, type IncidentStore, type IncidentReader, type IncidentWriter, type IncidentListOptions, type SilenceListOptions, type TenantScope } from './incident-store.js';
-export type { Store, StoreReader, DeadLetter, EventScan, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute } from './store.js';
+export type { Store, StoreReader, DeadLetter, EventScan, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute, TimelineQuery } from './store.js';
 export type { SqlClient, SqlQueryable, SqlTransaction } from './sql-client.js';
 export { SEARCH_TEXT_EXPRESSION, containsPattern, cursorAtTime, decodeEventCursor, encodeEventCursor, type EventFilter, type EventSearchQuery, type EventSearchPage, type EventTailQuery, type StoredEvent } from './event-search.js';
 export type { ServiceOverview, ServicePoint } from './service-overview.js';
