@@ -73,7 +73,8 @@ describe('OpenAPI document at /api/v1/openapi.json', () => {
 
   it('the gateway serves nothing undocumented (generated paths and methods)', async () => {
     const templates = Object.keys(doc.paths);
-    const segment = fc.stringMatching(/^[a-z0-9.]{1,10}$/);
+    // `.` and `..` are dot segments: the client's URL normalization removes them before the request is sent.
+    const segment = fc.stringMatching(/^[a-z0-9.]{1,10}$/).filter((s) => s !== '.' && s !== '..');
     const path = fc.oneof(
       fc.tuple(fc.constantFrom(...templates), segment).map(([t, s]) => t.replace(/\{[^}]+\}/g, s)),
       fc.tuple(fc.constantFrom(...templates), segment).map(([t, s]) => `${t.replace(/\{[^}]+\}/g, s)}/${s}`),
