@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import { medianOfSorted } from './robust-stats.js';
 
 /**
  * A false-alarm rate by design for one series of observations (a metric series' fresh points, or any scalar
@@ -95,6 +94,7 @@ export class TailThreshold {
   private since = 0;
   private cached = Infinity;
   private cachedAlpha = -1;
+  private readonly scratch = new Float64Array(SCORES);
 
   get size(): number {
     return Math.min(this.count, SCORES);
@@ -107,8 +107,10 @@ export class TailThreshold {
 
   threshold(alpha: number, floor: number): number {
     if (this.size === 0) return Infinity;
-    if (this.since >= RECALIBRATE_EVERY || alpha !== this.cachedAlpha || this.cached === Infinity) {
-      this.cached = tailQuantile(this.ring.slice(0, this.size).sort(), alpha);
+    // Often while scores are few (each one moves the fit), then every RECALIBRATE_EVERY.
+    if (this.since >= Math.max(4, Math.min(RECALIBRATE_EVERY, this.size >> 3)) || alpha !== this.cachedAlpha || this.cached === Infinity) {
+      this.scratch.set(this.ring.subarray(0, this.size));
+      this.cached = tailQuantile(this.scratch.subarray(0, this.size), alpha);
       this.cachedAlpha = alpha;
       this.since = 0;
     }
@@ -116,12 +118,19 @@ export class TailThreshold {
   }
 }
 
-/** The (1 - alpha) quantile of the distribution whose ascending sample is `sorted`, by a POT tail fit. */
-export function tailQuantile(sorted: Float64Array, alpha: number): number {
-  const n = sorted.length;
+/**
+ * The (1 - alpha) quantile of the distribution `scores` is a sample of, by a POT tail fit. Reorders `scores`
+ * (only the top of it is sorted: a selection, not a full sort, keeps this in microseconds).
+ */
+export function tailQuantile(scores: Float64Array, alpha: number): number {
+  const n = scores.length;
   if (n === 0) return Infinity;
   const tail = Math.max(5, Math.ceil(n * 0.05));
   const k = Math.min(n, tail);
+  const from = Math.max(0, n - k - 1);
+  if (from > 0) selectInPlace(scores, from);
+  scores.subarray(from).sort();
+  const sorted = scores;
   const u = n > k ? sorted[n - k - 1]! : 0;
   const pu = k / n;
   if (alpha >= pu) return sorted[Math.min(n - 1, Math.floor((1 - alpha) * n))]!;
@@ -295,14 +304,13 @@ export class CalibratedSeries {
     const n = this.values.length;
     const diffs = new Float64Array(n - 1);
     for (let i = 1; i < n; i++) diffs[i - 1] = Math.abs(this.values[i]! - this.values[i - 1]!);
-    diffs.sort();
-    const level = Math.abs(medianOfSorted(Float64Array.from(this.values).sort()));
-    const mad = (1.4826 * medianOfSorted(diffs)) / Math.SQRT2;
-    // Half the quantum: an integer count moving by one is not a deviation; a share of the level; and the
-    // mean absolute step, so a series that mostly repeats (a MAD of 0) still has the spread of its moves.
     let meanStep = 0;
     for (const d of diffs) meanStep += d;
     meanStep /= Math.max(1, diffs.length);
+    const level = Math.abs(medianInPlace(Float64Array.from(this.values)));
+    const mad = (1.4826 * medianInPlace(diffs)) / Math.SQRT2;
+    // Half the quantum: an integer count moving by one is not a deviation; a share of the level; and the
+    // mean absolute step, so a series that mostly repeats (a MAD of 0) still has the spread of its moves.
     const quantum = this.integers ? Math.max(1, Number.isFinite(this.quantum) ? this.quantum : 1) : this.quantum;
     this.spread = Math.max(mad, Number.isFinite(quantum) ? quantum / 2 : 0, 1e-3 * level, meanStep / 2, 1e-9);
     this.sinceSpread = 0;
@@ -322,9 +330,9 @@ export class CalibratedSeries {
       tRecent += this.times[r]!;
       tBefore += this.times[b]!;
     }
-    const mRecent = medianOfSorted(recent.sort());
+    const mRecent = medianInPlace(recent);
     if (k < 2) return mRecent;
-    const mBefore = medianOfSorted(before.sort());
+    const mBefore = medianInPlace(before);
     tRecent /= k;
     tBefore /= k;
     const slope = (mRecent - mBefore) / Math.max(tRecent - tBefore, 1);
@@ -364,6 +372,43 @@ export class CalibratedSeries {
       const i = a % SLOTS;
       if (a >= 0 && p.slot[i] === a && p.n[i]! > 0) found[count++] = p.sum[i]! / p.n[i]!;
     }
-    return count === 0 ? NaN : medianOfSorted(found.subarray(0, count).sort());
+    return count === 0 ? NaN : medianInPlace(found.subarray(0, count));
   }
+}
+
+/** Reorders `a` so that a[k] is the k-th smallest, smaller ones before it and larger ones after (quickselect). */
+export function selectInPlace(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    // Median of three as the pivot: sorted or constant input stays linear.
+    const mid = (lo + hi) >> 1;
+    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+/** Median of `a` (reordered); 0 when empty. */
+export function medianInPlace(a: Float64Array): number {
+  const n = a.length;
+  if (n === 0) return 0;
+  const mid = n >> 1;
+  selectInPlace(a, mid);
+  if (n % 2 === 1) return a[mid]!;
+  let below = -Infinity;
+  for (let i = 0; i < mid; i++) if (a[i]! > below) below = a[i]!;
+  return (below + a[mid]!) / 2;
 }
