@@ -36,10 +36,15 @@ export class CalibratedMetricSeries {
     const judgement = this.series.observe(window.end, fresh.mean, Math.max(window.cadenceMs ?? 0, this.hop), Number.isInteger(fresh.min) && Number.isInteger(fresh.max) && (fresh.points === 1 || Number.isInteger(fresh.mean * fresh.points)));
     if (judgement === undefined) return undefined;
     const { expected, spread } = judgement;
-    const direction = fresh.mean > expected + spread ? 'up' as const : fresh.mean < expected - spread ? 'down' as const : 'flat' as const;
-    const explanation: FeatureExplanation[] = METRIC_FEATURE_NAMES.map((feature) => feature === 'mean'
-      ? { feature, value: fresh.mean, baseline: expected, contribution: 1, direction }
-      : { feature, value: window.features[feature], baseline: window.features[feature], contribution: 0, direction: 'flat' as const });
+    const directionOf = (value: number) => (value > expected + spread ? 'up' as const : value < expected - spread ? 'down' as const : 'flat' as const);
+    // The verdict rests on the fresh points' mean; the window's other values are shown against the same
+    // expectation (what `metricSeverityOf` reads), the point count and change for context only.
+    const explanation: FeatureExplanation[] = METRIC_FEATURE_NAMES.map((feature) => {
+      if (feature === 'mean') return { feature, value: fresh.mean, baseline: expected, contribution: 1, direction: directionOf(fresh.mean) };
+      const value = window.features[feature];
+      if (feature === 'points' || feature === 'change') return { feature, value, baseline: value, contribution: 0, direction: 'flat' as const };
+      return { feature, value, baseline: expected, contribution: 0, direction: directionOf(value) };
+    });
     explanation.sort((a, b) => b.contribution - a.contribution);
     return { score: judgement.ratio, threshold: 1, anomalous: judgement.anomalous, explanation, modelVersion: `${this.modelVersion}-${judgement.channel}` };
   }
