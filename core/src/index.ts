@@ -24,6 +24,7 @@ export {
   type ReportDelivery, type IncidentReport,
 } from './incident.js';
 export { seededRandom } from './seeded-random.js';
+export { attemptOf, backoffDelayMs, retry, sleep, type AttemptOutcome, type BackoffPolicy, type RetryOptions } from './retry.js';
 export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,
