@@ -9,7 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   averagePathLength,
   loadIsolationForest,
-  quantile,
   trainIsolationForest,
   type SerializedIsolationForest,
 } from './forest.js';
@@ -51,22 +50,6 @@ describe('averagePathLength (c(n))', () => {
   });
 });
 
-describe('quantile', () => {
-  it('interpolates linearly between ranks', () => {
-    const sorted = new Float64Array([1, 2, 3, 4]);
-    expect(quantile(sorted, 0)).toBe(1);
-    expect(quantile(sorted, 1)).toBe(4);
-    expect(quantile(sorted, 0.5)).toBe(2.5);
-    expect(quantile([10, 20], 0.25)).toBe(12.5);
-    expect(quantile([7], 0.99)).toBe(7);
-  });
-
-  it('rejects an empty array and q outside [0, 1]', () => {
-    expect(() => quantile([], 0.5)).toThrow(/empty/);
-    expect(() => quantile([1, 2], 1.5)).toThrow(/\[0, 1\]/);
-    expect(() => quantile([1, 2], Number.NaN)).toThrow(/\[0, 1\]/);
-  });
-});
 
 describe('trainIsolationForest', () => {
   const cloud = gaussianRows(500, 2, 7);
