@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { HeliosError, type PluginSpec } from '@helios/core';
 import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors, pointsCsv, readLabelledDataset, type EvaluationResult } from '../eval/index.js';
-import { stringOption, stringsOption, type Command } from './command.js';
+import { stringOption, stringsOption, type CommandModule } from './command.js';
 
 /** The seed `helios eval` reports on by default: held out, never used while tuning (tuning used seed 1). */
 export const HELD_OUT_SEED = 2;
@@ -26,9 +26,7 @@ function table(r: EvaluationResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const evaluate: Command = {
-  name: 'eval',
-  summary: 'Score detectors on a labelled dataset (the synthetic incident suite by default): precision, recall, F1, ROC AUC, delay',
+export const evaluate: CommandModule = {
   options: {
     dataset: { type: 'string', value: '<windows.csv|windows.json>', description: 'Labelled dataset; default the synthetic suite' },
     seed: { type: 'string', value: '<n>', description: 'Seed of the synthetic suite; default 2 (held out)' },
