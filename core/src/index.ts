@@ -23,7 +23,7 @@ export {
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport,
 } from './incident.js';
-export { seededRandom } from './seeded-random.js';
+export { createRandom, seededRandom, type SeededRandom } from './seeded-random.js';
 export { attemptOf, backoffDelayMs, retry, sleep, type AttemptOutcome, type BackoffPolicy, type RetryOptions } from './retry.js';
 export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,

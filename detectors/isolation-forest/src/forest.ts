@@ -14,11 +14,10 @@
  * pre-order, so a node's left child is always the next node and only the right child's index is stored; every
  * child index is larger than its parent's, which is also what makes a loaded model provably loop-free.
  */
-import { createRandom } from './random.js';
+import { createRandom } from '@helios/core';
 import { integerOption, integerField, toMatrix, encodeLittleEndian, decodeLittleEndian, describe, type RowMatrix, type RowsInput } from './forest-input.js';
 
 /** The forest's seeded generator, re-exported so benchmarks and tests can make reproducible data with it. */
-export { createRandom, type SeededRandom } from './random.js';
 
 export interface IsolationForestOptions {
   /** Number of trees. Default 100. */
