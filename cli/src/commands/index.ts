@@ -24,6 +24,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'plugin', summary: 'Create a plugin package: helios plugin new <name> --kind detector|reporter [--dir <folder>]', load: async () => (await import('./plugin.js')).plugin },
   { name: 'plugins', summary: 'List configured plugins: source, version, API range, and health from a running Helios', load: async () => (await import('./plugins.js')).plugins },
   { name: 'loadgen', summary: 'Send load to a gateway (Helios JSON or OTLP) and print events/s, latency and status counts', load: async () => (await import('./loadgen.js')).loadgen },
+  { name: 'simulate', summary: 'Send live traffic for N services to a running Helios (current timestamps), with optional history and an incident', load: async () => (await import('./simulate.js')).simulate },
   { name: 'events', summary: 'Search stored events (newest first) through the API: --service --level --trace --q --since --limit', load: async () => (await import('./events.js')).events },
   { name: 'tail', summary: 'Follow new events live through the API (server-sent events), with the same filters as `helios events`', load: async () => (await import('./events.js')).tail },
 ];
