@@ -23,7 +23,8 @@ export {
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport, type ReportChart, type MinuteTotals, type AnomalyWindow, type IncidentTimeline,
 } from './incident.js';
-export { seededRandom } from './seeded-random.js';
+export { createRandom, seededRandom, type SeededRandom } from './seeded-random.js';
+export { attemptOf, backoffDelayMs, retry, sleep, type AttemptOutcome, type BackoffPolicy, type RetryOptions } from './retry.js';
 export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,

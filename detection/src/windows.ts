@@ -1,4 +1,5 @@
 import { ERROR_LEVELS, type FeatureWindow, type Features, type HeliosEvent } from '@helios/core';
+import { quantileOfSorted } from '@helios/plugins/stats';
 import { MetricWindows, type ClosedMetricWindow } from './metric-windows.js';
 
 export interface WindowOptions {
@@ -264,8 +265,8 @@ function featuresOf(buckets: readonly Bucket[]): Features {
     total_events: count,
     error_rate: count > 0 ? errors / count : 0,
     avg_latency: latencyWeight > 0 ? sum / latencyWeight : 0,
-    p95_latency: percentile(sorted, 0.95),
-    p99_latency: percentile(sorted, 0.99),
+    p95_latency: quantileOfSorted(sorted, 0.95),
+    p99_latency: quantileOfSorted(sorted, 0.99),
     latency_stddev: trimmedStddev(sorted),
     unique_endpoints: endpoints.size,
   };
@@ -310,11 +311,3 @@ export function trimmedStddev(sorted: Float64Array): number {
   return Math.sqrt(sq / (to - from));
 }
 
-/** Linear-interpolated percentile of an ascending array; 0 when empty. */
-export function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
