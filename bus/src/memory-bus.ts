@@ -70,8 +70,13 @@ class TopicLog {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** The in-process bus, which also says how many records of a topic every group has yet to consume. */
+export interface MemoryBus extends Bus {
+  unconsumed(topic: string): number;
+}
+
 /** The embedded default: bounded, in process, no persistence (a crash loses what consumers had not finished). */
-export function createMemoryBus(options: MemoryBusOptions): Bus {
+export function createMemoryBus(options: MemoryBusOptions): MemoryBus {
   const topics = new Map<string, TopicLog>();
   const retryMs = options.retryMs ?? 50;
   const maxRetryMs = options.maxRetryMs ?? 5000;
@@ -117,8 +122,9 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
     log.append(records);
   }
 
-  const bus: Bus = {
+  const bus: MemoryBus = {
     kind: 'memory',
+    unconsumed: (topic) => topics.get(topic)?.unconsumed() ?? 0,
     async publish<T>(topic: string, records: readonly BusRecord<T>[]) {
       publishSync(topic, records);
     },

@@ -41,6 +41,11 @@ export interface GatewayOptions {
    * still leaves without secrets. Per response, not per event.
    */
   redaction?: RedactionOptions;
+  /**
+   * What /metrics serves; default `metrics.metrics()`. A gateway thread serves the process's metrics:
+   * every gateway thread's merged with the pipeline thread's.
+   */
+  scrapeMetrics?: () => Promise<string>;
 }
 
 export interface Gateway {
@@ -299,6 +304,8 @@ export function createGateway(options: GatewayOptions): Gateway {
    * returned, i.e. after the bus took every event, exactly as after an awaited publish.
    */
   const publishSync = bus.publishSync?.bind(bus);
+  /** The same, for a bus that takes the request's bytes (publishEventsSync reads a borrowed body before returning). */
+  const publishEventsSync = bus.publishEventsSync?.bind(bus);
 
   /**
    * Decoded bodies count against the same budget as raw ones (the transport reserved those as they
@@ -339,6 +346,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     const tenant = authenticate(request.headers);
     const kind = jsonBodyKind(request.headers['content-type']);
     if (kind === undefined) throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type "${request.headers['content-type']}" is not supported here; use application/json or application/x-ndjson`);
+    if (publishEventsSync !== undefined && request.headers['content-encoding'] === '') {
+      // A gateway thread: the request's bytes go to the pipeline thread, which reads them into the same events.
+      const values = parseEventsBody(request.body, kind, config.maxEventsPerRequest);
+      const receivedAt = now();
+      const idBase = newEventId();
+      const events = normalizeEventBatch(values, { tenant, now: receivedAt, idBase });
+      publishEventsSync(Topics.events, { events, body: request.body, kind, tenant, receivedAt, idBase });
+      countIngested(events);
+      return { status: 202, headers: JSON_HEADERS, body: acceptedBody(events) };
+    }
     if (publishSync !== undefined && request.headers['content-encoding'] === '') {
       const values = parseEventsBody(request.body, kind, config.maxEventsPerRequest);
       const events = normalizeEventBatch(values, { tenant, now: now() });
@@ -426,7 +443,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   async function serveMetrics(request: GatewayRequest): Promise<GatewayResponse> {
     authenticateMetrics?.(request.headers);
-    return { status: 200, headers: { 'content-type': options.metrics.contentType }, body: await options.metrics.metrics() };
+    return { status: 200, headers: { 'content-type': options.metrics.contentType }, body: await (options.scrapeMetrics ?? (() => options.metrics.metrics()))() };
   }
 
   async function route(request: GatewayRequest): Promise<[string, GatewayResponse]> {
