@@ -38,7 +38,7 @@ describe('thread bus (gateway thread -> pipeline thread)', () => {
         }, { maxBatch: 50 });
         const channels = perPublisher.map(() => new MessageChannel());
         const pipelines = channels.map((c) => serveThreadPublisher(c.port2, { bus, topic: Topics.events, statusIntervalMs: 1 }));
-        const publishers = channels.map((c) => createThreadPublisher(c.port1, { capacity }));
+        const publishers = channels.map((c) => createThreadPublisher(c.port1, { capacity, topic: Topics.events }));
         const accepted: HeliosEvent[][] = perPublisher.map(() => []);
         await Promise.all(perPublisher.map(async (requests, p) => {
           for (const r of requests) {
@@ -83,7 +83,7 @@ describe('thread bus (gateway thread -> pipeline thread)', () => {
     bus.subscribe(Topics.events, 'slow', () => gate);
     const { port1, port2 } = new MessageChannel();
     const pipeline = serveThreadPublisher(port2, { bus, topic: Topics.events, statusIntervalMs: 1 });
-    const publisher = createThreadPublisher(port1, { capacity: 10 });
+    const publisher = createThreadPublisher(port1, { capacity: 10, topic: Topics.events });
     const events = (n: number) => request(Array.from({ length: n }, (_, i) => ({ service: 'a', message: `m${i}` })), 'json', 'default');
     publisher.publishEventsSync!(Topics.events, events(8));
     // In transit counts too: before the pipeline reported anything, 8 + 3 passes the capacity.

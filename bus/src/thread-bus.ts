@@ -12,9 +12,10 @@ import { HeliosError, eventRecords, normalizeEventBatch, parseEventsBody, type B
  * Acceptance is the in-process bus's: a 2xx means the events are in this process's memory, on their way to
  * the pipeline's bounded queue (a crash loses them, as with `bus.kind: memory` on one thread). The gateway
  * side refuses with HLS_ERR_BUS_FULL (429) when the events not yet consumed by every group, as the pipeline
- * last reported them, plus those in transit would pass the capacity. Several gateway threads judge from the
- * same report, so the queue may pass the capacity by what they accept within one report: those events wait
- * in the pipeline side's backlog, in order, never dropped.
+ * last reported them, plus those in transit would pass the capacity; with several gateway threads each may
+ * have its share of the room left in transit. Reports lag (every 10 ms and after each handoff), so the queue
+ * may still pass the capacity a little: what the bus cannot take waits in the pipeline side's backlog, in
+ * order, never dropped.
  */
 
 /** A request's events as bytes: what `EventRequestBatch` holds besides the events. */
@@ -56,6 +57,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export interface ThreadPublisherOptions {
   /** bus.capacity: most events unconsumed plus in transit before publishes are refused. */
   capacity: number;
+  /** The topic the capacity is about (the events); other topics' records (telemetry gaps) are control records it does not bound. */
+  topic: string;
+  /**
+   * Gateway threads publishing to the same pipeline (default 1). Each may have only its share of the room
+   * left in transit at once, so that together they stay within the capacity: they judge from the same
+   * report of the pipeline's queue, and the pipeline thread may not read their messages for a while (a
+   * long store write).
+   */
+  publishers?: number;
 }
 
 /**
@@ -65,6 +75,7 @@ export interface ThreadPublisherOptions {
  */
 export function createThreadPublisher(port: MessagePort, options: ThreadPublisherOptions): Bus {
   const { capacity } = options;
+  const publishers = options.publishers ?? 1;
   let items: Item[] = [];
   let bytes = new Uint8Array(64 * 1024);
   let used = 0;
@@ -100,10 +111,10 @@ export function createThreadPublisher(port: MessagePort, options: ThreadPublishe
     used = 0;
   }
 
-  /** Take `count` events or throw why not; the batch goes out once this turn of the event loop ends. */
-  function admit(count: number): void {
+  /** Take `count` records or throw why not; the batch goes out once this turn of the event loop ends. */
+  function admit(topic: string, count: number): void {
     if (closed) throw new HeliosError('HLS_ERR_BUS_CLOSED');
-    if (pipelineQueued + inTransit + count > capacity) {
+    if (topic === options.topic && pipelineQueued + publishers * (inTransit + count) > capacity) {
       throw new HeliosError('HLS_ERR_BUS_FULL', `the pipeline holds ${pipelineQueued} unconsumed events and ${inTransit} are on their way (bus.capacity ${capacity})`);
     }
     inTransit += count;
@@ -117,7 +128,7 @@ export function createThreadPublisher(port: MessagePort, options: ThreadPublishe
   function publishEventsSync(topic: string, batch: EventRequestBatch): void {
     const count = batch.events.length;
     if (count === 0) return;
-    admit(count);
+    admit(topic, count);
     const body = batch.body;
     if (used + body.length > bytes.length) {
       const grown = new Uint8Array(Math.max(bytes.length * 2, used + body.length));
@@ -132,7 +143,7 @@ export function createThreadPublisher(port: MessagePort, options: ThreadPublishe
 
   function publishSync<T>(topic: string, records: readonly BusRecord<T>[]): void {
     if (records.length === 0) return;
-    admit(records.length);
+    admit(topic, records.length);
     items.push({ topic, records });
   }
 

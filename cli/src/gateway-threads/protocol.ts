@@ -11,6 +11,8 @@ export interface GatewayThreadData {
   config: HeliosConfig;
   /** 0 for the first thread: the only one serving OTLP/gRPC (its server cannot share a port). */
   index: number;
+  /** Gateway threads in the process (they share the bus capacity). */
+  threads: number;
   busPort: MessagePort;
   /** The process has a store: serve the read API through the pipeline thread. */
   hasStore: boolean;

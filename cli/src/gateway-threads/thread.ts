@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger, createMetricsRegistry, type Logger } from '@helios/core';
+import { Topics, createLogger, createMetricsRegistry, type Logger } from '@helios/core';
 import { createThreadPublisher } from '@helios/bus';
 import type { StoreReader } from '@helios/store';
 import { createGapPublisher } from '@helios/detection';
@@ -31,7 +31,7 @@ const logger: Logger = createLogger({ level: data.config.log.level, format: 'jso
 // Process metrics (CPU, heap, event loop) come from the pipeline thread's registry: one set per process.
 const metrics = createMetricsRegistry({ defaultMetrics: false });
 const { config } = data;
-const bus = createThreadPublisher(data.busPort, { capacity: config.bus.capacity });
+const bus = createThreadPublisher(data.busPort, { capacity: config.bus.capacity, topic: Topics.events, publishers: data.threads });
 const store = data.hasStore ? (Object.fromEntries(STORE_READER_METHODS.map((method) => [method, (...args: unknown[]) => call({ t: 'store', method, args })])) as unknown as StoreReader) : undefined;
 const hop = config.detection.hopMs;
 const gaps = createGapPublisher({ bus, marginMs: hop, logger });

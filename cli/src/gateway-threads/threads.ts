@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { HeliosError, mergedMetricsText, type HeliosConfig, type Logger, type Registry } from '@helios/core';
+import { HeliosError, Topics, mergedMetricsText, type HeliosConfig, type Logger, type Registry } from '@helios/core';
 import { serveThreadPublisher, type MemoryBus, type ThreadPipeline } from '@helios/bus';
 import type { Store } from '@helios/store';
 import { STORE_READER_METHODS, fromThreadError, threadError, type FromGatewayThread, type GatewayThreadData, type ToGatewayThread } from './protocol.js';
@@ -133,9 +133,9 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
         otlpGrpcPort: index === 0 ? gateway.otlpGrpcPort : -1,
       },
     };
-    const data: GatewayThreadData = { config: threadConfig, index, busPort: channel.port2, hasStore: store !== undefined };
+    const data: GatewayThreadData = { config: threadConfig, index, threads, busPort: channel.port2, hasStore: store !== undefined };
     const worker = new Worker(threadModule(), { workerData: data, transferList: [channel.port2] });
-    const pipeline = serveThreadPublisher(channel.port1, { bus, topic: 'helios.events', onError: (err) => logger.error({ err }, 'gateway thread handoff: could not publish what a gateway thread accepted') });
+    const pipeline = serveThreadPublisher(channel.port1, { bus, topic: Topics.events, onError: (err) => logger.error({ err }, 'gateway thread handoff: could not publish what a gateway thread accepted') });
     let onStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (onStopped = resolve));
     running.push({ worker, pipeline, stopped });
