@@ -148,6 +148,8 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
       });
       worker.on('exit', () => {
         reject(new HeliosError('HLS_ERR_INTERNAL', `gateway thread ${index} exited before it started`));
+        // A thread that is gone hands nothing over any more: nobody waits for it (settle, stop).
+        pipeline.close();
         onStopped();
       });
       worker.on('message', (message: FromGatewayThread) => {
