@@ -68,8 +68,13 @@ class TopicLog {
   }
 }
 
+/** The in-process bus, which also says how many records of a topic every group has yet to consume. */
+export interface MemoryBus extends Bus {
+  unconsumed(topic: string): number;
+}
+
 /** The embedded default: bounded, in process, no persistence (a crash loses what consumers had not finished). */
-export function createMemoryBus(options: MemoryBusOptions): Bus {
+export function createMemoryBus(options: MemoryBusOptions): MemoryBus {
   const topics = new Map<string, TopicLog>();
   const retryPolicy: BackoffPolicy = { initialMs: options.retryMs ?? 50, maxMs: options.maxRetryMs ?? 5000 };
   let closed = false;
@@ -111,8 +116,9 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
     log.append(records);
   }
 
-  const bus: Bus = {
+  const bus: MemoryBus = {
     kind: 'memory',
+    unconsumed: (topic) => topics.get(topic)?.unconsumed() ?? 0,
     async publish<T>(topic: string, records: readonly BusRecord<T>[]) {
       publishSync(topic, records);
     },

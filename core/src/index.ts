@@ -15,7 +15,7 @@ export { parseEventsBody, type EventsBodyKind } from './event/parse-body.js';
 export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type HeliosConfig, type PluginSpec, type LoadedConfig, type ConfigSources } from './config.js';
 export { Topics, busKey, eventRecords, type EventRequestBatch, type TelemetryGapRecord, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus.js';
 export { createLogger, formatLogLine, resolveLogFormat, silentLogger, type Logger, type LogFormat, type LoggerOptions } from './logger.js';
-export { createMetricsRegistry, Registry, serviceLabelGuard, OVERFLOW_SERVICE_LABEL, type ServiceLabelGuard, type ServiceLabelGuardOptions } from './metrics.js';
+export { createMetricsRegistry, mergedMetricsText, Registry, serviceLabelGuard, OVERFLOW_SERVICE_LABEL, type ServiceLabelGuard, type ServiceLabelGuardOptions } from './metrics.js';
 export {
   FEATURE_NAMES, METRIC_FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema, metricSeriesName, seriesKey,
   type MetricFeatureName, type MetricFeatures, type MetricFreshPoints, type MetricSeries, type MetricWindow, type SeriesWindow,

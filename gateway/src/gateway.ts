@@ -39,6 +39,11 @@ export interface GatewayOptions {
    * still leaves without secrets. Per response, not per event.
    */
   redaction?: RedactionOptions;
+  /**
+   * What /metrics serves; default `metrics.metrics()`. A gateway thread serves the process's metrics:
+   * every gateway thread's merged with the pipeline thread's.
+   */
+  scrapeMetrics?: () => Promise<string>;
 }
 
 export interface Gateway {
@@ -83,7 +88,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const requests = lifecycle.requests;
   const isStopping = (): boolean => requests.stopping;
-  const health = createHealthRoutes({ bus, registry: options.metrics, retryAfterSeconds: config.retryAfterSeconds, isStopping, isReady: options.isReady, authenticateMetrics });
+  const health = createHealthRoutes({ bus, registry: options.metrics, retryAfterSeconds: config.retryAfterSeconds, isStopping, isReady: options.isReady, authenticateMetrics, scrapeMetrics: options.scrapeMetrics });
   const ingest: IngestContext = { config, bus, now, authenticate, metrics, errors, isStopping, withDecodedBody: createBodyDecoder(bodyBudget, config.maxInflatedBytes) };
   const ingestHeliosJson = createJsonIngest(ingest);
   const ingestOtlp = createOtlpIngest(ingest);

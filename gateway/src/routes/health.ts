@@ -15,6 +15,8 @@ export interface HealthRoutes {
 export function createHealthRoutes(options: {
   bus: Bus;
   registry: Registry;
+  /** What /metrics serves instead of `registry.metrics()` (a gateway thread: every thread's metrics merged with the pipeline thread's). */
+  scrapeMetrics?: (() => Promise<string>) | undefined;
   retryAfterSeconds: number;
   isStopping(): boolean;
   /** Extra readiness condition (e.g. the store is reachable). */
@@ -41,7 +43,7 @@ export function createHealthRoutes(options: {
     },
     async metrics(request) {
       authenticateMetrics?.(request.headers);
-      return { status: 200, headers: { 'content-type': registry.contentType }, body: await registry.metrics() };
+      return { status: 200, headers: { 'content-type': registry.contentType }, body: await (options.scrapeMetrics ?? (() => registry.metrics()))() };
     },
   };
 }

@@ -21,6 +21,8 @@ export function createJsonIngest(ctx: IngestContext): (request: GatewayRequest) 
    * returned, i.e. after the bus took every event, exactly as after an awaited publish.
    */
   const publishSync = bus.publishSync?.bind(bus);
+  /** The same, for a bus that takes the request's bytes (a gateway thread's: publishEventsSync reads a borrowed body before returning). */
+  const publishEventsSync = bus.publishEventsSync?.bind(bus);
 
   /**
    * A 2xx is a promise: the caller answers only once this settles, i.e. the bus has taken every event
@@ -41,6 +43,16 @@ export function createJsonIngest(ctx: IngestContext): (request: GatewayRequest) 
     const tenant = authenticate(request.headers);
     const kind = jsonBodyKind(request.headers['content-type']);
     if (kind === undefined) throw new HeliosError('HLS_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type "${request.headers['content-type']}" is not supported here; use application/json or application/x-ndjson`);
+    if (publishEventsSync !== undefined && request.headers['content-encoding'] === '') {
+      // A gateway thread: the request's bytes go to the pipeline thread, which reads them into the same events.
+      const values = parseEventsBody(request.body, kind, config.maxEventsPerRequest);
+      const receivedAt = now();
+      const idBase = newEventId();
+      const events = normalizeEventBatch(values, { tenant, now: receivedAt, idBase });
+      publishEventsSync(Topics.events, { events, body: request.body, kind, tenant, receivedAt, idBase });
+      metrics.countIngested(events);
+      return accepted(events);
+    }
     if (publishSync !== undefined && request.headers['content-encoding'] === '') {
       const values = parseEventsBody(request.body, kind, config.maxEventsPerRequest);
       const events = normalizeEventBatch(values, { tenant, now: now() });
