@@ -34,9 +34,11 @@ export function eventRole(event: Pick<HeliosEvent, 'kind' | 'attributes'>): Even
   return event.attributes[PARENT_SPAN_ATTRIBUTE] !== undefined ? 'internal' : 'request';
 }
 
-/** The peer of a dependency call: the gateway's `peer.name`, else `peer.service`, else `unknown`. */
+/** The peer of a dependency call: the first non-empty text of the gateway's `peer.name`, `peer.service`, `server.address`; else `unknown`. */
 export function peerOf(event: Pick<HeliosEvent, 'attributes'>): string {
-  const a = event.attributes;
-  const named = a[PEER_ATTRIBUTE] ?? a['peer.service'] ?? a['server.address'];
-  return typeof named === 'string' && named !== '' ? named : 'unknown';
+  for (const key of [PEER_ATTRIBUTE, 'peer.service', 'server.address']) {
+    const named = event.attributes[key];
+    if (typeof named === 'string' && named !== '') return named;
+  }
+  return 'unknown';
 }
