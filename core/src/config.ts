@@ -179,6 +179,7 @@ export const HeliosConfigSchema = Type.Object(
         resolveAfterWindows: Type.Integer({ minimum: 1, default: 3, description: 'Consecutive normal windows that resolve an open incident; until then no new anomaly is raised for the series.' }),
         gapAfterMs: Type.Integer({ minimum: 0, default: 180_000, description: 'An event-time jump of the watermark longer than this (no events from any series) is taken as lost telemetry: windows overlapping it are not judged, so a pipeline gap never looks like a traffic drop (0: only explicit gaps).' }),
         maxMetricSeries: Type.Integer({ minimum: 0, default: 200, description: 'Most metric series (metric name + point attributes) windowed per tenant+service; data points of further series are counted (helios_detection_metric_points_overflow_total) but not windowed, so a high-cardinality attribute cannot exhaust memory. 0: metric points are not windowed at all.' }),
+        maxDependencySeries: Type.Integer({ minimum: 1, default: 50, description: 'Most dependency series (peers called through client/producer spans) windowed per tenant+service; calls to further peers are not windowed, so a peer name carrying an id cannot exhaust memory.' }),
       },
       { default: {}, additionalProperties: false },
     ),

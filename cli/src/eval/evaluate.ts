@@ -1,7 +1,7 @@
 import type { HeliosConfig } from '@helios/core';
 import { type DetectorHooks } from '@helios/plugins';
 import { quantileOf, rocAuc } from '@helios/plugins/stats';
-import { createIncidentTracker, type Verdict } from '@helios/detection';
+import { createIncidentTracker, ServiceIncidents, type Verdict } from '@helios/detection';
 import type { IncidentLabel, LabelledDataset } from './synthetic.js';
 
 export interface EvaluatedDetector {
@@ -69,6 +69,8 @@ const f1Of = (p: number, r: number): number => (p + r === 0 ? 0 : (2 * p * r) / 
 export async function evaluateDetectors(options: EvaluateOptions): Promise<EvaluationResult> {
   const { dataset, detectors, detection } = options;
   const tracker = createIncidentTracker(detection);
+  // One alert per service across its request, dependency and log series, as the runtime raises them.
+  const serviceIncidents = new ServiceIncidents();
   const incidentsById = new Map<string, IncidentLabel>(dataset.incidents.map((i) => [i.id, i]));
   const detectedAt = new Map<string, number>();
   const scores: number[] = [];
@@ -92,11 +94,11 @@ export async function evaluateDetectors(options: EvaluateOptions): Promise<Evalu
     if (step.anomalous && window.label === 1) tp++;
     else if (step.anomalous) fp++;
     else if (window.label === 1) fn++;
-    if (step.opened !== undefined) {
+    if (serviceIncidents.raise(window, step)) {
       opened++;
       if (window.label === 1) openedRight++;
     }
-    if (step.anomalous && window.incidentId !== undefined && !detectedAt.has(window.incidentId) && tracker.isOpen(window.tenant, window.service)) {
+    if (step.anomalous && window.incidentId !== undefined && !detectedAt.has(window.incidentId) && tracker.isOpen(window.tenant, window.service, undefined, window.stream)) {
       detectedAt.set(window.incidentId, window.end);
     }
   }
