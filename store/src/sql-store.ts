@@ -1,6 +1,7 @@
 import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
 import { HeliosError } from '@helios/core';
 import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
+import { createDetectorStateStore } from './detector-state.js';
 import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
 import { eventsAfter, rowToEvent, searchEvents, traceEvents } from './event-search.js';
@@ -159,6 +160,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
 
   return {
     dialect: client.dialect,
+    ...createDetectorStateStore(client),
     migrate: () => migrate(client),
 
     async insertEvents(events: readonly HeliosEvent[]): Promise<number> {
