@@ -78,7 +78,7 @@ function requireStore(ctx: RoleContext, role: HeliosRole): Store {
 
 function pluginHost(ctx: RoleContext, role: HeliosRole) {
   const { options, config, logger, metrics } = ctx;
-  return { baseDir: options.baseDir, logger, metrics, store: requireStore(ctx, role), dataDir: config.dataDir, timeoutMs: config.plugins.timeoutMs, now: options.now };
+  return { baseDir: options.baseDir, logger, metrics, store: requireStore(ctx, role), detectorState: requireStore(ctx, role), dataDir: config.dataDir, timeoutMs: config.plugins.timeoutMs, now: options.now };
 }
 
 /** Storage role: group helios-storage writes events and anomalies into the store. */

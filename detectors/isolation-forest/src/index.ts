@@ -77,6 +77,16 @@ function readModelFile<M, S>(stateDir: string, format: ModelFileFormat<M, S>, op
   return new Map(Object.entries(saved.series).map(([key, s]) => [key, format.load(s, options)]));
 }
 
+/** The models file keys request series `tenant/service` (its format since version 1); the store keys them by seriesKey. */
+function fileKeyToSeriesKey(key: string): string {
+  const slash = key.indexOf('/');
+  return seriesKey({ tenant: key.slice(0, slash), service: key.slice(slash + 1) });
+}
+
+function seriesKeyToFileKey(key: string): string {
+  return key.replace('\u0000', '/');
+}
+
 /** Request series' models, per `tenant/service`. */
 const REQUEST_MODELS: ModelFileFormat<SeriesModel, SavedSeriesModel> = {
   name: MODELS_FILE, version: MODELS_VERSION, features: FEATURE_NAMES, holds: 'models',
@@ -118,47 +128,124 @@ export default definePlugin({
   configSchema,
   setup(ctx) {
     const o = ctx.options;
-    let series = new Map<string, SeriesModel>();
     /** Metric series follow the request-series rules, with their own deviation gate. */
     const metricOptions = { ...o, minDeviation: o.metricMinDeviation };
-    let metricSeries = new Map<string, MetricSeriesModel>();
+    // Per seriesKey(window). The store (ctx.state) is the source of truth across workers; the state
+    // folder's files are this process's cache, read when the store has nothing for a series.
+    let series = new Map<string, SeriesModel>();
+    const metricSeries = new Map<string, MetricSeriesModel>();
+    let fileModels = new Map<string, SeriesModel>();
+    let fileMetricModels = new Map<string, MetricSeriesModel>();
+    /** Series that learnt since their last save. */
+    const dirty = new Set<string>();
+    /** Series this worker has looked up in the store (found or not): looked up once per worker life. */
+    const restored = new Set<string>();
     let lastSaved = ctx.now();
+    let saving: Promise<void> = Promise.resolve();
     if (o.persist) {
       try {
-        series = readModels(ctx.stateDir, o);
-        if (series.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: series.size }, 'models restored');
+        fileModels = new Map([...readModels(ctx.stateDir, o)].map(([key, m]) => [fileKeyToSeriesKey(key), m]));
+        if (fileModels.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: fileModels.size }, 'models cached on disk');
       } catch (err) {
-        ctx.logger.warn({ err }, 'saved models unreadable; starting cold');
+        ctx.logger.warn({ err }, 'models cached on disk unreadable; series start from the store or cold');
       }
       try {
-        metricSeries = readModelFile(ctx.stateDir, METRIC_MODELS, metricOptions);
-        if (metricSeries.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: metricSeries.size }, 'metric models restored');
+        fileMetricModels = readModelFile(ctx.stateDir, METRIC_MODELS, metricOptions);
       } catch (err) {
-        ctx.logger.warn({ err }, 'saved metric models unreadable; metric series start cold');
+        ctx.logger.warn({ err }, 'metric models cached on disk unreadable; metric series start from the store or cold');
       }
     }
 
-    function save(): void {
-      if (series.size > 0) writeModels(ctx.stateDir, series);
-      if (metricSeries.size > 0) writeModelFile(ctx.stateDir, METRIC_MODELS, metricSeries);
+    /** The series' saved model: the store's, else the disk cache's, else undefined (cold). */
+    async function restore<M, S>(key: string, tenant: string, version: number, load: (saved: S) => M, cache: Map<string, M>): Promise<M | undefined> {
+      restored.add(key);
+      if (!o.persist) return undefined;
+      try {
+        const saved = await ctx.state.get<S>(tenant, key);
+        if (saved !== undefined && saved.version === version) return load(saved.value);
+        if (saved !== undefined) ctx.logger.warn({ series: key, version: saved.version }, 'saved model of another format; the series starts over');
+      } catch (err) {
+        ctx.logger.warn({ err, series: key }, 'saved model unreadable from the store; trying the disk cache');
+      }
+      return cache.get(key);
+    }
+
+    async function requestModel(tenant: string, service: string): Promise<SeriesModel | undefined> {
+      const key = seriesKey({ tenant, service });
+      let model = series.get(key);
+      if (model === undefined && !restored.has(key)) {
+        model = await restore(key, tenant, MODELS_VERSION, (saved: SavedSeriesModel) => SeriesModel.fromJSON(saved, o), fileModels);
+        if (model !== undefined) series.set(key, model);
+      }
+      return model;
+    }
+
+    /** Dirty series to the store (and every series to the disk cache); one save at a time. */
+    function save(): Promise<void> {
       lastSaved = ctx.now();
+      saving = saving.then(async () => {
+        const keys = [...dirty];
+        dirty.clear();
+        const puts = keys.flatMap((key) => {
+          const request = series.get(key);
+          const metric = metricSeries.get(key);
+          const tenant = key.slice(0, key.indexOf('\u0000'));
+          if (request !== undefined) return [{ tenant, seriesKey: key, version: MODELS_VERSION, value: request.toJSON() }];
+          if (metric !== undefined) return [{ tenant, seriesKey: key, version: METRIC_MODELS.version, value: metric.toJSON() }];
+          return [];
+        });
+        try {
+          if (puts.length > 0) await ctx.state.put(puts);
+        } catch (err) {
+          for (const key of keys) dirty.add(key);
+          ctx.logger.warn({ err, series: keys.length }, 'could not save models to the store; will retry');
+        }
+        try {
+          if (series.size > 0) writeModels(ctx.stateDir, new Map([...series].map(([key, m]) => [seriesKeyToFileKey(key), m])));
+          if (metricSeries.size > 0) writeModelFile(ctx.stateDir, METRIC_MODELS, metricSeries);
+        } catch (err) {
+          ctx.logger.warn({ err, dir: ctx.stateDir }, 'could not write the disk cache of models');
+        }
+      });
+      return saving;
+    }
+
+    function learnt(key: string): void {
+      dirty.add(key);
+      if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) void save();
     }
 
     return {
-      detect(window): Detection | undefined {
-        const key = `${window.tenant}/${window.service}`;
-        let model = series.get(key);
+      async warm({ tenant, service }, history) {
+        const key = seriesKey({ tenant, service });
+        if (series.has(key) || restored.has(key)) return;
+        if ((await requestModel(tenant, service)) !== undefined) return;
+        const windows = await history();
+        if (windows.length === 0) return;
+        const model = new SeriesModel(o);
+        for (const w of windows) model.observe(w);
+        series.set(key, model);
+        dirty.add(key);
+        ctx.logger.info({ tenant, service, windows: windows.length, trained: model.trained }, 'series warmed from stored rollups');
+      },
+      async detect(window): Promise<Detection | undefined> {
+        const key = seriesKey(window);
+        let model = await requestModel(window.tenant, window.service);
         if (model === undefined) series.set(key, (model = new SeriesModel(o)));
         const verdict = model.observe(window);
-        if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
+        learnt(key);
         return verdict?.detection;
       },
-      detectMetric(window): Detection | undefined {
+      async detectMetric(window): Promise<Detection | undefined> {
         const key = seriesKey(window);
         let model = metricSeries.get(key);
-        if (model === undefined) metricSeries.set(key, (model = new MetricSeriesModel(metricOptions)));
+        if (model === undefined && !restored.has(key)) {
+          model = await restore(key, window.tenant, METRIC_MODELS.version, (saved: SavedMetricModel) => MetricSeriesModel.fromJSON(saved, metricOptions), fileMetricModels);
+        }
+        if (model === undefined) model = new MetricSeriesModel(metricOptions);
+        metricSeries.set(key, model);
         const detection = model.observe(window);
-        if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
+        learnt(key);
         return detection;
       },
       async train({ windows }) {
@@ -175,16 +262,19 @@ export default definePlugin({
         const trained = [...trainedSeries].filter(([, m]) => m.trained);
         // Replaces the request-series file (metric models stay); `setup` reads it at the next start. This
         // instance holds the trained models from now on, so its shutdown saves them, not what it restored.
-        series = new Map(trained);
-        const saved = writeModels(ctx.stateDir, series);
+        series = new Map(trained.map(([key, m]) => [fileKeyToSeriesKey(key), m]));
+        const saved = writeModels(ctx.stateDir, new Map(trained));
+        // The store is what detect workers read first: the trained models go there too.
+        for (const key of series.keys()) dirty.add(key);
+        await save();
         return {
           series: Object.fromEntries([...trainedSeries].map(([key, m]) => [key, { trained: m.trained, trainingWindows: m.trainingWindows, modelVersion: m.modelVersion }])),
           saved,
           notes: [...trainedSeries].filter(([, m]) => !m.trained).map(([key]) => `${key}: cold (fewer than ${o.minTrainingWindows} windows)`),
         };
       },
-      shutdown() {
-        if (o.persist && (series.size > 0 || metricSeries.size > 0)) save();
+      async shutdown() {
+        if (o.persist) await save();
         series.clear();
         metricSeries.clear();
       },
