@@ -110,7 +110,7 @@ async function startReportRole(ctx: RoleContext): Promise<RunningRole & { report
 /** Detect role: group helios-detect windows events, runs the detector plugins, publishes anomalies. */
 async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void>; markGap(from: number, to: number): void }> {
   const detectors = await loadPlugins(ctx.config.plugins.detectors, 'detector', pluginHost(ctx, 'detect'));
-  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now });
+  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now, store: requireStore(ctx, 'detect') });
   return {
     detectors,
     flush: () => detection.flush(),
