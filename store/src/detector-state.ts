@@ -43,11 +43,19 @@ function bytesOf(value: unknown): Uint8Array {
   return Buffer.from(text.startsWith('\\x') ? text.slice(2) : text, 'hex');
 }
 
+/**
+ * Series keys join tenant, service and metric with NUL (core's seriesKey), which a text column cannot
+ * hold: backslash and NUL are escaped, one to one, so distinct keys stay distinct.
+ */
+function storedKey(seriesKey: string): string {
+  return seriesKey.replace(/\\/g, '\\\\').replace(/\u0000/g, '\\0');
+}
+
 export function createDetectorStateStore(client: SqlClient): DetectorStateStore {
   return {
     async getDetectorState(plugin, tenant, seriesKey) {
       const { rows } = await client.query<{ version: number; updated_at: Date | string; state: unknown }>(
-        'SELECT version, updated_at, state FROM helios_detector_state WHERE plugin = $1 AND tenant = $2 AND series_key = $3', [plugin, tenant, seriesKey]);
+        'SELECT version, updated_at, state FROM helios_detector_state WHERE plugin = $1 AND tenant = $2 AND series_key = $3', [plugin, tenant, storedKey(seriesKey)]);
       const r = rows[0];
       if (r === undefined) return undefined;
       return { version: Number(r.version), updatedAt: new Date(r.updated_at).getTime(), state: bytesOf(r.state) };
@@ -62,7 +70,7 @@ export function createDetectorStateStore(client: SqlClient): DetectorStateStore 
            ON CONFLICT (plugin, tenant, series_key) DO UPDATE SET version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
             WHERE helios_detector_state.updated_at <= EXCLUDED.updated_at
            RETURNING 1 AS n`,
-          [plugin, s.tenant, s.seriesKey, s.version, s.updatedAt, Buffer.from(s.state.buffer, s.state.byteOffset, s.state.byteLength)]);
+          [plugin, s.tenant, storedKey(s.seriesKey), s.version, s.updatedAt, Buffer.from(s.state.buffer, s.state.byteOffset, s.state.byteLength)]);
         written += rows.length;
       }
       return written;

@@ -48,7 +48,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
 
     it('keeps detector state per (plugin, tenant, series): any bytes round-trip, and an older snapshot never replaces a newer one', async () => {
       await fc.assert(fc.asyncProperty(
-        fc.array(fc.record({ tenant: fc.constantFrom('a', 'b'), key: fc.constantFrom('a/s', 'b/s', 'a/s/m{"k":"v"}'), at: fc.integer({ min: 0, max: 1000 }), bytes: fc.uint8Array({ maxLength: 64 }) }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.record({ tenant: fc.constantFrom('a', 'b'), key: fc.constantFrom('a/s', 'b/s', 'a\u0000s', 'a\\0s', 'a\u0000s\u0000m{"k":"v"}'), at: fc.integer({ min: 0, max: 1000 }), bytes: fc.uint8Array({ maxLength: 64 }) }), { minLength: 1, maxLength: 8 }),
         async (writes) => {
           const plugin = `p-${Math.random().toString(36).slice(2)}`;
           // The reference model: per (tenant, key) the write with the greatest time, the later one on a tie.
