@@ -236,6 +236,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       return;
     }
     await incidentState.load(window);
+    if (incidentState.judgedBefore(window)) return;
     const verdicts = await verdictsOn(window);
     windowsEvaluated++;
     if (window.metric !== undefined) metricWindowsEvaluated++;
@@ -246,7 +247,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end, incident: openIncidents.get(seriesKey(window)) }, 'incident resolved: windows back to normal');
       openIncidents.delete(seriesKey(window));
     }
-    if (step !== undefined) await incidentState.changed(window, step.resolved);
+    await incidentState.changed(window, step?.resolved === true);
     if (step?.opened === undefined) return;
     const { lead, votes } = step.opened;
     const anomaly: Anomaly = {

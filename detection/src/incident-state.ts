@@ -15,6 +15,8 @@ export interface TrackedSeries {
 /** What is saved per series: the tracker's state and the id of the open incident (its opening anomaly). */
 interface SavedIncidentState extends TrackedSeries {
   incidentId?: string;
+  /** End of the newest window the state includes: a successor that is redelivered older events skips their windows. */
+  judgedUntil: number;
 }
 
 export interface IncidentStateSource {
@@ -25,7 +27,12 @@ export interface IncidentStateSource {
 export interface IncidentStateKeeper {
   /** Before the series' first window on this worker: its saved state, if any, into the tracker. Once per series. */
   load(window: SeriesWindow): Promise<void>;
-  /** The series' state moved; `now` (an opening or a resolution) saves it before it is published. */
+  /**
+   * Whether the series' saved state already includes this window (its previous owner judged it, and the
+   * partition's uncommitted events came again): such a window is not judged twice.
+   */
+  judgedBefore(window: SeriesWindow): boolean;
+  /** The series' state moved with this window; `now` (an opening or a resolution) saves it before it is published. */
   changed(window: SeriesWindow, now: boolean): Promise<void>;
   /** Save every changed series. */
   flush(): Promise<void>;
@@ -49,6 +56,8 @@ export function createIncidentStateKeeper(options: {
 }): IncidentStateKeeper {
   const { store, tracker, openIncidents, logger } = options;
   const loaded = new Set<string>();
+  /** Series key -> end of its newest judged window (this worker's, or its saved state's). */
+  const judgedUntil = new Map<string, number>();
   /** Series key -> tenant, of series changed since their last save. */
   const dirty = new Map<string, string>();
   let saving: Promise<void> = Promise.resolve();
@@ -59,10 +68,10 @@ export function createIncidentStateKeeper(options: {
     for (const key of batch.keys()) dirty.delete(key);
     saving = saving.then(async () => {
       const puts = [...batch].flatMap(([key, tenant]) => {
-        const state = tracker.snapshot(key);
-        if (state === undefined) return [];
+        // No tracker state yet (detectors still cold): saved all the same, for judgedUntil.
+        const state = tracker.snapshot(key) ?? { open: false, normalStreak: 0, anomalousStreak: 0 };
         const incidentId = openIncidents.get(key);
-        const value: SavedIncidentState = { ...state, ...(incidentId === undefined ? {} : { incidentId }) };
+        const value: SavedIncidentState = { ...state, judgedUntil: judgedUntil.get(key) ?? 0, ...(incidentId === undefined ? {} : { incidentId }) };
         return [{ tenant, seriesKey: key, version: INCIDENT_STATE_VERSION, updatedAt: Date.now(), state: Buffer.from(JSON.stringify(value)) }];
       });
       try {
@@ -89,13 +98,18 @@ export function createIncidentStateKeeper(options: {
         const value = JSON.parse(Buffer.from(saved.state).toString('utf8')) as SavedIncidentState;
         tracker.restore(key, { open: value.open, normalStreak: value.normalStreak, anomalousStreak: value.anomalousStreak });
         if (value.open && value.incidentId !== undefined) openIncidents.set(key, value.incidentId);
+        judgedUntil.set(key, value.judgedUntil);
         if (value.open) logger.info({ tenant: window.tenant, service: window.service, incident: value.incidentId }, 'series taken over with an open incident');
       } catch (err) {
         logger.warn({ err, tenant: window.tenant, service: window.service }, 'saved incident state unreadable; the series starts with none');
       }
     },
+    judgedBefore(window) {
+      return window.end <= (judgedUntil.get(seriesKey(window)) ?? -Infinity);
+    },
     async changed(window, now) {
       const key = seriesKey(window);
+      judgedUntil.set(key, Math.max(judgedUntil.get(key) ?? -Infinity, window.end));
       dirty.set(key, window.tenant);
       if (now) await save(new Map([[key, window.tenant]]));
     },

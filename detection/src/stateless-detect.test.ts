@@ -83,6 +83,24 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     expect(second.logs.some((l) => l.msg === 'series taken over with an open incident' && l['incident'] === incidentId)).toBe(true);
   });
 
+  it('windows the previous owner judged are not judged again when their events come again (an uncommitted offset)', async () => {
+    const store = await sharedStore();
+    const minutes = Array.from({ length: 30 }, (_, m) => minuteOf(m, m >= 9 && m < 16));
+    const first = await worker(store, {});
+    for (let m = 0; m < 13; m++) await first.feed(minutes[m]!);
+    expect(first.anomalies).toHaveLength(1);
+    await first.runtime.close(); // a clean handover: everything saved
+
+    const second = await worker(store, {});
+    // Its partition restarts from minute 2: the calm minutes 2..8 would resolve the incident if judged again.
+    for (let m = 2; m < 16; m++) await second.feed(minutes[m]!);
+    expect(second.logs.filter((l) => l.msg === 'incident resolved: windows back to normal')).toEqual([]);
+    for (let m = 16; m < 30; m++) await second.feed(minutes[m]!);
+    await second.runtime.close();
+    expect(second.anomalies).toEqual([]);
+    expect(second.logs.filter((l) => l.msg === 'incident resolved: windows back to normal').map((l) => l['incident'])).toEqual([first.anomalies[0]!.id]);
+  });
+
   it('without the store a successor starts blind: it opens the same incident again (what the store prevents)', async () => {
     const store = await sharedStore();
     const first = await worker(store, {});
@@ -104,17 +122,19 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
   });
 
   it('a series no worker saved state for is warmed from its stored rollups: the Isolation Forest judges its first live window', async () => {
-    const store = await sharedStore();
-    // Four hours of calm history, stored and rolled up, that no detect worker ever judged.
-    const history: HeliosEvent[] = [];
-    for (let m = 0; m < 240; m++) history.push(...minuteOf(m, false));
-    await store.insertEvents(history);
-    await store.maintain({ now: T0 + 241 * MIN });
-    expect((await store.rollups({ tenant: 't', service: 'pay', from: T0, to: T0 + 240 * MIN })).length).toBe(240);
-
+    /** Four hours of calm history, stored and rolled up, that no detect worker ever judged. */
+    const storeWithHistory = async (): Promise<Store> => {
+      const store = await sharedStore();
+      const history: HeliosEvent[] = [];
+      for (let m = 0; m < 240; m++) history.push(...minuteOf(m, false));
+      await store.insertEvents(history);
+      await store.maintain({ now: T0 + 241 * MIN });
+      expect(await store.rollups({ tenant: 't', service: 'pay', from: T0, to: T0 + 240 * MIN })).toHaveLength(240);
+      return store;
+    };
     /** Live minutes 240..246 on a fresh worker; how many of its windows the Isolation Forest had an opinion on. */
     const judgedWindows = async (warmStartMs: number): Promise<number> => {
-      const w = await worker(store, { warmStartMs }, [{ use: '@helios/detector-isolation-forest', options: { persist: false } }]);
+      const w = await worker(await storeWithHistory(), { warmStartMs }, [{ use: '@helios/detector-isolation-forest', options: { persist: false } }]);
       for (let m = 240; m < 247; m++) {
         await w.bus.publish(Topics.events, minuteOf(m, false).map((value) => ({ key: 't/pay', value })));
         await w.bus.drain();
