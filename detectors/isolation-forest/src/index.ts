@@ -21,7 +21,7 @@ export const configSchema = Type.Object(
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Level spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.2, description: 'The forest\u2019s threshold is the (1 - contamination) quantile of its out-of-sample training scores. The forest is the first filter (is the window isolated at all?) and minDeviation the second (did a feature move materially?), so this is well above the true share of anomalies: 0.2 was best on the development seed (0.005: precision 0.97 but recall 0.65; the forest alone misses single-feature incidents).' }),
     holdoutShare: Type.Number({ minimum: 0, maximum: 0.5, default: 0.25, description: 'Share of the newest training windows scored by a forest grown without them to set the threshold out of sample. 0: in-sample quantile only.' }),
-    persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 model in the plugin state folder (written at most once a minute and at shutdown; `helios train` writes the same file), so a restart resumes judging at once instead of starting cold.' }),
+    persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 model in the store (`ctx.state`, shared by every detect worker) and a disk cache in the plugin state folder (written at most once a minute and at shutdown; `helios train` writes both), so a restart or a rebalance resumes judging at once instead of starting cold.' }),
   },
   { additionalProperties: false },
 );
@@ -123,7 +123,7 @@ export default definePlugin({
   kind: 'detector',
   name: '@helios/detector-isolation-forest',
   version: '0.4.0',
-  apiVersion: '^1.2.0',
+  apiVersion: '^1.4.0',
   description: 'Isolation Forest (Liu, Ting & Zhou) on the seven window features (level and change against a trailing baseline, and the newest minute\u2019s event count and error rate), and on the features of metric series (detectMetric), one model per series, with per-feature attribution.',
   configSchema,
   setup(ctx) {
