@@ -13,6 +13,8 @@ import { rollupWindows } from './rollup-windows.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
+/** Wall time per event batch spent warming series new to the worker (see `warmQueued`). */
+const WARM_BUDGET_MS = 1000;
 
 export interface DetectRuntimeOptions {
   bus: Bus;
@@ -182,6 +184,8 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const incidentState = createIncidentStateKeeper({ store: options.store, tracker, openIncidents, logger, intervalMs: detection.stateSaveIntervalMs });
   /** Request series (tenant + service) this worker has taken on: filled from the store and warmed once. */
   const adopted = new Set<string>();
+  /** Series waiting for their detectors' `warm`, oldest first: warming takes about half a second a series. */
+  const warmQueue = new Map<string, { tenant: string; service: string; historyTo: number }>();
   const metricDetectors = detectors.filter((d) => typeof d.hooks.detectMetric === 'function');
   const pending: Array<ClosedWindow | ClosedMetricWindow> = [];
   let windowsEvaluated = 0;
@@ -331,13 +335,31 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       } catch (err) {
         logger.warn({ err, tenant: s.tenant, service: s.service }, 'could not read the stored events of a series new to this worker; its first window waits for live events');
       }
-      const firstWindowEnd = Math.floor(oldest / hopMs) * hopMs + windowMs;
+      // History ends where the series' first live window begins to slide: one hop before its end.
+      warmQueue.set(key, { tenant: s.tenant, service: s.service, historyTo: Math.floor(oldest / hopMs) * hopMs + windowMs - hopMs });
+    }
+    await warmQueued();
+  }
+
+  /**
+   * Warm queued series for at most WARM_BUDGET_MS per batch, so thousands of series new at once (a first
+   * deployment) do not hold the consumer past its session timeout; the rest wait for the next batches. A
+   * series whose first window is judged before its turn starts cold in its detectors, which then skip
+   * `warm` (they already hold the series).
+   */
+  async function warmQueued(): Promise<void> {
+    const store = options.store;
+    if (store === undefined) return;
+    const started = Date.now();
+    for (const [key, s] of warmQueue) {
+      if (Date.now() - started >= WARM_BUDGET_MS) return;
+      warmQueue.delete(key);
+      const { windowMs } = detection;
       let history: Promise<FeatureWindow[]> | undefined;
       const historyOf = (): Promise<FeatureWindow[]> => (history ??= (async () => {
         if (detection.warmStartMs === 0) return [];
-        const to = firstWindowEnd - hopMs;
-        const minutes = await store.rollups({ tenant: s.tenant, service: s.service, from: to - detection.warmStartMs - windowMs, to });
-        return rollupWindows(minutes, detection, { tenant: s.tenant, service: s.service, from: to - detection.warmStartMs, to });
+        const minutes = await store.rollups({ tenant: s.tenant, service: s.service, from: s.historyTo - detection.warmStartMs - windowMs, to: s.historyTo });
+        return rollupWindows(minutes, detection, { tenant: s.tenant, service: s.service, from: s.historyTo - detection.warmStartMs, to: s.historyTo });
       })());
       for (const d of detectors) {
         if (typeof d.hooks.warm !== 'function') continue;

@@ -121,6 +121,31 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     expect(anomalies).toHaveLength(1);
   });
 
+  it('spends at most about a second of each batch warming new series; the rest are warmed with the next batches', async () => {
+    const store = await sharedStore();
+    const dir = mkdtempSync(join(tmpdir(), 'helios-stateless-'));
+    // Each warm takes 400 ms and records which series it was.
+    writeFileSync(join(dir, 'slow-warm.mjs'), `export const warmed = []; export default { kind: 'detector', name: 'slow-warm', version: '1.0.0', apiVersion: '^1.4.0',
+      setup() { return { async warm(s) { await new Promise((r) => setTimeout(r, 400)); warmed.push(s.service); }, detect() { return undefined; } }; } };\n`);
+    const detectors = await loadPlugins([{ use: './slow-warm.mjs' }], 'detector', testHost({ baseDir: dir, dataDir: dir, detectorState: store }));
+    const { warmed } = (await import(join(dir, 'slow-warm.mjs'))) as { warmed: string[] };
+    const bus = createMemoryBus({ capacity: 100_000 });
+    const config = loadConfig({ env: {}, cwd: dir }).config;
+    const runtime = startDetectRuntime({ bus, detectors, store, logger: createRecordingLogger().logger, metrics: createMetricsRegistry({ defaultMetrics: false }), now: () => T0 + 1e9, detection: { ...config.detection, idleFlushMs: 0 } });
+    const services = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const batch = (m: number) => services.map((service) => normalizeEventInput({ service, timestamp: T0 + m * MIN }, { tenant: 't', now: T0 }));
+    await bus.publish(Topics.events, batch(0).map((value) => ({ key: 't', value })));
+    await bus.drain();
+    expect(warmed.length).toBeGreaterThanOrEqual(1);
+    expect(warmed.length).toBeLessThanOrEqual(4); // 1 s of 400 ms warms, the last one started inside the budget
+    for (let m = 1; warmed.length < services.length && m < 10; m++) {
+      await bus.publish(Topics.events, batch(m).map((value) => ({ key: 't', value })));
+      await bus.drain();
+    }
+    expect([...warmed].sort()).toEqual(services); // each once
+    await runtime.close();
+  });
+
   it('a series no worker saved state for is warmed from its stored rollups: the Isolation Forest judges its first live window', async () => {
     /** Four hours of calm history, stored and rolled up, that no detect worker ever judged. */
     const storeWithHistory = async (): Promise<Store> => {
