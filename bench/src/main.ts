@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { runGatewayBench } from './gateway/suite.js';
 import { runIsolationForestBench } from './isolation-forest/suite.js';
 import { runKafkaBench } from './kafka/suite.js';
@@ -41,8 +42,10 @@ function printTable(suite: string, results: BenchResult[]): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const json = argv.includes('--json');
-  const names = argv.filter((a) => !a.startsWith('--'));
+  // node:util parseArgs, as the CLI: an unknown flag is refused, not taken for a suite or ignored.
+  const { values, positionals: names } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const json = values.json === true;
+  if (values.help === true) names.push('help');
   if (names.length === 0 || names.includes('help')) {
     process.stdout.write(`Usage: npm run bench -- <suite>|all [--json]\n\nSuites:\n${SUITES.map((s) => `  ${s.name.padEnd(18)}${s.summary}`).join('\n')}\n`);
     return;

@@ -18,12 +18,13 @@ export { createLogger, formatLogLine, resolveLogFormat, silentLogger, type Logge
 export { createMetricsRegistry, Registry, serviceLabelGuard, OVERFLOW_SERVICE_LABEL, type ServiceLabelGuard, type ServiceLabelGuardOptions } from './metrics.js';
 export {
   FEATURE_NAMES, METRIC_FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema, metricSeriesName, seriesKey,
-  type MetricFeatureName, type MetricFeatures, type MetricSeries, type MetricWindow, type SeriesWindow,
+  type MetricFeatureName, type MetricFeatures, type MetricFreshPoints, type MetricSeries, type MetricWindow, type SeriesWindow,
   type FeatureName, type Features, type FeatureWindow, type FeatureExplanation, type Detection, type Severity, type Anomaly,
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport, type ReportChart, type MinuteTotals, type AnomalyWindow, type IncidentTimeline,
 } from './incident.js';
-export { seededRandom } from './seeded-random.js';
+export { createRandom, seededRandom, type SeededRandom } from './seeded-random.js';
+export { attemptOf, backoffDelayMs, retry, sleep, type AttemptOutcome, type BackoffPolicy, type RetryOptions } from './retry.js';
 export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,

@@ -1,4 +1,5 @@
 import { ERROR_LEVELS, type FeatureWindow, type Features, type HeliosEvent } from '@helios/core';
+import { quantileOfSorted } from '@helios/plugins/stats';
 import { MetricWindows, type ClosedMetricWindow } from './metric-windows.js';
 
 export interface WindowOptions {
@@ -150,8 +151,11 @@ export class WindowAggregator {
   private advanceWatermark(timestamp: number, now: number): void {
     const capped = Math.min(timestamp, now + 60_000);
     if (capped > this.watermark) {
-      const gapAfterMs = this.options.gapAfterMs ?? 0;
-      if (gapAfterMs > 0 && this.watermark > 0 && capped - this.watermark > gapAfterMs) this.markGap({ from: this.watermark, to: capped });
+      // Only request series trusted to be continuous; with metric series alone, silence is a gap only past
+      // twice the cadence of the most frequent one (one point every 5 minutes is not lost telemetry).
+      const rule = this.options.gapAfterMs ?? 0;
+      const gapAfterMs = rule > 0 && this.series.size === 0 ? Math.max(rule, 2 * this.metrics.shortestCadenceMs()) : rule;
+      if (gapAfterMs > 0 && gapAfterMs < Infinity && this.watermark > 0 && capped - this.watermark > gapAfterMs) this.markGap({ from: this.watermark, to: capped });
       this.watermark = capped;
     }
   }
@@ -261,8 +265,8 @@ function featuresOf(buckets: readonly Bucket[]): Features {
     total_events: count,
     error_rate: count > 0 ? errors / count : 0,
     avg_latency: latencyWeight > 0 ? sum / latencyWeight : 0,
-    p95_latency: percentile(sorted, 0.95),
-    p99_latency: percentile(sorted, 0.99),
+    p95_latency: quantileOfSorted(sorted, 0.95),
+    p99_latency: quantileOfSorted(sorted, 0.99),
     latency_stddev: trimmedStddev(sorted),
     unique_endpoints: endpoints.size,
   };
@@ -307,11 +311,3 @@ export function trimmedStddev(sorted: Float64Array): number {
   return Math.sqrt(sq / (to - from));
 }
 
-/** Linear-interpolated percentile of an ascending array; 0 when empty. */
-export function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}

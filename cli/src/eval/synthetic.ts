@@ -1,6 +1,6 @@
 import type { FeatureWindow, HeliosEvent } from '@helios/core';
 import { WindowAggregator } from '@helios/detection';
-import { createRandom } from '@helios/detector-isolation-forest/forest';
+import { createRandom } from '@helios/core';
 
 /** Uniform [0, 1) from the forest's seeded generator (one 32-bit draw: plenty for traffic). */
 type Uniform = () => number;
