@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, featureSeriesKey, seriesKey, type Detection } from '@helios/core';
+import { FEATURE_NAMES, seriesKey, type Detection } from '@helios/core';
 import { Type, definePlugin, type Static } from '@helios/plugins';
 import { CalibratedMetricSeries, calibrationConfig, calibrationOf } from '@helios/plugins/stats';
 import { SeriesModel, type SavedSeriesModel } from './series-model.js';
@@ -199,8 +199,8 @@ export default definePlugin({
         ctx.logger.info({ tenant, service, windows: windows.length, trained: model.trained }, 'series warmed from stored rollups');
       },
       async detect(window): Promise<Detection | undefined> {
-        // Request series keep seriesKey; a dependency or log stream of the service has a key of its own.
-        const key = featureSeriesKey(window);
+        // seriesKey tells a dependency or log stream of the service from its requests.
+        const key = seriesKey(window);
         let model = await requestModel(window.tenant, window.service, key);
         if (model === undefined) series.set(key, (model = new SeriesModel(o)));
         const verdict = model.observe(window);

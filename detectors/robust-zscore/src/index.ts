@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, featureSeriesKey, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
+import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
 import { CalibratedMetricSeries, calibrationConfig, calibrationOf, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 
@@ -194,8 +194,8 @@ export default definePlugin({
         dirty.add(seriesKey({ tenant, service }));
       },
       async detect(window: FeatureWindow): Promise<Detection | undefined> {
-        // Request series keep seriesKey; a dependency or log stream of the service has a key of its own.
-        const key = featureSeriesKey(window);
+        // seriesKey tells a dependency or log stream of the service from its requests.
+        const key = seriesKey(window);
         const { state } = await stateOf(window.tenant, window.service, key);
         const judged = judgedVector(window.features);
         dirty.add(key);
