@@ -1,6 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
-import { HeliosError, type Logger } from '@helios/core';
+import { HeliosError, backoffDelayMs, sleep, type Logger } from '@helios/core';
+
+/** setTimeout's longest delay; the backoff doubles without a cap of its own (maxAttempts, at most 10, bounds it). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** One attempt's outcome, as a value: delivered, worth another try (after `retryAfterMs` when the far end said so), or not. */
 export type AttemptOutcome<T> =
@@ -18,22 +20,20 @@ export interface DeliveryRetryPolicy {
 }
 
 /**
- * Bounded retries for a reporter's delivery (Slack, webhook, PagerDuty, Alertmanager share it): `attempt`
+ * Bounded retries for a reporter's delivery (Slack, webhook, PagerDuty, Alertmanager share it; the backoff is core's `backoffDelayMs`): `attempt`
  * runs until it succeeds, fails for good, or `maxAttempts` is spent; retryable outcomes wait Retry-After
  * (capped) or an exponential backoff. Throws HLS_ERR_PLUGIN_FAILED naming `what`, the attempts and the last error.
  */
 export async function deliverWithRetry<T>(what: string, policy: DeliveryRetryPolicy, attempt: (n: number) => Promise<AttemptOutcome<T>>, logger?: Logger): Promise<T> {
-  let backoff = policy.initialBackoffMs;
   for (let n = 1; ; n++) {
     const outcome = await attempt(n);
     if (outcome.status === 'success') return outcome.value;
     if (outcome.status === 'failure' || n >= policy.maxAttempts) {
       throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `${what} failed after ${n} attempt(s) (${outcome.error})${outcome.status === 'failure' ? '; not retryable' : ''}`);
     }
-    const wait = outcome.retryAfterMs !== undefined ? Math.min(outcome.retryAfterMs, policy.maxRetryAfterMs) : backoff;
+    const wait = outcome.retryAfterMs !== undefined ? Math.min(outcome.retryAfterMs, policy.maxRetryAfterMs) : backoffDelayMs(n, { initialMs: policy.initialBackoffMs, maxMs: MAX_TIMER_MS });
     logger?.warn({ attempt: n, waitMs: wait, err: outcome.error }, `${what} failed; retrying`);
     await sleep(wait);
-    backoff *= 2;
   }
 }
 

@@ -1,5 +1,5 @@
 import { ErrorCodes, HeliosError, type ErrorCode, type IncidentRecord, type Silence } from '@helios/core';
-import { stringOption, type Command, type CommandContext, type OptionSpecs } from './command.js';
+import { stringOption, type CommandModule, type CommandContext, type OptionSpecs } from './command.js';
 import { targetOf, type ApiTarget } from './events.js';
 
 /**
@@ -77,9 +77,7 @@ function requireId(command: string, ctx: CommandContext): string {
   return encodeURIComponent(id);
 }
 
-export const incidents: Command = {
-  name: 'incidents',
-  summary: 'List, acknowledge, resolve and rate incidents through the API of a running Helios',
+export const incidents: CommandModule = {
   usage: [
     '  helios incidents [list] [--service <name>] [--status open|acknowledged|resolved] [--limit 50]',
     '  helios incidents show <id>',
@@ -118,9 +116,7 @@ export const incidents: Command = {
   },
 };
 
-export const silences: Command = {
-  name: 'silences',
-  summary: 'List, add and remove silences (maintenance windows that hold pages back) through the API of a running Helios',
+export const silences: CommandModule = {
   usage: [
     '  helios silences [list] [--service <name>] [--active]',
     '  helios silences add --service <name> (--for 2h | --until <RFC 3339 time>) [--from <RFC 3339 time>] [--comment <text>]',

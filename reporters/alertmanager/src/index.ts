@@ -23,7 +23,7 @@ export default definePlugin({
   kind: 'reporter',
   name: '@helios/reporter-alertmanager',
   version: '0.1.0',
-  apiVersion: '^1.3.0',
+  apiVersion: '^1.5.0',
   description: 'Fires and resolves Alertmanager alerts (POST /api/v2/alerts) for Helios incidents.',
   configSchema,
   setup(ctx) {

@@ -24,7 +24,7 @@ export default definePlugin({
   kind: 'reporter',
   name: '@helios/reporter-pagerduty',
   version: '0.1.0',
-  apiVersion: '^1.3.0',
+  apiVersion: '^1.5.0',
   description: 'Triggers and resolves PagerDuty alerts (Events API v2, dedup_key = incident id).',
   configSchema,
   setup(ctx) {

@@ -17,6 +17,8 @@ const configSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Longest wait a timer takes (setTimeout fires at once beyond it). */
+
 /** Retryable per Slack's docs: rate limited (429), server errors, and no answer at all. */
 function retryable(err: unknown): boolean {
   if (err instanceof IncomingWebhookHTTPError) return err.statusCode === 429 || err.statusCode >= 500;

@@ -24,7 +24,7 @@ export default definePlugin({
   kind: 'reporter',
   name: '@helios/reporter-webhook',
   version: '0.1.0',
-  apiVersion: '^1.3.0',
+  apiVersion: '^1.5.0',
   description: 'Delivers incident openings and resolutions as HMAC-signed JSON to a webhook, with bounded retries.',
   configSchema,
   setup(ctx) {
