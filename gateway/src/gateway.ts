@@ -11,6 +11,7 @@ import type { GatewayRequest, GatewayResponse, HttpTransport, TransportOptions }
 import { createUwsTransport, loadUws } from './http/uws-transport.js';
 import { decodeOtlp, encodeOtlpResponse, type OtlpSignal } from './otlp/index.js';
 import { matchPath, type ApiRoute } from './routes/api-route.js';
+import { createConsoleRoutes } from './routes/console.js';
 import { createEventsApi, type ReadApiContext } from './routes/events-api.js';
 import { openApiDocument, openApiRoute } from './routes/openapi.js';
 import { createReportsApi } from './routes/reports-api.js';
@@ -41,6 +42,8 @@ export interface GatewayOptions {
    * still leaves without secrets. Per response, not per event.
    */
   redaction?: RedactionOptions;
+  /** The web console's package folder (default: @helios/console found next to the gateway; null: serve none). */
+  console?: { root?: string | null };
 }
 
 export interface Gateway {
@@ -401,6 +404,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   };
   const eventsApi = createEventsApi(readApi);
+  const consoleRoutes = createConsoleRoutes(options.console);
   const apiRoutes: ApiRoute[] = [...createReportsApi(readApi, reportRedactor).routes, ...eventsApi.routes, ...createServicesApi(readApi).routes];
   let openApiText: string | undefined;
   apiRoutes.push(openApiRoute(() => (openApiText ??= JSON.stringify(openApiDocument(apiRoutes)))));
@@ -444,6 +448,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         case '/metrics':
           return ['metrics', await serveMetrics(request)];
       }
+      const consoleFile = consoleRoutes.serve(path);
+      if (consoleFile !== undefined) return ['console', consoleFile];
     }
     const served = await serveApiRoute(request);
     if (served !== undefined) return served;
