@@ -50,10 +50,10 @@ function render(): void {
   }
   const ctx: ViewContext = {
     root, parts, params, signal: controller.signal,
-    needLogin(message) {
+    needLogin() {
       if (controller.signal.aborted) return;
       setApiKey(null);
-      renderLogin(root, message, render);
+      renderLogin(root, render);
     },
   };
   void route.view(ctx).finally(() => {

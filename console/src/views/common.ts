@@ -9,7 +9,7 @@ export interface ViewContext {
   params: URLSearchParams;
   signal: AbortSignal;
   /** Draw the login form (the API answered 401), then this view again once signed in. */
-  needLogin(message: string): void;
+  needLogin(): void;
 }
 
 export type View = (ctx: ViewContext) => Promise<void>;
@@ -31,7 +31,7 @@ export async function guarded(ctx: ViewContext, work: () => Promise<void>): Prom
     await work();
   } catch (err) {
     if (ctx.signal.aborted) return;
-    if (err instanceof ApiError && err.status === 401) ctx.needLogin(err.message);
+    if (err instanceof ApiError && err.status === 401) ctx.needLogin();
     else ctx.root.append(errorBox(err));
   }
 }

@@ -48,9 +48,11 @@ export async function eventsView(ctx: ViewContext): Promise<void> {
   const toInput = h('input', { id: 'e-to', type: 'datetime-local', value: toLocalInput(p.get('to') !== null && /^\d+$/.test(p.get('to')!) ? Number(p.get('to')) : now) });
   const levels = h('fieldset', { class: 'levels' }, h('legend', null, 'Levels'),
     LEVELS.map((l) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'level', value: l, checked: p.getAll('level').includes(l) }), ` ${l}`)));
+  // The two times apply to a custom range only: shown only then.
+  const customRange = h('span', { class: 'custom-range', hidden: !custom }, h('label', { for: 'e-from' }, 'From'), ' ', fromInput, ' ', h('label', { for: 'e-to' }, 'To'), ' ', toInput);
+  range.addEventListener('change', () => (customRange.hidden = range.value !== 'custom'));
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Search events' },
-    h('label', { for: 'e-range' }, 'Time'), range,
-    h('label', { for: 'e-from' }, 'From'), fromInput, h('label', { for: 'e-to' }, 'To'), toInput,
+    h('label', { for: 'e-range' }, 'Time'), range, customRange,
     ...field('e-service', 'Service', p.get('service')), ...field('e-endpoint', 'Endpoint', p.get('endpoint')),
     ...field('e-trace', 'Trace id', p.get('trace_id'), { pattern: '[0-9a-f]{32}', title: '32 lower-case hex characters', class: 'mono' }),
     ...field('e-q', 'Text', p.get('q'), { type: 'search' }),

@@ -6,11 +6,11 @@ import { heading } from './common.js';
  * The API key form. The key is checked against the API before it is kept (sessionStorage: this tab
  * only, gone when it closes), and is sent only as an Authorization header.
  */
-export function renderLogin(root: HTMLElement, message: string, onSignedIn: () => void): void {
+export function renderLogin(root: HTMLElement, onSignedIn: () => void): void {
   const input = h('input', { id: 'api-key', name: 'api-key', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false', 'aria-describedby': 'login-help' });
   const status = h('p', { class: 'error', role: 'alert', id: 'login-error' });
   const form = h('form', { class: 'login', 'aria-labelledby': 'page-title' },
-    h('p', { id: 'login-help' }, message, ' Enter an API key (gateway.auth.keys); it is kept for this browser tab only.'),
+    h('p', { id: 'login-help' }, 'This Helios needs an API key (one of gateway.auth.keys). It is kept for this browser tab only and sent only in the Authorization header.'),
     h('label', { for: 'api-key' }, 'API key'),
     input,
     h('button', { type: 'submit' }, 'Sign in'),
