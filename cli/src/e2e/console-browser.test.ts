@@ -176,6 +176,9 @@ describe.runIf(run)('web console in Chromium', () => {
     await page.getByRole('button', { name: /thumbs up/ }).click();
     await expect.poll(async () => (await apiGet<{ feedback?: { rating: string } }>(`/api/v1/incidents/${incidentId}`, KEY_A)).feedback?.rating).toBe('up');
     await expect.poll(() => page.getByRole('button', { name: /thumbs up/ }).getAttribute('aria-pressed')).toBe('true');
+    // The page is drawn again with the outcome announced, and the focus stays on the button used.
+    expect(await page.locator('.action-status').textContent()).toBe('Thanks: feedback stored.');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('thumbs-up');
     // Tenant bravo's key does not see alpha's incident.
     expect((await fetch(`${base}/api/v1/incidents/${incidentId}`, { headers: { authorization: `Bearer ${KEY_B}` } })).status).toBe(404);
   });

@@ -100,21 +100,28 @@ function evidenceSection(incident: IncidentRecord, anomaly: Anomaly, c: Incident
     c.exampleTraceIds.length === 0 ? h('p', null, 'None in the window.') : h('ul', { class: 'traces' }, c.exampleTraceIds.map((t) => h('li', null, link(traceHref(t), t, { class: 'mono' })))));
 }
 
-/** Acknowledge, resolve and 👍 👎: each a POST to the incidents API, then the page again. */
-function actions(incident: IncidentRecord, redraw: () => void): HTMLElement {
+/**
+ * Acknowledge, resolve and 👍 👎: each a POST to the incidents API, then the page again with the outcome
+ * announced and the focus kept in the button group (the clicked button, or the first still enabled).
+ */
+function actions(incident: IncidentRecord, redraw: () => Promise<void>): HTMLElement {
   const status = h('p', { role: 'status', class: 'action-status' });
-  const post = (path: string, body: unknown, done: string) => {
-    api(`/api/v1/incidents/${encodeURIComponent(incident.id)}/${path}`, { method: 'POST', body }).then(() => {
-      status.textContent = done;
-      redraw();
+  const post = (path: string, body: unknown, done: string, buttonId: string) => {
+    api(`/api/v1/incidents/${encodeURIComponent(incident.id)}/${path}`, { method: 'POST', body }).then(async () => {
+      await redraw();
+      const group = document.querySelector('.actions');
+      const st = group?.querySelector('.action-status');
+      if (st) st.textContent = done;
+      const again = document.getElementById(buttonId) as HTMLButtonElement | null;
+      (again !== null && !again.disabled ? again : group?.querySelector<HTMLButtonElement>('button:not([disabled])'))?.focus();
     }, (err: unknown) => (status.textContent = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err)));
   };
   const rating = incident.feedback?.rating;
   return h('div', { class: 'actions', role: 'group', 'aria-label': 'Incident actions' },
-    h('button', { type: 'button', id: 'ack', disabled: incident.status !== 'open', onclick: () => post('ack', {}, 'Acknowledged.') }, 'Acknowledge'),
-    h('button', { type: 'button', id: 'resolve', disabled: incident.status === 'resolved', onclick: () => post('resolve', {}, 'Resolved.') }, 'Resolve'),
-    h('button', { type: 'button', id: 'thumbs-up', 'aria-pressed': String(rating === 'up'), 'aria-label': 'Useful incident (thumbs up)', onclick: () => post('feedback', { rating: 'up' }, 'Thanks: feedback stored.') }, '👍'),
-    h('button', { type: 'button', id: 'thumbs-down', 'aria-pressed': String(rating === 'down'), 'aria-label': 'Not useful (thumbs down)', onclick: () => post('feedback', { rating: 'down' }, 'Thanks: feedback stored.') }, '👎'),
+    h('button', { type: 'button', id: 'ack', disabled: incident.status !== 'open', onclick: () => post('ack', {}, 'Acknowledged.', 'ack') }, 'Acknowledge'),
+    h('button', { type: 'button', id: 'resolve', disabled: incident.status === 'resolved', onclick: () => post('resolve', {}, 'Resolved.', 'resolve') }, 'Resolve'),
+    h('button', { type: 'button', id: 'thumbs-up', 'aria-pressed': String(rating === 'up'), 'aria-label': 'Useful incident (thumbs up)', onclick: () => post('feedback', { rating: 'up' }, 'Thanks: feedback stored.', 'thumbs-up') }, '👍'),
+    h('button', { type: 'button', id: 'thumbs-down', 'aria-pressed': String(rating === 'down'), 'aria-label': 'Not useful (thumbs down)', onclick: () => post('feedback', { rating: 'down' }, 'Thanks: feedback stored.', 'thumbs-down') }, '👎'),
     status);
 }
 
@@ -136,7 +143,7 @@ export async function incidentView(ctx: ViewContext): Promise<void> {
       h('dt', null, 'Started'), h('dd', null, formatTime(incident.openedAt)),
       h('dt', null, 'Duration'), h('dd', null, incidentDuration(incident, Date.now())),
       incident.feedback === undefined ? null : [h('dt', null, 'Feedback'), h('dd', null, `${incident.feedback.rating === 'up' ? '👍' : '👎'} by ${incident.feedback.by}`)]);
-    const parts: Node[] = [facts, actions(incident, () => void incidentView(ctx))];
+    const parts: Node[] = [facts, actions(incident, () => incidentView(ctx))];
     if (anomaly !== undefined) {
       const from = anomaly.windowStart - BEFORE_MS, to = anomaly.windowEnd + AFTER_MS;
       const [series, context] = await Promise.all([
