@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventInput, HeliosConfig, IncidentReport, Logger } from '@helios/core';
 import { startHelios } from './app.js';
-import { DEMO_SERVICES, minuteOfTraffic, seededRandom, type IncidentSpec } from './traffic.js';
+import { DEMO_SERVICES, postEvents, seededRandom, trafficMinute, type IncidentSpec } from './traffic.js';
 
 export interface DemoOptions {
   config: HeliosConfig;
@@ -18,11 +18,6 @@ export interface DemoResult {
   reportPath: string | undefined;
   eventsSent: number;
   anomalies: number;
-}
-
-async function post(port: number, events: EventInput[]): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
-  if (res.status !== 202) throw new Error(`gateway answered ${res.status}: ${await res.text()}`);
 }
 
 /**
@@ -50,12 +45,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(`Sending ${hours} h of normal traffic for ${DEMO_SERVICES.map((s) => s.service).join(', ')} (event time compressed), then an incident in ${incident.service}...`);
     for (let m = 0; m < minutes; m++) {
       if (m === incident.startMinute) print(`Injecting an incident at ${new Date(start + m * 60_000).toISOString().slice(11, 16)} UTC: ${incident.kind} in ${incident.service} for ${incident.minutes} min`);
-      for (const profile of DEMO_SERVICES) {
-        const inIncident = profile.service === incident.service && m >= incident.startMinute && m < incident.startMinute + incident.minutes;
-        batch.push(...minuteOfTraffic(profile, start + m * 60_000, random, inIncident ? incident.kind : undefined));
-      }
+      batch.push(...trafficMinute(DEMO_SERVICES, start + m * 60_000, random, incident, start));
       if (batch.length >= 2000 || m === minutes - 1) {
-        await post(app.port, batch);
+        await postEvents(`http://127.0.0.1:${app.port}`, batch);
         sent += batch.length;
         batch = [];
       }

@@ -1,4 +1,4 @@
-import { seededRandom, type EventInput } from '@helios/core';
+import { HeliosError, seededRandom, type EventInput } from '@helios/core';
 
 export { seededRandom };
 
@@ -12,7 +12,8 @@ export interface ServiceProfile {
   errorRate: number;
 }
 
-export type IncidentKind = 'error-burst' | 'latency-regression' | 'traffic-drop';
+export const INCIDENT_KINDS = ['error-burst', 'latency-regression', 'traffic-drop'] as const;
+export type IncidentKind = (typeof INCIDENT_KINDS)[number];
 
 export interface IncidentSpec {
   service: string;
@@ -75,4 +76,46 @@ export function minuteOfTraffic(profile: ServiceProfile, minuteStart: number, ra
     });
   }
   return events;
+}
+
+/**
+ * `count` service profiles: the demo's three first, then made-up ones (`service-4`, …) with their own
+ * rates and latencies, so `helios simulate --services 10` still has a realistic mix.
+ */
+export function serviceProfiles(count: number): ServiceProfile[] {
+  return Array.from({ length: count }, (_, i) => DEMO_SERVICES[i] ?? {
+    service: `service-${i + 1}`,
+    endpoints: [`/api/v1/items`, `/api/v1/items/:id`, `/api/v1/jobs`],
+    eventsPerMinute: 40 + ((i * 37) % 160),
+    latencyMs: 20 + ((i * 13) % 80),
+    errorRate: 0.005 + ((i * 3) % 10) / 1000,
+  });
+}
+
+/**
+ * Traffic of every profile, minute by minute from `minuteStart` on (epoch ms, whole minutes), with the
+ * incident's service distorted during the incident's minutes (counted from `origin`, the plan's first
+ * minute). The one generator behind the demo, `helios simulate` and the end-to-end tests.
+ */
+export function trafficMinute(profiles: readonly ServiceProfile[], minuteStart: number, random: () => number, incident?: IncidentSpec, origin = minuteStart): EventInput[] {
+  const m = Math.round((minuteStart - origin) / 60_000);
+  const events: EventInput[] = [];
+  for (const profile of profiles) {
+    const inIncident = incident !== undefined && profile.service === incident.service && m >= incident.startMinute && m < incident.startMinute + incident.minutes;
+    events.push(...minuteOfTraffic(profile, minuteStart, random, inIncident ? incident.kind : undefined));
+  }
+  return events;
+}
+
+/** POST events as Helios JSON; anything but 202 is an error naming the status and Helios's answer. */
+export async function postEvents(baseUrl: string, events: readonly EventInput[], apiKey?: string): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (apiKey !== undefined) headers['authorization'] = `Bearer ${apiKey}`;
+  let res: Response;
+  try {
+    res = await fetch(`${baseUrl.replace(/\/+$/, '')}/api/v1/events`, { method: 'POST', headers, body: JSON.stringify(events) });
+  } catch (err) {
+    throw new HeliosError('HLS_ERR_USAGE', `could not reach Helios at ${baseUrl}: ${(err as Error).message}`, { cause: err });
+  }
+  if (res.status !== 202) throw new HeliosError('HLS_ERR_USAGE', `Helios at ${baseUrl} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
 }

@@ -143,6 +143,39 @@ export interface WindowTotals {
   p95LatencyMs: number | null;
 }
 
+/** One minute of a service, from its stored events (not the rollups, which lag by a maintenance round). */
+export interface MinuteTotals {
+  /** Start of the minute, epoch ms. */
+  minute: number;
+  events: number;
+  errors: number;
+  avgLatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+/** An anomalous window of the tenant's services, as stored. */
+export interface AnomalyWindow {
+  service: string;
+  windowStart: number;
+  windowEnd: number;
+  severity: Severity;
+  /** The strongest feature of its explanation. */
+  feature: FeatureName | MetricFeatureName | null;
+}
+
+/**
+ * The incident around one anomalous window: the service's minutes before, during and after it, and the
+ * tenant's anomalous windows nearby. What a report's start, duration, "still going" and chart come from.
+ */
+export interface IncidentTimeline {
+  /** The service's minutes, oldest first, from well before the incident to the newest stored minute; minutes without events absent. */
+  minutes: MinuteTotals[];
+  /** The tenant's anomalous windows (every service) overlapping the incident's span, oldest first, bounded. */
+  anomalies: AnomalyWindow[];
+  /** Newest stored event time of the service when the timeline was read. */
+  asOf: number;
+}
+
 /** Facts from the store around an anomaly, all of the anomaly's tenant only; every list is bounded. */
 export interface IncidentContext {
   window: WindowTotals;
@@ -153,6 +186,8 @@ export interface IncidentContext {
   /** The anomaly's tenant's totals in the window (one entry, none without events): a report never names another tenant. */
   tenants: Array<{ tenant: string; events: number; errors: number }>;
   exampleTraceIds: string[];
+  /** The incident around the window (optional: contexts from older hosts and tests have none). */
+  timeline?: IncidentTimeline;
 }
 
 export interface Incident {
@@ -224,4 +259,18 @@ export interface IncidentReport {
   sections: ReportSections;
   markdown: string;
   deliveries: ReportDelivery[];
+  /**
+   * Charts of the incident as standalone SVG documents (the strongest feature's minutes, the anomalous
+   * window shaded, the baseline band): inline in HTML views; the file reporter writes each beside the
+   * Markdown. Absent on reports written before charts existed or without a timeline.
+   */
+  charts?: ReportChart[];
+}
+
+export interface ReportChart {
+  /** The feature charted, e.g. `error_rate`. */
+  feature: string;
+  /** What the chart shows, one line (also the image's alt text). */
+  title: string;
+  svg: string;
 }

@@ -21,7 +21,7 @@ export {
   type MetricFeatureName, type MetricFeatures, type MetricSeries, type MetricWindow, type SeriesWindow,
   type FeatureName, type Features, type FeatureWindow, type FeatureExplanation, type Detection, type Severity, type Anomaly,
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
-  type ReportDelivery, type IncidentReport,
+  type ReportDelivery, type IncidentReport, type ReportChart, type MinuteTotals, type AnomalyWindow, type IncidentTimeline,
 } from './incident.js';
 export { seededRandom } from './seeded-random.js';
 export {

@@ -25,12 +25,20 @@ export interface GrafanaVariable {
   query?: unknown;
   datasource?: DataSourceRef;
 }
+/** An annotation query: Grafana's built-in one, or one of a data source (SQL in `target.rawSql`). */
+export interface GrafanaAnnotation {
+  name: string;
+  builtIn?: number;
+  datasource?: DataSourceRef;
+  target?: GrafanaTarget;
+}
 export interface GrafanaDashboard {
   uid: string;
   title: string;
   schemaVersion: number;
   panels: GrafanaPanel[];
   templating: { list: GrafanaVariable[] };
+  annotations?: { list: GrafanaAnnotation[] };
 }
 
 export const PROMETHEUS_TYPE = 'prometheus';
@@ -78,6 +86,13 @@ export function dashboardProblems(d: GrafanaDashboard): string[] {
     return [];
   }
 
+  for (const a of d.annotations?.list ?? []) {
+    if (a.builtIn === 1) continue;
+    const at = `${where()}: annotation ${a.name}`;
+    problems.push(...refProblems(at, a.datasource));
+    if (a.datasource?.type === POSTGRES_TYPE && (!a.target?.rawSql || a.target.format !== 'table')) problems.push(`${at}: PostgreSQL annotation needs target.rawSql and format table`);
+  }
+
   const ids = new Set<number>();
   for (const p of allPanels(d.panels)) {
     if (!Number.isInteger(p.id) || ids.has(p.id)) problems.push(`${where(p)}: id must be a unique integer`);
@@ -116,7 +131,10 @@ export function dashboardProblems(d: GrafanaDashboard): string[] {
   return problems;
 }
 
-/** Every query of the dashboard with the panel it belongs to: PromQL (`expr`) or SQL (`rawSql`). */
+/**
+ * Every query of the dashboard with the panel (or variable, or annotation) it belongs to: PromQL (`expr`,
+ * `label_values`) or SQL (`rawSql`, a PostgreSQL variable's query, a PostgreSQL annotation's).
+ */
 export function dashboardQueries(d: GrafanaDashboard): Array<{ panel: string; kind: 'promql' | 'sql'; query: string }> {
   const out: Array<{ panel: string; kind: 'promql' | 'sql'; query: string }> = [];
   for (const p of allPanels(d.panels)) {
@@ -129,6 +147,10 @@ export function dashboardQueries(d: GrafanaDashboard): Array<{ panel: string; ki
     const q = typeof v.query === 'object' && v.query !== null ? (v.query as { query?: string }).query : undefined;
     const labelValues = q === undefined ? undefined : /^label_values\((\w+)\s*,/.exec(q)?.[1];
     if (labelValues !== undefined) out.push({ panel: `${d.uid}/variable ${v.name}`, kind: 'promql', query: labelValues });
+    if (v.type === 'query' && v.datasource?.type === POSTGRES_TYPE && typeof v.query === 'string') out.push({ panel: `${d.uid}/variable ${v.name}`, kind: 'sql', query: v.query });
+  }
+  for (const a of d.annotations?.list ?? []) {
+    if (a.target?.rawSql) out.push({ panel: `${d.uid}/annotation ${a.name}`, kind: 'sql', query: a.target.rawSql });
   }
   return out;
 }

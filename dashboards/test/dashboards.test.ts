@@ -9,8 +9,8 @@ const files = readdirSync(grafanaDashboardsDir).filter((f) => f.endsWith('.json'
 const dashboards = files.map((f) => ({ file: f, model: JSON.parse(readFileSync(join(grafanaDashboardsDir, f), 'utf8')) as GrafanaDashboard }));
 
 describe('Grafana dashboards', () => {
-  it('are the four the issue asks for', () => {
-    expect(dashboards.map((d) => d.model.title).sort()).toEqual(['Helios / Detection', 'Helios / Ingestion', 'Helios / Reporting', 'Helios / System Overview']);
+  it('are the four of Helios itself and the Services one of the user\'s services', () => {
+    expect(dashboards.map((d) => d.model.title).sort()).toEqual(['Helios / Detection', 'Helios / Ingestion', 'Helios / Reporting', 'Helios / Services', 'Helios / System Overview']);
     expect(new Set(dashboards.map((d) => d.model.uid)).size).toBe(dashboards.length);
   });
 
@@ -40,6 +40,21 @@ describe('Grafana dashboards', () => {
     for (const m of ['helios_report_generation_duration_seconds_bucket', 'helios_llm_tokens_total', 'helios_llm_cost_usd_total', 'FROM helios_reports']) expect(reporting).toContain(m);
   });
 
+  it('Services charts rate, error rate and p95 from the rollups with incidents from helios_anomalies as annotations', () => {
+    const services = dashboards.find((d) => d.model.uid === 'helios-services')!.model;
+    const queries = dashboardQueries(services);
+    const byPanel = new Map(queries.map((q) => [q.panel, q.query]));
+    expect(byPanel.get('helios-services/Request rate')).toMatch(/sum\(events\)[\s\S]*FROM helios_rollups_1m/);
+    expect(byPanel.get('helios-services/Error rate')).toMatch(/sum\(errors\)[\s\S]*FROM helios_rollups_1m/);
+    expect(byPanel.get('helios-services/p95 latency')).toMatch(/latency_p95[\s\S]*FROM helios_rollups_1m/);
+    expect(byPanel.get('helios-services/annotation Incidents')).toMatch(/window_start AS "time", window_end AS timeend[\s\S]*FROM helios_anomalies/);
+    // Every query of the user's data is of one tenant: a dashboard never mixes two tenants' `checkout`.
+    for (const q of queries.filter((x) => /FROM helios_(rollups_1m|anomalies)/.test(x.query) && !x.panel.endsWith('variable tenant'))) expect(q.query, q.panel).toMatch(/tenant = '\$tenant'/);
+    const broken = structuredClone(services);
+    broken.annotations!.list[1]!.target!.format = 'time_series';
+    expect(dashboardProblems(broken).join('\n')).toMatch(/annotation Incidents: PostgreSQL annotation needs target.rawSql and format table/);
+  });
+
   it('datasource variables default to the provisioned data sources, with the same plugin types', () => {
     const provisioned = parseYaml(readFileSync(join(grafanaProvisioningDir, 'datasources', 'helios.yml'), 'utf8')) as { datasources: Array<{ uid: string; type: string }> };
     const types = new Map(provisioned.datasources.map((d) => [d.uid, d.type]));
@@ -64,17 +79,28 @@ describe('Grafana dashboards', () => {
       await db.query(`INSERT INTO helios_reports (id, anomaly_id, tenant, service, created_at, title, severity, composer, notes, sections, markdown, deliveries)
         VALUES ('0190a0a0-0000-7000-8000-000000000002', '0190a0a0-0000-7000-8000-000000000001', 'default', 'checkout', now(), 'DB timeouts', 'high', 'template', '[]', '{}', '# x',
                 '[{"reporter":"file","status":"delivered"},{"reporter":"slack","status":"failed"}]')`);
+      // The rollups of two tenants' `checkout`: the Services dashboard must show the selected tenant's only.
+      for (const [tenant, events] of [['default', 120], ['other', 999]] as const) {
+        await db.query(`INSERT INTO helios_rollups_1m (bucket, tenant, service, events, trace, debug, info, warn, error, critical, errors, latency_avg, latency_p50, latency_p95, latency_p99, latency_max, unique_endpoints)
+          SELECT date_trunc('minute', now()) - m * interval '1 minute', $1, 'checkout', $2::bigint, 0, 0, $2::bigint - 3, 0, 3, 0, 3, 40, 35, 90, 140, 400, 3 FROM generate_series(1, 30) AS m`, [tenant, events]);
+      }
       const queries = dashboards.flatMap((d) => dashboardQueries(d.model)).filter((q) => q.kind === 'sql');
-      expect(queries.length).toBeGreaterThanOrEqual(3);
+      expect(queries.length).toBeGreaterThanOrEqual(9);
       for (const q of queries) {
         const sql = q.query
-          .replace(/\$__timeFilter\((\w+)\)/g, `$1 BETWEEN now() - interval '6 hours' AND now() + interval '1 minute'`)
+          .replace(/\$__timeFilter\((\w+(?:\.\w+)?)\)/g, `$1 BETWEEN now() - interval '6 hours' AND now() + interval '1 minute'`)
           .replace(/\$__timeGroupAlias\((\w+),\s*1h\)/g, `date_trunc('hour', $1) AS "time"`)
+          .replace(/\$__timeGroupAlias\((\w+),\s*\$__interval\)/g, `date_trunc('minute', $1) AS "time"`)
+          .replace(/\$__interval_ms\b/g, '60000')
+          .replace(/'\$tenant'/g, `'default'`)
           .replace(/\$service\b/g, `'checkout','payments'`);
         expect(sql, q.panel).not.toMatch(/\$\w/);
         const result = await db.query<Record<string, unknown>>(sql);
         expect(result.rows.length, q.panel).toBeGreaterThan(0);
         if (/FROM helios_reports/.test(sql)) expect(result.rows[0]).toMatchObject({ delivered: 1, failed: 1 });
+        if (q.panel === 'helios-services/Request rate') expect(result.rows.map((r) => Number(r['events/min']))).toEqual(Array(30).fill(120));
+        if (q.panel === 'helios-services/Error rate') expect(Number(result.rows[0]!['error rate'])).toBeCloseTo(3 / 120, 10);
+        if (q.panel === 'helios-services/variable tenant') expect(result.rows.map((r) => r['tenant'])).toEqual(['default', 'other']);
       }
     } finally {
       await db.close();

@@ -9,35 +9,35 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HELIOS_ROLES, type HeliosRole } from '../../cli/src/app.js';
 import { COMMANDS } from '../../cli/src/commands/index.js';
+import { COMMON_OPTIONS } from '../../cli/src/commands/command.js';
 // @ts-expect-error plain ESM script without types
 import { renderConfig } from '../render-config.mjs';
 
 const deployDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(deployDir, '..');
 const render = renderConfig as (template: string, env: Record<string, string | undefined>) => string;
-/** Flags every command takes (cli/src/bin/helios.ts). */
-const COMMON_FLAGS = ['--config', '--port', '--data-dir', '--json', '--help'];
 /** Consumer group of each worker role (the names Helios always uses, see bus.kafka.clientId in the config reference). */
 const GROUPS: Record<Exclude<HeliosRole, 'gateway'>, string> = { storage: 'helios-storage', detect: 'helios-detect', report: 'helios-report' };
 
 /**
  * Check one `helios …` invocation against the CLI: the command exists, every flag is a common one or
- * one its usage names, and `--role` values are among those its usage lists. Returns the roles it runs.
+ * one of its own options, and `--role` values are among those its role option lists. Returns the roles it runs.
  */
 function rolesOf(argv: readonly string[], where: string): HeliosRole[] {
   const command = COMMANDS.find((c) => c.name === argv[0]);
   expect(command, `${where}: helios ${argv.join(' ')}: no such command`).toBeDefined();
-  const usage = command!.usage ?? '';
   const roles: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) continue;
     const flag = arg.split('=')[0]!;
-    expect(COMMON_FLAGS.includes(flag) || new RegExp(`${flag}\\b`).test(usage), `${where}: helios ${command!.name} has no flag ${flag}`).toBe(true);
+    const name = flag.slice(2);
+    expect(name in COMMON_OPTIONS || name in (command!.options ?? {}), `${where}: helios ${command!.name} has no flag ${flag}`).toBe(true);
     if (flag === '--role') roles.push(...(arg.includes('=') ? arg.slice('--role='.length) : argv[++i] ?? '').split(','));
   }
   if (roles.length === 0) return command!.name === 'up' ? [...HELIOS_ROLES] : command!.name === 'worker' ? ['storage', 'detect', 'report'] : [];
-  const allowed = /--role ([a-z|]+)/.exec(usage)?.[1]?.split('|') ?? [];
+  // The role flag's value text lists the roles the command takes, e.g. `<storage|detect|report|all>`.
+  const allowed = /^<([a-z|]+)>$/.exec(command!.options?.['role']?.value ?? '')?.[1]?.split('|') ?? [];
   for (const role of roles) expect(allowed, `${where}: helios ${command!.name} --role ${role}`).toContain(role);
   return roles.flatMap((r) => (r === 'all' ? (command!.name === 'up' ? [...HELIOS_ROLES] : ['storage', 'detect', 'report']) : [r])) as HeliosRole[];
 }

@@ -5,5 +5,7 @@ export {
 } from './define.js';
 export { loadPlugin, loadPlugins, assertPlugin, checkPluginSpec, resolvePluginOptions, resolvePluginSource, packageFolderEntry, type PluginSpecCheck, type LoadedPlugin, type PluginHostOptions } from './loader.js';
 export { PluginGuard, pluginGuardMetrics, type PluginHealth } from './guard.js';
-export { renderReportMarkdown, reportFileName } from './report-markdown.js';
+export { renderReportMarkdown, reportFileName, withChartImages } from './report-markdown.js';
 export { Type, type Static } from '@sinclair/typebox';
+export { renderIncidentChart } from './report-chart.js';
+export { CHARTABLE_FEATURES, byDeviation, formatDuration, incidentSpan, robustDeviation, type ChartableFeature, type IncidentSpan } from './report-timeline.js';

@@ -1,5 +1,6 @@
 import type { Incident, IncidentReport } from '@helios/core';
 import type { ReportDraft } from './define.js';
+import { formatDuration, incidentSpan } from './report-timeline.js';
 
 const bullets = (items: readonly string[]) => (items.length === 0 ? '- (none)' : items.map((i) => `- ${i}`).join('\n'));
 
@@ -11,6 +12,13 @@ const bullets = (items: readonly string[]) => (items.length === 0 ? '- (none)' :
 export function renderReportMarkdown(draft: ReportDraft, incident: Incident, meta: { composer: string; createdAt: number; notice?: string }): string {
   const a = incident.anomaly;
   const s = draft.sections;
+  // The incident's span, the same for every composer: facts from the store, not the composer's words.
+  const span = incidentSpan(incident);
+  const spanRows = span === undefined ? [] : [
+    `| Started | ${new Date(span.start).toISOString()} |`,
+    `| Duration | ${formatDuration(span.end - span.start)}, ${span.ongoing ? `**still going** as of ${new Date(span.end).toISOString()}` : `recovered at ${new Date(span.end).toISOString()}`} |`,
+    `| Other services affected | ${span.otherServices.length === 0 ? 'none in the same minutes' : span.otherServices.map((o) => `\`${o.service}\` (${o.severity}, ${new Date(o.from).toISOString().slice(11, 16)}–${new Date(o.to).toISOString().slice(11, 16)} UTC)`).join(', ')} |`,
+  ];
   const lines = [
     `# ${draft.title}`,
     '',
@@ -20,6 +28,7 @@ export function renderReportMarkdown(draft: ReportDraft, incident: Incident, met
     `| Severity | **${draft.severity.toUpperCase()}** |`,
     `| Service | \`${a.service}\` (tenant \`${a.tenant}\`) |`,
     `| Window | ${new Date(a.windowStart).toISOString()} – ${new Date(a.windowEnd).toISOString()} |`,
+    ...spanRows,
     `| Detector | ${a.detector} (score ${a.score.toFixed(3)}, threshold ${a.threshold.toFixed(3)}, model ${a.modelVersion}) |`,
     `| Anomaly id | \`${a.id}\` |`,
     '',
@@ -54,6 +63,19 @@ export function renderReportMarkdown(draft: ReportDraft, incident: Incident, met
     `_Written by ${meta.composer} at ${new Date(meta.createdAt).toISOString()}.${(draft.notes ?? []).map((n) => ` ${n}`).join('')}_`,
     '',
   ];
+  return lines.join('\n');
+}
+
+/**
+ * The Markdown with an image line per chart file, after the facts table: the file reporter writes the
+ * charts beside the Markdown and links them by relative name.
+ */
+export function withChartImages(markdown: string, images: ReadonlyArray<{ title: string; file: string }>): string {
+  if (images.length === 0) return markdown;
+  const lines = markdown.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('| Anomaly id |'));
+  const insert = ['', ...images.map((i) => `![${i.title.replace(/[[\]]/g, '')}](${encodeURI(i.file)})`)];
+  lines.splice(at === -1 ? 1 : at + 1, 0, ...insert);
   return lines.join('\n');
 }
 

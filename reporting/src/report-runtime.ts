@@ -1,7 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
 import { HeliosError, ReportDraftSchema, createRedactor, describeRedactions, type RedactionCounts, type RedactionOptions, Topics, busKey, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
-import { renderReportMarkdown, type ReportDraft, type ReporterHooks, type LoadedPlugin } from '@helios/plugins';
+import { renderIncidentChart, renderReportMarkdown, type ReportDraft, type ReporterHooks, type LoadedPlugin } from '@helios/plugins';
 
 export interface ReportRuntimeOptions {
   bus: Bus;
@@ -29,6 +29,9 @@ export interface ReportRuntimeOptions {
    */
   redaction?: RedactionOptions;
 }
+
+/** How far before an anomalous window the report's timeline reaches (minutes for the chart, anomalies of the run). */
+const TIMELINE_BEFORE_MS = 3 * 3_600_000;
 
 /** The reporting role's handle: stop consuming, and wait for background delivery retries. */
 export interface ReportRuntime extends Subscription {
@@ -89,7 +92,13 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     }
     const started = performance.now();
     await waitForStoredWindow(anomaly);
-    const context = await store.incidentContext({ tenant: anomaly.tenant, service: anomaly.service, from: anomaly.windowStart, to: anomaly.windowEnd });
+    const [context, timeline] = await Promise.all([
+      store.incidentContext({ tenant: anomaly.tenant, service: anomaly.service, from: anomaly.windowStart, to: anomaly.windowEnd }),
+      // Enough minutes before the window for the chart's baseline band, and the anomalies of the hours
+      // around it: the incident's run of windows and the other services hit at the same time.
+      store.incidentTimeline({ tenant: anomaly.tenant, service: anomaly.service, from: anomaly.windowStart - TIMELINE_BEFORE_MS, anomaliesFrom: anomaly.windowStart - TIMELINE_BEFORE_MS, anomaliesTo: anomaly.windowEnd + TIMELINE_BEFORE_MS }),
+    ]);
+    context.timeline = timeline;
     // Nothing a plugin sees holds a secret: composers (an LLM sends this out of the process), deliverers
     // and the stored report all get the redacted incident. Routing fields (ids, tenant, service) stay as
     // stored so the report is filed under its anomaly.
@@ -120,11 +129,13 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     const notice = draft.notes.slice(0, notes.length).join(' ');
     // Rendering joins redacted parts; the Markdown passes once more so no secret can form across them.
     const markdown = redactor.text(renderReportMarkdown(draft, incident, { composer: composed.by, createdAt, ...(notice !== '' ? { notice } : {}) }), redactions);
+    const chart = renderIncidentChart(incident);
     const audit = describeRedactions(redactions);
     if (audit !== '') draft.notes.push(`Redacted before composing, storing and delivering: ${audit}.`);
     const report: IncidentReport = {
       id: newEventId(), anomalyId: anomaly.id, tenant: anomaly.tenant, service: anomaly.service, createdAt,
       title: draft.title, severity: draft.severity, composer: composed.by, notes: draft.notes, sections: draft.sections, markdown, deliveries: [],
+      ...(chart === undefined ? {} : { charts: [chart] }),
     };
     report.id = await store.saveReport(report); // a retried anomaly keeps the id of its first report
     // Every deliverer's outcome, by reporter, in config order; stored after each attempt. Writes are

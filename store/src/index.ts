@@ -1,4 +1,4 @@
-export type { Store, StoreReader, DeadLetter, EventScan, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute } from './store.js';
+export type { Store, StoreReader, DeadLetter, EventScan, Page, ListOptions, ContextQuery, RollupQuery, ServiceMinute, TimelineQuery } from './store.js';
 export type { SqlClient, SqlQueryable, SqlTransaction } from './sql-client.js';
 export { SEARCH_TEXT_EXPRESSION, containsPattern, cursorAtTime, decodeEventCursor, encodeEventCursor, type EventFilter, type EventSearchQuery, type EventSearchPage, type EventTailQuery, type StoredEvent } from './event-search.js';
 export type { ServiceOverview, ServicePoint } from './service-overview.js';

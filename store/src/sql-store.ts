@@ -5,11 +5,11 @@ import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
 import { eventsAfter, rowToEvent, searchEvents, traceEvents } from './event-search.js';
 import { serviceOverview } from './service-overview.js';
-import { eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentile } from './weighted-sql.js';
+import { ERROR_PREDICATE, eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentile } from './weighted-sql.js';
+import { incidentTimeline } from './incident-timeline.js';
 import type { SqlClient } from './sql-client.js';
 import type { ContextQuery, ListOptions, Page, ServiceMinute, Store } from './store.js';
 
-const ERROR_PREDICATE = `(level IN ('ERROR', 'CRITICAL') OR status_code >= 500)`;
 // Weighted by sample_rate like the counts: a 1-in-50 sampled fast request stands for 50 fast requests.
 const P95_LATENCY = weightedLatencyPercentile(0.95);
 
@@ -343,6 +343,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     eventsAfter: (q) => eventsAfter(client, q),
     traceEvents: (q) => traceEvents(client, q),
     serviceOverview: (q) => serviceOverview(client, q),
+    incidentTimeline: (q) => incidentTimeline(client, q),
 
     maintain: (opts = {}) => maintain(client, { ...maintenance, ...opts }),
 

@@ -1,7 +1,7 @@
 import type { MaintenanceResult } from './maintenance.js';
 import type { EventSearchPage, EventSearchQuery, EventTailQuery, StoredEvent } from './event-search.js';
 import type { ServiceOverview } from './service-overview.js';
-import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
+import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, IncidentTimeline, ReportDelivery, WindowTotals } from '@helios/core';
 
 export interface Page<T> {
   items: T[];
@@ -86,6 +86,21 @@ export interface StoreReader {
   traceEvents(query: { traceId: string; tenant?: string; limit: number }): Promise<{ items: HeliosEvent[]; truncated: boolean }>;
   /** Services with rollups in [from, to), with their per-minute series and recent anomalies (service-overview.ts). */
   serviceOverview(query: { tenant?: string; from: number; to: number }): Promise<ServiceOverview[]>;
+  /** The incident around an anomalous window: the service's minutes and the tenant's anomalous windows nearby (incident-timeline.ts). */
+  incidentTimeline(query: TimelineQuery): Promise<IncidentTimeline>;
+}
+
+export interface TimelineQuery {
+  /** Every row is of this tenant only. */
+  tenant: string;
+  service: string;
+  /** The service's minutes from here (epoch ms) to its newest stored event, at most `maxMinutes`. */
+  from: number;
+  /** The tenant's anomalous windows overlapping [anomaliesFrom, anomaliesTo). */
+  anomaliesFrom: number;
+  anomaliesTo: number;
+  /** Most minutes (default 360, at most 1,440); the newest are kept. */
+  maxMinutes?: number;
 }
 
 /** Which events `scanEvents` reads: [from, to) of event time, optionally one service or tenant. */

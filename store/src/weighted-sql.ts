@@ -8,6 +8,9 @@ import { HeliosError } from '@helios/core';
  */
 
 /** Events (optionally those matching `predicate`) as a whole number; 0, not NULL, when none match. */
+/** What counts as an error everywhere in the store: ERROR or CRITICAL, or a status code >= 500. */
+export const ERROR_PREDICATE = `(level IN ('ERROR', 'CRITICAL') OR status_code >= 500)`;
+
 export function eventCount(predicate?: string): string {
   const sum = predicate === undefined ? 'sum(sample_rate)' : `sum(sample_rate) FILTER (WHERE ${predicate})`;
   // Rates like 1/0.3 do not add up to an exact integer in floating point; the count they stand for does.

@@ -9,10 +9,11 @@ import { plugin } from './plugin.js';
 import { plugins } from './plugins.js';
 import { train } from './train.js';
 import { up } from './up.js';
+import { simulate } from './simulate.js';
 import { validate } from './validate.js';
 import { worker } from './worker.js';
 
 /** Every `helios` command; add a file in this folder and list it here. */
-export const COMMANDS: readonly Command[] = [up, worker, validate, demo, migrate, config, evaluate, train, plugin, plugins, loadgen, events, tail];
+export const COMMANDS: readonly Command[] = [up, worker, validate, demo, migrate, config, evaluate, train, plugin, plugins, loadgen, simulate, events, tail];
 
 export type { Command, CommandContext } from './command.js';

@@ -4,6 +4,7 @@ import { Type, definePlugin, type ReportDraft } from '@helios/plugins';
 import { composeTemplateReport } from '@helios/reporter-template';
 import { ANSWER_SCHEMA, parseModelAnswer } from './answer-schema.js';
 import { buildMessages } from './prompt.js';
+import { factNumbers, uncheckedNumbers } from './number-check.js';
 import { createHourlyBudget, estimateCost, llmMetrics, type RequestOutcome, type Usage } from './usage.js';
 
 const configSchema = Type.Object(
@@ -107,11 +108,28 @@ export default definePlugin({
       }
       metrics.requests.inc({ model, outcome: 'success' });
       const { title, ...sections } = parsed.answer;
+      // Every number the model wrote is checked against the facts it was given; what is not among them is
+      // flagged where the reader sees it, not only in the notes.
+      const facts = factNumbers(incident);
+      const written = [title, sections.executiveSummary, sections.rootCauseAnalysis, sections.impactAssessment, ...sections.recommendedActions.immediate, ...sections.recommendedActions.shortTerm, ...sections.recommendedActions.longTerm, ...sections.preventionMeasures].join('\n');
+      const unchecked = uncheckedNumbers(written, facts);
+      const flag = unchecked.length === 0 ? undefined : `Number check: ${unchecked.slice(0, 10).join(', ')}${unchecked.length > 10 ? ` and ${unchecked.length - 10} more` : ''} in the model's text ${unchecked.length === 1 ? 'is' : 'are'} not in the incident data; trust the evidence below over the text.`;
+      // The evidence (detector drivers, top errors, endpoints, traces) is the template's, verbatim: the
+      // model interprets it, it does not restate it.
+      const templateRca = composeTemplateReport(incident).sections.rootCauseAnalysis;
+      const evidence = templateRca.slice(templateRca.indexOf('\n\n') + 2);
       return {
         title,
         severity: incident.anomaly.severity,
-        sections,
-        notes: [`Written by ${model}: ${count(usage.promptTokens)} prompt + ${count(usage.completionTokens)} completion tokens, estimated cost $${usage.costUsd.toFixed(4)}.`],
+        sections: {
+          ...sections,
+          executiveSummary: flag === undefined ? sections.executiveSummary : `**⚠ ${flag}**\n\n${sections.executiveSummary}`,
+          rootCauseAnalysis: `${sections.rootCauseAnalysis}\n\n**Evidence** (from the stored data, as the template states it):\n\n${evidence}`.slice(0, 20_000),
+        },
+        notes: [
+          `Written by ${model}: ${count(usage.promptTokens)} prompt + ${count(usage.completionTokens)} completion tokens, estimated cost $${usage.costUsd.toFixed(4)}.`,
+          flag ?? `Number check: every number in the model's text is in the incident data.`,
+        ],
       };
     }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsRegistry, HeliosError, silentLogger, type Incident, type Registry } from '@helios/core';
 import { resolvePluginOptions, type PluginContext, type ReporterHooks } from '@helios/plugins';
 import { fixtureStore, sampleIncident } from '@helios/plugins/testing';
+import { composeTemplateReport } from '@helios/reporter-template';
 import plugin from './index.js';
 import { startFakeOpenAI, validAnswer, type FakeAnswer } from './testing/fake-openai-server.js';
 
@@ -34,6 +35,9 @@ describe('@helios/reporter-llm against an OpenAI-compatible server (real openai 
     expect(draft.severity).toBe('high');
     expect(draft.sections.recommendedActions.immediate).toEqual(['Check the database.']);
     expect(draft.notes?.[0]).toBe('Written by test-model: 1,500 prompt + 500 completion tokens, estimated cost $0.0300.');
+    // Its numbers (35%, 200 events, 80 ms, 1.4 s, 190 of 200) are all in the context, rounded or converted.
+    expect(draft.notes?.[1]).toBe('Number check: every number in the model\'s text is in the incident data.');
+    expect(draft.sections.executiveSummary).not.toContain('Number check');
 
     const sent = JSON.parse(server.requests[0]!.body) as { model: string; temperature: number; response_format: { type: string; json_schema: { strict: boolean; schema: { required: string[] } } }; messages: Array<{ role: string; content: string }> };
     expect(sent.model).toBe('test-model');
@@ -47,6 +51,28 @@ describe('@helios/reporter-llm against an OpenAI-compatible server (real openai 
     expect(await metricValue(metrics, 'helios_llm_tokens_total', { model: 'test-model', kind: 'completion' })).toBe(500);
     expect(await metricValue(metrics, 'helios_llm_cost_usd_total', { model: 'test-model' })).toBeCloseTo(0.03, 10);
     expect(await metricValue(metrics, 'helios_llm_requests_total', { model: 'test-model', outcome: 'success' })).toBe(1);
+  });
+
+  it('keeps the template\'s evidence verbatim under the model\'s analysis', async () => {
+    const { compose } = await setup([{ kind: 'content', content: validAnswer() }]);
+    const draft = await compose();
+    const template = composeTemplateReport(sampleIncident()).sections.rootCauseAnalysis;
+    const evidence = template.slice(template.indexOf('\n\n') + 2);
+    expect(evidence).toContain('DB_TIMEOUT');
+    expect(draft.sections.rootCauseAnalysis.startsWith('DB_TIMEOUT dominates the errors (200 events)')).toBe(true);
+    expect(draft.sections.rootCauseAnalysis.endsWith(evidence)).toBe(true);
+  });
+
+  it('flags a number the model made up, in the notes and visibly in the summary; rounded and converted ones pass', async () => {
+    const { compose } = await setup([
+      { kind: 'content', content: validAnswer({ executiveSummary: 'Checkout failed 47% of requests; p95 latency reached 2.4 s on /api/payments (1,400 ms overall).' }) },
+      { kind: 'content', content: validAnswer({ executiveSummary: 'About 35.0% of 614 events failed (215 errors), 17.5x the usual 1.0%; 1.40 s p95.' }) },
+    ]);
+    const wrong = await compose();
+    expect(wrong.notes?.[1]).toBe('Number check: 47% in the model\'s text is not in the incident data; trust the evidence below over the text.');
+    expect(wrong.sections.executiveSummary.startsWith('**⚠ Number check: 47%')).toBe(true);
+    const right = await compose();
+    expect(right.notes?.[1]).toBe('Number check: every number in the model\'s text is in the incident data.');
   });
 
   it('gives up on a slow answer after timeoutMs', async () => {

@@ -1,5 +1,5 @@
 import { metricSeriesName, type FeatureExplanation, type FeatureName, type Incident, type MetricFeatureName, type ReportSections, type Severity } from '@helios/core';
-import type { ReportDraft } from '@helios/plugins';
+import { byDeviation, formatDuration, incidentSpan, type ReportDraft } from '@helios/plugins';
 
 const FEATURE_LABEL: Record<FeatureName | MetricFeatureName, string> = {
   total_events: 'traffic (events per window)',
@@ -113,6 +113,25 @@ const PREVENTION: Record<Pattern, string[]> = {
   unclear: ['Keep the runbook for this service next to its dashboard and add this incident to it.'],
 };
 
+/**
+ * The pattern's actions with the evidence put first: the top error code and where it happens, the endpoint
+ * failing most. Generic lines are kept to one when the evidence gives specific ones.
+ */
+function evidenceActions(incident: Incident, generic: ReportSections['recommendedActions']): ReportSections['recommendedActions'] {
+  const { context } = incident;
+  const specific: string[] = [];
+  const topError = context.topErrors[0];
+  if (topError !== undefined) {
+    const what = topError.errorCode === null ? `the error "${topError.message.slice(0, 120)}"` : `\`${topError.errorCode}\` ("${topError.message.slice(0, 120)}")`;
+    specific.push(`Start from ${what}: ${count(topError.events)} events in the window, last at ${time(topError.lastSeen)} UTC; find what it calls and whether that changed at the window start.`);
+  }
+  const failing = [...context.slowestEndpoints].filter((e) => e.errors > 0).sort((a, b) => b.errors - a.errors)[0];
+  if (failing !== undefined) specific.push(`Look at \`${failing.endpoint}\` first: ${count(failing.errors)} of its ${count(failing.events)} requests failed, p95 ${ms(failing.p95LatencyMs)}.`);
+  const trace = context.exampleTraceIds[0];
+  if (trace !== undefined) specific.push(`Open trace \`${trace}\` to see the failing call end to end.`);
+  return { ...generic, immediate: specific.length === 0 ? generic.immediate : [...specific, ...generic.immediate.slice(0, 1)] };
+}
+
 function severityWord(s: Severity): string {
   return s.toUpperCase();
 }
@@ -121,12 +140,15 @@ function severityWord(s: Severity): string {
 export function composeTemplateReport(incident: Incident): ReportDraft {
   const { anomaly, context } = incident;
   const pattern = classify(incident);
-  const drivers = anomaly.explanation.filter((e) => e.direction !== 'flat').slice(0, 3);
-  const ranked = drivers.length > 0 ? drivers : anomaly.explanation.slice(0, 2);
-  const headline = ranked.slice(0, 2).map((e) => `${FEATURE_LABEL[e.feature]} ${e.direction === 'down' ? 'down' : 'up'}`).join(', ');
+  // Ranked by how far each feature moved from the one baseline of the report (the detector's typical
+  // value), not by the detector's order: the title names the strongest signal.
+  const moved = byDeviation(anomaly.explanation.filter((e) => e.direction !== 'flat'));
+  const ranked = moved.length > 0 ? moved.slice(0, 3) : byDeviation(anomaly.explanation).slice(0, 2);
+  const strongest = ranked[0];
+  const headline = strongest === undefined ? 'unusual behaviour' : `${FEATURE_LABEL[strongest.feature]} ${strongest.direction === 'down' ? 'down' : 'up'} (${formatFeature(strongest.feature, strongest.value)} vs typical ${formatFeature(strongest.feature, strongest.baseline)})`;
   const w = context.window;
-  const b = context.baseline;
-  const baselineRate = b.events > 0 ? b.errors / b.events : 0;
+  const typical = new Map(anomaly.explanation.map((e) => [e.feature, e.baseline]));
+  const span = incidentSpan(incident);
 
   // An anomaly of a metric series names the series: the service's requests may look normal.
   // Series names are capped: attribute values may be long, and report sections have length limits.
@@ -134,11 +156,15 @@ export function composeTemplateReport(incident: Incident): ReportDraft {
   const subject = anomaly.metric === undefined ? `service \`${anomaly.service}\`` : `metric \`${seriesName}\` of service \`${anomaly.service}\``;
   const executiveSummary = [
     `Between ${time(anomaly.windowStart)} and ${time(anomaly.windowEnd)} UTC, ${subject} (tenant \`${anomaly.tenant}\`) deviated from its normal behaviour: ${ranked.map(change).join('; ')}.`,
-    `The window held ${count(w.events)} events and ${count(w.errors)} errors (${pct(w.events > 0 ? w.errors / w.events : 0)}); the preceding baseline held ${count(b.events)} events with an error rate of ${pct(baselineRate)}.`,
+    `The window held ${count(w.events)} events and ${count(w.errors)} errors (${pct(w.events > 0 ? w.errors / w.events : 0)}). Baseline throughout this report: the detector's typical value for this service (median of its training windows).`,
+    ...(span === undefined ? [] : [
+      `The incident started at ${time(span.start)} UTC and ${span.ongoing ? `is still going as of ${time(span.end)} UTC (${formatDuration(span.end - span.start)} so far)` : `recovered at ${time(span.end)} UTC after ${formatDuration(span.end - span.start)}`}.`,
+      span.otherServices.length === 0 ? 'No other service of this tenant was anomalous in the same minutes.' : `Other services anomalous in the same minutes: ${span.otherServices.map((o) => `\`${o.service}\` (${o.severity})`).join(', ')}.`,
+    ]),
     `Severity ${severityWord(anomaly.severity)} (from the error rate, tail latency and traffic against this service's baseline); ${anomaly.detector} scored the window ${anomaly.score.toFixed(3)} against its threshold of ${anomaly.threshold.toFixed(3)} for this service.`,
   ].join(' ');
 
-  const driverLines = anomaly.explanation.slice(0, 4).map((e, i) => `${i + 1}. **${FEATURE_LABEL[e.feature]}** — ${formatFeature(e.feature, e.value)} vs typical ${formatFeature(e.feature, e.baseline)} (${e.direction}; ${pct(e.contribution)} of the isolation)`);
+  const driverLines = byDeviation(anomaly.explanation).slice(0, 4).map((e, i) => `${i + 1}. **${FEATURE_LABEL[e.feature]}** — ${formatFeature(e.feature, e.value)} vs typical ${formatFeature(e.feature, e.baseline)} (${e.direction}; ${pct(e.contribution)} of the isolation)`);
   const errorLines = context.topErrors.slice(0, 5).map((e) => `- \`${e.errorCode ?? 'no code'}\` — ${e.message === '' ? '(no message)' : e.message.slice(0, 200)}: ${count(e.events)} events`);
   const endpointLines = context.slowestEndpoints.slice(0, 5).map((e) => `- \`${e.endpoint}\` — p95 ${ms(e.p95LatencyMs)}, avg ${ms(e.avgLatencyMs)}, ${count(e.errors)}/${count(e.events)} errors`);
   const rootCauseAnalysis = [
@@ -157,17 +183,18 @@ export function composeTemplateReport(incident: Incident): ReportDraft {
     ...(anomaly.metric === undefined ? [] : [`- Metric series: \`${seriesName}\``]),
     `- Tenants: ${context.tenants.length === 0 ? '(no events stored for the window)' : context.tenants.map((t) => `\`${t.tenant}\` (${count(t.errors)} errors / ${count(t.events)} events)`).join(', ')}`,
     `- Endpoints with errors: ${failingEndpoints.length === 0 ? 'none' : failingEndpoints.map((e) => `\`${e.endpoint}\` (${count(e.errors)})`).join(', ')}`,
-    `- Errors in the window: ${count(w.errors)} of ${count(w.events)} events; p95 latency ${ms(w.p95LatencyMs)} vs ${ms(b.p95LatencyMs)} before.`,
+    `- Errors in the window: ${count(w.errors)} of ${count(w.events)} events; p95 latency ${ms(w.p95LatencyMs)}${typical.has('p95_latency') ? ` vs typical ${ms(typical.get('p95_latency')!)}` : ''}.`,
+    ...(span === undefined ? [] : [`- Other services affected: ${span.otherServices.length === 0 ? 'none in the same minutes' : span.otherServices.map((o) => `\`${o.service}\` (${o.severity}, from ${time(o.from)} UTC)`).join(', ')}`]),
   ].join('\n');
 
   return {
-    title: `${severityWord(anomaly.severity)}: ${anomaly.service}${anomaly.metric === undefined ? '' : ` ${anomaly.metric.name.slice(0, 100)}`} — ${headline || 'unusual behaviour'}`,
+    title: `${severityWord(anomaly.severity)}: ${anomaly.service.slice(0, 100)}${anomaly.metric === undefined ? '' : ` ${anomaly.metric.name.slice(0, 100)}`} — ${headline}`.slice(0, 300),
     severity: anomaly.severity,
     sections: {
       executiveSummary,
       rootCauseAnalysis,
       impactAssessment,
-      recommendedActions: ACTIONS[pattern],
+      recommendedActions: evidenceActions(incident, ACTIONS[pattern]),
       preventionMeasures: PREVENTION[pattern],
     },
     notes: [`Pattern: ${pattern}.`],
