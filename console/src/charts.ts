@@ -1,5 +1,5 @@
 import { s } from './dom.js';
-import { formatClock, formatNumber } from './format.js';
+import { formatClock } from './format.js';
 
 /**
  * Hand-written SVG charts: a sparkline for the service list, and a feature against its baseline band
@@ -34,6 +34,8 @@ export function sparkline(points: ReadonlyArray<{ t: number; v: number | null }>
 export interface BandChartOptions {
   label: string;
   unit: string;
+  /** How values read on the axis and in the summary (e.g. as percentages). */
+  format: (v: number) => string;
   from: number;
   to: number;
   points: ReadonlyArray<{ t: number; v: number }>;
@@ -51,7 +53,7 @@ export function bandChart(o: BandChartOptions): SVGSVGElement {
   const x = (t: number) => left + ((t - o.from) / Math.max(1, o.to - o.from)) * (width - left - right);
   const y = (v: number) => top + (1 - (v - lo) / Math.max(1e-9, hi - lo)) * (height - top - bottom);
   const d = o.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join('');
-  const summary = `${o.label} per minute${o.band === undefined ? '' : `; baseline ${formatNumber(o.band.low)}–${formatNumber(o.band.high)} ${o.unit}`}; anomalous window ${formatClock(o.window.from)}–${formatClock(o.window.to)}`;
+  const summary = `${o.label} per minute${o.band === undefined ? '' : `; baseline ${o.format(o.band.low)}–${o.format(o.band.high)} ${o.unit}`}; anomalous window ${formatClock(o.window.from)}–${formatClock(o.window.to)}`;
   const ticks = [lo, (lo + hi) / 2, hi];
   const timeTicks = [o.from, (o.from + o.to) / 2, o.to];
   return s('svg', { class: 'band-chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': summary, preserveAspectRatio: 'xMidYMid meet' },
@@ -61,7 +63,7 @@ export function bandChart(o: BandChartOptions): SVGSVGElement {
     o.band === undefined ? null : s('line', { class: 'median', x1: left, x2: width - right, y1: y(o.band.median), y2: y(o.band.median) }),
     s('line', { class: 'axis', x1: left, x2: left, y1: top, y2: height - bottom }),
     s('line', { class: 'axis', x1: left, x2: width - right, y1: height - bottom, y2: height - bottom }),
-    ticks.map((v) => s('text', { class: 'tick', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, formatNumber(v))),
+    ticks.map((v) => s('text', { class: 'tick', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, o.format(v))),
     timeTicks.map((t, i) => s('text', { class: 'tick', x: x(t), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === 2 ? 'end' : 'middle' }, formatClock(t))),
     d === '' ? null : s('path', { class: 'series', d }),
     o.points.filter((p) => p.t >= o.window.from && p.t < o.window.to).map((p) => s('circle', { class: 'anomalous', cx: x(p.t), cy: y(p.v), r: 3 })));

@@ -53,7 +53,7 @@ function featureCharts(anomaly: Anomaly, minutes: readonly ServiceMinute[], from
     });
     const band = baselineBand(points.filter((p) => p.t < anomaly.windowStart).map((p) => p.v));
     return h('figure', { class: 'feature' },
-      bandChart({ label: spec.label, unit: spec.unit, from, to, points, band, window: { from: anomaly.windowStart, to: anomaly.windowEnd } }),
+      bandChart({ label: spec.label, unit: spec.unit, format: fmt, from, to, points, band, window: { from: anomaly.windowStart, to: anomaly.windowEnd } }),
       h('figcaption', null, caption, '. Shaded: the baseline band (5th–95th percentile of the two hours before); marked: the anomalous window.'));
   });
   return h('section', { 'aria-labelledby': 'h-features' }, h('h2', { id: 'h-features' }, 'Driving features'),
@@ -61,12 +61,36 @@ function featureCharts(anomaly: Anomaly, minutes: readonly ServiceMinute[], from
     figures);
 }
 
+/** `**bold**` and `` `code` `` of a report line as nodes (text stays text: no HTML is parsed). */
+function inline(text: string): Node[] {
+  return text.split(/(\*\*[^*]+\*\*|`[^`]+`)/).filter((part) => part !== '').map((part) =>
+    part.startsWith('**') && part.endsWith('**') && part.length > 4 ? h('strong', null, part.slice(2, -2))
+      : part.startsWith('`') && part.endsWith('`') && part.length > 2 ? h('code', null, part.slice(1, -1))
+        : document.createTextNode(part));
+}
+
+/** A report section's text: paragraphs, and runs of `- ` or `1. ` lines as lists (the light Markdown reporters write). */
 function paragraphs(text: string): HTMLElement[] {
-  return text.split(/\n{2,}/).map((p) => h('p', null, p));
+  const out: HTMLElement[] = [];
+  for (const block of text.split(/\n{2,}/)) {
+    let list: HTMLElement | undefined;
+    for (const line of block.split('\n')) {
+      const item = /^\s*(?:[-*]|(\d+)\.)\s+(.*)$/.exec(line);
+      if (item !== null) {
+        const tag = item[1] === undefined ? 'ul' : 'ol';
+        if (list === undefined || list.tagName.toLowerCase() !== tag) out.push((list = h(tag)));
+        list.append(h('li', null, inline(item[2]!)));
+      } else if (line.trim() !== '') {
+        list = undefined;
+        out.push(h('p', null, inline(line)));
+      }
+    }
+  }
+  return out;
 }
 
 function list(items: readonly string[]): HTMLElement {
-  return items.length === 0 ? h('p', null, 'None.') : h('ul', null, items.map((i) => h('li', null, i)));
+  return items.length === 0 ? h('p', null, 'None.') : h('ul', null, items.map((i) => h('li', null, inline(i))));
 }
 
 function reportSection(report: IncidentReport): HTMLElement {
@@ -120,8 +144,8 @@ function actions(incident: IncidentRecord, redraw: () => Promise<void>): HTMLEle
   return h('div', { class: 'actions', role: 'group', 'aria-label': 'Incident actions' },
     h('button', { type: 'button', id: 'ack', disabled: incident.status !== 'open', onclick: () => post('ack', {}, 'Acknowledged.', 'ack') }, 'Acknowledge'),
     h('button', { type: 'button', id: 'resolve', disabled: incident.status === 'resolved', onclick: () => post('resolve', {}, 'Resolved.', 'resolve') }, 'Resolve'),
-    h('button', { type: 'button', id: 'thumbs-up', 'aria-pressed': String(rating === 'up'), 'aria-label': 'Useful incident (thumbs up)', onclick: () => post('feedback', { rating: 'up' }, 'Thanks: feedback stored.', 'thumbs-up') }, '👍'),
-    h('button', { type: 'button', id: 'thumbs-down', 'aria-pressed': String(rating === 'down'), 'aria-label': 'Not useful (thumbs down)', onclick: () => post('feedback', { rating: 'down' }, 'Thanks: feedback stored.', 'thumbs-down') }, '👎'),
+    h('button', { type: 'button', id: 'thumbs-up', 'aria-pressed': String(rating === 'up'), 'aria-label': 'Useful incident (thumbs up)', onclick: () => post('feedback', { rating: 'up' }, 'Thanks: feedback stored.', 'thumbs-up') }, h('span', { 'aria-hidden': 'true' }, '👍'), ' Useful'),
+    h('button', { type: 'button', id: 'thumbs-down', 'aria-pressed': String(rating === 'down'), 'aria-label': 'Not useful (thumbs down)', onclick: () => post('feedback', { rating: 'down' }, 'Thanks: feedback stored.', 'thumbs-down') }, h('span', { 'aria-hidden': 'true' }, '👎'), ' Not useful'),
     status);
 }
 
