@@ -19,12 +19,15 @@ const CHROMIUM = process.env['HELIOS_CHROMIUM'] ?? '/usr/bin/chromium';
 const run = existsSync(CHROMIUM) || process.env['CI'] === 'true';
 const docs = resolve(import.meta.dirname, '..', '..', '..', 'docs');
 
+/** expect.poll with room for a loaded machine (vitest's default is one second). */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000, interval: 100 });
+
 const KEY_A = 'console-alpha-key-0001';
 const KEY_B = 'console-bravo-key-0001';
 const TRACE_A = 'a1'.repeat(16);
 const TRACE_B = 'b2'.repeat(16);
 
-describe.runIf(run)('web console in Chromium', () => {
+describe.runIf(run)('web console in Chromium', { timeout: 90_000 }, () => {
   let app: HeliosApp;
   let browser: Browser;
   let context: BrowserContext;
@@ -108,7 +111,7 @@ describe.runIf(run)('web console in Chromium', () => {
     await page.goto(`${base}/`);
     await page.getByLabel('API key').fill('not-a-valid-key-123');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.locator('#login-error').textContent()).toContain('not accepted');
+    await poll(() => page.locator('#login-error').textContent()).toContain('not accepted');
     await page.getByLabel('API key').fill(KEY_A);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const table = page.locator('table.services');
@@ -134,8 +137,8 @@ describe.runIf(run)('web console in Chromium', () => {
     }
     expect(order).toEqual(['Skip to content', 'Services', 'Incidents']);
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/incidents');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName + ':' + document.activeElement?.textContent)).toBe('H1:Incidents');
+    await poll(() => page.evaluate(() => location.hash)).toBe('#/incidents');
+    await poll(() => page.evaluate(() => document.activeElement?.tagName + ':' + document.activeElement?.textContent)).toBe('H1:Incidents');
     expect(await page.locator('nav a[aria-current="page"]').textContent()).toBe('Incidents');
   });
 
@@ -161,7 +164,7 @@ describe.runIf(run)('web console in Chromium', () => {
     for (const filter of ['open', 'acknowledged', 'resolved']) {
       await page.getByRole('combobox', { name: 'Status' }).selectOption(filter);
       await page.getByRole('button', { name: 'Filter' }).click();
-      await expect.poll(() => page.evaluate(() => location.hash)).toContain(`status=${filter}`);
+      await poll(() => page.evaluate(() => location.hash)).toContain(`status=${filter}`);
       await page.locator('text=No incidents match.').or(page.locator('table.incidents')).first().waitFor();
       expect(await page.locator(`a[href="#/incidents/${incidentId}"]`).count(), filter).toBe(filter === status ? 1 : 0);
     }
@@ -184,8 +187,8 @@ describe.runIf(run)('web console in Chromium', () => {
     expect(traceHref).toMatch(/^#\/traces\/[0-9a-f]{32}$/);
 
     await page.getByRole('button', { name: /thumbs up/ }).click();
-    await expect.poll(async () => (await apiGet<{ feedback?: { rating: string } }>(`/api/v1/incidents/${incidentId}`, KEY_A)).feedback?.rating).toBe('up');
-    await expect.poll(() => page.getByRole('button', { name: /thumbs up/ }).getAttribute('aria-pressed')).toBe('true');
+    await poll(async () => (await apiGet<{ feedback?: { rating: string } }>(`/api/v1/incidents/${incidentId}`, KEY_A)).feedback?.rating).toBe('up');
+    await poll(() => page.getByRole('button', { name: /thumbs up/ }).getAttribute('aria-pressed')).toBe('true');
     // The page is drawn again with the outcome announced, and the focus stays on the button used.
     expect(await page.locator('.action-status').textContent()).toBe('Thanks: feedback stored.');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('thumbs-up');
@@ -208,12 +211,12 @@ describe.runIf(run)('web console in Chromium', () => {
     await page.locator('svg.band-chart').first().waitFor();
     expect(await page.locator('figure.feature').count()).toBe(2);
     await page.getByRole('button', { name: 'Acknowledge' }).click();
-    await expect.poll(async () => (await apiGet<{ status: string }>(`/api/v1/incidents/${anomaly.id}`, KEY_A)).status).toBe('acknowledged');
-    await expect.poll(() => page.getByRole('button', { name: 'Acknowledge' }).isDisabled()).toBe(true);
+    await poll(async () => (await apiGet<{ status: string }>(`/api/v1/incidents/${anomaly.id}`, KEY_A)).status).toBe('acknowledged');
+    await poll(() => page.getByRole('button', { name: 'Acknowledge' }).isDisabled()).toBe(true);
     expect(await page.locator('.facts').textContent()).toContain('acknowledged by');
     await page.getByRole('button', { name: 'Resolve' }).click();
-    await expect.poll(async () => (await apiGet<{ status: string; resolvedBy?: string }>(`/api/v1/incidents/${anomaly.id}`, KEY_A)).status).toBe('resolved');
-    await expect.poll(() => page.getByRole('button', { name: 'Resolve' }).isDisabled()).toBe(true);
+    await poll(async () => (await apiGet<{ status: string; resolvedBy?: string }>(`/api/v1/incidents/${anomaly.id}`, KEY_A)).status).toBe('resolved');
+    await poll(() => page.getByRole('button', { name: 'Resolve' }).isDisabled()).toBe(true);
   });
 
   it('finds an event by text and by trace id, and shows every event of the trace', async () => {
@@ -221,30 +224,30 @@ describe.runIf(run)('web console in Chromium', () => {
     await page.getByLabel('Text').fill('needle-alpha card');
     await page.getByRole('button', { name: 'Search' }).click();
     const results = page.locator('#search-results tbody tr');
-    await expect.poll(() => results.count()).toBe(1);
+    await poll(() => results.count()).toBe(1);
     expect(await results.first().textContent()).toContain('CARD_DECLINED');
     await shot('events');
 
     // Tenant bravo's events are not found with alpha's key, by text or by trace.
     await page.getByLabel('Text').fill('needle-bravo');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => page.locator('#search-summary').textContent()).toMatch(/^0 events/);
+    await poll(() => page.locator('#search-summary').textContent()).toMatch(/^0 events/);
 
     await page.goto(`${base}/#/events?trace_id=${TRACE_A}`);
-    await expect.poll(() => page.locator('#search-results tbody tr').count()).toBe(2);
+    await poll(() => page.locator('#search-results tbody tr').count()).toBe(2);
     await page.locator(`a[aria-label="trace ${TRACE_A}"]`).first().click();
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/traces/${TRACE_A}`);
-    await expect.poll(() => page.locator('#trace-events tbody tr').count()).toBe(2);
+    await poll(() => page.evaluate(() => location.hash)).toBe(`#/traces/${TRACE_A}`);
+    await poll(() => page.locator('#trace-events tbody tr').count()).toBe(2);
     expect(await page.locator('#trace-events').textContent()).toContain('needle-alpha price lookup');
     await shot('trace');
     await page.goto(`${base}/#/traces/${TRACE_B}`);
-    await expect.poll(() => page.locator('[role=alert]').textContent()).toContain('HLS_ERR_NOT_FOUND');
+    await poll(() => page.locator('[role=alert]').textContent()).toContain('HLS_ERR_NOT_FOUND');
   });
 
   it('live tail shows new events of the key\'s tenant as they arrive, with the filters, and never another tenant\'s', async () => {
     await page.goto(`${base}/#/events?service=checkout`);
     await page.getByRole('button', { name: 'Start live tail' }).click();
-    await expect.poll(() => page.locator('#tail-status').textContent()).toContain('waiting');
+    await poll(() => page.locator('#tail-status').textContent()).toContain('waiting');
     const now = Date.now();
     await send(KEY_B, [{ timestamp: now, service: 'checkout', level: 'ERROR', message: 'tail-bravo must not show' }]);
     await send(KEY_A, [
@@ -253,7 +256,7 @@ describe.runIf(run)('web console in Chromium', () => {
       { timestamp: now + 2, service: 'checkout', level: 'INFO', message: 'tail-alpha second' },
     ]);
     const rows = page.locator('#tail-table tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
+    await poll(() => rows.count()).toBe(2);
     const text = await page.locator('#tail-table').textContent();
     expect(text).toContain('tail-alpha first');
     expect(text).toContain('tail-alpha second');
@@ -262,7 +265,7 @@ describe.runIf(run)('web console in Chromium', () => {
     expect(await rows.first().textContent()).toContain('tail-alpha second'); // newest first
     await shot('tail');
     await page.getByRole('button', { name: 'Stop live tail' }).click();
-    await expect.poll(() => page.locator('#tail-status').textContent()).toContain('stopped');
+    await poll(() => page.locator('#tail-status').textContent()).toContain('stopped');
   });
 
   it('tenant bravo, signed in, sees only its own services', async () => {
