@@ -82,7 +82,7 @@ describe('pipeline end to end', () => {
     expect(await app.store.countEvents()).toBeGreaterThan(50_000);
     const metrics = await app.metrics.metrics();
     expect(metrics).toMatch(/helios_plugin_errors_total\{plugin="throwing-detector",hook="detect",reason="error"\} \d+/);
-  });
+  }, 120_000);
 });
 
 describe('helios CLI as a process', () => {
@@ -110,5 +110,5 @@ describe('helios CLI as a process', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toContain('"msg":"stopped"');
-  }, 60_000);
+  }, 120_000);
 });
