@@ -109,9 +109,10 @@ export function createSseParser(onMessage: (message: SseMessage) => void): (chun
 
 /**
  * Read a server-sent-events stream until `signal` aborts or the server ends it. Resolves with the reason
- * it ended ('end' from the server, 'aborted', or the message of a `dropped` event).
+ * it ended ('end' from the server, 'aborted', or the message of a `dropped` event). `onOpen` runs once the
+ * server has answered: from then on, new events reach `onMessage`.
  */
-export async function stream(path: string, onMessage: (message: SseMessage) => void, signal: AbortSignal): Promise<string> {
+export async function stream(path: string, onMessage: (message: SseMessage) => void, signal: AbortSignal, onOpen: () => void = () => {}): Promise<string> {
   let res: Response;
   try {
     res = await fetch(path, { headers: headers({ accept: 'text/event-stream' }), signal, cache: 'no-store', credentials: 'omit' });
@@ -120,6 +121,7 @@ export async function stream(path: string, onMessage: (message: SseMessage) => v
     throw err;
   }
   if (!res.ok || res.body === null) throw await errorOf(res);
+  onOpen();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let ended = 'the server closed the stream';
   const parse = createSseParser((m) => {

@@ -91,13 +91,15 @@ export async function eventsView(ctx: ViewContext): Promise<void> {
     tailButton.setAttribute('aria-pressed', 'true');
     tailTable.hidden = false;
     let received = 0;
-    tailStatus.textContent = 'Live tail: waiting for new events…';
+    tailStatus.textContent = 'Live tail: connecting…';
     stream(`/api/v1/events/tail${query(filtersOf(p))}`, (m) => {
       if (m.event !== 'event') return;
       tailBody.prepend(eventRow(JSON.parse(m.data) as HeliosEvent));
       while (tailBody.rows.length > TAIL_ROWS) tailBody.deleteRow(-1);
       tailStatus.textContent = `Live tail: ${++received} new event${received === 1 ? '' : 's'}.`;
-    }, signal).then(
+    }, signal, () => {
+      if (received === 0) tailStatus.textContent = 'Live tail: connected, waiting for new events…';
+    }).then(
       (why) => { if (!signal.aborted) stopTail(`Live tail ended: ${why}.`); },
       (err: unknown) => { if (!signal.aborted) stopTail(`Live tail failed: ${(err as Error).message}`); },
     );
