@@ -16,8 +16,8 @@ const MARK_END = '<!-- plugin-api-reference:end -->';
 /** What the reference documents, in reading order: file, then the exported names from it. */
 const SECTIONS = [
   { title: 'Declaring a plugin', file: 'plugins/src/define.ts', names: ['PLUGIN_API_VERSION', 'definePlugin', 'DetectorPlugin', 'ReporterPlugin', 'PluginContext'] },
-  { title: 'Detector hooks and what they receive', file: 'plugins/src/define.ts', names: ['DetectorHooks', 'TrainingHistory', 'TrainingResult'] },
-  { title: '', file: 'core/src/incident.ts', names: ['FeatureWindow', 'Features', 'FeatureName', 'MetricWindow', 'MetricSeries', 'MetricFeatures', 'METRIC_FEATURE_NAMES', 'SeriesWindow', 'seriesKey', 'metricSeriesName', 'Detection', 'FeatureExplanation'] },
+  { title: 'Detector hooks and what they receive', file: 'plugins/src/define.ts', names: ['DetectorHooks', 'DetectorSeriesState', 'TrainingHistory', 'TrainingResult'] },
+  { title: '', file: 'core/src/incident.ts', names: ['FeatureWindow', 'Features', 'FeatureName', 'MetricWindow', 'MetricFreshPoints', 'MetricSeries', 'MetricFeatures', 'METRIC_FEATURE_NAMES', 'SeriesWindow', 'seriesKey', 'metricSeriesName', 'Detection', 'FeatureExplanation'] },
   { title: 'Reporter hooks and what they receive', file: 'plugins/src/define.ts', names: ['ReporterHooks', 'ReportDraft', 'DeliveryReceipt'] },
   { title: '', file: 'core/src/incident.ts', names: ['Incident', 'Anomaly', 'Severity', 'IncidentContext', 'WindowTotals', 'ErrorStats', 'EndpointStats', 'IncidentReport', 'ReportSections', 'ReportDelivery'] },
   { title: 'Reading the store (`ctx.store`)', file: 'store/src/store.ts', names: ['StoreReader'] },

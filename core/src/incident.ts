@@ -59,6 +59,23 @@ export interface MetricWindow {
   start: number;
   end: number;
   features: MetricFeatures;
+  /**
+   * The points that arrived in the window's newest hop ([end - hop, end)): the evidence this window adds
+   * over the previous one (a 5-minute series' point sits in five overlapping windows, but is fresh in one).
+   * Optional: producers without hop buckets leave it out, and detectors must work without it.
+   */
+  fresh?: MetricFreshPoints;
+  /** The series' estimated sampling interval (median gap between its points, ms); absent before two points. */
+  cadenceMs?: number;
+}
+
+/** Valued points of a metric window's newest hop: how many, their mean, and the newest one's time. */
+export interface MetricFreshPoints {
+  points: number;
+  mean: number;
+  min: number;
+  max: number;
+  lastAt: number;
 }
 
 /** A window of either kind of series; `metric` tells them apart. */

@@ -18,7 +18,7 @@ export { createLogger, formatLogLine, resolveLogFormat, silentLogger, type Logge
 export { createMetricsRegistry, Registry, serviceLabelGuard, OVERFLOW_SERVICE_LABEL, type ServiceLabelGuard, type ServiceLabelGuardOptions } from './metrics.js';
 export {
   FEATURE_NAMES, METRIC_FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema, metricSeriesName, seriesKey,
-  type MetricFeatureName, type MetricFeatures, type MetricSeries, type MetricWindow, type SeriesWindow,
+  type MetricFeatureName, type MetricFeatures, type MetricFreshPoints, type MetricSeries, type MetricWindow, type SeriesWindow,
   type FeatureName, type Features, type FeatureWindow, type FeatureExplanation, type Detection, type Severity, type Anomaly,
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport, type ReportChart, type MinuteTotals, type AnomalyWindow, type IncidentTimeline,

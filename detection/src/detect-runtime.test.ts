@@ -170,7 +170,7 @@ describe('metric series through the detect runtime', () => {
       const events = Array.from({ length: 20 }, (_, i) => normalizeEventInput({ service: 'svc', timestamp: T0 + m * MIN + i * 3000, latency_ms: 20 + random() * 5, endpoint: '/a' }, { tenant: 't', now: T0 }));
       for (let s = 0; s < 6; s++) {
         const at = T0 + m * MIN + s * 10_000 + 500;
-        events.push(gauge(at, 'orders', (m >= 120 ? 300 : 100) + (random() - 0.5) * 10));
+        events.push(gauge(at, 'orders', (m >= 120 ? 350 : 100) + (random() - 0.5) * 10));
         events.push(gauge(at, 'refunds', 40 + (random() - 0.5) * 4));
       }
       await bus.publish(Topics.events, events.map((value) => ({ key: 't/svc', value })));
@@ -178,6 +178,11 @@ describe('metric series through the detect runtime', () => {
     }
     await runtime.flush();
     await bus.drain();
+    // Series states from both detectors: the metric series are active (judged), with their windows counted.
+    const states = runtime.seriesStates('t', 'svc').filter((s) => s.key.includes('queue.depth'));
+    expect(states).toHaveLength(4);
+    expect(states.every((s) => s.state === 'active' && s.windowsSeen > 140 && s.threshold !== null)).toBe(true);
+    expect(await metrics.getSingleMetricAsString('helios_detector_series_state')).toMatch(/detector="@helios\/detector-robust-zscore",state="active"} 2/);
     await runtime.close();
     for (const d of detectors) await d.shutdown();
     await bus.close();
@@ -190,7 +195,7 @@ describe('metric series through the detect runtime', () => {
     expect(anomaly!.features).toMatchObject({ points: expect.any(Number), mean: expect.any(Number) });
     expect(anomaly!.explanation[0]!.feature).toMatch(/^(mean|min|max|last|change)$/);
     expect(anomaly!.explanation.find((e) => e.feature === 'last')).toMatchObject({ direction: 'up' });
-    expect(anomaly!.severity).toBe('high'); // the latest value tripled
+    expect(anomaly!.severity).toBe('high'); // the latest value more than tripled
     // Request windows and metric windows were judged apart: 2 metric series and 1 request series.
     expect(runtime.metricWindowsEvaluated).toBeGreaterThan(2 * 140);
     expect(runtime.windowsEvaluated - runtime.metricWindowsEvaluated).toBeGreaterThan(140);

@@ -5,7 +5,7 @@ import {
   type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
   type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord,
 } from '@helios/core';
-import type { DetectorHooks, LoadedPlugin } from '@helios/plugins';
+import type { DetectorHooks, DetectorSeriesState, LoadedPlugin } from '@helios/plugins';
 import type { ClosedMetricWindow } from './metric-windows.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
 
@@ -40,6 +40,8 @@ export interface DetectRuntime extends Subscription {
   readonly windowsEvaluated: number;
   /** Of those, windows of metric series. */
   readonly metricWindowsEvaluated: number;
+  /** Each detector's series states (learning / active, windows seen, threshold), optionally of one service. */
+  seriesStates(tenant?: string, service?: string): Array<DetectorSeriesState & { detector: string }>;
 }
 
 /** Severity from the error rate and how far the score passed the threshold. */
@@ -184,6 +186,29 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     incompleteCounter.remove({ service });
     for (const severity of SEVERITIES) anomaliesCounter.remove({ service, severity });
   });
+  // Series states come from the detectors at scrape time: no per-series labels (as many as the series).
+  function seriesStates(tenant?: string, service?: string): Array<DetectorSeriesState & { detector: string }> {
+    const out: Array<DetectorSeriesState & { detector: string }> = [];
+    for (const d of detectors) {
+      if (typeof d.hooks.seriesStates !== 'function') continue;
+      for (const s of d.hooks.seriesStates()) if ((tenant === undefined || s.tenant === tenant) && (service === undefined || s.service === service)) out.push({ ...s, detector: d.name });
+    }
+    return out;
+  }
+  new Gauge({
+    name: 'helios_detector_series_state', help: 'Series per detector and state (learning: no verdicts yet; active: judged)', labelNames: ['detector', 'state'], registers: [options.metrics],
+    collect() {
+      this.reset();
+      for (const s of seriesStates()) this.inc({ detector: s.detector, state: s.state });
+    },
+  });
+  new Gauge({
+    name: 'helios_series_windows_seen', help: 'Windows seen by a detector, summed over its series (divide by helios_detector_series_state for the mean)', labelNames: ['detector'], registers: [options.metrics],
+    collect() {
+      this.reset();
+      for (const s of seriesStates()) this.inc({ detector: s.detector }, s.windowsSeen);
+    },
+  });
   const gapsReceived = new Counter({ name: 'helios_detection_gaps_received_total', help: 'Telemetry gap records from other processes applied to the windows', labelNames: ['source'], registers: [options.metrics] });
 
   async function verdictsOn(window: ClosedWindow | ClosedMetricWindow): Promise<Verdict[]> {
@@ -300,6 +325,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     get metricWindowsEvaluated() {
       return metricWindowsEvaluated;
     },
+    seriesStates,
     markGap(from, to, tenant) {
       windows.markGap(tenant === undefined ? { from, to } : { from, to, tenant });
     },

@@ -1,4 +1,4 @@
-import { type AttributeValue, type HeliosEvent, type MetricFeatures, type MetricSeries, type MetricWindow } from '@helios/core';
+import { type AttributeValue, type HeliosEvent, type MetricFeatures, type MetricFreshPoints, type MetricSeries, type MetricWindow } from '@helios/core';
 
 /**
  * Sliding windows of metric series: one series per tenant + service + metric name + point attributes, in
@@ -37,6 +37,26 @@ class MetricSeriesState {
   readonly cumulative = new Map<string, { at: number; sum: number; count: number }>();
   /** Value features of the previous window, carried into a window without values. */
   previous: MetricFeatures | undefined;
+  /** Newest point time, and the most recent gaps between points (a ring), for the series' cadence. */
+  lastPointAt = -Infinity;
+  readonly intervals: number[] = [];
+  intervalsSeen = 0;
+  /**
+   * The series' sampling interval: the median of its last `CADENCE_INTERVALS` gaps between distinct point
+   * times (replicas sending the same instant count once). Robust to a missed point or a burst of retries.
+   */
+  get cadenceMs(): number | undefined {
+    if (this.intervals.length === 0) return undefined;
+    const sorted = [...this.intervals].sort((a, b) => a - b);
+    return sorted[sorted.length >> 1];
+  }
+  notePoint(at: number): void {
+    if (at <= this.lastPointAt) return;
+    if (this.lastPointAt > -Infinity) {
+      this.intervals[this.intervalsSeen++ % CADENCE_INTERVALS] = at - this.lastPointAt;
+    }
+    this.lastPointAt = at;
+  }
   constructor(readonly tenant: string, readonly service: string, readonly metric: MetricSeries, firstBucketStart: number, windowMs: number, at: number) {
     this.nextEnd = firstBucketStart + windowMs;
     this.lastEventAt = at;
@@ -54,6 +74,9 @@ export function metricSeriesOf(event: HeliosEvent): MetricSeries {
 }
 
 const num = (v: AttributeValue | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Gaps between points a series' cadence is the median of. */
+const CADENCE_INTERVALS = 15;
 
 /** Cumulative references kept per series; the oldest instance's is dropped past this (replicas come and go). */
 const MAX_INSTANCES_PER_SERIES = 1000;
@@ -149,6 +172,7 @@ export class MetricWindows {
       return;
     }
     if (event.timestamp > state.lastEventAt) state.lastEventAt = event.timestamp;
+    state.notePoint(event.timestamp);
     let bucket = state.buckets.get(bucketStart);
     if (bucket === undefined) state.buckets.set(bucketStart, (bucket = new MetricBucket()));
     bucket.points++;
@@ -189,6 +213,20 @@ export class MetricWindows {
     }
   }
 
+  /**
+   * The shortest cadence among series that have one (Infinity without): the longest silence of every
+   * metric series at once that is still ordinary. A gap rule must not call one point every 5 minutes lost
+   * telemetry when nothing else sends (windows.ts).
+   */
+  shortestCadenceMs(): number {
+    let shortest = Infinity;
+    for (const state of this.series.values()) {
+      const cadence = state.cadenceMs;
+      if (cadence !== undefined && cadence < shortest) shortest = cadence;
+    }
+    return shortest;
+  }
+
   /** Start of the oldest window not closed yet (Infinity without series). */
   oldestOpenStart(): number {
     let oldest = Infinity;
@@ -222,5 +260,14 @@ function windowOf(state: MetricSeriesState, start: number, end: number, hopMs: n
     features = previous === undefined ? { points, mean: 0, min: 0, max: 0, last: 0, change: 0 } : { ...previous, points, change: 0 };
   }
   if (valued > 0) state.previous = features;
-  return { tenant: state.tenant, service: state.service, metric: state.metric, start, end, features };
+  const window: ClosedMetricWindow = { tenant: state.tenant, service: state.service, metric: state.metric, start, end, features };
+  const newest = state.buckets.get(end - hopMs);
+  window.fresh = newest !== undefined && newest.valued > 0 ? freshOf(newest) : { points: 0, mean: 0, min: 0, max: 0, lastAt: 0 };
+  const cadence = state.cadenceMs;
+  if (cadence !== undefined) window.cadenceMs = cadence;
+  return window;
+}
+
+function freshOf(bucket: MetricBucket): MetricFreshPoints {
+  return { points: bucket.valued, mean: bucket.sum / bucket.valued, min: bucket.min, max: bucket.max, lastAt: bucket.lastAt };
 }

@@ -150,8 +150,11 @@ export class WindowAggregator {
   private advanceWatermark(timestamp: number, now: number): void {
     const capped = Math.min(timestamp, now + 60_000);
     if (capped > this.watermark) {
-      const gapAfterMs = this.options.gapAfterMs ?? 0;
-      if (gapAfterMs > 0 && this.watermark > 0 && capped - this.watermark > gapAfterMs) this.markGap({ from: this.watermark, to: capped });
+      // Only request series trusted to be continuous; with metric series alone, silence is a gap only past
+      // twice the cadence of the most frequent one (one point every 5 minutes is not lost telemetry).
+      const rule = this.options.gapAfterMs ?? 0;
+      const gapAfterMs = rule > 0 && this.series.size === 0 ? Math.max(rule, 2 * this.metrics.shortestCadenceMs()) : rule;
+      if (gapAfterMs > 0 && gapAfterMs < Infinity && this.watermark > 0 && capped - this.watermark > gapAfterMs) this.markGap({ from: this.watermark, to: capped });
       this.watermark = capped;
     }
   }

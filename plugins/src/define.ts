@@ -49,8 +49,25 @@ export interface DetectorHooks {
    * Runs in a process of its own, never beside `detect` (stop Helios first).
    */
   train?(history: TrainingHistory): Promise<TrainingResult>;
+  /**
+   * Each series' state as the detector sees it (learning or active, windows seen, current threshold), for
+   * the runtime's gauges and the services API. Optional; must be cheap (called on a metrics scrape).
+   */
+  seriesStates?(): Iterable<DetectorSeriesState>;
   /** Release resources; must be safe to call twice. */
   shutdown?(): void | Promise<void>;
+}
+
+/** One series' state in a detector (`seriesStates`). */
+export interface DetectorSeriesState {
+  /** `seriesKey(window)` of the series. */
+  key: string;
+  tenant: string;
+  service: string;
+  state: 'learning' | 'active';
+  windowsSeen: number;
+  /** The detector's current threshold in its own units (null while learning). */
+  threshold: number | null;
 }
 
 /** The stored history `train` learns from. */

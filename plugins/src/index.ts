@@ -1,6 +1,6 @@
 export {
   PLUGIN_API_VERSION, definePlugin,
-  type PluginContext, type DetectorHooks, type TrainingHistory, type TrainingResult, type ReporterHooks, type ReportDraft, type DeliveryReceipt,
+  type PluginContext, type DetectorHooks, type TrainingHistory, type DetectorSeriesState, type TrainingResult, type ReporterHooks, type ReportDraft, type DeliveryReceipt,
   type DetectorPlugin, type ReporterPlugin, type HeliosPlugin, type PluginKind,
 } from './define.js';
 export { loadPlugin, loadPlugins, assertPlugin, checkPluginSpec, resolvePluginOptions, resolvePluginSource, packageFolderEntry, type PluginSpecCheck, type LoadedPlugin, type PluginHostOptions } from './loader.js';

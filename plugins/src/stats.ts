@@ -4,3 +4,5 @@ export {
   TAIL_SHARE, type RobustBaseline,
 } from './robust-stats.js';
 export { metricVector, metricUnjudged, metricBaseline, metricZScores, metricExplanation } from './metric-stats.js';
+export { CalibratedSeries, TailThreshold, calibrationConfig, calibrationOf, tailQuantile, DEFAULT_CALIBRATION, type CalibrationOptions, type CalibratedSeriesState, type CalibratedJudgement } from './calibrated-series.js';
+export { CalibratedMetricSeries } from './calibrated-metric.js';

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { HeliosError, type PluginSpec } from '@helios/core';
-import { evaluateDetectors, generateSyntheticDataset, loadEvaluationDetectors, pointsCsv, readLabelledDataset, type EvaluationResult } from '../eval/index.js';
+import { DEFAULT_CALIBRATION } from '@helios/plugins/stats';
+import { evaluateDetectors, evaluateMetricCorpus, generateMetricCorpus, generateSyntheticDataset, loadEvaluationDetectors, metricEvaluationTable, pointsCsv, readLabelledDataset, type EvaluationResult } from '../eval/index.js';
 import { stringOption, stringsOption, type Command } from './command.js';
 
 /** The seed `helios eval` reports on by default: held out, never used while tuning (tuning used seed 1). */
@@ -31,9 +32,10 @@ export const evaluate: Command = {
   summary: 'Score detectors on a labelled dataset (the synthetic incident suite by default): precision, recall, F1, ROC AUC, delay',
   options: {
     dataset: { type: 'string', value: '<windows.csv|windows.json>', description: 'Labelled dataset; default the synthetic suite' },
+    corpus: { type: 'string', value: '<requests|metrics>', description: 'Generated suite: request series (default) or the metric-series corpus (cadences 10 s to 1 h, false alerts per series-week)' },
     seed: { type: 'string', value: '<n>', description: 'Seed of the synthetic suite; default 2 (held out)' },
     services: { type: 'string', value: '<n>', description: 'Services in the synthetic suite; default 12' },
-    days: { type: 'string', value: '<n>', description: 'Days in the synthetic suite; default 3' },
+    days: { type: 'string', value: '<n>', description: 'Days in the synthetic suite; default 3 (metric corpus: 7)' },
     detector: { type: 'string', multiple: true, value: '<plugin>', description: 'Detector to run; default the config\'s plugins.detectors' },
     vote: { type: 'string', value: '<any|majority|all>', description: 'How detectors combine; default detection.vote' },
     confirm: { type: 'string', value: '<n>', description: 'Windows to confirm an alert; default detection.confirmWindows' },
@@ -44,11 +46,13 @@ export const evaluate: Command = {
     'Without --dataset, generates the synthetic suite with the held-out seed (2). Without --detector, runs',
     'the detectors of the config (plugins.detectors, with their options); --vote, --confirm and --immediate-ratio',
     'default to detection.vote, detection.confirmWindows and detection.immediateRatio. --scores-csv writes one line per',
-    'judged window: timestamp,value,anomaly_score,service,tenant,anomalous,label.',
+    'judged window: timestamp,value,anomaly_score,service,tenant,anomalous,label. --corpus metrics streams the',
+    'metric-series corpus (seed 2 by default, held out; tuning used seed 1) as metric points through the',
+    'production windows; --services is then series per cadence (default 10: one per shape).',
   ].join('\n'),
   async run({ loaded, values: flags, json, stdout }) {
     const values = {
-      dataset: stringOption(flags, 'dataset'), seed: stringOption(flags, 'seed'), services: stringOption(flags, 'services'), days: stringOption(flags, 'days'),
+      dataset: stringOption(flags, 'dataset'), corpus: stringOption(flags, 'corpus'), seed: stringOption(flags, 'seed'), services: stringOption(flags, 'services'), days: stringOption(flags, 'days'),
       detector: stringsOption(flags, 'detector'), vote: stringOption(flags, 'vote'), confirm: stringOption(flags, 'confirm'),
       'immediate-ratio': stringOption(flags, 'immediate-ratio'), 'scores-csv': stringOption(flags, 'scores-csv'),
     };
@@ -70,6 +74,28 @@ export const evaluate: Command = {
     const started = performance.now();
     const progress = (text: string) => process.stderr.write(`eval: ${text} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
     const seed = int('seed', values.seed, HELD_OUT_SEED);
+    if (values.corpus !== undefined && values.corpus !== 'requests' && values.corpus !== 'metrics') throw new HeliosError('HLS_ERR_CONFIG_INVALID', `helios eval: --corpus must be requests or metrics, got ${JSON.stringify(values.corpus)}`);
+    if (values.corpus === 'metrics') {
+      if (values.dataset !== undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'helios eval: --corpus metrics generates its own series; it cannot be combined with --dataset');
+      progress(`generating the metric-series corpus, seed ${seed}`);
+      const corpus = generateMetricCorpus({ seed, days: int('days', values.days, 7), ...(values.services === undefined ? {} : { seriesPerCadence: int('services', values.services, 10) }) });
+      const specs: PluginSpec[] = values.detector?.map((use) => ({ use })) ?? loaded.config.plugins.detectors;
+      const detectors = await loadEvaluationDetectors(specs, loaded.baseDir);
+      progress(`judging ${corpus.windows.length} metric windows with ${specs.map((d) => d.use).join(' + ')}`);
+      try {
+        const result = await evaluateMetricCorpus({
+          corpus, detectors,
+          detection: { vote, confirmWindows: int('confirm', values.confirm, loaded.config.detection.confirmWindows), resolveAfterWindows: loaded.config.detection.resolveAfterWindows, immediateRatio: ratio(values['immediate-ratio'], loaded.config.detection.immediateRatio) },
+        });
+        progress('done');
+        // The design rate the detectors were configured for (the strictest when they differ).
+        const rates = specs.map((d) => Number((d.options as Record<string, unknown> | undefined)?.['falseAlertsPerWeek'] ?? DEFAULT_CALIBRATION.falseAlertsPerWeek));
+        stdout(json ? `${JSON.stringify(result, null, 2)}\n` : metricEvaluationTable(result, Math.min(...rates)));
+      } finally {
+        for (const d of detectors) await d.shutdown();
+      }
+      return;
+    }
     progress(values.dataset !== undefined ? `reading ${values.dataset}` : `generating the synthetic suite, seed ${seed}`);
     const dataset = values.dataset !== undefined
       ? readLabelledDataset(values.dataset)

@@ -3,3 +3,5 @@ export { generateSyntheticDataset, INCIDENT_KINDS, type IncidentKind, type Incid
 export { readLabelledDataset } from './dataset-file.js';
 export { evaluateDetectors, pointsCsv, rocAuc, type EvaluatedDetector, type EvaluateOptions, type EvaluationResult, type PointScore, type DelayStats } from './evaluate.js';
 export { loadEvaluationDetectors } from './detectors.js';
+export { generateMetricCorpus, METRIC_ANOMALY_KINDS, CADENCES_MS, SHAPES, type MetricCorpus, type MetricCorpusOptions, type MetricAnomaly, type MetricAnomalyKind, type CorpusSeries, type LabelledMetricWindow, type SeriesShape } from './metric-corpus.js';
+export { evaluateMetricCorpus, metricEvaluationTable, type MetricEvaluation } from './metric-evaluate.js';

@@ -26,7 +26,7 @@ export interface SavedGatedForest {
 /**
  * A series' Isolation Forest with its alert threshold and per-column gates, and the schedule on which its
  * owner refreshes baselines and retrains it from normal windows: the part request series (series-model.ts)
- * and metric series (metric-model.ts) share; each owns its columns, baselines and training rows.
+ * uses; the class keeps the forest apart from the columns, baselines and training rows its owner builds.
  */
 export class GatedForest {
   /** Undefined until the cold start trained the first one. */

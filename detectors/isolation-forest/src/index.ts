@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, METRIC_FEATURE_NAMES, seriesKey, type Detection } from '@helios/core';
+import { FEATURE_NAMES, seriesKey, type Detection } from '@helios/core';
 import { Type, definePlugin, type Static } from '@helios/plugins';
-import { MetricSeriesModel, type SavedMetricModel } from './metric-model.js';
+import { CalibratedMetricSeries, calibrationConfig, calibrationOf } from '@helios/plugins/stats';
 import { SeriesModel, type SavedSeriesModel } from './series-model.js';
 
 export const configSchema = Type.Object(
@@ -16,12 +16,12 @@ export const configSchema = Type.Object(
     baselineWindows: Type.Integer({ minimum: 8, default: 240, description: 'Most recent normal windows the level and change baselines (median and MAD per feature, on the log scale for counts and latencies) come from; the forest sees each feature as a robust z-score against them. 240 one-minute hops = 4 hours, short enough to follow daily seasonality.' }),
     refreshEvery: Type.Integer({ minimum: 1, default: 10, description: 'Recompute the baselines after this many new normal windows.' }),
     minDeviation: Type.Number({ minimum: 0, default: 8, description: 'A window the forest isolates (score above its threshold) is anomalous only if at least one feature\u2019s level or change is this many robust standard deviations from its baseline (or beyond the (1 - contamination) quantile of the training windows\u2019 own deviations when that is larger). Keeps alerts to windows that moved materially. 0 disables.' }),
-    metricMinDeviation: Type.Number({ minimum: 0, default: 6, description: 'minDeviation for metric series (detectMetric): a metric window has no sampling-noise floor, and its level baseline spans part of the daily cycle, so 8 missed a quarter of the halvings of the metric-series evaluation (bench/RESULTS.md); 6 kept precision 1.000 there. 0 disables.' }),
     minTailEvents: Type.Integer({ minimum: 0, default: 5, description: 'A tail statistic (p95, p99, the 1%-trimmed stddev) counts only when at least this many events of the window lie beyond it (p99: 500 events): below that a few benign slow requests move it. 0: always counts.' }),
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Level spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.2, description: 'The forest\u2019s threshold is the (1 - contamination) quantile of its out-of-sample training scores. The forest is the first filter (is the window isolated at all?) and minDeviation the second (did a feature move materially?), so this is well above the true share of anomalies: 0.2 was best on the development seed (0.005: precision 0.97 but recall 0.65; the forest alone misses single-feature incidents).' }),
     holdoutShare: Type.Number({ minimum: 0, maximum: 0.5, default: 0.25, description: 'Share of the newest training windows scored by a forest grown without them to set the threshold out of sample. 0: in-sample quantile only.' }),
-    persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 model in the plugin state folder (written at most once a minute and at shutdown; `helios train` writes the same file), so a restart resumes judging at once instead of starting cold.' }),
+    persist: Type.Boolean({ default: true, description: 'Keep each request series\u2019 model in the plugin state folder (written at most once a minute and at shutdown; `helios train` writes the same file), so a restart resumes judging at once instead of starting cold.' }),
+    ...calibrationConfig,
   },
   { additionalProperties: false },
 );
@@ -93,21 +93,14 @@ export function readModels(stateDir: string, options: IsolationForestOptions): M
   return readModelFile(stateDir, REQUEST_MODELS, options);
 }
 
-export { SeriesModel, MetricSeriesModel };
-
-/** Metric series' models, in a file of their own so `helios train` (request series only) leaves them alone. */
-export const METRIC_MODELS_FILE = 'metric-models.json';
-
-/** Per `seriesKey(window)`. */
-const METRIC_MODELS: ModelFileFormat<MetricSeriesModel, SavedMetricModel> = {
-  name: METRIC_MODELS_FILE, version: 1, features: METRIC_FEATURE_NAMES, holds: 'metric models',
-  save: (model) => model.toJSON(), load: (saved, options) => MetricSeriesModel.fromJSON(saved, options),
-};
+export { SeriesModel };
 
 /**
  * Isolation Forest per tenant+service on the seven window features, each as its level and its change
- * against the series' own recent normal windows (see series-model.ts), and per metric series on its
- * metric features by the same rules (metric-model.ts).
+ * against the series' own recent normal windows (see series-model.ts). Metric series are judged by the
+ * calibrated series judge of @helios/plugins/stats (a false-alarm rate by design, any cadence, a first
+ * verdict after a few points): a forest on overlapping metric windows alerted once every 6.5 points on real
+ * series and hundreds of times on series with no anomaly (issue 22; bench/RESULTS.md).
  */
 export default definePlugin({
   kind: 'detector',
@@ -119,9 +112,10 @@ export default definePlugin({
   setup(ctx) {
     const o = ctx.options;
     let series = new Map<string, SeriesModel>();
-    /** Metric series follow the request-series rules, with their own deviation gate. */
-    const metricOptions = { ...o, minDeviation: o.metricMinDeviation };
-    let metricSeries = new Map<string, MetricSeriesModel>();
+    const calibration = calibrationOf(o);
+    /** Tenant and service of each request series key (keys are `tenant/service`, the state file's format). */
+    const names = new Map<string, { tenant: string; service: string }>();
+    const metricSeries = new Map<string, CalibratedMetricSeries>();
     let lastSaved = ctx.now();
     if (o.persist) {
       try {
@@ -130,17 +124,10 @@ export default definePlugin({
       } catch (err) {
         ctx.logger.warn({ err }, 'saved models unreadable; starting cold');
       }
-      try {
-        metricSeries = readModelFile(ctx.stateDir, METRIC_MODELS, metricOptions);
-        if (metricSeries.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: metricSeries.size }, 'metric models restored');
-      } catch (err) {
-        ctx.logger.warn({ err }, 'saved metric models unreadable; metric series start cold');
-      }
     }
 
     function save(): void {
       if (series.size > 0) writeModels(ctx.stateDir, series);
-      if (metricSeries.size > 0) writeModelFile(ctx.stateDir, METRIC_MODELS, metricSeries);
       lastSaved = ctx.now();
     }
 
@@ -149,6 +136,7 @@ export default definePlugin({
         const key = `${window.tenant}/${window.service}`;
         let model = series.get(key);
         if (model === undefined) series.set(key, (model = new SeriesModel(o)));
+        if (!names.has(key)) names.set(key, { tenant: window.tenant, service: window.service });
         const verdict = model.observe(window);
         if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
         return verdict?.detection;
@@ -156,10 +144,18 @@ export default definePlugin({
       detectMetric(window): Detection | undefined {
         const key = seriesKey(window);
         let model = metricSeries.get(key);
-        if (model === undefined) metricSeries.set(key, (model = new MetricSeriesModel(metricOptions)));
-        const detection = model.observe(window);
-        if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
-        return detection;
+        if (model === undefined) metricSeries.set(key, (model = new CalibratedMetricSeries(calibration, 'iforest-metric-calibrated', window)));
+        return model.observe(window);
+      },
+      *seriesStates() {
+        for (const [key, model] of series) {
+          const named = names.get(key);
+          if (named !== undefined) yield { key: seriesKey(named), ...named, state: model.trained ? 'active' as const : 'learning' as const, windowsSeen: model.windowsSeen, threshold: model.threshold };
+        }
+        for (const [key, model] of metricSeries) {
+          const s = model.state();
+          yield { key, tenant: model.tenant, service: model.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold };
+        }
       },
       async train({ windows }) {
         // The detector's own path: each window judged, and learnt from only when normal, in order per series.
@@ -184,7 +180,7 @@ export default definePlugin({
         };
       },
       shutdown() {
-        if (o.persist && (series.size > 0 || metricSeries.size > 0)) save();
+        if (o.persist && series.size > 0) save();
         series.clear();
         metricSeries.clear();
       },

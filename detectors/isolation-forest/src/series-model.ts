@@ -103,12 +103,21 @@ export class SeriesModel {
     return this.rows.length;
   }
 
+  /** Windows judged or learnt from since this model was created or restored. */
+  windowsSeen = 0;
+
+  /** The forest's alert threshold (score units; null during the cold start). */
+  get threshold(): number | null {
+    return this.gated.forest === undefined ? null : this.gated.threshold;
+  }
+
   get modelVersion(): string {
     return `iforest-${this.gated.generation}`;
   }
 
   /** Judge one window (undefined during the cold start) and learn from it when it is normal. */
   observe(window: FeatureWindow): SeriesVerdict | undefined {
+    this.windowsSeen++;
     const level = judgedVector(window.features);
     const change = this.previous === undefined ? undefined : changeOf(level, this.previous);
     const latest = window.latest === undefined ? undefined : judgedVector(window.latest);

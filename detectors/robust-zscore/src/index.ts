@@ -2,10 +2,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
-import { judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
-import { MetricZScoreSeries } from './metric-series.js';
+import { CalibratedMetricSeries, calibrationConfig, calibrationOf, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 
-const configSchema = Type.Object(
+export const configSchema = Type.Object(
   {
     historyWindows: Type.Integer({ minimum: 8, default: 240, description: 'Most recent normal windows the baseline (median and MAD per feature) is taken from; 240 one-minute hops = 4 hours, short enough to follow daily seasonality.' }),
     minTrainingWindows: Type.Integer({ minimum: 8, default: 60, description: 'Cold start: windows of a series seen before its first verdict.' }),
@@ -16,6 +15,7 @@ const configSchema = Type.Object(
     persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 history in the plugin state folder (written at most once a minute and at shutdown), so a restart resumes judging at once instead of starting cold.' }),
     minTailEvents: Type.Integer({ minimum: 0, default: 5, description: 'A tail statistic counts toward the verdict only when at least this many events of the window lie beyond it (p99 and the 1%-trimmed stddev need 500 events, p95 100): below that it rests on a handful of requests, and a few benign slow requests (GC pauses, cold caches) move it for all the overlapping windows that hold them. It still appears in the explanation, with no share of the score. 0: always counts.' }),
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
+    ...calibrationConfig,
   },
   { additionalProperties: false },
 );
@@ -47,9 +47,10 @@ export default definePlugin({
   configSchema,
   setup(ctx) {
     const o = ctx.options;
+    const calibration = calibrationOf(o);
     const series = new Map<string, SeriesState>();
     /** Metric series by `seriesKey` (metric-series.ts); same options and rules as the request series. */
-    const metricSeries = new Map<string, MetricZScoreSeries>();
+    const metricSeries = new Map<string, CalibratedMetricSeries>();
     const stateFile = join(ctx.stateDir, STATE_FILE);
     let lastSaved = ctx.now();
     if (o.persist) restore();
@@ -159,8 +160,14 @@ export default definePlugin({
       detectMetric(window: MetricWindow): Detection | undefined {
         const key = seriesKey(window);
         let state = metricSeries.get(key);
-        if (state === undefined) metricSeries.set(key, (state = new MetricZScoreSeries(o)));
-        return state.detect(window);
+        if (state === undefined) metricSeries.set(key, (state = new CalibratedMetricSeries(calibration, 'robust-zscore-metric', window)));
+        return state.observe(window);
+      },
+      *seriesStates() {
+        for (const [key, state] of metricSeries) {
+          const s = state.state();
+          yield { key, tenant: state.tenant, service: state.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold };
+        }
       },
       shutdown() {
         if (o.persist && series.size > 0) save();
