@@ -1,4 +1,6 @@
+import { parseArgs } from 'node:util';
 import { runGatewayBench } from './gateway/suite.js';
+import { runPipelineBench } from './gateway/pipeline-suite.js';
 import { runIsolationForestBench } from './isolation-forest/suite.js';
 import { runKafkaBench } from './kafka/suite.js';
 import { runOtlpBench } from './otlp/suite.js';
@@ -19,6 +21,7 @@ const SUITES: BenchSuite[] = [
   { name: 'store', summary: 'writes into PGlite / PostgreSQL (HELIOS_PG_URL), COPY vs multi-row, context queries', run: runStoreBench },
   { name: 'event-search', summary: 'GET /api/v1/events query shapes (p50/p99) on HELIOS_BENCH_SEARCH_EVENTS events (default 1M) written by the store writer; PostgreSQL (HELIOS_PG_URL) or PGlite', run: runEventSearchBench },
   { name: 'gateway', summary: 'gateway HTTP throughput vs bare uWebSockets.js, batches, p99 at half rate, uWS vs node:http (wrk)', run: runGatewayBench },
+  { name: 'pipeline', summary: '`helios up` defaults (gateway threads + pipeline thread) vs bare uWS; batched events stored end to end, p99 at half rate; null-sink gateway 2 threads vs 1', run: runPipelineBench },
   { name: 'sdk', summary: 'SDK event() cost and HTTP middleware overhead', run: runSdkBench },
   { name: 'kafka', summary: 'gateway -> Kafka (HELIOS_KAFKA_BROKERS) vs the same gateway into a null sink; compression none/gzip/snappy/lz4', run: runKafkaBench },
   { name: 'reporting', summary: 'anomaly -> stored report on PGlite with ~1M events: template and LLM path (instant fake model)', run: runReportingBench },
@@ -41,8 +44,10 @@ function printTable(suite: string, results: BenchResult[]): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const json = argv.includes('--json');
-  const names = argv.filter((a) => !a.startsWith('--'));
+  // node:util parseArgs, as the CLI: an unknown flag is refused, not taken for a suite or ignored.
+  const { values, positionals: names } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const json = values.json === true;
+  if (values.help === true) names.push('help');
   if (names.length === 0 || names.includes('help')) {
     process.stdout.write(`Usage: npm run bench -- <suite>|all [--json]\n\nSuites:\n${SUITES.map((s) => `  ${s.name.padEnd(18)}${s.summary}`).join('\n')}\n`);
     return;

@@ -19,17 +19,10 @@ export interface BenchSuite {
   run(options: { json: boolean }): Promise<BenchResult[]>;
 }
 
-/** Median of repeated timings; the usual statistic here because a shared machine adds outliers. */
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** Nearest-rank percentile (p in 0..1) of ascending values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
+// Medians of repeated timings (the usual statistic here: a shared machine adds outliers) and latency
+// percentiles (nearest rank, a latency that was seen) come from the product's one implementation.
+export { median, upperQuantileOfSorted } from '@helios/plugins/stats';
+import { median } from '@helios/plugins/stats';
 
 /** Operations per second of `fn`, the median of `rounds` timed rounds of `iterations` calls each. */
 export function opsPerSecond(fn: (i: number) => unknown, iterations: number, rounds = 7): number {

@@ -1,4 +1,5 @@
-export { createMemoryBus, type MemoryBusOptions } from './memory-bus.js';
+export { createMemoryBus, type MemoryBus, type MemoryBusOptions } from './memory-bus.js';
+export { createThreadPublisher, serveThreadPublisher, type ThreadPublisherOptions, type ThreadPipelineOptions, type ThreadPipeline } from './thread-bus.js';
 // Kafka: options, constants and the event-batch format load no Kafka library; createKafkaBus loads the
 // Kafka modules when it is called (kafka.ts).
 export { createKafkaBus, loadKafkaBusModule, KAFKA_CLIENT_PACKAGES } from './kafka.js';

@@ -1,6 +1,6 @@
 import kafkajs from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
-import { HeliosError, encodeJsonBatch, EVENT_SCHEMA_VERSION, silentLogger, eventRecords, Topics, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from '@helios/core';
+import { HeliosError, encodeJsonBatch, sleep, EVENT_SCHEMA_VERSION, silentLogger, eventRecords, Topics, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from '@helios/core';
 import { createKafkaClient, DEFAULT_KAFKA_RETRY, describeTopic, ensureTopics, readLag, type TopicInfo } from './kafka-admin.js';
 import { registerKafkaCodecs } from './kafka-compression.js';
 import { createKafkaConsumers } from './kafka-consumer.js';
@@ -17,8 +17,6 @@ const RECORD_OVERHEAD_BYTES = 64;
 const KEY_CACHE_SIZE = 10_000;
 
 const valueOf = (record: BusRecord<unknown>): unknown => record.value;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * The Kafka implementation of the Helios bus. Loaded only when a Kafka bus is created (kafka.ts).
  *

@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { BusHandler, BusRecord, Logger, SubscribeOptions, Subscription } from '@helios/core';
+import { attemptOf, retry, type BackoffPolicy, type BusHandler, type BusRecord, type Logger, type SubscribeOptions, type Subscription } from '@helios/core';
 import { decodeEventBatchRecord, isEventBatchFormat, SCHEMA_VERSION_HEADER, VALUE_FORMAT_HEADER } from './kafka-event-batch.js';
 
 /**
@@ -42,10 +42,9 @@ export interface KafkaConsumers {
   closeAll(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 export function createKafkaConsumers(options: KafkaConsumersOptions): KafkaConsumers {
   const { kafka, logger, schemaVersion, physical, retryMs, maxRetryMs, whenSetUp, deadLetter } = options;
+  const retryPolicy: BackoffPolicy = { initialMs: retryMs, maxMs: maxRetryMs };
   const groups = new Set<GroupState>();
 
   function decode<T>(batch: EachBatchPayload['batch'], from: number, to: number): { records: BusRecord<T>[]; rejected: Array<{ index: number; reason: string }> } {
@@ -97,19 +96,19 @@ export function createKafkaConsumers(options: KafkaConsumersOptions): KafkaConsu
             const { records, rejected } = decode<T>(batch, from, to);
             for (const { index, reason } of rejected) await deadLetter(topic, batch.partition, batch.messages[index]!, reason);
             if (records.length > 0) {
-              for (let failures = 0; ; ) {
-                try {
-                  await handler(records);
-                  break;
-                } catch (err) {
-                  // At-least-once: the same records are retried, never skipped; nothing past them is committed.
-                  failures++;
-                  logger.error({ err, topic, group, partition: batch.partition, records: records.length, failures }, 'bus handler failed; retrying batch');
-                  await sleep(Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 16)));
-                  if (!isRunning() || isStale() || state.closed) return;
-                  await heartbeat();
-                }
-              }
+              // At-least-once: the same records are retried, never skipped; nothing past them is committed.
+              const outcome = await retry(
+                async (n) => {
+                  if (n > 1) await heartbeat(); // the wait may have been long: tell the group this member lives
+                  return attemptOf(() => handler(records));
+                },
+                {
+                  policy: retryPolicy,
+                  shouldStop: () => !isRunning() || isStale() || state.closed,
+                  onRetry: ({ attempt, error }) => logger.error({ err: error, topic, group, partition: batch.partition, records: records.length, failures: attempt }, 'bus handler failed; retrying batch'),
+                },
+              );
+              if (outcome.status !== 'success') return;
             }
             const last = batch.messages[to - 1]!.offset;
             resolveOffset(last);

@@ -1,4 +1,4 @@
-import { HeliosError, type Logger } from '@helios/core';
+import { HeliosError, sleep, type Logger } from '@helios/core';
 import type { KafkaBusStats } from './kafka-options.js';
 import type { EncodedRecord, ProduceClient, TopicRecords } from './kafka-records.js';
 
@@ -88,8 +88,6 @@ interface ProduceLane {
   reachable: boolean;
   reconnecting: Promise<void> | undefined;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export function createProduceLanes(options: ProduceLanesOptions): ProduceLanes {
   const { newProducer, lingerMs, maxBatchRecords, maxRequestBytes, maxBatchBytesOf, reconnectMs, stats, logger } = options;

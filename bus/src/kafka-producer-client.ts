@@ -1,5 +1,6 @@
 import { ConnectionPool, createAPI, Producer as PlatformaticProducer, ProduceAcks, produceV9, Writer, type ProducerOptions, type SASLOptions as PlatformaticSasl } from '@platformatic/kafka';
 import type { SASLOptions } from 'kafkajs';
+import { backoffDelayMs } from '@helios/core';
 import { writeRecordBatch } from './kafka-record-batch.js';
 import { encodeRecordHeaders } from './kafka-record-headers.js';
 import type { EncodedRecord, ProduceClient, ProduceClientOptions } from './kafka-records.js';
@@ -27,7 +28,7 @@ function platformaticProducerOptions(options: ProduceClientOptions): ProducerOpt
     connectTimeout: options.connectionTimeoutMs,
     timeout: options.requestTimeoutMs,
     retries: retry.retries ?? 8,
-    retryDelay: (_client, _operation, attempt) => Math.min(max, initial * 2 ** Math.min(attempt, 16)),
+    retryDelay: (_client, _operation, attempt) => backoffDelayMs(attempt + 1, { initialMs: initial, maxMs: max }),
     ...(options.ssl === undefined || options.ssl === false ? {} : { tls: options.ssl === true ? {} : options.ssl }),
     ...(options.sasl === undefined ? {} : { sasl: platformaticSasl(options.sasl) }),
   };

@@ -1,4 +1,4 @@
-import { HeliosError, type Logger, type Bus, type BusHandler, type BusRecord, type SubscribeOptions, type Subscription } from '@helios/core';
+import { HeliosError, attemptOf, retry, sleep, type BackoffPolicy, type Logger, type Bus, type BusHandler, type BusRecord, type SubscribeOptions, type Subscription } from '@helios/core';
 
 export interface MemoryBusOptions {
   /** Most records per topic not yet consumed by every group; publishes beyond it fail with HLS_ERR_BUS_FULL. */
@@ -68,13 +68,15 @@ class TopicLog {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** The in-process bus, which also says how many records of a topic every group has yet to consume. */
+export interface MemoryBus extends Bus {
+  unconsumed(topic: string): number;
+}
 
 /** The embedded default: bounded, in process, no persistence (a crash loses what consumers had not finished). */
-export function createMemoryBus(options: MemoryBusOptions): Bus {
+export function createMemoryBus(options: MemoryBusOptions): MemoryBus {
   const topics = new Map<string, TopicLog>();
-  const retryMs = options.retryMs ?? 50;
-  const maxRetryMs = options.maxRetryMs ?? 5000;
+  const retryPolicy: BackoffPolicy = { initialMs: options.retryMs ?? 50, maxMs: options.maxRetryMs ?? 5000 };
   let closed = false;
   let closing: Promise<void> | undefined;
 
@@ -85,7 +87,6 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
   };
 
   async function consume<T>(log: TopicLog, group: Group, handler: BusHandler<T>, maxBatch: number): Promise<void> {
-    let failures = 0;
     while (!group.closed) {
       if (group.cursor >= log.end) {
         await log.waitForRecords();
@@ -93,17 +94,15 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
       }
       const start = group.cursor - log.base;
       const batch = log.records.slice(start, start + maxBatch) as BusRecord<T>[];
-      try {
-        await handler(batch);
-        failures = 0;
-        group.cursor += batch.length;
-        log.trim();
-      } catch (err) {
-        // At-least-once: the batch is retried, never skipped. Handlers own poison records.
-        failures++;
-        options.logger?.error({ err, group: group.name, records: batch.length, failures }, 'bus handler failed; retrying batch');
-        await sleep(Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 16)));
-      }
+      // At-least-once: the batch is retried until it is handled, never skipped. Handlers own poison records.
+      const outcome = await retry(() => attemptOf(() => handler(batch)), {
+        policy: retryPolicy,
+        shouldStop: () => group.closed,
+        onRetry: ({ attempt, error }) => options.logger?.error({ err: error, group: group.name, records: batch.length, failures: attempt }, 'bus handler failed; retrying batch'),
+      });
+      if (outcome.status !== 'success') continue; // closed while retrying
+      group.cursor += batch.length;
+      log.trim();
     }
   }
 
@@ -117,8 +116,9 @@ export function createMemoryBus(options: MemoryBusOptions): Bus {
     log.append(records);
   }
 
-  const bus: Bus = {
+  const bus: MemoryBus = {
     kind: 'memory',
+    unconsumed: (topic) => topics.get(topic)?.unconsumed() ?? 0,
     async publish<T>(topic: string, records: readonly BusRecord<T>[]) {
       publishSync(topic, records);
     },

@@ -3,7 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { HeliosError, isHeliosError, silentLogger, parseEventsBody, normalizeEventBatch, eventRecords, type Logger, type Bus, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from '@helios/core';
+import { HeliosError, backoffDelayMs, isHeliosError, sleep, silentLogger, parseEventsBody, normalizeEventBatch, eventRecords, type Logger, type Bus, type BusHandler, type BusRecord, type EventRequestBatch, type SubscribeOptions, type Subscription } from '@helios/core';
 
 export interface SpooledBusOptions {
   /** Folder of the spool segments; created when missing. One process per folder (a pid lock enforces it). */
@@ -63,8 +63,6 @@ interface PendingAppend {
   resolve: () => void;
   reject: (err: unknown) => void;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 const segmentName = (seq: number) => `${String(seq).padStart(16, '0')}${SEGMENT_SUFFIX}`;
 
 function encodeFrame(topic: string, records: readonly BusRecord<unknown>[]): Buffer {
@@ -368,7 +366,7 @@ export async function createSpooledBus(inner: Bus, options: SpooledBusOptions): 
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) logger.warn({ err, dir, bytes, failures }, 'spool replay failed; retrying');
-        await sleep(Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 16)));
+        await sleep(backoffDelayMs(failures, { initialMs: retryMs, maxMs: maxRetryMs }));
       }
     }
   })();

@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createMetricsRegistry, HeliosError, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
-import { openBus } from '@helios/bus';
+import { openBus, type MemoryBus } from '@helios/bus';
 import { openStore, startStorageConsumer, type Store } from '@helios/store';
 import { loadPlugins, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
 import { startReportRuntime } from '@helios/reporting';
 import { createGapPublisher, startDetectRuntime } from '@helios/detection';
-import { createGateway, createMetricsAuthenticator } from '@helios/gateway';
+import { createGateway, createMetricsAuthenticator, loadUws } from '@helios/gateway';
+import { startGatewayThreads, type GatewayThreads } from './gateway-threads/threads.js';
 import { warnWhenOpenWithoutAuth } from './open-listener.js';
 
 /**
@@ -128,7 +129,11 @@ async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detect
  * side) goes out as a `TelemetryGapRecord` on the bus, so detect workers in any process leave the windows
  * it touches unjudged; `localGap` also tells a detect role in this process at once.
  */
-async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; otlpGrpcPort: number | undefined; transport: 'uws' | 'node' }> {
+async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; otlpGrpcPort: number | undefined; transport: 'uws' | 'node'; threads?: GatewayThreads }> {
+  if (onGatewayThreads(ctx)) {
+    const threads = await startGatewayThreads({ config: ctx.config, bus: ctx.bus as MemoryBus, store: ctx.store, logger: ctx.logger, metrics: ctx.metrics, ...(localGap === undefined ? {} : { localGap }) });
+    return { ...threads, threads };
+  }
   warnWhenOpenWithoutAuth(ctx.config.gateway, ctx.logger);
   const hop = ctx.config.detection.hopMs;
   const gaps = createGapPublisher({ bus: ctx.bus, marginMs: hop, logger: ctx.logger });
@@ -147,6 +152,17 @@ async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: 
       await gaps.close();
     },
   };
+}
+
+/**
+ * The gateway runs on worker threads (gateway-threads/) when the bus is the in-process one (its consumers
+ * are on this thread), uWS loads (node:http cannot share a port between threads), and no custom clock is
+ * given (a function cannot cross to another thread).
+ */
+function onGatewayThreads(ctx: RoleContext): boolean {
+  const { config, options } = ctx;
+  if (config.bus.kind !== 'memory' || options.now !== undefined || config.gateway.transport === 'node') return false;
+  return !('error' in loadUws());
 }
 
 /** A worker process has no gateway; it still serves /metrics (consumer lag) and /healthz for its operator. */
@@ -245,8 +261,13 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
         if (store === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'this process has no store: a gateway-only process opens one only when store.kind is postgres');
         return store;
       },
-      settle: (timeoutMs) => bus.drain(timeoutMs),
+      async settle(timeoutMs) {
+        // Requests the gateway threads accepted are on the bus before it is drained.
+        await gateway?.threads?.sync();
+        return bus.drain(timeoutMs);
+      },
       async flushDetection() {
+        await gateway?.threads?.sync();
         await bus.drain();
         await detection?.flush();
         await bus.drain();

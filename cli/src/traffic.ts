@@ -1,8 +1,7 @@
 import { HeliosError, seededRandom, type EventInput } from '@helios/core';
 
+/** Deterministic PRNG (core's one seeded generator) so the demo and tests generate the same traffic every run. */
 export { seededRandom };
-
-/** Deterministic PRNG (mulberry32) so the demo and tests generate the same traffic every run. */
 
 export interface ServiceProfile {
   service: string;

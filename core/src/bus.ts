@@ -80,6 +80,12 @@ export interface Bus {
    * per-key order as `publish(topic, eventRecords(batch.events))`, and consumers receive the same events.
    */
   publishEvents?(topic: string, batch: EventRequestBatch): Promise<void>;
+  /**
+   * Optional, for buses that take a request's bytes synchronously (the gateway thread's bridge to the
+   * pipeline thread): `publishEvents` without the promise, with `publishSync`'s contract. `batch.body` may
+   * be borrowed from the transport: the bus reads (copies) it before returning.
+   */
+  publishEventsSync?(topic: string, batch: EventRequestBatch): void;
   subscribe<T>(topic: string, group: string, handler: BusHandler<T>, options?: SubscribeOptions): Subscription;
   /** False while the bus cannot take records (gateway answers 503 on /readyz). */
   isReady(): boolean;

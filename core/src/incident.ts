@@ -10,10 +10,24 @@ export const FEATURE_NAMES = ['total_events', 'error_rate', 'avg_latency', 'p95_
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export type Features = Record<FeatureName, number>;
 
-/** One closed window of one series (tenant + service). Times are epoch ms; the window is [start, end). */
+/**
+ * Which stream of a service a `FeatureWindow` describes, when not its requests: its calls to one dependency
+ * (client/producer spans to `peer`, features over those calls), or its log records (`total_events` = records,
+ * `error_rate` = share at ERROR and above). See core/src/event/role.ts.
+ */
+export type FeatureStream = { kind: 'dependency'; peer: string } | { kind: 'logs' };
+
+/** `dependency:inventory`, `logs`: how keys, logs and reports name a stream. */
+export function streamName(stream: FeatureStream): string {
+  return stream.kind === 'logs' ? 'logs' : `dependency:${stream.peer}`;
+}
+
+/** One closed window of one series (tenant + service [+ stream]). Times are epoch ms; the window is [start, end). */
 export interface FeatureWindow {
   tenant: string;
   service: string;
+  /** Absent for the service's requests; set for its dependency and log series (same seven features, same detectors). */
+  stream?: FeatureStream;
   /** Never set: a window with `metric` is a `MetricWindow`. Lets `SeriesWindow` tell the two apart. */
   metric?: undefined;
   start: number;
@@ -56,6 +70,8 @@ export interface MetricWindow {
   tenant: string;
   service: string;
   metric: MetricSeries;
+  /** Never set: metric series are not streams of requests. */
+  stream?: undefined;
   start: number;
   end: number;
   features: MetricFeatures;
@@ -87,10 +103,20 @@ export function metricSeriesName(metric: MetricSeries): string {
   return labels.length === 0 ? metric.name : `${metric.name}{${labels.join(',')}}`;
 }
 
-/** Identity of a window's series, unique across tenants, services and metric series. */
-export function seriesKey(window: Pick<SeriesWindow, 'tenant' | 'service' | 'metric'>): string {
+/** Identity of a window's series, unique across tenants, services, streams and metric series. */
+export function seriesKey(window: Pick<SeriesWindow, 'tenant' | 'service' | 'metric'> & { stream?: FeatureStream | undefined }): string {
   const base = `${window.tenant}\u0000${window.service}`;
-  return window.metric === undefined ? base : `${base}\u0000${metricSeriesName(window.metric)}`;
+  if (window.metric !== undefined) return `${base}\u0000${metricSeriesName(window.metric)}`;
+  return window.stream === undefined ? base : `${base}\u0000\u0001${streamName(window.stream)}`;
+}
+
+/**
+ * The key a detector keeps a request-or-stream series' model under: `tenant/service` for the requests (the
+ * key saved models have always used), `tenant/service/<stream>` for a dependency or log series.
+ */
+export function featureSeriesKey(window: Pick<FeatureWindow, 'tenant' | 'service' | 'stream'>): string {
+  const base = `${window.tenant}/${window.service}`;
+  return window.stream === undefined ? base : `${base}/${streamName(window.stream)}`;
 }
 
 export interface FeatureExplanation {
@@ -134,6 +160,8 @@ export interface Anomaly {
   modelVersion: string;
   /** Set when the anomaly is in a metric series of the service rather than in its requests. */
   metric?: MetricSeries;
+  /** Set when the anomaly is in the service's calls to a dependency or in its logs rather than in its requests. */
+  stream?: FeatureStream;
 }
 
 export interface EndpointStats {
@@ -149,6 +177,35 @@ export interface ErrorStats {
   message: string;
   events: number;
   lastSeen: number;
+  /** `exception.message` of the errors, when they recorded one (the first seen). */
+  exceptionMessage?: string;
+  /** First lines of `exception.stacktrace`, when recorded. */
+  stacktrace?: string;
+}
+
+/** Totals of a service's calls to one dependency over some time. */
+export interface DependencyTotals {
+  calls: number;
+  errors: number;
+  errorRate: number;
+  avgLatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+/** A service's calls to one dependency in the anomaly's window and in the baseline before it. */
+export interface DependencyStats {
+  /** `peer.name` of the calls (core/src/event/role.ts). */
+  peer: string;
+  /** `http`, `db`, `messaging`, `rpc` or `other`. */
+  peerType: string;
+  window: DependencyTotals;
+  baseline: DependencyTotals;
+  /** Most frequent status (HTTP/RPC code, else error code) of the failed calls in the window. */
+  topFailure: string | null;
+  /** Traces in the window with a failed or slowest call to this dependency. */
+  exampleTraceIds: string[];
+  /** Failed requests of the service in the window whose trace holds a failed call to this dependency. */
+  requestErrorsWithFailedCall: number;
 }
 
 export interface WindowTotals {
@@ -203,6 +260,11 @@ export interface IncidentContext {
   /** The anomaly's tenant's totals in the window (one entry, none without events): a report never names another tenant. */
   tenants: Array<{ tenant: string; events: number; errors: number }>;
   exampleTraceIds: string[];
+  /**
+   * The service's calls to its dependencies (client/producer spans), window vs baseline, most changed first.
+   * Optional: contexts built before dependency series existed have none.
+   */
+  dependencies?: DependencyStats[];
   /** The incident around the window (optional: contexts from older hosts and tests have none). */
   timeline?: IncidentTimeline;
 }

@@ -15,15 +15,18 @@ export { parseEventsBody, type EventsBodyKind } from './event/parse-body.js';
 export { HeliosConfigSchema, loadConfig, resolveConfig, defaultConfig, type HeliosConfig, type PluginSpec, type LoadedConfig, type ConfigSources } from './config.js';
 export { Topics, busKey, eventRecords, type EventRequestBatch, type TelemetryGapRecord, type Bus, type BusRecord, type BusHandler, type Subscription, type SubscribeOptions } from './bus.js';
 export { createLogger, formatLogLine, resolveLogFormat, silentLogger, type Logger, type LogFormat, type LoggerOptions } from './logger.js';
-export { createMetricsRegistry, Registry, serviceLabelGuard, OVERFLOW_SERVICE_LABEL, type ServiceLabelGuard, type ServiceLabelGuardOptions } from './metrics.js';
+export { createMetricsRegistry, mergedMetricsText, Registry, serviceLabelGuard, OVERFLOW_SERVICE_LABEL, type ServiceLabelGuard, type ServiceLabelGuardOptions } from './metrics.js';
 export {
-  FEATURE_NAMES, METRIC_FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema, metricSeriesName, seriesKey,
+  FEATURE_NAMES, METRIC_FEATURE_NAMES, ReportSectionsSchema, ReportDraftSchema, metricSeriesName, seriesKey, featureSeriesKey, streamName,
+  type FeatureStream, type DependencyStats, type DependencyTotals,
   type MetricFeatureName, type MetricFeatures, type MetricFreshPoints, type MetricSeries, type MetricWindow, type SeriesWindow,
   type FeatureName, type Features, type FeatureWindow, type FeatureExplanation, type Detection, type Severity, type Anomaly,
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport, type ReportChart, type MinuteTotals, type AnomalyWindow, type IncidentTimeline,
 } from './incident.js';
-export { seededRandom } from './seeded-random.js';
+export { eventRole, peerOf, SPAN_KIND_ATTRIBUTE, PARENT_SPAN_ATTRIBUTE, PEER_ATTRIBUTE, PEER_TYPE_ATTRIBUTE, type EventRole } from './event/role.js';
+export { createRandom, seededRandom, type SeededRandom } from './seeded-random.js';
+export { attemptOf, backoffDelayMs, retry, sleep, type AttemptOutcome, type BackoffPolicy, type RetryOptions } from './retry.js';
 export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,

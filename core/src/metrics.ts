@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export { Registry };
 
@@ -112,4 +112,14 @@ function createServiceLabelGuard(options: ServiceLabelGuardOptions): ServiceLabe
     size: () => holders.size,
   };
   return guard;
+}
+
+/**
+ * The metrics of several registries as one exposition (Prometheus text): a process whose work runs on
+ * several threads (a registry each) serves them merged on one /metrics. Series with the same name and
+ * labels are combined by their metric's aggregator (counters and histograms: summed).
+ */
+export async function mergedMetricsText(parts: ReadonlyArray<Awaited<ReturnType<Registry['getMetricsAsJSON']>>>): Promise<{ text: string; contentType: string }> {
+  const merged = AggregatorRegistry.aggregate(parts as Parameters<typeof AggregatorRegistry.aggregate>[0]);
+  return { text: await merged.metrics(), contentType: merged.contentType };
 }

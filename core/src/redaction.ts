@@ -137,7 +137,7 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
       'gi',
     ),
   },
-  { label: 'card', class: 'secret', hint: /\d(?:[ -]?\d){12}/, pattern: /(?<![\d+-])\d(?:[ -]?\d){12,18}(?![\d-])/g, accept: isCardNumber },
+  { label: 'card', class: 'secret', hint: /\d(?:[ -]?\d){12}/, pattern: /(?<![\dA-Za-z+-])\d(?:[ -]?\d){12,18}(?![\dA-Za-z-])/g, accept: isCardNumber },
   { label: 'email', class: 'pii', hint: /@[A-Za-z0-9-]+\./, pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g },
   { label: 'ipv6', class: 'pii', hint: /:[0-9A-Fa-f]{0,4}:/, pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3})(?:%[\w.]+)?(?![\w:])/g, accept: (m) => isIPv6(m.replace(/%.*$/, '')) },
   { label: 'ipv4', class: 'pii', hint: /\d\.\d{1,3}\.\d{1,3}\.\d/, pattern: /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.]|\.\d)/g, accept: isIPv4 },

@@ -8,10 +8,13 @@ import { loadConfig, type HeliosConfig } from '@helios/core';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HELIOS_ROLES, type HeliosRole } from '../../cli/src/app.js';
-import { COMMANDS } from '../../cli/src/commands/index.js';
+import { COMMANDS as COMMAND_TABLE, loadCommand } from '../../cli/src/commands/index.js';
 import { COMMON_OPTIONS } from '../../cli/src/commands/command.js';
 // @ts-expect-error plain ESM script without types
 import { renderConfig } from '../render-config.mjs';
+
+/** Every command with its options (the table in commands/index.ts loads each module lazily). */
+const COMMANDS = await Promise.all(COMMAND_TABLE.map(loadCommand));
 
 const deployDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(deployDir, '..');

@@ -3,10 +3,11 @@ import { Counter, Gauge } from 'prom-client';
 import {
   FEATURE_NAMES, Topics, busKey, defaultConfig, serviceLabelGuard, metricSeriesName, newEventId, seriesKey,
   type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
-  type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord,
+  type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord, streamName,
 } from '@helios/core';
 import type { DetectorHooks, DetectorSeriesState, LoadedPlugin } from '@helios/plugins';
 import type { ClosedMetricWindow } from './metric-windows.js';
+import { ServiceIncidents } from './service-incidents.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
@@ -107,8 +108,8 @@ export interface TrackerStep {
 export interface IncidentTracker {
   /** Feed one window's verdicts (in window order per series); undefined when no detector had an opinion. */
   observe(window: SeriesWindow, verdicts: readonly Verdict[]): TrackerStep | undefined;
-  /** Whether the series (the service's requests, or one of its metric series) has an open incident. */
-  isOpen(tenant: string, service: string, metric?: MetricSeries): boolean;
+  /** Whether the series (the service's requests, one of its dependency or log streams, or one of its metric series) has an open incident. */
+  isOpen(tenant: string, service: string, metric?: MetricSeries, stream?: SeriesWindow['stream']): boolean;
 }
 
 interface IncidentState {
@@ -126,7 +127,7 @@ interface IncidentState {
 export function createIncidentTracker(detection: Pick<HeliosConfig['detection'], 'vote' | 'confirmWindows' | 'resolveAfterWindows' | 'immediateRatio'>): IncidentTracker {
   const incidents = new Map<string, IncidentState>();
   return {
-    isOpen: (tenant, service, metric) => incidents.get(seriesKey({ tenant, service, metric }))?.open ?? false,
+    isOpen: (tenant, service, metric, stream) => incidents.get(seriesKey({ tenant, service, metric, stream }))?.open ?? false,
     observe(window, verdicts) {
       if (verdicts.length === 0) return undefined;
       const votes = verdicts.filter((v) => v.detection.anomalous);
@@ -162,6 +163,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const now = options.now ?? Date.now;
   const windows = new WindowAggregator(detection);
   const tracker = createIncidentTracker(detection);
+  const serviceIncidents = new ServiceIncidents();
   const metricDetectors = detectors.filter((d) => typeof d.hooks.detectMetric === 'function');
   const pending: Array<ClosedWindow | ClosedMetricWindow> = [];
   let windowsEvaluated = 0;
@@ -243,9 +245,9 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     if (window.metric !== undefined) metricWindowsEvaluated++;
     windowsCounter.inc({ service: serviceLabels.label(window.tenant, window.service) });
     const step = tracker.observe(window, verdicts);
-    const series = window.metric === undefined ? {} : { metric: metricSeriesName(window.metric) };
+    const series = window.metric !== undefined ? { metric: metricSeriesName(window.metric) } : window.stream !== undefined ? { stream: streamName(window.stream) } : {};
     if (step?.resolved === true) logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end }, 'incident resolved: windows back to normal');
-    if (step?.opened === undefined) return;
+    if (!serviceIncidents.raise(window, step) || step?.opened === undefined) return;
     const { lead, votes } = step.opened;
     const anomaly: Anomaly = {
       id: newEventId(), tenant: window.tenant, service: window.service, windowStart: window.start, windowEnd: window.end, detectedAt: now(),
@@ -254,6 +256,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       score: lead.detection.score, threshold: lead.detection.threshold, features: window.features,
       explanation: lead.detection.explanation, modelVersion: lead.detection.modelVersion,
       ...(window.metric === undefined ? {} : { metric: window.metric }),
+      ...(window.metric === undefined && window.stream !== undefined ? { stream: window.stream } : {}),
     };
     anomaliesCounter.inc({ service: serviceLabels.label(window.tenant, window.service), severity: anomaly.severity });
     logger.warn({ tenant: anomaly.tenant, service: anomaly.service, ...series, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeEventInput } from '@helios/core';
-import { WindowAggregator, percentile } from './windows.js';
+import { WindowAggregator } from './windows.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -88,12 +88,5 @@ describe('WindowAggregator', () => {
 
   it('refuses a window that is not a multiple of the hop', () => {
     expect(() => new WindowAggregator({ windowMs: 90_000, hopMs: MIN, allowedLatenessMs: 0 })).toThrow(/multiple/);
-  });
-});
-
-describe('percentile', () => {
-  it('interpolates linearly', () => {
-    expect(percentile(Float64Array.from([1, 2, 3, 4]), 0.5)).toBe(2.5);
-    expect(percentile(new Float64Array(0), 0.99)).toBe(0);
   });
 });

@@ -1,4 +1,6 @@
-import { ERROR_LEVELS, type FeatureWindow, type Features, type HeliosEvent } from '@helios/core';
+import { ERROR_LEVELS, type FeatureStream, type FeatureWindow, type Features, type HeliosEvent } from '@helios/core';
+import { streamOf, StreamCardinality } from './event-streams.js';
+import { quantileOfSorted } from '@helios/plugins/stats';
 import { MetricWindows, type ClosedMetricWindow } from './metric-windows.js';
 
 export interface WindowOptions {
@@ -20,6 +22,11 @@ export interface WindowOptions {
    * series are counted in `metricOverflowPoints`, not windowed. 0: metric points are not windowed.
    */
   maxMetricSeries?: number;
+  /**
+   * Most dependency series (peers) per tenant+service (default 50); calls to further peers are counted in
+   * `dependencyOverflowCalls`, not windowed.
+   */
+  maxDependencySeries?: number;
 }
 
 /** A closed window; `incomplete` when it overlaps a span in which telemetry was lost (see `markGap`). */
@@ -53,7 +60,7 @@ class Series {
   /** End of the next window to emit (aligned to hop). */
   nextEnd: number;
   lastEventAt: number;
-  constructor(readonly tenant: string, readonly service: string, firstBucketStart: number, windowMs: number, at: number) {
+  constructor(readonly tenant: string, readonly service: string, readonly stream: FeatureStream | undefined, firstBucketStart: number, windowMs: number, at: number) {
     // The first window is a full one: a partial first window would look like a traffic drop.
     this.nextEnd = firstBucketStart + windowMs;
     this.lastEventAt = at;
@@ -63,7 +70,8 @@ class Series {
 const MAX_ENDPOINTS_PER_BUCKET = 10_000;
 
 /**
- * Sliding windows per tenant+service in event time. A window [end - windowMs, end) closes once the
+ * Sliding windows per tenant+service in event time: the service's requests, and apart from them its calls
+ * to each dependency and its log records (./event-streams.ts says which event goes where). A window [end - windowMs, end) closes once the
  * watermark (the newest event time seen, capped near wall-clock time) passes end + allowed lateness;
  * every known series then yields a window, empty or not, so a service going silent is seen.
  */
@@ -74,6 +82,7 @@ export class WindowAggregator {
   private gaps: TelemetryGap[] = [];
   /** Series of metric data points (events of kind `metric`), apart from the request series. */
   private readonly metrics: MetricWindows;
+  private readonly dependencies: StreamCardinality;
   watermark = 0;
   lateEvents = 0;
 
@@ -82,6 +91,12 @@ export class WindowAggregator {
     this.samplesPerBucket = options.samplesPerBucket ?? 2048;
     this.seriesTtlMs = options.seriesTtlMs ?? 60 * 60_000;
     this.metrics = new MetricWindows({ windowMs: options.windowMs, hopMs: options.hopMs, seriesTtlMs: this.seriesTtlMs, maxSeriesPerService: options.maxMetricSeries ?? 200 });
+    this.dependencies = new StreamCardinality(options.maxDependencySeries ?? 50);
+  }
+
+  /** Calls not windowed because their tenant+service had `maxDependencySeries` dependency series already. */
+  get dependencyOverflowCalls(): number {
+    return this.dependencies.overflow;
   }
 
   get metricSeriesCount(): number {
@@ -99,20 +114,27 @@ export class WindowAggregator {
 
   /**
    * Add one event; `now` caps how far a clock-skewed client can push the watermark. A metric data point
-   * (kind `metric`) goes to its metric series only: it is not a request of its service.
+   * (kind `metric`) goes to its metric series only, a dependency call to its dependency series, a log record to
+   * the log series, an internal span nowhere: only requests are requests of their service.
    */
   add(event: HeliosEvent, now: number): void {
-    if (event.kind === 'metric') {
-      this.metrics.add(event);
+    const routed = streamOf(event);
+    if (routed === 'metric' || routed === 'internal') {
+      if (routed === 'metric') this.metrics.add(event);
       this.advanceWatermark(event.timestamp, now);
       return;
     }
     const { hopMs, windowMs } = this.options;
-    const key = `${event.tenant}\u0000${event.service}`;
+    const stream = routed.stream;
+    const key = routed.key;
     const bucketStart = Math.floor(event.timestamp / hopMs) * hopMs;
     let series = this.series.get(key);
     if (series === undefined) {
-      series = new Series(event.tenant, event.service, bucketStart, windowMs, event.timestamp);
+      if (stream?.kind === 'dependency' && !this.dependencies.admit(event.tenant, event.service)) {
+        this.advanceWatermark(event.timestamp, now);
+        return;
+      }
+      series = new Series(event.tenant, event.service, stream, bucketStart, windowMs, event.timestamp);
       this.series.set(key, series);
     } else if (bucketStart < series.nextEnd - windowMs) {
       this.lateEvents++; // every window containing it has been emitted already
@@ -191,6 +213,7 @@ export class WindowAggregator {
     for (const [key, series] of this.series) {
       if (series.lastEventAt < time - this.seriesTtlMs) {
         this.series.delete(key);
+        if (series.stream?.kind === 'dependency') this.dependencies.release(series.tenant, series.service);
         continue;
       }
       while (series.nextEnd <= time) {
@@ -228,6 +251,7 @@ export class WindowAggregator {
     const features = featuresOf(buckets);
     const newest = series.buckets.get(end - hopMs);
     const window: ClosedWindow = { tenant: series.tenant, service: series.service, start, end, features };
+    if (series.stream !== undefined) window.stream = series.stream;
     // The newest hop alone, when the window spans more than one hop: a fresh change is undiluted there.
     if (windowMs > hopMs) window.latest = featuresOf(newest === undefined ? [] : [newest]);
     if (this.overlapsGap(series.tenant, start, end)) window.incomplete = true;
@@ -264,8 +288,8 @@ function featuresOf(buckets: readonly Bucket[]): Features {
     total_events: count,
     error_rate: count > 0 ? errors / count : 0,
     avg_latency: latencyWeight > 0 ? sum / latencyWeight : 0,
-    p95_latency: percentile(sorted, 0.95),
-    p99_latency: percentile(sorted, 0.99),
+    p95_latency: quantileOfSorted(sorted, 0.95),
+    p99_latency: quantileOfSorted(sorted, 0.99),
     latency_stddev: trimmedStddev(sorted),
     unique_endpoints: endpoints.size,
   };
@@ -310,11 +334,3 @@ export function trimmedStddev(sorted: Float64Array): number {
   return Math.sqrt(sq / (to - from));
 }
 
-/** Linear-interpolated percentile of an ascending array; 0 when empty. */
-export function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}

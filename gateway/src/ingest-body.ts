@@ -1,6 +1,8 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import { HeliosError, type EventsBodyKind } from '@helios/core';
+import type { BodyBudget } from './body-budget.js';
 import { decodeSnappyBlock, decodeZstd, overBudget } from './content-encoding.js';
+import type { GatewayRequest } from './http/transport.js';
 
 /** Output chunk of the inflater: each one is reserved in the body budget as it comes. */
 const INFLATE_CHUNK_BYTES = 64 * 1024;
@@ -69,4 +71,41 @@ function jsonBodyKindOf(contentType: string): EventsBodyKind | undefined {
   if (type === 'application/json' || type === '') return 'json';
   if (type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl' || type === 'application/x-jsonlines') return 'ndjson';
   return undefined;
+}
+
+/** Runs `use` on a request's body with its Content-Encoding undone (see createBodyDecoder). */
+export type DecodedBodyRunner = <T>(request: GatewayRequest, use: (body: Buffer) => Promise<T>) => Promise<T>;
+
+/**
+ * Decoded bodies count against the same budget as raw ones (the transport reserved those as they
+ * arrived): inflation reserves its output chunk by chunk, so a gzip request holds what it decoded,
+ * not a worst-case cap, and gzip and identity requests of the same size are refused alike. What was
+ * reserved is released when `use` settles.
+ */
+export function createBodyDecoder(bodyBudget: BodyBudget, maxInflatedBytes: number): DecodedBodyRunner {
+  async function withInflatedBody<T>(compressed: Buffer, encoding: string, use: (body: Buffer) => Promise<T>): Promise<T> {
+    let held = 0;
+    const reserve = (bytes: number): boolean => {
+      if (!bodyBudget.tryReserve(bytes)) return false;
+      held += bytes;
+      return true;
+    };
+    try {
+      const body = await decodeContentEncoding(compressed, encoding, maxInflatedBytes, reserve);
+      return await use(body);
+    } finally {
+      bodyBudget.release(held);
+    }
+  }
+
+  return function withDecodedBody<T>(request: GatewayRequest, use: (body: Buffer) => Promise<T>): Promise<T> {
+    // Identity bodies (the common case) go straight to `use`, without a promise layer of their own.
+    // `use` reads the body before its first await, so a borrowed identity body is still valid then;
+    // inflation reads it later, on the thread pool, so it gets a copy.
+    const header = request.headers['content-encoding'];
+    if (header === '') return use(request.body);
+    const encoding = header.trim().toLowerCase();
+    if (encoding === '' || encoding === 'identity') return use(request.body);
+    return withInflatedBody(request.bodyBorrowed === true ? Buffer.from(request.body) : request.body, encoding, use);
+  };
 }

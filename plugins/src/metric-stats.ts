@@ -1,5 +1,6 @@
 import { METRIC_FEATURE_NAMES, type FeatureExplanation, type MetricFeatureName, type MetricFeatures } from '@helios/core';
-import { medianOfSorted, type RobustBaseline } from './robust-stats.js';
+import { medianOfSorted } from './quantiles.js';
+import type { RobustBaseline } from './robust-stats.js';
 
 /**
  * Robust statistics of metric-series windows (`MetricFeatures`), shared by the detectors' metric models, as

@@ -1,5 +1,5 @@
 import type { FeatureExplanation, Incident, MinuteTotals, Severity } from '@helios/core';
-import { medianOfSorted } from './robust-stats.js';
+import { medianOfSorted } from './quantiles.js';
 
 /** The features a minute of stored events can show, and how to read each from a minute. */
 export const CHARTABLE_FEATURES = {

@@ -1,4 +1,5 @@
 import { FEATURE_NAMES, type FeatureName, type Features } from '@helios/core';
+import { medianOfSorted, upperQuantileOfSorted } from './quantiles.js';
 
 /**
  * Robust statistics of window features shared by the detectors (robust z-score, Isolation Forest), so the
@@ -11,19 +12,6 @@ export interface RobustBaseline {
   spread: Float64Array;
 }
 
-/** Median of an ascending array (0 when empty). */
-export function medianOfSorted(sorted: ArrayLike<number>): number {
-  const n = sorted.length;
-  if (n === 0) return 0;
-  const mid = n >> 1;
-  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** The q quantile of an ascending array, nearest rank at or above (no interpolation); 0 when empty. */
-export function upperQuantileOfSorted(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 /**
  * The scale a feature is judged on: counts and latencies are heavy-tailed and change multiplicatively

@@ -1,8 +1,9 @@
 // Robust statistics for detector authors: @helios/plugins/stats. The detection engine uses the same helpers.
 export {
-  robustBaseline, robustZScores, judgedValue, judgedVector, unjudgedValue, tailSupported, samplingNoise, medianOfSorted, upperQuantileOfSorted,
+  robustBaseline, robustZScores, judgedValue, judgedVector, unjudgedValue, tailSupported, samplingNoise,
   TAIL_SHARE, type RobustBaseline,
 } from './robust-stats.js';
+export { median, medianOfSorted, quantileOf, quantileOfSorted, rocAuc, upperQuantileOfSorted } from './quantiles.js';
 export { metricVector, metricUnjudged, metricBaseline, metricZScores, metricExplanation } from './metric-stats.js';
 export { CalibratedSeries, TailThreshold, calibrationConfig, calibrationOf, tailQuantile, DEFAULT_CALIBRATION, type CalibrationOptions, type CalibratedSeriesState, type CalibratedJudgement } from './calibrated-series.js';
 export { CalibratedMetricSeries } from './calibrated-metric.js';

@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { HeliosError, ReportDraftSchema, createRedactor, describeRedactions, type RedactionCounts, type RedactionOptions, Topics, busKey, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
+import { HeliosError, backoffDelayMs, ReportDraftSchema, createRedactor, describeRedactions, type RedactionCounts, type RedactionOptions, Topics, busKey, compileValidator, newEventId, type Anomaly, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
 import { renderIncidentChart, renderReportMarkdown, type ReportDraft, type ReporterHooks, type LoadedPlugin } from '@helios/plugins';
 
@@ -154,7 +154,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
       if (result.ok) {
         delivery = { reporter: d.name, status: 'delivered', at: now(), ...(result.value?.location !== undefined ? { location: redactor.text(result.value.location) } : {}) };
       } else {
-        const wait = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (n - 1));
+        const wait = backoffDelayMs(n, { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs });
         const more = n < retry.maxAttempts && !closing;
         // Stored and served by the API: a failed webhook's error message names its URL, a token and all.
         delivery = { reporter: d.name, status: 'failed', at: now(), error: `${redactor.text(result.error.message)} (attempt ${n} of ${retry.maxAttempts}${more ? `; retrying in ${wait} ms` : '; gave up'})` };

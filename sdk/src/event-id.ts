@@ -1,3 +1,5 @@
+// The SDK's own UUIDv7 generator; the product's is newEventId in core/src/event/event-id.ts. Kept apart on
+// purpose: @helios/sdk is published separately and depends on nothing of the repo (see retry-policy.ts).
 import { randomUUID } from 'node:crypto';
 
 let prefixMs = -1;

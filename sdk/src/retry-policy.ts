@@ -1,3 +1,7 @@
+// The SDK's own copy of the retry policy (core/src/retry.ts is the product's): @helios/sdk is published
+// on its own and runs inside users' applications, so it depends on nothing of the repo (@helios/core
+// would bring pino, prom-client and TypeBox into every instrumented app). Same policy: exponential from
+// initial to max, full jitter for a fleet of clients, the server's Retry-After capped.
 export interface BackoffPolicy {
   initialBackoffMs: number;
   maxBackoffMs: number;

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { HeliosError, type HeliosEvent, type Logger } from '@helios/core';
+import { HeliosError, attemptOf, retry, type BackoffPolicy, type HeliosEvent, type Logger } from '@helios/core';
 import { isTransientStoreError } from './postgres.js';
 import type { DeadLetter, Store } from './store.js';
 
@@ -76,8 +76,6 @@ export function rowErrorReason(err: unknown): string | undefined {
   return undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * Batches writes by size and time. Concurrent writers (e.g. several partitions' consumers) share
  * a batch; each caller's promise settles when its events are committed, so a bus acknowledges
@@ -87,8 +85,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export function createEventWriter(options: EventWriterOptions): EventWriter {
   const maxBuffered = options.maxBufferedEvents ?? options.batchSize * 4;
-  const retryInitialMs = options.retryInitialMs ?? 100;
-  const retryMaxMs = options.retryMaxMs ?? 5000;
+  const retryPolicy: BackoffPolicy = { initialMs: options.retryInitialMs ?? 100, maxMs: options.retryMaxMs ?? 5000 };
   let buffer: Pending[] = [];
   let bufferedEvents = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -123,29 +120,31 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
 
   /** `attempt` until it succeeds; transient store errors are retried with backoff, anything else is thrown. */
   async function withRetry<T>(events: number, attempt: () => Promise<T>): Promise<T> {
-    let wait = retryInitialMs;
-    for (;;) {
-      try {
-        const result = await attempt();
-        metrics?.unavailable.set(0);
-        if (unavailableSince !== undefined) {
-          options.logger?.info({ downMs: Date.now() - unavailableSince }, 'store reachable again; writes resumed');
-          unavailableSince = undefined;
-        }
-        return result;
-      } catch (err) {
-        const transient = isTransientStoreError(err);
-        metrics?.errors.inc({ reason: transient ? 'transient' : rowErrorReason(err) === undefined ? 'fatal' : 'row' });
-        if (!transient || closed) throw err;
-        metrics?.unavailable.set(1);
-        if (unavailableSince === undefined) {
+    const outcome = await retry(
+      () =>
+        attemptOf(attempt, (err) => {
+          const transient = isTransientStoreError(err);
+          metrics?.errors.inc({ reason: transient ? 'transient' : rowErrorReason(err) === undefined ? 'fatal' : 'row' });
+          return transient ? 'retryable' : 'failure';
+        }),
+      {
+        policy: retryPolicy,
+        shouldStop: () => closed,
+        onRetry: ({ error }) => {
+          metrics?.unavailable.set(1);
+          if (unavailableSince !== undefined) return;
           unavailableSince = Date.now();
-          options.logger?.warn({ err, events }, 'store unreachable; holding the batch and retrying');
-        }
-        await sleep(wait);
-        wait = Math.min(retryMaxMs, wait * 2);
-      }
+          options.logger?.warn({ err: error, events }, 'store unreachable; holding the batch and retrying');
+        },
+      },
+    );
+    if (outcome.status !== 'success') throw outcome.error;
+    metrics?.unavailable.set(0);
+    if (unavailableSince !== undefined) {
+      options.logger?.info({ downMs: Date.now() - unavailableSince }, 'store reachable again; writes resumed');
+      unavailableSince = undefined;
     }
+    return outcome.value;
   }
 
   /**

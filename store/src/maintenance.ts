@@ -1,3 +1,4 @@
+import { ROLLUP_PREDICATE } from './event-role-sql.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentiles } from './weighted-sql.js';
 
@@ -32,7 +33,7 @@ const REFRESH_ROLLUPS = `WITH due AS (
               ${weightedLatencyPercentiles(ROLLUP_PERCENTILES)} AS latency,
               max(latency_ms) AS latency_max, count(DISTINCT endpoint) AS unique_endpoints
          FROM helios_events e
-        WHERE e.service = k.service AND e.tenant = k.tenant AND e.ts >= k.bucket AND e.ts < k.bucket + interval '1 minute'
+        WHERE e.service = k.service AND e.tenant = k.tenant AND e.ts >= k.bucket AND e.ts < k.bucket + interval '1 minute' AND ${ROLLUP_PREDICATE}
      ) a
      ON CONFLICT (service, tenant, bucket) DO UPDATE SET
        events = EXCLUDED.events, trace = EXCLUDED.trace, debug = EXCLUDED.debug, info = EXCLUDED.info, warn = EXCLUDED.warn,

@@ -1,5 +1,6 @@
 import { MAX_LATENCY_MS, MAX_SAMPLE_RATE } from '@helios/core';
 import { SEARCH_TEXT_EXPRESSION } from './event-search.js';
+import { ROLLUP_PREDICATE } from './event-role-sql.js';
 import { ROLLUP_COUNTS, ROLLUP_PERCENTILES } from './maintenance.js';
 import type { SqlClient } from './sql-client.js';
 import { WEIGHTED_AVG_LATENCY, WEIGHTED_PERCENTILES_FUNCTION, weightedLatencyPercentile } from './weighted-sql.js';
@@ -280,6 +281,34 @@ export const MIGRATIONS: readonly Migration[] = [
         END IF;
         IF EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('helios_rollups_1m') AND relkind = 'r') THEN
           CREATE INDEX IF NOT EXISTS helios_rollups_1m_bucket ON helios_rollups_1m (bucket, tenant);
+        END IF;
+      END
+      $helios$;
+    `,
+  },
+  {
+    version: 11,
+    name: 'rollups of requests and log records only (not dependency calls, internal spans, metric points); anomalies keep their stream',
+    // core/src/event/role.ts: only entry spans and Helios JSON events are requests. A plain rollup table is
+    // recomputed by the maintenance job (REFRESH_ROLLUPS now filters); the minutes of the last 3 days holding
+    // events it no longer counts are marked pending so they are recomputed. A continuous aggregate is
+    // recreated with the filter (older minutes as in migration 4's notice).
+    sql: `
+      ALTER TABLE helios_anomalies ADD COLUMN IF NOT EXISTS stream jsonb;
+      DO $helios$
+      BEGIN
+        IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('helios_rollups_1m')) = 'r' THEN
+          INSERT INTO helios_rollup_pending (tenant, service, bucket)
+            SELECT DISTINCT tenant, service, date_trunc('minute', ts) FROM helios_events
+             WHERE ts > now() - interval '3 days' AND NOT (${ROLLUP_PREDICATE});
+        ELSIF to_regclass('helios_rollups_1m') IS NOT NULL THEN
+          BEGIN
+            DROP MATERIALIZED VIEW helios_rollups_1m;
+            EXECUTE $sql$CREATE MATERIALIZED VIEW helios_rollups_1m WITH (timescaledb.continuous) AS ${WEIGHTED_ROLLUP_SELECT.replace('FROM helios_events GROUP BY', `FROM helios_events WHERE ${ROLLUP_PREDICATE} GROUP BY`)} WITH NO DATA$sql$;
+            PERFORM add_continuous_aggregate_policy('helios_rollups_1m', start_offset => interval '3 days', end_offset => interval '1 minute', schedule_interval => interval '1 minute');
+          EXCEPTION WHEN others THEN
+            RAISE NOTICE 'helios: continuous aggregate not recreated (%); helios_rollups_1m keeps counting every event', SQLERRM;
+          END;
         END IF;
       END
       $helios$;

@@ -1,6 +1,8 @@
 import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, WindowTotals } from '@helios/core';
 import { HeliosError } from '@helios/core';
 import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
+import { dependencyStats } from './dependency-stats.js';
+import { EVENT_ROLE_SQL, REQUEST_PREDICATE } from './event-role-sql.js';
 import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
 import { eventsAfter, rowToEvent, searchEvents, traceEvents } from './event-search.js';
@@ -40,6 +42,7 @@ function rowToAnomaly(r: Record<string, any>): Anomaly {
     detector: r.detector, severity: r.severity, score: Number(r.score), threshold: Number(r.threshold),
     features: r.features, explanation: r.explanation, modelVersion: r.model_version,
     ...(r.metric === null || r.metric === undefined ? {} : { metric: r.metric }),
+    ...(r.stream === null || r.stream === undefined ? {} : { stream: r.stream }),
   };
 }
 
@@ -127,7 +130,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     const { rows } = await client.query<Record<string, unknown>>(
       `SELECT ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors,
               ${WEIGHTED_AVG_LATENCY} AS avg_latency, ${P95_LATENCY} AS p95_latency
-         FROM helios_events WHERE service = $1 AND tenant = $2 AND (${where.join(' OR ')})`,
+         FROM helios_events WHERE service = $1 AND tenant = $2 AND (${where.join(' OR ')}) AND ${REQUEST_PREDICATE}`,
       params,
     );
     const r = rows[0]!;
@@ -183,12 +186,12 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       if (anomalies.length === 0) return 0;
       const { rows } = await client.query<{ n: string | number }>(
         `WITH ins AS (
-           INSERT INTO helios_anomalies (id, tenant, service, window_start, window_end, detected_at, detector, severity, score, threshold, features, explanation, model_version, metric)
+           INSERT INTO helios_anomalies (id, tenant, service, window_start, window_end, detected_at, detector, severity, score, threshold, features, explanation, model_version, metric, stream)
            SELECT id, tenant, service, to_timestamp("windowStart" / 1000.0), to_timestamp("windowEnd" / 1000.0), to_timestamp("detectedAt" / 1000.0),
-                  detector, severity, score, threshold, features, explanation, "modelVersion", metric
+                  detector, severity, score, threshold, features, explanation, "modelVersion", metric, stream
              FROM json_to_recordset($1::json) AS r(id uuid, tenant text, service text, "windowStart" double precision, "windowEnd" double precision,
                   "detectedAt" double precision, detector text, severity text, score double precision, threshold double precision,
-                  features jsonb, explanation jsonb, "modelVersion" text, metric jsonb)
+                  features jsonb, explanation jsonb, "modelVersion" text, metric jsonb, stream jsonb)
            ON CONFLICT DO NOTHING RETURNING 1)
          SELECT count(*) AS n FROM ins`,
         [JSON.stringify(anomalies)],
@@ -247,31 +250,42 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
       // are different services whose messages, trace ids and names must not reach each other's reports.
       const range = [q.service, q.from, q.to, q.tenant];
       const inRange = `service = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0) AND tenant = $4`;
-      const [window, baseline, errors, endpoints, tenants, traces] = await Promise.all([
+      // Requests only (core/src/event/role.ts): a failed call to a dependency is not a second failed request,
+      // and metric points are not requests at all. Top errors also take error log records, which name causes.
+      const requests = `${inRange} AND ${REQUEST_PREDICATE}`;
+      const [window, baseline, errors, endpoints, tenants, traces, dependencies] = await Promise.all([
         windowTotals(q.tenant, q.service, [[q.from, q.to]]),
         windowTotals(q.tenant, q.service, baselineRanges),
         client.query<Record<string, any>>(
-          `SELECT error_code, message, ${eventCount()} AS events, max(ts) AS last_seen FROM helios_events
-            WHERE ${inRange} AND ${ERROR_PREDICATE} GROUP BY error_code, message ORDER BY events DESC, error_code LIMIT ${limit}`, range),
+          `SELECT error_code, message, ${eventCount()} AS events, max(ts) AS last_seen,
+                  min(attributes->>'exception.message') AS exception_message, min(attributes->>'exception.stacktrace') AS stacktrace
+             FROM helios_events
+            WHERE ${inRange} AND ${EVENT_ROLE_SQL} IN ('request', 'log') AND ${ERROR_PREDICATE} GROUP BY error_code, message ORDER BY events DESC, error_code LIMIT ${limit}`, range),
         client.query<Record<string, any>>(
           `SELECT endpoint, ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors, ${WEIGHTED_AVG_LATENCY} AS avg_latency,
                   ${P95_LATENCY} AS p95_latency
-             FROM helios_events WHERE ${inRange} AND endpoint IS NOT NULL
+             FROM helios_events WHERE ${requests} AND endpoint IS NOT NULL
             GROUP BY endpoint ORDER BY p95_latency DESC NULLS LAST, events DESC LIMIT ${limit}`, range),
         client.query<Record<string, any>>(
           `SELECT tenant, ${eventCount()} AS events, ${eventCount(ERROR_PREDICATE)} AS errors FROM helios_events
-            WHERE ${inRange} GROUP BY tenant ORDER BY errors DESC, events DESC LIMIT ${limit}`, range),
+            WHERE ${requests} GROUP BY tenant ORDER BY errors DESC, events DESC LIMIT ${limit}`, range),
         client.query<Record<string, any>>(
-          `SELECT trace_id, max(latency_ms) AS worst FROM helios_events WHERE ${inRange} AND trace_id IS NOT NULL AND ${ERROR_PREDICATE}
+          `SELECT trace_id, max(latency_ms) AS worst FROM helios_events WHERE ${requests} AND trace_id IS NOT NULL AND ${ERROR_PREDICATE}
             GROUP BY trace_id ORDER BY worst DESC NULLS LAST LIMIT ${Math.min(limit, 10)}`, range),
+        dependencyStats(client, { tenant: q.tenant, service: q.service, from: q.from, to: q.to, baselineRanges }),
       ]);
       return {
         window,
         baseline,
-        topErrors: errors.rows.map((r) => ({ errorCode: r.error_code ?? null, message: r.message, events: Number(r.events), lastSeen: millis(r.last_seen) })),
+        topErrors: errors.rows.map((r) => ({
+          errorCode: r.error_code ?? null, message: r.message, events: Number(r.events), lastSeen: millis(r.last_seen),
+          ...(typeof r.exception_message === 'string' && r.exception_message !== '' ? { exceptionMessage: r.exception_message } : {}),
+          ...(typeof r.stacktrace === 'string' && r.stacktrace !== '' ? { stacktrace: r.stacktrace } : {}),
+        })),
         slowestEndpoints: endpoints.rows.map((r) => ({ endpoint: r.endpoint, events: Number(r.events), errors: Number(r.errors), avgLatencyMs: toNumberOrNull(r.avg_latency), p95LatencyMs: toNumberOrNull(r.p95_latency) })),
         tenants: tenants.rows.map((r) => ({ tenant: r.tenant, events: Number(r.events), errors: Number(r.errors) })),
         exampleTraceIds: traces.rows.map((r) => r.trace_id as string),
+        dependencies,
       };
     },
 

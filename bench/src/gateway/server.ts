@@ -6,12 +6,14 @@
  * Prints `ready <port>` on stdout; exits on SIGTERM.
  */
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type * as Uws from 'uWebSockets.js';
 import { createMetricsRegistry, defaultConfig, silentLogger, type Bus } from '@helios/core';
 import { nullSinkBus } from '../null-sink-bus.js';
 import { createGateway } from '@helios/gateway';
 
-export type BenchServerKind = 'bare-uws' | 'bare-uws-json' | 'gateway-uws' | 'gateway-node';
+export type BenchServerKind = 'bare-uws' | 'bare-uws-json' | 'gateway-uws' | 'gateway-node' | 'gateway-uws-2-threads';
 
 /**
  * The bare server; with `parseJson` it also decodes the body and runs V8's JSON.parse on it, and nothing
@@ -53,19 +55,55 @@ async function startBareUws(parseJson: boolean): Promise<number> {
  */
 const benchBus: Bus = process.env.HELIOS_BENCH_ASYNC_BUS === '1' ? nullSinkBus : { ...nullSinkBus, publishSync: () => undefined };
 
-async function startGatewayServer(transport: 'uws' | 'node'): Promise<number> {
-  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, transport };
+async function startGatewayServer(transport: 'uws' | 'node', port = 0, reusePort = false): Promise<{ port: number; stop(): Promise<void> }> {
+  const config = { ...defaultConfig().gateway, host: '127.0.0.1', port, otlpPort: -1, otlpGrpcPort: -1, transport, reusePort };
   const gateway = createGateway({ config, bus: benchBus, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
-  return (await gateway.start()).port;
+  return { port: (await gateway.start()).port, stop: () => gateway.stop() };
+}
+
+/**
+ * The null-sink gateway on two threads sharing one port (what `gateway.threads: 2` does, without the
+ * pipeline thread behind it): each thread runs this module as a worker with the port to join.
+ */
+async function startThreadedGateway(threads: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const workers = await Promise.all(Array.from({ length: threads }, () => new Promise<Worker>((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { port } });
+    worker.once('message', () => resolve(worker));
+    worker.once('error', reject);
+  })));
+  // uWS aborts the process when a thread running it is cut off: each closes its gateway first.
+  const stop = async () => {
+    await Promise.all(workers.map((w) => new Promise((resolve) => {
+      w.once('message', resolve);
+      w.postMessage('stop');
+    })));
+  };
+  return { port, stop };
 }
 
 async function main(kind: BenchServerKind): Promise<void> {
-  const port = kind === 'bare-uws' || kind === 'bare-uws-json' ? await startBareUws(kind === 'bare-uws-json') : await startGatewayServer(kind === 'gateway-uws' ? 'uws' : 'node');
+  if (kind === 'gateway-uws-2-threads') {
+    const threaded = await startThreadedGateway(2);
+    process.on('SIGTERM', () => void threaded.stop().then(() => process.exit(0)));
+    process.stdout.write(`ready ${threaded.port}\n`);
+    return;
+  }
+  const port = kind === 'bare-uws' || kind === 'bare-uws-json' ? await startBareUws(kind === 'bare-uws-json') : (await startGatewayServer(kind === 'gateway-uws' ? 'uws' : 'node')).port;
   process.on('SIGTERM', () => process.exit(0));
   process.stdout.write(`ready ${port}\n`);
 }
 
-main(process.argv[2] as BenchServerKind).catch((err: unknown) => {
+if (!isMainThread) {
+  const { port } = workerData as { port: number };
+  void startGatewayServer('uws', port, true).then((gateway) => {
+    parentPort!.once('message', () => void gateway.stop().then(() => parentPort!.postMessage('stopped')));
+    parentPort!.postMessage('ready');
+  });
+} else main(process.argv[2] as BenchServerKind).catch((err: unknown) => {
   process.stderr.write(`bench server: ${(err as Error).message}\n`);
   process.exit(1);
 });

@@ -33,7 +33,7 @@ const CONNECTIONS = 64;
 /** Rounds of the paced (half max rate) run; its p99 is the median of theirs. */
 const PACED_ROUNDS = Number(process.env['HELIOS_BENCH_PACED_ROUNDS'] ?? 5);
 
-interface RunningServer {
+export interface RunningServer {
   url: string;
   /** The server's process id (its CPU time is read from /proc on Linux). */
   pid: number | undefined;
@@ -52,7 +52,7 @@ function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
-async function startServer(kind: BenchServerKind): Promise<RunningServer> {
+export async function startServer(kind: BenchServerKind): Promise<RunningServer> {
   const child: ChildProcess = spawn(process.execPath, [SERVER_SCRIPT, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';

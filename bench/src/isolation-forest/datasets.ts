@@ -2,7 +2,7 @@
  * Labelled, seeded datasets for comparing Helios's Isolation Forest with scikit-learn's. Each is a row-major
  * matrix plus a 0/1 label per row (1 = injected anomaly); the same seed always gives the same numbers.
  */
-import { createRandom, type SeededRandom } from '@helios/detector-isolation-forest/forest';
+import { createRandom, type SeededRandom } from '@helios/core';
 
 export interface LabelledDataset {
   name: string;

@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { quantile, trainIsolationForest } from '@helios/detector-isolation-forest/forest';
+import { trainIsolationForest } from '@helios/detector-isolation-forest/forest';
+import { median, quantileOfSorted } from '@helios/plugins/stats';
 import { gaussianWithOutliers, serviceMetrics, twoClusters, type LabelledDataset } from './datasets.js';
 import { meanSeries, rocAuc, spearman } from './rank-statistics.js';
 import type { BenchResult } from '../result.js';
@@ -69,8 +70,8 @@ export async function runIsolationForestBench(options: { json: boolean }): Promi
   const sk = reference?.timing;
   const ourScoreOne = sortedCopy(ours.scoreOneUs);
   const skScoreOne = sk && sortedCopy(sk.scoreOneUs);
-  versus('iforest.score-one.p50', quantile(ourScoreOne, 0.5), 'us', skScoreOne && quantile(skScoreOne, 0.5));
-  versus('iforest.score-one.p99', quantile(ourScoreOne, 0.99), 'us', skScoreOne && quantile(skScoreOne, 0.99));
+  versus('iforest.score-one.p50', quantileOfSorted(ourScoreOne, 0.5), 'us', skScoreOne && quantileOfSorted(skScoreOne, 0.5));
+  versus('iforest.score-one.p99', quantileOfSorted(ourScoreOne, 0.99), 'us', skScoreOne && quantileOfSorted(skScoreOne, 0.99));
   versus('iforest.score-many.per-row', median(ours.scoreManyUsPerRow), 'us', sk && median(sk.scoreManyUsPerRow));
   versus('iforest.train.100-trees.2016x7', median(ours.trainMs), 'ms', sk && median(sk.trainMs));
 
@@ -233,10 +234,6 @@ function targetReport(results: BenchResult[]): string[] {
 
 function sortedCopy(values: ArrayLike<number>): Float64Array {
   return Float64Array.from(values).sort();
-}
-
-function median(values: number[]): number {
-  return quantile(sortedCopy(values), 0.5);
 }
 
 function mean(values: number[]): number {

@@ -19,6 +19,7 @@ import type { HeliosEvent } from '@helios/core';
 import type { BenchResult } from '../result.js';
 import { intFromEnv } from '../env.js';
 import { nullSinkBus } from '../null-sink-bus.js';
+import { upperQuantileOfSorted } from '@helios/plugins/stats';
 
 
 
@@ -123,7 +124,6 @@ async function benchStore(): Promise<{ store: Store; kind: string; close(): Prom
   };
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /**
  * Post -> stored latency at a steady (open-loop) rate: `rate` requests/s of `batch` events through the
@@ -199,7 +199,7 @@ async function postToStoredLatency(brokers: string[], namespace: string, rate: n
     const expected = total * batch;
     await waitStored(stored - latencies.length + expected);
     const sorted = latencies.slice().sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1]!, events: expected, storeKind };
+    return { p50: upperQuantileOfSorted(sorted, 0.5), p99: upperQuantileOfSorted(sorted, 0.99), max: sorted[sorted.length - 1]!, events: expected, storeKind };
   } finally {
     await consumer.close();
     await bus.close(5000);

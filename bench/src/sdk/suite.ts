@@ -16,6 +16,7 @@ import { context, trace } from '@opentelemetry/api';
 import { createHeliosClient } from '@helios/sdk';
 import type { BenchResult } from '../result.js';
 import { intFromEnv } from '../env.js';
+import { median } from '@helios/plugins/stats';
 
 
 /** A gateway stand-in that answers 202 to everything, draining bodies. */
@@ -37,12 +38,6 @@ async function startSink(): Promise<{ url: string; requests: () => number; close
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function benchEvent(sinkUrl: string): Promise<BenchResult[]> {

@@ -17,7 +17,7 @@ import { normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@he
 import { createMemoryBus } from '@helios/bus';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 import { fillEvents } from '../fill-events.js';
-import { percentile, type BenchResult } from '../result.js';
+import { upperQuantileOfSorted, type BenchResult } from '../result.js';
 import { intFromEnv } from '../env.js';
 import { rollupRefreshBench } from './rollup.js';
 
@@ -184,8 +184,8 @@ export async function runStoreBench(options: { json: boolean }): Promise<BenchRe
     results.push({ name: `store.${db}.fill (server-side, ${contextRows} rows)`, value: contextRows / ((performance.now() - fillStarted) / 1000), unit: 'rows/s' });
     await contextLatencies(store, 20, now); // warm the cache the way a running system has it
     const times = await contextLatencies(store, queries, now);
-    results.push({ name: `store.${db}.context.p50 (${contextRows} rows)`, value: percentile(times, 0.5), unit: 'ms' });
-    results.push({ name: `store.${db}.context.p99 (${contextRows} rows)`, value: percentile(times, 0.99), unit: 'ms' });
+    results.push({ name: `store.${db}.context.p50 (${contextRows} rows)`, value: upperQuantileOfSorted(times, 0.5), unit: 'ms' });
+    results.push({ name: `store.${db}.context.p99 (${contextRows} rows)`, value: upperQuantileOfSorted(times, 0.99), unit: 'ms' });
   });
 
   if (postgres && intFromEnv('HELIOS_BENCH_STORE_ROLLUP', 1) !== 0) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { HeliosError, isHeliosError, loadConfig, type ConfigSources, type LoadedConfig } from '@helios/core';
+import type { ConfigSources, LoadedConfig } from '@helios/core';
+import { HeliosError, isHeliosError } from '@helios/core/errors';
 import { COMMON_OPTIONS, optionsHelp, parseCommandLine, parsePortFlag, stringOption, type Command } from '../commands/command.js';
-import { COMMANDS } from '../commands/index.js';
+import { COMMANDS, loadCommand } from '../commands/index.js';
 
 // cli/package.json: the same relative place from src/bin and dist/bin.
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -61,10 +62,12 @@ function commandIndex(argv: readonly string[]): number {
 async function main(argv: string[]): Promise<void> {
   const at = commandIndex(argv);
   const name = at < 0 ? undefined : argv[at];
-  const command = COMMANDS.find((c) => c.name === name);
-  if (name !== undefined && name !== 'help' && command === undefined) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (name !== undefined && name !== 'help' && entry === undefined) {
     throw new HeliosError('HLS_ERR_USAGE', `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')} (helios --help)`);
   }
+  // Only the named command's module is imported: --version and --help load none (see commands/index.ts).
+  const command = entry === undefined ? undefined : await loadCommand(entry);
   // Without a command only the common flags are allowed: parse against a command that has no others.
   const parsed = parseCommandLine(command ?? { name: '', summary: '', run: async () => undefined }, at < 0 ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)]);
   const { values } = parsed;
@@ -86,6 +89,8 @@ async function main(argv: string[]): Promise<void> {
   const otlpPort = parsePortFlag(stringOption(values, 'otlp-port'), 'otlp-port', -1);
   const otlpGrpcPort = parsePortFlag(stringOption(values, 'otlp-grpc-port'), 'otlp-grpc-port', -1);
   const configSources: ConfigSources = { configPath, overrides: { port, otlpPort, otlpGrpcPort, dataDir } };
+  // @helios/core in full (schemas, config) only once a command runs: --version and --help stay fast.
+  const { loadConfig } = await import('@helios/core');
   let loaded: LoadedConfig | undefined;
   await command.run({
     configSources,

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMMON_OPTIONS, parseCommandLine, parsePortFlag } from './command.js';
-import { COMMANDS } from './index.js';
+import { COMMANDS as ENTRIES, loadCommand } from './index.js';
+
+const COMMANDS = await Promise.all(ENTRIES.map(loadCommand));
 
 const refusal = (f: () => unknown): { code?: string; message: string } => {
   try {

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { HeliosError, type ConfigSources, type LoadedConfig } from '@helios/core';
+import type { ConfigSources, LoadedConfig } from '@helios/core';
+// The errors alone, not the package: the CLI's start (--version, --help) loads no schema, logger or metrics.
+import { HeliosError } from '@helios/core/errors';
 
 /** One flag of a command: what `parseArgs` needs plus what help prints. */
 export interface OptionSpec {
@@ -47,6 +49,9 @@ export interface Command {
   /** Resolves when the command is done; `up` resolves once started and keeps the process alive. */
   run(ctx: CommandContext): Promise<void>;
 }
+
+/** What a command's module exports: all but the name and summary, which the table in index.ts holds. */
+export type CommandModule = Omit<Command, 'name' | 'summary'>;
 
 /** Flags every command takes. */
 export const COMMON_OPTIONS: OptionSpecs = {

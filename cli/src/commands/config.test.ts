@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@helios/core';
 import { parseCommandLine } from './command.js';
-import { config, configReference, configReferenceMarkdown } from './config.js';
+import { configReference, configReferenceMarkdown } from './config.js';
+import { COMMANDS, loadCommand } from './index.js';
+
+const config = await loadCommand(COMMANDS.find((c) => c.name === 'config')!);
 
 describe('config reference', () => {
   it('documents every key with a description', () => {

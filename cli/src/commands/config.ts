@@ -1,6 +1,6 @@
 import { HeliosConfigSchema, createRedactor, type HeliosConfig } from '@helios/core';
 import type { TSchema } from '@sinclair/typebox';
-import type { Command } from './command.js';
+import type { CommandModule } from './command.js';
 
 interface ReferenceRow {
   key: string;
@@ -43,9 +43,7 @@ export function redactedConfig(config: HeliosConfig): HeliosConfig {
   return redacted;
 }
 
-export const config: Command = {
-  name: 'config',
-  summary: 'Print the effective configuration, secrets redacted (--show-secrets: as they are; --reference: every key with its default, as Markdown)',
+export const config: CommandModule = {
   options: {
     reference: { type: 'boolean', description: 'Print every key with its type, default and description, as a Markdown table' },
     'show-secrets': { type: 'boolean', description: 'Print secrets (database password, API keys, SASL password, plugin secrets) as they are' },

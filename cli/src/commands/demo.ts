@@ -1,10 +1,8 @@
 import { createLogger } from '@helios/core';
 import { runDemo } from '../demo.js';
-import type { Command } from './command.js';
+import type { CommandModule } from './command.js';
 
-export const demo: Command = {
-  name: 'demo',
-  summary: 'Start Helios on embedded defaults, send normal traffic and an incident, print the report',
+export const demo: CommandModule = {
   async run({ loaded, portExplicit, stdout }) {
     const { config } = loaded;
     const logger = createLogger({ level: process.env['HELIOS_LOG_LEVEL'] ?? 'error', format: config.log.format });

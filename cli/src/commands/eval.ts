@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { HeliosError, type PluginSpec } from '@helios/core';
 import { DEFAULT_CALIBRATION } from '@helios/plugins/stats';
 import { evaluateDetectors, evaluateMetricCorpus, generateMetricCorpus, generateSyntheticDataset, loadEvaluationDetectors, metricEvaluationTable, pointsCsv, readLabelledDataset, type EvaluationResult } from '../eval/index.js';
-import { stringOption, stringsOption, type Command } from './command.js';
+import { stringOption, stringsOption, type CommandModule } from './command.js';
 
 /** The seed `helios eval` reports on by default: held out, never used while tuning (tuning used seed 1). */
 export const HELD_OUT_SEED = 2;
@@ -27,9 +27,7 @@ function table(r: EvaluationResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const evaluate: Command = {
-  name: 'eval',
-  summary: 'Score detectors on a labelled dataset (the synthetic incident suite by default): precision, recall, F1, ROC AUC, delay',
+export const evaluate: CommandModule = {
   options: {
     dataset: { type: 'string', value: '<windows.csv|windows.json>', description: 'Labelled dataset; default the synthetic suite' },
     corpus: { type: 'string', value: '<requests|metrics>', description: 'Generated suite: request series (default) or the metric-series corpus (cadences 10 s to 1 h, false alerts per series-week)' },

@@ -1,5 +1,5 @@
 import { HeliosError, type ErrorCode, type HeliosEvent } from '@helios/core';
-import { stringOption, stringsOption, type Command, type CommandContext, type OptionSpecs } from './command.js';
+import { stringOption, stringsOption, type CommandModule, type CommandContext, type OptionSpecs } from './command.js';
 
 /**
  * `helios events` and `helios tail`: the read API (GET /api/v1/events and /api/v1/events/tail) from a
@@ -85,9 +85,7 @@ function printerOf(ctx: CommandContext): (e: HeliosEvent) => void {
   return (e) => ctx.stdout(`${humanLine(e, true)}\n`);
 }
 
-export const events: Command = {
-  name: 'events',
-  summary: 'Search stored events (newest first) through the API: --service --level --trace --q --since --limit',
+export const events: CommandModule = {
   options: { ...FILTER_OPTIONS, limit: { type: 'string', value: '<n>', description: 'Most events printed, 1 to 100000 (default 100)' } },
   usage: '  Example: helios events --service checkout --level ERROR --since 15m --q timeout\n  Human lines on a terminal; one JSON event a line with --json or when piped.',
   async run(ctx) {
@@ -142,9 +140,7 @@ async function* serverSentEvents(res: Response): AsyncGenerator<{ event: string;
   }
 }
 
-export const tail: Command = {
-  name: 'tail',
-  summary: 'Follow new events live through the API (server-sent events), with the same filters as `helios events`',
+export const tail: CommandModule = {
   options: FILTER_OPTIONS,
   usage: '  Example: helios tail --service checkout --level WARN --level ERROR\n  Reconnects and resumes where it was (Last-Event-ID) when the stream ends; Ctrl-C stops.',
   async run(ctx) {

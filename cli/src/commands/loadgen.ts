@@ -1,6 +1,6 @@
 import { runLoad, type LoadFormat, type LoadOptions } from '../loadgen/index.js';
 import { HeliosError } from '@helios/core';
-import type { Command, OptionValues } from './command.js';
+import type { CommandModule, OptionValues } from './command.js';
 import { liveCounter } from '../live-counter.js';
 
 const FORMATS: readonly LoadFormat[] = ['helios', 'otlp-json', 'otlp-proto'];
@@ -33,9 +33,7 @@ function loadOptions(flags: OptionValues, defaultUrl: string): LoadOptions {
   };
 }
 
-export const loadgen: Command = {
-  name: 'loadgen',
-  summary: 'Send load to a gateway (Helios JSON or OTLP) and print events/s, latency and status counts',
+export const loadgen: CommandModule = {
   options: {
     url: { type: 'string', value: '<url>', description: 'Gateway to load; default http://127.0.0.1:<gateway.port>' },
     format: { type: 'string', value: '<helios|otlp-json|otlp-proto>', description: 'Body format; default helios' },

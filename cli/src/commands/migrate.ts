@@ -1,9 +1,7 @@
 import { openStore } from '@helios/store';
-import type { Command } from './command.js';
+import type { CommandModule } from './command.js';
 
-export const migrate: Command = {
-  name: 'migrate',
-  summary: 'Apply pending database migrations and exit (safe to run concurrently)',
+export const migrate: CommandModule = {
   async run({ loaded, stdout, json }) {
     const store = await openStore(loaded.config);
     await store.close();

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeliosError } from '@helios/core';
 import { PLUGIN_API_VERSION, type PluginKind } from '@helios/plugins';
-import { stringOption, type Command } from './command.js';
+import { stringOption, type CommandModule } from './command.js';
 
 // cli/templates/<kind>/ — the same relative place from src/commands and dist/commands.
 const TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -119,9 +119,7 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
   return { dir, files: Object.keys(files).sort() };
 }
 
-export const plugin: Command = {
-  name: 'plugin',
-  summary: 'Create a plugin package: helios plugin new <name> --kind detector|reporter [--dir <folder>]',
+export const plugin: CommandModule = {
   positionals: 'new <name>',
   options: {
     kind: { type: 'string', value: '<detector|reporter>', description: 'What the plugin is (required)' },

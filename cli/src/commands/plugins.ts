@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { HeliosError, type HeliosConfig, type PluginSpec } from '@helios/core';
 import { PLUGIN_API_VERSION, assertPlugin, resolvePluginOptions, resolvePluginSource, type PluginKind } from '@helios/plugins';
-import { stringOption, type Command } from './command.js';
+import { stringOption, type CommandModule } from './command.js';
 
 export interface HookHealth {
   calls: number;
@@ -147,9 +147,7 @@ export function formatPluginsReport(report: PluginsReport): string {
   return [`Helios plugin API ${report.pluginApiVersion}; ${healthLine}`, '', table(rows), ...(problems.length > 0 ? ['', 'Refused:', ...problems] : [])].join('\n');
 }
 
-export const plugins: Command = {
-  name: 'plugins',
-  summary: 'List configured plugins: source, version, API range, and health from a running Helios',
+export const plugins: CommandModule = {
   positionals: 'list',
   options: { url: { type: 'string', value: '<http://host:port>', description: 'A running Helios to read plugin health from; default the configured gateway port' } },
   usage: `  Reads the config's plugins.detectors and plugins.reporters, resolves each as \`helios up\` would

@@ -2,7 +2,7 @@ import { HeliosError } from '@helios/core';
 import { liveCounter } from '../live-counter.js';
 import { runSimulation, type SimulatedIncident } from '../simulate.js';
 import { INCIDENT_KINDS, serviceProfiles, type IncidentKind } from '../traffic.js';
-import { stringOption, type Command, type OptionValues } from './command.js';
+import { stringOption, type CommandModule, type OptionValues } from './command.js';
 
 /** A numeric flag, or HLS_ERR_USAGE naming the flag, the range and the bad value. */
 function numberFlag(values: OptionValues, name: string, fallback: number, min: number, max: number, integer = true): number {
@@ -34,9 +34,7 @@ export function incidentFlags(values: OptionValues, services: readonly string[])
   };
 }
 
-export const simulate: Command = {
-  name: 'simulate',
-  summary: 'Send live traffic for N services to a running Helios (current timestamps), with optional history and an incident',
+export const simulate: CommandModule = {
   usage: [
     'Example: helios simulate --services 3 --history 180 --incident error-burst --incident-service checkout --incident-start 1 --incident-duration 10',
     'History is sent at once with past timestamps so detectors have training windows; live traffic then runs at the services\' real rates.',

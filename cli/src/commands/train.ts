@@ -2,7 +2,7 @@ import { createLogger, createMetricsRegistry, HeliosError, type FeatureWindow } 
 import { WindowAggregator } from '@helios/detection';
 import { loadPlugins, type DetectorHooks, type TrainingResult } from '@helios/plugins';
 import { openStore, type Store } from '@helios/store';
-import { stringOption, type Command } from './command.js';
+import { stringOption, type CommandModule } from './command.js';
 import { liveCounter } from '../live-counter.js';
 
 const DAY_MS = 86_400_000;
@@ -33,9 +33,7 @@ async function* storedWindows(
   if (last.length > 0) yield last;
 }
 
-export const train: Command = {
-  name: 'train',
-  summary: 'Train the configured detectors that can learn ahead of time from the stored history (their train hook)',
+export const train: CommandModule = {
   options: {
     days: { type: 'string', value: '<n>', description: 'Days of stored history to replay, up to 31; default 7' },
     service: { type: 'string', value: '<name>', description: 'Train this service only' },

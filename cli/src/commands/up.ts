@@ -1,10 +1,8 @@
 import { createLogger } from '@helios/core';
 import { HELIOS_ROLES, parseRoles, startHelios, stopOnSignals } from '../app.js';
-import { stringsOption, type Command } from './command.js';
+import { stringsOption, type CommandModule } from './command.js';
 
-export const up: Command = {
-  name: 'up',
-  summary: 'Run Helios: gateway + storage + detection + reporting in one process (--role gateway: the gateway alone, on Kafka)',
+export const up: CommandModule = {
   options: {
     role: { type: 'string', multiple: true, value: '<gateway|storage|detect|report|all>', description: "Roles to run, comma-separated; default all. --role gateway: only the HTTP gateway, publishing to Kafka (bus.kind 'kafka'); run workers with `helios worker`" },
   },

@@ -1,6 +1,6 @@
 import { isHeliosError, loadConfig, type LoadedConfig } from '@helios/core';
 import { checkPluginSpec } from '@helios/plugins';
-import type { Command } from './command.js';
+import type { CommandModule } from './command.js';
 
 export interface ValidationReport {
   valid: boolean;
@@ -41,9 +41,7 @@ export async function validateConfiguration(load: () => LoadedConfig): Promise<V
   };
 }
 
-export const validate: Command = {
-  name: 'validate',
-  summary: 'Check the whole configuration, plugin options included, without starting anything (exit 1 listing every problem)',
+export const validate: CommandModule = {
   usage: `  Loads the configuration as \`helios up\` would (file, environment, flags), then imports each configured
   plugin and checks its options against its configSchema. Opens no store, binds no port, runs no plugin setup().`,
   async run({ configSources, json, stdout }) {

@@ -1,12 +1,10 @@
 import { createLogger } from '@helios/core';
 import { parseRoles, startHelios, stopOnSignals, type HeliosRole } from '../app.js';
-import { stringsOption, type Command } from './command.js';
+import { stringsOption, type CommandModule } from './command.js';
 
 const WORKER_ROLES: readonly HeliosRole[] = ['storage', 'detect', 'report'];
 
-export const worker: Command = {
-  name: 'worker',
-  summary: 'Run consumer roles only (no gateway) on the Kafka bus: --role storage|detect|report|all',
+export const worker: CommandModule = {
   options: { role: { type: 'string', multiple: true, value: '<storage|detect|report|all>', description: 'Consumer roles to run, comma-separated; default all' } },
   usage: `Needs bus.kind 'kafka'. Each role is one consumer group (helios-storage, helios-detect, helios-report);
   run more worker processes of a role to share its partitions. Serves /metrics and /healthz on --port.`,

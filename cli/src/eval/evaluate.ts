@@ -1,6 +1,7 @@
 import type { HeliosConfig } from '@helios/core';
 import { type DetectorHooks } from '@helios/plugins';
-import { createIncidentTracker, type Verdict } from '@helios/detection';
+import { quantileOf, rocAuc } from '@helios/plugins/stats';
+import { createIncidentTracker, ServiceIncidents, type Verdict } from '@helios/detection';
 import type { IncidentLabel, LabelledDataset } from './synthetic.js';
 
 export interface EvaluatedDetector {
@@ -55,35 +56,6 @@ export interface EvaluateOptions {
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 const f1Of = (p: number, r: number): number => (p + r === 0 ? 0 : (2 * p * r) / (p + r));
 
-function quantileOf(values: number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-/** ROC AUC by the Mann-Whitney statistic, ties counting half; null without both classes. */
-export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number | null {
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  let positives = 0;
-  let rankSum = 0;
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (labels[order[k]!] === 1) {
-      positives++;
-      rankSum += rank;
-    }
-    i = j + 1;
-  }
-  const negatives = order.length - positives;
-  if (positives === 0 || negatives === 0) return null;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
-}
-
 /**
  * Replays a labelled dataset through detectors and the runtime's own alert hygiene
  * (`createIncidentTracker`: vote, confirm, dedup, resolve), window by window in time order.
@@ -97,6 +69,8 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
 export async function evaluateDetectors(options: EvaluateOptions): Promise<EvaluationResult> {
   const { dataset, detectors, detection } = options;
   const tracker = createIncidentTracker(detection);
+  // One alert per service across its request, dependency and log series, as the runtime raises them.
+  const serviceIncidents = new ServiceIncidents();
   const incidentsById = new Map<string, IncidentLabel>(dataset.incidents.map((i) => [i.id, i]));
   const detectedAt = new Map<string, number>();
   const scores: number[] = [];
@@ -120,11 +94,11 @@ export async function evaluateDetectors(options: EvaluateOptions): Promise<Evalu
     if (step.anomalous && window.label === 1) tp++;
     else if (step.anomalous) fp++;
     else if (window.label === 1) fn++;
-    if (step.opened !== undefined) {
+    if (serviceIncidents.raise(window, step)) {
       opened++;
       if (window.label === 1) openedRight++;
     }
-    if (step.anomalous && window.incidentId !== undefined && !detectedAt.has(window.incidentId) && tracker.isOpen(window.tenant, window.service)) {
+    if (step.anomalous && window.incidentId !== undefined && !detectedAt.has(window.incidentId) && tracker.isOpen(window.tenant, window.service, undefined, window.stream)) {
       detectedAt.set(window.incidentId, window.end);
     }
   }

@@ -1,6 +1,5 @@
-import type { HeliosEvent } from '@helios/core';
+import { createRandom, type HeliosEvent } from '@helios/core';
 import { WindowAggregator, type ClosedMetricWindow } from '@helios/detection';
-import { createRandom } from '@helios/detector-isolation-forest/forest';
 
 /**
  * A generated corpus of realistic metric series, streamed as metric points through the production

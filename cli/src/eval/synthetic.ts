@@ -1,17 +1,19 @@
-import type { FeatureWindow, HeliosEvent } from '@helios/core';
+import type { FeatureStream, FeatureWindow, HeliosEvent } from '@helios/core';
 import { WindowAggregator } from '@helios/detection';
-import { createRandom } from '@helios/detector-isolation-forest/forest';
+import { createRandom } from '@helios/core';
 
 /** Uniform [0, 1) from the forest's seeded generator (one 32-bit draw: plenty for traffic). */
 type Uniform = () => number;
 
 /**
  * Synthetic incident suite: traffic for many services with daily seasonality and noise, and labelled
- * incidents of five kinds. Events are generated one by one and go through the production
- * WindowAggregator (detection/src/windows.ts), so the windows are exactly what the detect runtime sees.
+ * incidents of eight kinds. Traffic is trace-shaped: every request calls one of the service's dependencies
+ * (a client span, its own series) and some write a log record (errors always do). Events are generated one
+ * by one and go through the production WindowAggregator (detection/src/windows.ts), so the windows (request,
+ * dependency and log series) are exactly what the detect runtime sees.
  */
 
-export const INCIDENT_KINDS = ['error-burst', 'latency-regression', 'traffic-drop', 'endpoint-explosion', 'slow-leak'] as const;
+export const INCIDENT_KINDS = ['error-burst', 'latency-regression', 'traffic-drop', 'endpoint-explosion', 'slow-leak', 'dependency-failure', 'dependency-slowdown', 'error-logs'] as const;
 export type IncidentKind = (typeof INCIDENT_KINDS)[number];
 
 export interface IncidentLabel {
@@ -65,6 +67,33 @@ interface ServiceProfile {
   /** Log-normal shape of latency. */
   latencySigma: number;
   errorRate: number;
+  /** Peers the service calls (one per request), with their own latency and failure rate. */
+  dependencies: Array<{ peer: string; latencyMs: number; errorRate: number }>;
+  /** Share of successful requests that write an INFO log record. */
+  logShare: number;
+}
+
+/**
+ * Which streams an incident of each kind moves, so a window is labelled only when its series is affected:
+ * a dependency failure moves the calls to the peer, the requests that fail with them and their error logs;
+ * error logs without request errors move the log series alone.
+ */
+const AFFECTS: Record<IncidentKind, ReadonlyArray<'requests' | 'dependency' | 'logs'>> = {
+  'error-burst': ['requests', 'logs'],
+  'latency-regression': ['requests'],
+  'traffic-drop': ['requests', 'dependency', 'logs'],
+  'endpoint-explosion': ['requests'],
+  'slow-leak': ['requests', 'logs'],
+  'dependency-failure': ['requests', 'dependency', 'logs'],
+  'dependency-slowdown': ['requests', 'dependency'],
+  'error-logs': ['logs'],
+};
+
+function affects(kind: IncidentKind | 'unlabelled', stream: FeatureStream | undefined, peer: string | undefined): boolean {
+  if (kind === 'unlabelled') return true;
+  const streamKind = stream === undefined ? 'requests' : stream.kind === 'logs' ? 'logs' : 'dependency';
+  if (stream?.kind === 'dependency' && (kind === 'dependency-failure' || kind === 'dependency-slowdown') && stream.peer !== peer) return false;
+  return AFFECTS[kind].includes(streamKind);
 }
 
 interface IncidentPlan extends IncidentLabel {
@@ -72,6 +101,8 @@ interface IncidentPlan extends IncidentLabel {
   magnitude: number;
   /** Endpoints the incident hits (error burst, latency regression). */
   endpoints: Set<string>;
+  /** The dependency a dependency incident hits. */
+  peer: string;
 }
 
 const MINUTE = 60_000;
@@ -110,6 +141,10 @@ function profiles(random: Uniform, count: number): ServiceProfile[] {
       latencyMs: Math.round(15 * Math.exp(random() * Math.log(12))), // 15 .. 180 ms
       latencySigma: 0.3 + random() * 0.3,
       errorRate: 0.002 + random() * 0.02,
+      dependencies: Array.from({ length: 1 + Math.floor(random() * 2) }, (_, d) => ({
+        peer: `${NAMES[(i + 3 + d * 5) % NAMES.length]}-api`, latencyMs: Math.round(5 * Math.exp(random() * Math.log(10))), errorRate: 0.001 + random() * 0.005,
+      })),
+      logShare: 0.1 + random() * 0.2,
     };
   });
 }
@@ -127,7 +162,8 @@ function planIncidents(random: Uniform, profile: ServiceProfile, from: number, t
     const hit = new Set<string>();
     const hitCount = 1 + Math.floor(random() * Math.min(3, profile.endpoints.length - 1));
     while (hit.size < hitCount) hit.add(profile.endpoints[Math.floor(random() * profile.endpoints.length)]!);
-    plans.push({ id: `${profile.service}#${i}`, tenant, service: profile.service, kind, start, end: start + minutes * MINUTE, magnitude: random(), endpoints: hit });
+    const peer = profile.dependencies[Math.floor(random() * profile.dependencies.length)]!.peer;
+    plans.push({ id: `${profile.service}#${i}`, tenant, service: profile.service, kind, start, end: start + minutes * MINUTE, magnitude: random(), endpoints: hit, peer });
   }
   return plans;
 }
@@ -135,6 +171,17 @@ function planIncidents(random: Uniform, profile: ServiceProfile, from: number, t
 function baseEvent(tenant: string, service: string): HeliosEvent {
   return { id: '', timestamp: 0, service, level: 'INFO', message: '', kind: 'event', endpoint: null, latency_ms: null, status_code: 200, error_code: null, trace_id: null, span_id: null, sample_rate: 1, attributes: {}, resource: {}, tenant };
 }
+
+/** A client span as the gateway stores one (span.kind, peer.name; see core/src/event/role.ts). */
+function callEvent(tenant: string, service: string): HeliosEvent {
+  return { ...baseEvent(tenant, service), kind: 'span', attributes: { 'span.kind': 'client', 'peer.name': '' } };
+}
+
+function logEvent(tenant: string, service: string): HeliosEvent {
+  return { ...baseEvent(tenant, service), kind: 'log', status_code: null };
+}
+
+const streamOrder = (stream: FeatureStream | undefined): string => (stream === undefined ? '' : stream.kind === 'logs' ? 'logs' : `dependency:${stream.peer}`);
 
 /** Generate the suite. Same options, same dataset (seeded, no wall clock). */
 export function generateSyntheticDataset(options: SyntheticOptions): LabelledDataset {
@@ -156,6 +203,8 @@ export function generateSyntheticDataset(options: SyntheticOptions): LabelledDat
   const aggregator = new WindowAggregator({ windowMs, hopMs, allowedLatenessMs: 0, gapAfterMs: 0 });
   const windows: FeatureWindow[] = [];
   const event = fleet.map((p) => baseEvent(tenant, p.service));
+  const call = fleet.map((p) => callEvent(tenant, p.service));
+  const log = fleet.map((p) => logEvent(tenant, p.service));
   const totalMinutes = days * 24 * 60;
   let uniqueId = 0;
   for (let m = 0; m < totalMinutes; m++) {
@@ -169,6 +218,8 @@ export function generateSyntheticDataset(options: SyntheticOptions): LabelledDat
       if (active?.kind === 'traffic-drop') mean *= 0.1 + 0.35 * active.magnitude;
       const n = poisson(random, mean);
       const e = event[s]!;
+      const c = call[s]!;
+      const l = log[s]!;
       for (let i = 0; i < n; i++) {
         const ts = minuteStart + Math.floor(random() * MINUTE);
         const inIncident = active !== undefined && ts >= active.start && ts < active.end ? active : undefined;
@@ -192,6 +243,34 @@ export function generateSyntheticDataset(options: SyntheticOptions): LabelledDat
             if (progress > 0.8 && random() < 0.1 * mag) failed = true;
           }
         }
+        // The request's call to one of its dependencies; a dependency incident moves it, and the request with it.
+        const dependency = p.dependencies[Math.floor(random() * p.dependencies.length)]!;
+        let callLatency = dependency.latencyMs * Math.exp(0.3 * gaussian(random));
+        let callFailed = random() < dependency.errorRate;
+        const hitsPeer = inIncident !== undefined && inIncident.peer === dependency.peer;
+        if (hitsPeer && inIncident.kind === 'dependency-failure' && random() < 0.3 + 0.5 * inIncident.magnitude) {
+          callFailed = true;
+          if (random() < 0.5) callLatency *= 20 + 40 * inIncident.magnitude; // half refused at once, half time out
+        } else if (hitsPeer && inIncident.kind === 'dependency-slowdown') {
+          callLatency *= 3 + 6 * inIncident.magnitude;
+        }
+        if (callFailed && random() < 0.9) failed = true; // most callers pass the failure on
+        latency += callLatency;
+        c.timestamp = ts;
+        c.attributes['peer.name'] = dependency.peer;
+        c.endpoint = `${dependency.peer} GET /items/:id`;
+        c.latency_ms = Math.round(callLatency * 10) / 10;
+        c.level = callFailed ? 'ERROR' : 'INFO';
+        c.status_code = callFailed ? 503 : 200;
+        aggregator.add(c, ts);
+        // Log records: every failed request writes an ERROR, some successful ones an INFO; an error-logs
+        // incident makes successful requests log errors (a failing background job, a noisy retry loop).
+        const errorLog = failed || (inIncident?.kind === 'error-logs' && random() < 0.05 + 0.25 * inIncident.magnitude);
+        if (errorLog || random() < p.logShare) {
+          l.timestamp = ts;
+          l.level = errorLog ? 'ERROR' : 'INFO';
+          aggregator.add(l, ts);
+        }
         e.timestamp = ts;
         e.endpoint = endpoint;
         e.latency_ms = Math.round(latency * 10) / 10;
@@ -205,10 +284,10 @@ export function generateSyntheticDataset(options: SyntheticOptions): LabelledDat
   }
 
   const labelled: LabelledWindow[] = windows.map((w) => {
-    const inc = (byService.get(w.service) ?? []).find((i) => i.start < w.end && i.end > w.start);
+    const inc = (byService.get(w.service) ?? []).find((i) => i.start < w.end && i.end > w.start && affects(i.kind, w.stream, i.peer));
     return inc === undefined ? { ...w, label: 0 } : { ...w, label: 1, incidentId: inc.id };
   });
-  labelled.sort((a, b) => a.end - b.end || a.service.localeCompare(b.service));
+  labelled.sort((a, b) => a.end - b.end || a.service.localeCompare(b.service) || streamOrder(a.stream).localeCompare(streamOrder(b.stream)));
   return {
     name: `synthetic(seed=${options.seed}, services=${services}, days=${days}, warmup=${warmupDays})`,
     windowMs, hopMs, windows: labelled,

@@ -9,11 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   averagePathLength,
   loadIsolationForest,
-  quantile,
   trainIsolationForest,
   type SerializedIsolationForest,
 } from './forest.js';
-import { createRandom } from './random.js';
+import { createRandom } from '@helios/core';
 
 /** Standard-normal rows from a seeded generator (Box–Muller), so every test sees the same data. */
 function gaussianRows(count: number, cols: number, seed: number): number[][] {
@@ -51,22 +50,6 @@ describe('averagePathLength (c(n))', () => {
   });
 });
 
-describe('quantile', () => {
-  it('interpolates linearly between ranks', () => {
-    const sorted = new Float64Array([1, 2, 3, 4]);
-    expect(quantile(sorted, 0)).toBe(1);
-    expect(quantile(sorted, 1)).toBe(4);
-    expect(quantile(sorted, 0.5)).toBe(2.5);
-    expect(quantile([10, 20], 0.25)).toBe(12.5);
-    expect(quantile([7], 0.99)).toBe(7);
-  });
-
-  it('rejects an empty array and q outside [0, 1]', () => {
-    expect(() => quantile([], 0.5)).toThrow(/empty/);
-    expect(() => quantile([1, 2], 1.5)).toThrow(/\[0, 1\]/);
-    expect(() => quantile([1, 2], Number.NaN)).toThrow(/\[0, 1\]/);
-  });
-});
 
 describe('trainIsolationForest', () => {
   const cloud = gaussianRows(500, 2, 7);
@@ -224,19 +207,20 @@ describe('serialization', () => {
 
   describe('in a new Node process', () => {
     // A fresh process must reproduce the scores from the JSON alone. Node cannot run TypeScript, so the test
-    // transpiles the current forest.ts and random.ts (no build step, no stale dist/) into a temporary folder
+    // transpiles the current forest.ts and core's seeded-random.ts (no build step, no stale dist/) into a temporary folder
     // and runs a small script there with plain `node`.
     const work = mkdtempSync(join(tmpdir(), 'helios-iforest-'));
     afterAll(() => rmSync(work, { recursive: true, force: true }));
 
     it('loads the model and gives identical scores; retraining with the seed gives the same model', () => {
       const here = dirname(fileURLToPath(import.meta.url));
-      for (const name of ['forest', 'forest-input', 'random']) {
-        const source = readFileSync(join(here, `${name}.ts`), 'utf8');
-        const { outputText } = ts.transpileModule(source, {
+      // The generator is @helios/core's seeded-random.ts; the copy here has no node_modules, so forest.js imports it by path.
+      const sources = { forest: join(here, 'forest.ts'), 'forest-input': join(here, 'forest-input.ts'), random: join(here, '../../../core/src/seeded-random.ts') };
+      for (const [name, file] of Object.entries(sources)) {
+        const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
           compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
         });
-        writeFileSync(join(work, `${name}.js`), outputText);
+        writeFileSync(join(work, `${name}.js`), outputText.replace("from '@helios/core'", "from './random.js'"));
       }
       writeFileSync(join(work, 'package.json'), '{"type":"module"}');
       writeFileSync(join(work, 'model.json'), json);

@@ -14,11 +14,10 @@
  * pre-order, so a node's left child is always the next node and only the right child's index is stored; every
  * child index is larger than its parent's, which is also what makes a loaded model provably loop-free.
  */
-import { createRandom } from './random.js';
+import { createRandom } from '@helios/core';
 import { integerOption, integerField, toMatrix, encodeLittleEndian, decodeLittleEndian, describe, type RowMatrix, type RowsInput } from './forest-input.js';
 
 /** The forest's seeded generator, re-exported so benchmarks and tests can make reproducible data with it. */
-export { createRandom, type SeededRandom } from './random.js';
 
 export interface IsolationForestOptions {
   /** Number of trees. Default 100. */
@@ -95,22 +94,6 @@ export function averagePathLength(n: number): number {
   if (n <= 1) return 0;
   if (n === 2) return 1;
   return 2 * (Math.log(n - 1) + EULER_GAMMA) - (2 * (n - 1)) / n;
-}
-
-/**
- * The q-quantile (q in [0, 1]) of ascending `sorted` values, linearly interpolated between the two
- * closest ranks (numpy's default, "type 7"): position q·(n-1).
- */
-export function quantile(sorted: Float64Array | number[], q: number): number {
-  const n = sorted.length;
-  if (n === 0) throw new RangeError('quantile of an empty array is undefined');
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile q must be in [0, 1], got ${String(q)}`);
-  const position = q * (n - 1);
-  const below = Math.floor(position);
-  const above = Math.min(below + 1, n - 1);
-  const fraction = position - below;
-  const low = sorted[below];
-  return fraction === 0 ? low : low + (sorted[above] - low) * fraction;
 }
 
 /** The forest's node arrays; everything else about a tree is derived from them. */

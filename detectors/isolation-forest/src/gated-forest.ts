@@ -1,5 +1,5 @@
-import { upperQuantileOfSorted } from '@helios/plugins/stats';
-import { loadIsolationForest, quantile, trainIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
+import { quantileOfSorted, upperQuantileOfSorted } from '@helios/plugins/stats';
+import { loadIsolationForest, trainIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
 
 /** What a gated forest needs of the plugin's options (see the config schema in index.ts). */
 export interface GatedForestOptions {
@@ -55,11 +55,11 @@ export class GatedForest {
     const { o } = this;
     const options = { trees: o.trees, sampleSize: o.sampleSize, seed: o.seed + this.generation };
     const forest = trainIsolationForest(rows, options);
-    let threshold = quantile(forest.scoreMany(rows).sort(), 1 - o.contamination);
+    let threshold = quantileOfSorted(forest.scoreMany(rows).sort(), 1 - o.contamination);
     const holdout = Math.floor(rows.length * o.holdoutShare);
     if (holdout >= 8 && rows.length - holdout >= 8) {
       const earlier = trainIsolationForest(rows.slice(0, rows.length - holdout), options);
-      threshold = Math.max(threshold, quantile(earlier.scoreMany(rows.slice(rows.length - holdout)).sort(), 1 - o.contamination));
+      threshold = Math.max(threshold, quantileOfSorted(earlier.scoreMany(rows.slice(rows.length - holdout)).sort(), 1 - o.contamination));
     }
     const gates = new Float64Array(this.columns);
     const column = new Float64Array(rows.length);

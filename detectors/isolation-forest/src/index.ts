@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, seriesKey, type Detection } from '@helios/core';
+import { FEATURE_NAMES, METRIC_FEATURE_NAMES, seriesKey, featureSeriesKey, type Detection } from '@helios/core';
 import { Type, definePlugin, type Static } from '@helios/plugins';
 import { CalibratedMetricSeries, calibrationConfig, calibrationOf } from '@helios/plugins/stats';
 import { SeriesModel, type SavedSeriesModel } from './series-model.js';
@@ -133,7 +133,7 @@ export default definePlugin({
 
     return {
       detect(window): Detection | undefined {
-        const key = `${window.tenant}/${window.service}`;
+        const key = featureSeriesKey(window);
         let model = series.get(key);
         if (model === undefined) series.set(key, (model = new SeriesModel(o)));
         if (!names.has(key)) names.set(key, { tenant: window.tenant, service: window.service });
@@ -162,7 +162,7 @@ export default definePlugin({
         const trainedSeries = new Map<string, SeriesModel>();
         for await (const page of windows) {
           for (const w of page) {
-            const key = `${w.tenant}/${w.service}`;
+            const key = featureSeriesKey(w);
             let model = trainedSeries.get(key);
             if (model === undefined) trainedSeries.set(key, (model = new SeriesModel(o)));
             model.observe(w);

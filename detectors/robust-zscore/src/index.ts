@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
+import { FEATURE_NAMES, seriesKey, featureSeriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
 import { CalibratedMetricSeries, calibrationConfig, calibrationOf, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 
@@ -124,7 +124,7 @@ export default definePlugin({
 
     return {
       detect(window: FeatureWindow): Detection | undefined {
-        const key = `${window.tenant}/${window.service}`;
+        const key = featureSeriesKey(window);
         let state = series.get(key);
         if (state === undefined) series.set(key, (state = newState()));
         const judged = judgedVector(window.features);

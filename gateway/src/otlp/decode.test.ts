@@ -67,7 +67,7 @@ describe('traces from the OpenTelemetry JS SDK', () => {
       level: 'ERROR',
       message: 'SELECT orders',
       kind: 'span',
-      endpoint: null,
+      endpoint: 'postgresql SELECT orders', // a client span's endpoint: its peer and what was asked of it
       latency_ms: 30.5,
       status_code: null,
       error_code: 'DB_TIMEOUT',
@@ -76,7 +76,7 @@ describe('traces from the OpenTelemetry JS SDK', () => {
       sample_rate: 1,
       attributes: {
         'db.system': 'postgresql', 'error.type': 'DB_TIMEOUT', 'otel.scope.name': 'checkout-instrumentation', 'span.kind': 'client',
-        parent_span_id: server.spanContext().spanId,
+        parent_span_id: server.spanContext().spanId, 'peer.name': 'postgresql', 'peer.type': 'db',
       },
       resource,
       tenant: 'acme',
@@ -118,6 +118,11 @@ describe('span error codes', () => {
         ['charge', 'ERROR', 'RangeError'],
         ['log-only', 'INFO', null], // an exception on a span that did not fail is not the span's error
       ]);
+      // The exception's message and the first lines of its stack are kept for reports' top errors.
+      expect(events[0]!.attributes).toMatchObject({ 'exception.type': 'RangeError', 'exception.message': 'amount out of range' });
+      const stack = events[0]!.attributes['exception.stacktrace'];
+      expect(typeof stack === 'string' && stack.startsWith('RangeError: amount out of range')).toBe(true);
+      expect(String(stack).split('\n').length).toBeLessThanOrEqual(8);
     }
   });
 });

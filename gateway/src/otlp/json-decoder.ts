@@ -1,7 +1,7 @@
 import { MalformedPayload, describeJson, prefixPath } from './malformed.js';
 import type { OtlpSignal } from './protobuf-decoder.js';
 import {
-  DecodeAccumulator, EXCEPTION_EVENT, EXCEPTION_TYPE, ZERO_TIME, assignProperty, dataPointToEvent, flattenAnyValue, logRecordToEvent, resourceInfo, setAttribute,
+  DecodeAccumulator, EXCEPTION_EVENT, ZERO_TIME, exceptionOf, assignProperty, dataPointToEvent, flattenAnyValue, logRecordToEvent, resourceInfo, setAttribute,
   spanToEvent,
   type Attributes, type DataPointFields, type DecodeContext, type LogRecordFields, type MetricInfo, type MetricType, type NanoTime,
   type ResourceInfo, type SpanFields,
@@ -287,7 +287,7 @@ function decodeTraces(request: JsonObject, context: DecodeContext, acc: DecodeAc
       attributes: {},
       statusCode: 0,
       statusMessage: '',
-      exceptionType: '',
+      exception: null,
       traceState: stringField(json.traceState, 'traceState'),
     };
     attributesInto(json.attributes, 'attributes', span.attributes, 0);
@@ -301,14 +301,13 @@ function decodeTraces(request: JsonObject, context: DecodeContext, acc: DecodeAc
       throw prefixPath(err, 'status');
     }
     const events = arrayField(json.events, 'events');
-    for (let i = 0; i < events.length && span.exceptionType === ''; i++) {
+    for (let i = 0; i < events.length && span.exception === null; i++) {
       try {
         const event = objectField(events[i], '');
         if (event === null || stringField(event.name, 'name') !== EXCEPTION_EVENT) continue;
         const attributes: Attributes = {};
         attributesInto(event.attributes, 'attributes', attributes, 0);
-        const type = attributes[EXCEPTION_TYPE];
-        if (typeof type === 'string') span.exceptionType = type;
+        span.exception = exceptionOf(EXCEPTION_EVENT, attributes);
       } catch (err) {
         throw prefixPath(err, `events[${i}]`);
       }

@@ -1,5 +1,5 @@
 import { MalformedPayload, prefixPath } from './malformed.js';
-import { BinaryId, DecodeAccumulator, EXCEPTION_EVENT, EXCEPTION_TYPE, ZERO_TIME, dataPointToEvent, logRecordToEvent, spanToEvent, type Attributes, type DataPointFields, type DecodeContext, type LogRecordFields, type MetricInfo, type MetricType, type ResourceInfo, type SpanFields } from './translate.js';
+import { BinaryId, DecodeAccumulator, EXCEPTION_EVENT, ZERO_TIME, exceptionOf, type SpanException, dataPointToEvent, logRecordToEvent, spanToEvent, type Attributes, type DataPointFields, type DecodeContext, type LogRecordFields, type MetricInfo, type MetricType, type ResourceInfo, type SpanFields } from './translate.js';
 import { I64, LEN, VARINT, WireReader, expectWireType, int64ToNumber, uint64ToNumber } from './wire-reader.js';
 import { EMPTY_ID, NO_RECORDED_VALUE_FLAG, enter, enterAt, leave, pathText, readAnyValue, readAttribute, readNanoTime, readRequest, type RecordPath } from './protobuf-messages.js';
 
@@ -103,10 +103,10 @@ function readStatus(r: WireReader, span: SpanFields): void {
 }
 
 /**
- * Span.Event { name = 2; repeated KeyValue attributes = 3 }: the `exception.type` attribute when the
- * event is an `exception` event, else ''. Attributes are read into a scratch object; events are rare.
+ * Span.Event { name = 2; repeated KeyValue attributes = 3 }: the exception it records when it is an
+ * `exception` event, else null. Attributes are read into a scratch object; events are rare.
  */
-function readExceptionType(r: WireReader): string {
+function readException(r: WireReader): SpanException | null {
   let name = '';
   const attributes: Attributes = {};
   let count = 0;
@@ -121,15 +121,14 @@ function readExceptionType(r: WireReader): string {
       count = readAttribute(r, tag, 'attributes', attributeIndex++, attributes, count);
     } else r.skip(tag);
   }
-  const type = attributes[EXCEPTION_TYPE];
-  return name === EXCEPTION_EVENT && typeof type === 'string' ? type : '';
+  return exceptionOf(name, attributes);
 }
 
 function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumulator): void {
   readRequest(r, ['resourceSpans', 'scopeSpans', 'spans'], (reader, resource, scopeName, path) => {
     const span: SpanFields = {
       traceId: EMPTY_ID, spanId: EMPTY_ID, parentSpanId: EMPTY_ID, name: '', kind: 0, startTime: ZERO_TIME, endTime: ZERO_TIME,
-      attributes: {}, statusCode: 0, statusMessage: '', exceptionType: '', traceState: '',
+      attributes: {}, statusCode: 0, statusMessage: '', exception: null, traceState: '',
     };
     let count = 0;
     let attributeIndex = 0;
@@ -183,10 +182,10 @@ function decodeTraces(r: WireReader, context: DecodeContext, acc: DecodeAccumula
         }
         case 11:
           expectWireType(tag, LEN, 'events');
-          if (span.exceptionType === '') {
+          if (span.exception === null) {
             const parentLimit = enterAt(reader, `events[${eventIndex}]`);
             try {
-              span.exceptionType = readExceptionType(reader);
+              span.exception = readException(reader);
             } catch (err) {
               throw prefixPath(err, `events[${eventIndex}]`);
             }

@@ -1,6 +1,7 @@
-import { HeliosError, levelFromSeverityNumber, makeStorable, MAX_ATTRIBUTE_KEY_LENGTH as CORE_MAX_ATTRIBUTE_KEY_LENGTH, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
+import { HeliosError, PEER_ATTRIBUTE, PEER_TYPE_ATTRIBUTE, levelFromSeverityNumber, makeStorable, MAX_ATTRIBUTE_KEY_LENGTH as CORE_MAX_ATTRIBUTE_KEY_LENGTH, newEventId, parseLevel, type AttributeValue, type HeliosEvent, type Level } from '@helios/core';
 import type { NanoTime } from './nano-time.js';
 import { dataPointEventId, logEventId, spanEventId } from './record-id.js';
+import { dependencyEndpoint, peerOfSpan, templatePath, trimStacktrace } from './span-shape.js';
 
 /**
  * OTLP records (already read from protobuf or JSON into the plain shapes below) to Helios events.
@@ -163,8 +164,14 @@ function statusAttribute(attributes: Attributes, key: string): number | null {
   return Number.isInteger(code) && code >= 0 && code <= 999 ? code : null;
 }
 
+/**
+ * The endpoint of a request: `http.route` (a template already), else the raw path (`url.path`, `http.target`)
+ * with its query cut and its ids templated (`templatePath`); the raw path stays in the attributes.
+ */
 function endpointOf(attributes: Attributes): string | null {
-  const endpoint = stringAttribute(attributes, 'http.route') ?? stringAttribute(attributes, 'url.path') ?? stringAttribute(attributes, 'http.target');
+  const route = stringAttribute(attributes, 'http.route');
+  const raw = route ?? stringAttribute(attributes, 'url.path') ?? stringAttribute(attributes, 'http.target');
+  const endpoint = raw === null || route !== null ? raw : templatePath(raw);
   return endpoint !== null && endpoint.length > 1024 ? endpoint.slice(0, 1024) : endpoint;
 }
 
@@ -173,6 +180,7 @@ function httpStatusOf(attributes: Attributes): number | null {
 }
 
 function errorTypeOf(attributes: Attributes): string | null {
+  trimStacktrace(attributes);
   const code = stringAttribute(attributes, 'error.type') ?? stringAttribute(attributes, 'exception.type');
   return code !== null && code.length > 256 ? code.slice(0, 256) : code;
 }
@@ -250,9 +258,26 @@ export function logRecordToEvent(record: LogRecordFields, resource: ResourceInfo
 /** SpanKind enum values to the names Jaeger and the Collector use for the `span.kind` tag. */
 export const SPAN_KIND_NAMES: readonly (string | null)[] = [null, 'internal', 'server', 'client', 'producer', 'consumer'];
 export const STATUS_CODE_ERROR = 2;
-/** Span event name and attribute the semantic conventions use for recorded exceptions. */
+/** Span event name and attributes the semantic conventions use for recorded exceptions. */
 export const EXCEPTION_EVENT = 'exception';
 export const EXCEPTION_TYPE = 'exception.type';
+export const EXCEPTION_MESSAGE = 'exception.message';
+export const EXCEPTION_STACKTRACE = 'exception.stacktrace';
+
+/** What a span's first `exception` event recorded ('' where it did not say). */
+export interface SpanException {
+  type: string;
+  message: string;
+  stacktrace: string;
+}
+
+/** The exception a span event records: null unless it is an `exception` event with a type or a message. */
+export function exceptionOf(eventName: string, attributes: Attributes): SpanException | null {
+  if (eventName !== EXCEPTION_EVENT) return null;
+  const text = (key: string): string => (typeof attributes[key] === 'string' ? attributes[key] as string : '');
+  const exception = { type: text(EXCEPTION_TYPE), message: text(EXCEPTION_MESSAGE), stacktrace: text(EXCEPTION_STACKTRACE) };
+  return exception.type === '' && exception.message === '' ? null : exception;
+}
 
 export interface SpanFields {
   traceId: RawId;
@@ -265,8 +290,8 @@ export interface SpanFields {
   attributes: Attributes;
   statusCode: number;
   statusMessage: string;
-  /** `exception.type` of the span's first `exception` event (how SDKs record exceptions), '' when none. */
-  exceptionType: string;
+  /** The span's first `exception` event (how SDKs record exceptions), null when none. */
+  exception: SpanException | null;
   /** W3C tracestate, '' when none; its `ot=th:` threshold gives the span's sample_rate. */
   traceState: string;
 }
@@ -314,9 +339,25 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
   const httpStatus = httpStatusOf(attributes);
   const statusCode = httpStatus ?? statusAttribute(attributes, 'rpc.grpc.status_code');
   const isError = span.statusCode === STATUS_CODE_ERROR || (httpStatus !== null && httpStatus >= 500);
+  const exception = span.exception;
+  if (exception !== null) {
+    // Kept for reports' top errors (their redaction covers the message); the stack only to its first lines.
+    if (exception.type !== '' && attributes[EXCEPTION_TYPE] === undefined) attributes[EXCEPTION_TYPE] = scalar(exception.type);
+    if (exception.message !== '' && attributes[EXCEPTION_MESSAGE] === undefined) attributes[EXCEPTION_MESSAGE] = scalar(exception.message);
+    if (exception.stacktrace !== '' && attributes[EXCEPTION_STACKTRACE] === undefined) attributes[EXCEPTION_STACKTRACE] = exception.stacktrace;
+  }
+  trimStacktrace(attributes);
+  const role = kindName === 'client' || kindName === 'producer' ? 'dependency' : 'other';
+  let endpoint = endpointOf(attributes);
+  if (role === 'dependency') {
+    const peer = peerOfSpan(attributes);
+    attributes[PEER_ATTRIBUTE] = scalar(peer.name);
+    attributes[PEER_TYPE_ATTRIBUTE] = peer.type;
+    endpoint = dependencyEndpoint(peer.name, attributes, span.name);
+  }
   let errorCode = stringAttribute(attributes, 'error.type');
   if (errorCode === null && isError) {
-    if (span.exceptionType !== '') errorCode = span.exceptionType;
+    if (exception !== null && exception.type !== '') errorCode = exception.type;
     else if (span.statusMessage !== '') errorCode = span.statusMessage;
   }
   if (errorCode !== null && errorCode.length > 256) errorCode = errorCode.slice(0, 256);
@@ -327,7 +368,7 @@ export function spanToEvent(span: SpanFields, resource: ResourceInfo, scopeName:
     level: isError ? 'ERROR' : 'INFO',
     message: span.name,
     kind: 'span',
-    endpoint: endpointOf(attributes),
+    endpoint,
     latency_ms: latency,
     status_code: statusCode,
     error_code: errorCode,

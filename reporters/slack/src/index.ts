@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
-import { HeliosError } from '@helios/core';
+import { HeliosError, attemptOf, retry } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
 import { buildSlackMessage } from './message.js';
 
@@ -17,6 +16,9 @@ const configSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Longest wait a timer takes (setTimeout fires at once beyond it). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Retryable per Slack's docs: rate limited (429), server errors, and no answer at all. */
 function retryable(err: unknown): boolean {
@@ -55,23 +57,27 @@ export default definePlugin({
             return response;
           },
         });
-        let backoff = o.initialBackoffMs;
-        for (let attempt = 1; ; attempt++) {
-          retryAfterMs = undefined;
-          try {
-            await webhook.send(message);
-            return { location: `slack:${channel}` };
-          } catch (err) {
-            if (attempt >= o.maxAttempts || !retryable(err)) {
-              const status = err instanceof IncomingWebhookHTTPError ? ` (HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 100)}` : ''})` : '';
-              throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `Slack webhook failed after ${attempt} attempt(s)${status}: ${(err as Error).message}`, { cause: err });
-            }
-            const wait = retryAfterMs !== undefined ? Math.min(retryAfterMs, o.maxRetryAfterMs) : backoff;
-            ctx.logger.warn({ attempt, waitMs: wait, err: (err as Error).message }, 'Slack webhook failed; retrying');
-            await sleep(wait);
-            backoff *= 2;
-          }
-        }
+        let attempts = 0;
+        const outcome = await retry(
+          (n) => {
+            attempts = n;
+            retryAfterMs = undefined;
+            return attemptOf(
+              () => webhook.send(message),
+              (err) => (!retryable(err) ? 'failure' : retryAfterMs !== undefined ? { retryInMs: Math.min(retryAfterMs, o.maxRetryAfterMs) } : 'retryable'),
+            );
+          },
+          {
+            // Backoff doubles without a cap of its own: maxAttempts (at most 10) bounds it.
+            policy: { initialMs: o.initialBackoffMs, maxMs: MAX_TIMER_MS },
+            maxAttempts: o.maxAttempts,
+            onRetry: ({ attempt, waitMs, error }) => ctx.logger.warn({ attempt, waitMs, err: (error as Error).message }, 'Slack webhook failed; retrying'),
+          },
+        );
+        if (outcome.status === 'success') return { location: `slack:${channel}` };
+        const err = outcome.error;
+        const status = err instanceof IncomingWebhookHTTPError ? ` (HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 100)}` : ''})` : '';
+        throw new HeliosError('HLS_ERR_PLUGIN_FAILED', `Slack webhook failed after ${attempts} attempt(s)${status}: ${(err as Error).message}`, { cause: err });
       },
     };
   },

@@ -1,5 +1,6 @@
-import { metricSeriesName, type FeatureExplanation, type FeatureName, type Incident, type MetricFeatureName, type ReportSections, type Severity } from '@helios/core';
+import { metricSeriesName, streamName, type FeatureExplanation, type FeatureName, type Incident, type MetricFeatureName, type ReportSections, type Severity } from '@helios/core';
 import { byDeviation, formatDuration, incidentSpan, type ReportDraft } from '@helios/plugins';
+import { dependencyFinding } from './dependency-finding.js';
 
 const FEATURE_LABEL: Record<FeatureName | MetricFeatureName, string> = {
   total_events: 'traffic (events per window)',
@@ -46,7 +47,7 @@ export function classify(incident: Incident): Pattern {
   const errorsUp = up('error_rate');
   const latencyUp = up('p99_latency') || up('p95_latency') || up('avg_latency');
   const timeouts = incident.context.topErrors.some((e) => /timeout|timed out|deadline|unavailable|refused|ECONN/i.test(`${e.errorCode ?? ''} ${e.message}`));
-  if (errorsUp && (latencyUp || timeouts)) return 'dependency-timeouts';
+  if (errorsUp && (latencyUp || timeouts || incident.anomaly.stream?.kind === 'dependency' || dependencyFinding(incident)?.failing === true)) return 'dependency-timeouts';
   if (errorsUp) return 'failing-code-path';
   if (up('unique_endpoints')) return 'endpoint-explosion';
   if (moved.get('total_events')?.direction === 'down') return 'traffic-drop';
@@ -153,7 +154,11 @@ export function composeTemplateReport(incident: Incident): ReportDraft {
   // An anomaly of a metric series names the series: the service's requests may look normal.
   // Series names are capped: attribute values may be long, and report sections have length limits.
   const seriesName = anomaly.metric === undefined ? '' : metricSeriesName(anomaly.metric).slice(0, 500);
-  const subject = anomaly.metric === undefined ? `service \`${anomaly.service}\`` : `metric \`${seriesName}\` of service \`${anomaly.service}\``;
+  const subject = anomaly.metric !== undefined ? `metric \`${seriesName}\` of service \`${anomaly.service}\``
+    : anomaly.stream?.kind === 'dependency' ? `the calls of service \`${anomaly.service}\` to \`${anomaly.stream.peer.slice(0, 200)}\``
+    : anomaly.stream?.kind === 'logs' ? `the logs of service \`${anomaly.service}\``
+    : `service \`${anomaly.service}\``;
+  const finding = dependencyFinding(incident);
   const executiveSummary = [
     `Between ${time(anomaly.windowStart)} and ${time(anomaly.windowEnd)} UTC, ${subject} (tenant \`${anomaly.tenant}\`) deviated from its normal behaviour: ${ranked.map(change).join('; ')}.`,
     `The window held ${count(w.events)} events and ${count(w.errors)} errors (${pct(w.events > 0 ? w.errors / w.events : 0)}). Baseline throughout this report: the detector's typical value for this service (median of its training windows).`,
@@ -165,9 +170,13 @@ export function composeTemplateReport(incident: Incident): ReportDraft {
   ].join(' ');
 
   const driverLines = byDeviation(anomaly.explanation).slice(0, 4).map((e, i) => `${i + 1}. **${FEATURE_LABEL[e.feature]}** — ${formatFeature(e.feature, e.value)} vs typical ${formatFeature(e.feature, e.baseline)} (${e.direction}; ${pct(e.contribution)} of the isolation)`);
-  const errorLines = context.topErrors.slice(0, 5).map((e) => `- \`${e.errorCode ?? 'no code'}\` — ${e.message === '' ? '(no message)' : e.message.slice(0, 200)}: ${count(e.events)} events`);
+  const errorLines = context.topErrors.slice(0, 5).flatMap((e) => [
+    `- \`${e.errorCode ?? 'no code'}\` — ${e.message === '' ? '(no message)' : e.message.slice(0, 200)}${e.exceptionMessage === undefined || e.exceptionMessage === e.message ? '' : ` (${e.exceptionMessage.slice(0, 300)})`}: ${count(e.events)} events`,
+    ...(e.stacktrace === undefined ? [] : ['  ```', ...e.stacktrace.split('\n').slice(0, 5).map((l) => `  ${l.slice(0, 200)}`), '  ```']),
+  ]);
   const endpointLines = context.slowestEndpoints.slice(0, 5).map((e) => `- \`${e.endpoint}\` — p95 ${ms(e.p95LatencyMs)}, avg ${ms(e.avgLatencyMs)}, ${count(e.errors)}/${count(e.events)} errors`);
   const rootCauseAnalysis = [
+    ...(finding === undefined ? [] : [...finding.lines, '']),
     HYPOTHESIS[pattern],
     '',
     'What drove the detector, ranked by the forest’s own attribution:',
@@ -181,6 +190,8 @@ export function composeTemplateReport(incident: Incident): ReportDraft {
   const impactAssessment = [
     `- Service: \`${anomaly.service}\``,
     ...(anomaly.metric === undefined ? [] : [`- Metric series: \`${seriesName}\``]),
+    ...(anomaly.stream === undefined ? [] : [`- Series: \`${streamName(anomaly.stream).slice(0, 300)}\``]),
+    ...(finding === undefined ? [] : [`- Dependency: \`${finding.dependency.peer.slice(0, 200)}\` — ${count(finding.dependency.window.errors)} of ${count(finding.dependency.window.calls)} calls failed`]),
     `- Tenants: ${context.tenants.length === 0 ? '(no events stored for the window)' : context.tenants.map((t) => `\`${t.tenant}\` (${count(t.errors)} errors / ${count(t.events)} events)`).join(', ')}`,
     `- Endpoints with errors: ${failingEndpoints.length === 0 ? 'none' : failingEndpoints.map((e) => `\`${e.endpoint}\` (${count(e.errors)})`).join(', ')}`,
     `- Errors in the window: ${count(w.errors)} of ${count(w.events)} events; p95 latency ${ms(w.p95LatencyMs)}${typical.has('p95_latency') ? ` vs typical ${ms(typical.get('p95_latency')!)}` : ''}.`,

@@ -1,0 +1,74 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Topics, createLogger, createMetricsRegistry, type Logger } from '@helios/core';
+import { createThreadPublisher } from '@helios/bus';
+import type { StoreReader } from '@helios/store';
+import { createGapPublisher } from '@helios/detection';
+import { createGateway } from '@helios/gateway';
+import { warnWhenOpenWithoutAuth } from '../open-listener.js';
+import { STORE_READER_METHODS, fromThreadError, threadError, type FromGatewayThread, type GatewayThreadData, type ToGatewayThread } from './protocol.js';
+
+/**
+ * A gateway thread: HTTP only. Requests are parsed and validated here and handed to the pipeline thread
+ * (bus, store, detection, reporting) over `busPort`; store reads of the read API and /metrics go to it
+ * over the parent port.
+ */
+const data = workerData as GatewayThreadData;
+const parent = parentPort!;
+const send = (message: FromGatewayThread) => parent.postMessage(message);
+
+let nextId = 0;
+const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
+function call(message: Omit<Extract<FromGatewayThread, { t: 'store' }>, 'id'> | { t: 'scrape' }): Promise<unknown> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    send({ ...message, id } as FromGatewayThread);
+  });
+}
+
+// Log lines go to the pipeline thread's logger (one stream, its level and format).
+const logger: Logger = createLogger({ level: data.config.log.level, format: 'json', stream: { write: (line) => send({ t: 'log', line }) } });
+// Process metrics (CPU, heap, event loop) come from the pipeline thread's registry: one set per process.
+const metrics = createMetricsRegistry({ defaultMetrics: false });
+const { config } = data;
+const bus = createThreadPublisher(data.busPort, { capacity: config.bus.capacity, topic: Topics.events, publishers: data.threads });
+const store = data.hasStore ? (Object.fromEntries(STORE_READER_METHODS.map((method) => [method, (...args: unknown[]) => call({ t: 'store', method, args })])) as unknown as StoreReader) : undefined;
+const hop = config.detection.hopMs;
+const gaps = createGapPublisher({ bus, marginMs: hop, logger });
+if (data.index === 0) warnWhenOpenWithoutAuth(config.gateway, logger);
+const gateway = createGateway({
+  config: config.gateway, bus, ...(store === undefined ? {} : { store }), logger, metrics, metricsConfig: config.metrics, redaction: config.redaction,
+  scrapeMetrics: () => call({ t: 'scrape' }) as Promise<string>,
+  onCapacityRefusal: (at, code) => {
+    gaps.refused(at, code);
+    send({ t: 'gap', from: at - hop, to: at + hop });
+  },
+});
+
+parent.on('message', (message: ToGatewayThread) => {
+  switch (message.t) {
+    case 'reply': {
+      const waiting = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.ok) waiting?.resolve(message.value);
+      else waiting?.reject(fromThreadError(message.error));
+      return;
+    }
+    case 'metrics-json':
+      metrics.getMetricsAsJSON().then((json) => send({ t: 'metrics-json', id: message.id, json }), () => send({ t: 'metrics-json', id: message.id, json: [] }));
+      return;
+    case 'stop':
+      // Stop listening, finish requests in flight, hand over everything accepted, then say so.
+      void (async () => {
+        await gateway.stop();
+        await gaps.close();
+        await bus.close();
+        send({ t: 'stopped' });
+      })();
+  }
+});
+
+gateway.start().then(
+  ({ port, otlpPort, otlpGrpcPort }) => send({ t: 'started', port, otlpPort, otlpGrpcPort, transport: gateway.transport }),
+  (err: unknown) => send({ t: 'failed', error: threadError(err) }),
+);
