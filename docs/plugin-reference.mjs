@@ -21,6 +21,7 @@ const SECTIONS = [
   { title: 'Reporter hooks and what they receive', file: 'plugins/src/define.ts', names: ['ReporterHooks', 'ReportDraft', 'DeliveryReceipt'] },
   { title: '', file: 'core/src/incident.ts', names: ['Incident', 'Anomaly', 'Severity', 'IncidentContext', 'WindowTotals', 'ErrorStats', 'EndpointStats', 'IncidentReport', 'ReportSections', 'ReportDelivery'] },
   { title: 'Reading the store (`ctx.store`)', file: 'store/src/store.ts', names: ['StoreReader'] },
+  { title: 'Per-series state (`ctx.state`)', file: 'plugins/src/series-state.ts', names: ['PluginStateStore', 'SeriesState', 'SeriesStatePut'] },
   { title: 'Testing kit (`@helios/plugins/testing`)', file: 'plugins/src/testing/conformance.ts', names: ['checkPluginConformance', 'ConformanceOptions', 'ConformanceResult'] },
   { title: '', file: 'plugins/src/testing/host.ts', names: ['createTestHost', 'TestHost', 'createSeededStore', 'createRecordingLogger', 'fixtureEvents'] },
   { title: '', file: 'plugins/src/testing/fixtures.ts', names: ['windowSeries', 'metricWindowSeries', 'anomalousWindow', 'sampleIncident', 'sampleContext', 'fixtureStore', 'testHost'] },

@@ -79,7 +79,7 @@ function requireStore(ctx: RoleContext, role: HeliosRole): Store {
 
 function pluginHost(ctx: RoleContext, role: HeliosRole) {
   const { options, config, logger, metrics } = ctx;
-  return { baseDir: options.baseDir, logger, metrics, store: requireStore(ctx, role), dataDir: config.dataDir, timeoutMs: config.plugins.timeoutMs, now: options.now };
+  return { baseDir: options.baseDir, logger, metrics, store: requireStore(ctx, role), detectorState: requireStore(ctx, role), dataDir: config.dataDir, timeoutMs: config.plugins.timeoutMs, now: options.now };
 }
 
 /** Storage role: group helios-storage writes events and anomalies into the store. */
@@ -111,7 +111,7 @@ async function startReportRole(ctx: RoleContext): Promise<RunningRole & { report
 /** Detect role: group helios-detect windows events, runs the detector plugins, publishes anomalies. */
 async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void>; markGap(from: number, to: number): void }> {
   const detectors = await loadPlugins(ctx.config.plugins.detectors, 'detector', pluginHost(ctx, 'detect'));
-  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now });
+  const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now, store: requireStore(ctx, 'detect') });
   return {
     detectors,
     flush: () => detection.flush(),

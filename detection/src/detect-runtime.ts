@@ -7,10 +7,15 @@ import {
 } from '@helios/core';
 import type { DetectorHooks, DetectorSeriesState, LoadedPlugin } from '@helios/plugins';
 import type { ClosedMetricWindow } from './metric-windows.js';
+import type { DetectorStateStore, Store } from '@helios/store';
+import { createIncidentStateKeeper, type TrackedSeries } from './incident-state.js';
+import { rollupWindows } from './rollup-windows.js';
 import { ServiceIncidents } from './service-incidents.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
+/** Wall time per event batch spent warming series new to the worker (see `warmQueued`). */
+const WARM_BUDGET_MS = 1000;
 
 export interface DetectRuntimeOptions {
   bus: Bus;
@@ -27,6 +32,13 @@ export interface DetectRuntimeOptions {
    * which reads the topic from its start: gaps older than every open window are dropped at the next close.
    */
   gapsGroup?: string;
+  /**
+   * Where series state lives across workers: each series' incident state is saved there and read when the
+   * series is first seen; a series new to this worker has its first window filled from the stored events
+   * (so it is judged within a hop, not a window length) and its detectors warmed from the stored rollups.
+   * Without it state lives and dies with the process.
+   */
+  store?: Pick<Store, 'scanEvents' | 'rollups'> & DetectorStateStore;
 }
 
 export interface DetectRuntime extends Subscription {
@@ -110,13 +122,13 @@ export interface IncidentTracker {
   observe(window: SeriesWindow, verdicts: readonly Verdict[]): TrackerStep | undefined;
   /** Whether the series (the service's requests, one of its dependency or log streams, or one of its metric series) has an open incident. */
   isOpen(tenant: string, service: string, metric?: MetricSeries, stream?: SeriesWindow['stream']): boolean;
+  /** A copy of the series' state (by `seriesKey`), to save; undefined before its first judged window. */
+  snapshot(key: string): TrackedSeries | undefined;
+  /** Take over a series' saved state (another worker judged it before). */
+  restore(key: string, state: TrackedSeries): void;
 }
 
-interface IncidentState {
-  open: boolean;
-  normalStreak: number;
-  anomalousStreak: number;
-}
+type IncidentState = TrackedSeries;
 
 /**
  * Alert hygiene, apart from any bus or clock so the runtime and `helios eval` share it: `confirmWindows`
@@ -128,6 +140,13 @@ export function createIncidentTracker(detection: Pick<HeliosConfig['detection'],
   const incidents = new Map<string, IncidentState>();
   return {
     isOpen: (tenant, service, metric, stream) => incidents.get(seriesKey({ tenant, service, metric, stream }))?.open ?? false,
+    snapshot(key) {
+      const state = incidents.get(key);
+      return state === undefined ? undefined : { ...state };
+    },
+    restore(key, state) {
+      incidents.set(key, { ...state });
+    },
     observe(window, verdicts) {
       if (verdicts.length === 0) return undefined;
       const votes = verdicts.filter((v) => v.detection.anomalous);
@@ -164,6 +183,13 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const windows = new WindowAggregator(detection);
   const tracker = createIncidentTracker(detection);
   const serviceIncidents = new ServiceIncidents();
+  /** Series key -> the id of its open incident (its opening anomaly); saved with the tracker's state. */
+  const openIncidents = new Map<string, string>();
+  const incidentState = createIncidentStateKeeper({ store: options.store, tracker, openIncidents, logger, intervalMs: detection.stateSaveIntervalMs });
+  /** Request series (tenant + service) this worker has taken on: filled from the store and warmed once. */
+  const adopted = new Set<string>();
+  /** Series waiting for their detectors' `warm`, oldest first: warming takes about half a second a series. */
+  const warmQueue = new Map<string, { tenant: string; service: string; historyTo: number }>();
   const metricDetectors = detectors.filter((d) => typeof d.hooks.detectMetric === 'function');
   const pending: Array<ClosedWindow | ClosedMetricWindow> = [];
   let windowsEvaluated = 0;
@@ -240,13 +266,19 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       incompleteCounter.inc({ service: serviceLabels.label(window.tenant, window.service) });
       return;
     }
+    await incidentState.load(window);
+    if (incidentState.judgedBefore(window)) return;
     const verdicts = await verdictsOn(window);
     windowsEvaluated++;
     if (window.metric !== undefined) metricWindowsEvaluated++;
     windowsCounter.inc({ service: serviceLabels.label(window.tenant, window.service) });
     const step = tracker.observe(window, verdicts);
     const series = window.metric !== undefined ? { metric: metricSeriesName(window.metric) } : window.stream !== undefined ? { stream: streamName(window.stream) } : {};
-    if (step?.resolved === true) logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end }, 'incident resolved: windows back to normal');
+    if (step?.resolved === true) {
+      logger.info({ tenant: window.tenant, service: window.service, ...series, at: window.end, incident: openIncidents.get(seriesKey(window)) }, 'incident resolved: windows back to normal');
+      openIncidents.delete(seriesKey(window));
+    }
+    await incidentState.changed(window, step?.resolved === true);
     if (!serviceIncidents.raise(window, step) || step?.opened === undefined) return;
     const { lead, votes } = step.opened;
     const anomaly: Anomaly = {
@@ -260,6 +292,9 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     };
     anomaliesCounter.inc({ service: serviceLabels.label(window.tenant, window.service), severity: anomaly.severity });
     logger.warn({ tenant: anomaly.tenant, service: anomaly.service, ...series, score: anomaly.score, threshold: anomaly.threshold, severity: anomaly.severity, top: anomaly.explanation[0]?.feature }, 'anomaly detected');
+    // Saved before it is published: a worker taking the series over from here on knows the incident is open.
+    openIncidents.set(seriesKey(window), anomaly.id);
+    await incidentState.changed(window, true);
     await bus.publish(Topics.anomalies, [{ key: busKey(anomaly), value: anomaly }]);
   }
 
@@ -289,10 +324,83 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     overflowCounted = overflowNow;
     return closed.length + metricWindows.length;
   }
+  /**
+   * Request series this worker sees for the first time (it was given their partition, or it restarted):
+   * the part of their first window before their first live event comes from the stored events (so the
+   * series is judged at the next hop, not after a whole window), and detectors with `warm` restore the
+   * series' state or learn from its stored rollups. Stored events of this batch are skipped: they are
+   * added live. Needs `options.store`; without it series start as they always did.
+   */
+  async function adoptNewSeries(events: readonly HeliosEvent[], wall: number): Promise<void> {
+    const store = options.store;
+    if (store === undefined) return;
+    const fresh = new Map<string, { tenant: string; service: string; first: number; ids: Set<string> }>();
+    for (const e of events) {
+      if (e.kind === 'metric') continue;
+      const key = seriesKey(e);
+      if (adopted.has(key)) continue;
+      const entry = fresh.get(key);
+      if (entry === undefined) fresh.set(key, { tenant: e.tenant, service: e.service, first: e.timestamp, ids: new Set([e.id]) });
+      else {
+        entry.first = Math.min(entry.first, e.timestamp);
+        entry.ids.add(e.id);
+      }
+    }
+    const { windowMs, hopMs } = detection;
+    for (const [key, s] of fresh) {
+      adopted.add(key);
+      let oldest = s.first;
+      try {
+        const from = Math.floor(s.first / hopMs) * hopMs - windowMs + hopMs;
+        for await (const page of store.scanEvents({ tenant: s.tenant, service: s.service, from, to: s.first })) {
+          for (const e of page) {
+            if (s.ids.has(e.id) || e.kind === 'metric') continue;
+            windows.add(e, wall);
+            oldest = Math.min(oldest, e.timestamp);
+          }
+        }
+      } catch (err) {
+        logger.warn({ err, tenant: s.tenant, service: s.service }, 'could not read the stored events of a series new to this worker; its first window waits for live events');
+      }
+      // History ends where the series' first live window begins to slide: one hop before its end.
+      warmQueue.set(key, { tenant: s.tenant, service: s.service, historyTo: Math.floor(oldest / hopMs) * hopMs + windowMs - hopMs });
+    }
+    await warmQueued();
+  }
+
+  /**
+   * Warm queued series for at most WARM_BUDGET_MS per batch, so thousands of series new at once (a first
+   * deployment) do not hold the consumer past its session timeout; the rest wait for the next batches. A
+   * series whose first window is judged before its turn starts cold in its detectors, which then skip
+   * `warm` (they already hold the series).
+   */
+  async function warmQueued(): Promise<void> {
+    const store = options.store;
+    if (store === undefined) return;
+    const started = Date.now();
+    for (const [key, s] of warmQueue) {
+      if (Date.now() - started >= WARM_BUDGET_MS) return;
+      warmQueue.delete(key);
+      const { windowMs } = detection;
+      let history: Promise<FeatureWindow[]> | undefined;
+      const historyOf = (): Promise<FeatureWindow[]> => (history ??= (async () => {
+        if (detection.warmStartMs === 0) return [];
+        const minutes = await store.rollups({ tenant: s.tenant, service: s.service, from: s.historyTo - detection.warmStartMs - windowMs, to: s.historyTo });
+        return rollupWindows(minutes, detection, { tenant: s.tenant, service: s.service, from: s.historyTo - detection.warmStartMs, to: s.historyTo });
+      })());
+      for (const d of detectors) {
+        if (typeof d.hooks.warm !== 'function') continue;
+        const result = await d.guard.call('warm', () => d.hooks.warm!({ tenant: s.tenant, service: s.service }, historyOf));
+        if (!result.ok) failures.inc({ detector: d.name });
+      }
+    }
+  }
+
 
   const subscription = bus.subscribe<HeliosEvent>(Topics.events, 'helios-detect', async (records) => {
     const wall = now();
     lastEventWallTime = wall;
+    await adoptNewSeries(records.map((r) => r.value), wall);
     for (const r of records) windows.add(r.value, wall);
     closeInto(undefined);
     await drainPending();
@@ -342,6 +450,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
         await subscription.close();
         await gapsSubscription.close();
         await processing;
+        await incidentState.close();
       })();
       return closing;
     },

@@ -1,13 +1,14 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { Detection, FeatureWindow, Incident, IncidentReport, Logger, MetricWindow, Registry, ReportSections, Severity } from '@helios/core';
 import type { StoreReader } from '@helios/store';
+import type { PluginStateStore } from './series-state.js';
 
 /**
  * The plugin API this host provides. Plugins declare the range they were built for (`apiVersion`,
  * a semver range such as `^1.0.0`); the host refuses a plugin whose range excludes this version.
  * Bump the major for any breaking change to the types in this file.
  */
-export const PLUGIN_API_VERSION = '1.2.0';
+export const PLUGIN_API_VERSION = '1.4.0';
 
 /** What `setup()` receives from the host. */
 export interface PluginContext<Options> {
@@ -23,6 +24,13 @@ export interface PluginContext<Options> {
   readonly dataDir: string;
   /** The plugin's own state folder, `<dataDir>/plugins/<name>` (created on demand by the plugin). */
   readonly stateDir: string;
+  /**
+   * Versioned state per series in the store (API 1.4), shared by every detect worker: save what judging a
+   * series needs (models, baselines) on a schedule and at shutdown; read it when a series is first seen,
+   * which is when this worker was given it (a rebalance, a restart on an empty disk). The source of truth
+   * across workers; `stateDir` is this process's disk only.
+   */
+  readonly state: PluginStateStore;
   /** The host's clock, epoch ms; use it instead of Date.now() so replays and tests control time. */
   now(): number;
 }
@@ -49,6 +57,14 @@ export interface DetectorHooks {
    * Runs in a process of its own, never beside `detect` (stop Helios first).
    */
   train?(history: TrainingHistory): Promise<TrainingResult>;
+  /**
+   * A request series this worker has not judged yet is about to get its first window (API 1.4): a
+   * partition was assigned to it, or it restarted. Restore the series' state from `ctx.state`, or, when
+   * there is none, learn from `history()`: windows of the series' recent past built from the store's
+   * per-minute rollups (approximate features; see the detection README), so the series is judged at once
+   * instead of after a cold start. Optional; `detect` must still work for a series never warmed.
+   */
+  warm?(series: { tenant: string; service: string }, history: () => Promise<readonly FeatureWindow[]>): Promise<void>;
   /**
    * Each series' state as the detector sees it (learning or active, windows seen, current threshold), for
    * the runtime's gauges and the services API. Optional; must be cheap (called on a metrics scrape).

@@ -4,6 +4,7 @@ export {
   type DetectorPlugin, type ReporterPlugin, type HeliosPlugin, type PluginKind,
 } from './define.js';
 export { loadPlugin, loadPlugins, assertPlugin, checkPluginSpec, resolvePluginOptions, resolvePluginSource, packageFolderEntry, type PluginSpecCheck, type LoadedPlugin, type PluginHostOptions } from './loader.js';
+export { createPluginStateStore, createMemoryDetectorState, type PluginStateStore, type SeriesState, type SeriesStatePut } from './series-state.js';
 export { PluginGuard, pluginGuardMetrics, type PluginHealth } from './guard.js';
 export { renderReportMarkdown, reportFileName, withChartImages } from './report-markdown.js';
 export { Type, type Static } from '@sinclair/typebox';

@@ -5,9 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import semver from 'semver';
 import { HeliosError, isHeliosError, type Logger, type PluginSpec, type Registry } from '@helios/core';
-import type { StoreReader } from '@helios/store';
+import type { DetectorStateStore, StoreReader } from '@helios/store';
 import { PLUGIN_API_VERSION, type DetectorHooks, type HeliosPlugin, type PluginContext, type PluginKind, type ReporterHooks } from './define.js';
 import { PluginGuard, pluginGuardMetrics } from './guard.js';
+import { createMemoryDetectorState, createPluginStateStore } from './series-state.js';
 
 export interface LoadedPlugin<H> {
   readonly name: string;
@@ -27,6 +28,8 @@ export interface PluginHostOptions {
   logger: Logger;
   metrics: Registry;
   store: StoreReader;
+  /** Where `ctx.state` keeps per-series state (the store); state stays in this process when absent. */
+  detectorState?: DetectorStateStore;
   dataDir: string;
   timeoutMs: number;
   now?: () => number;
@@ -180,6 +183,7 @@ export async function loadPlugin<K extends PluginKind>(spec: PluginSpec, kind: K
     dataDir: host.dataDir,
     stateDir: join(host.dataDir, 'plugins', plugin.name.replace(/[^a-zA-Z0-9._-]+/g, '_')),
     now: host.now ?? Date.now,
+    state: createPluginStateStore(host.detectorState ?? createMemoryDetectorState(), plugin.name, host.now ?? Date.now),
   };
   const setup = await guard.call('setup', () => (plugin.setup as (c: PluginContext<unknown>) => unknown)(ctx));
   if (!setup.ok) throw setup.error;
@@ -188,6 +192,7 @@ export async function loadPlugin<K extends PluginKind>(spec: PluginSpec, kind: K
   if (kind === 'detector' && typeof (hooks as DetectorHooks).detect !== 'function') throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: detect: expected a function`);
   if (kind === 'detector' && (hooks as DetectorHooks).detectMetric !== undefined && typeof (hooks as DetectorHooks).detectMetric !== 'function') throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: detectMetric: expected a function or nothing`);
   if (kind === 'detector' && (hooks as DetectorHooks).train !== undefined && typeof (hooks as DetectorHooks).train !== 'function') throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: train: expected a function or nothing`);
+  if (kind === 'detector' && (hooks as DetectorHooks).warm !== undefined && typeof (hooks as DetectorHooks).warm !== 'function') throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: warm: expected a function or nothing`);
   if (kind === 'reporter' && typeof (hooks as ReporterHooks).compose !== 'function' && typeof (hooks as ReporterHooks).deliver !== 'function') {
     throw new HeliosError('HLS_ERR_PLUGIN_INVALID', `${where}: a reporter must return compose() or deliver()`);
   }

@@ -287,6 +287,24 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'helios_detector_state: detector models, baselines and open incidents per series (stateless detect workers)',
+    // One row per (plugin, tenant, series): the newest snapshot only (a write of an older snapshot is
+    // refused by the upsert's guard on updated_at). bytea: a model is an opaque blob to the store, and
+    // a large one parses faster as bytes than as jsonb.
+    sql: `
+      CREATE TABLE IF NOT EXISTS helios_detector_state (
+        plugin text NOT NULL,
+        tenant text NOT NULL,
+        series_key text NOT NULL,
+        version integer NOT NULL,
+        updated_at timestamptz NOT NULL,
+        state bytea NOT NULL,
+        PRIMARY KEY (plugin, tenant, series_key)
+      );
+    `,
+  },
+  {
     version: 11,
     name: 'rollups of requests and log records only (not dependency calls, internal spans, metric points); anomalies keep their stream',
     // core/src/event/role.ts: only entry spans and Helios JSON events are requests. A plain rollup table is

@@ -106,3 +106,19 @@ describe('storage consumer on PGlite', () => {
     await store.close();
   });
 });
+
+describe('detector state retention', () => {
+  it('drops the saved state of series not judged within the retention at maintenance, and keeps the rest', async () => {
+    const store = createSqlStore(await createPgliteClient());
+    await store.migrate();
+    const state = new Uint8Array([1]);
+    await store.putDetectorStates('p', [
+      { tenant: 'a', seriesKey: 'old', version: 1, updatedAt: T0 - 8 * 86_400_000, state },
+      { tenant: 'a', seriesKey: 'recent', version: 1, updatedAt: T0 - 86_400_000, state },
+    ]);
+    expect((await store.maintain({ now: T0 })).detectorStatesExpired).toBe(1);
+    expect(await store.getDetectorState('p', 'a', 'old')).toBeUndefined();
+    expect(await store.getDetectorState('p', 'a', 'recent')).toBeDefined();
+    await store.close();
+  });
+});

@@ -3,6 +3,7 @@ import { HeliosError } from '@helios/core';
 import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
 import { dependencyStats } from './dependency-stats.js';
 import { EVENT_ROLE_SQL, REQUEST_PREDICATE } from './event-role-sql.js';
+import { createDetectorStateStore } from './detector-state.js';
 import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
 import { eventsAfter, rowToEvent, searchEvents, traceEvents } from './event-search.js';
@@ -162,6 +163,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
 
   return {
     dialect: client.dialect,
+    ...createDetectorStateStore(client),
     migrate: () => migrate(client),
 
     async insertEvents(events: readonly HeliosEvent[]): Promise<number> {

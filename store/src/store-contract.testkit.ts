@@ -46,6 +46,29 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(error).toMatchObject({ service: 'scan', tenant: 'acme', endpoint: '/e2', latency_ms: 12, status_code: 200, timestamp: T0 + 2000 });
     });
 
+    it('keeps detector state per (plugin, tenant, series): any bytes round-trip, and an older snapshot never replaces a newer one', async () => {
+      await fc.assert(fc.asyncProperty(
+        fc.array(fc.record({ tenant: fc.constantFrom('a', 'b'), key: fc.constantFrom('a/s', 'b/s', 'a\u0000s', 'a\\0s', 'a\u0000s\u0000m{"k":"v"}'), at: fc.integer({ min: 0, max: 1000 }), bytes: fc.uint8Array({ maxLength: 64 }) }), { minLength: 1, maxLength: 8 }),
+        async (writes) => {
+          const plugin = `p-${Math.random().toString(36).slice(2)}`;
+          // The reference model: per (tenant, key) the write with the greatest time, the later one on a tie.
+          const expected = new Map<string, { at: number; bytes: Uint8Array; version: number }>();
+          for (const [i, w] of writes.entries()) {
+            await store.putDetectorStates(plugin, [{ tenant: w.tenant, seriesKey: w.key, version: i, updatedAt: T0 + w.at, state: w.bytes }]);
+            const id = `${w.tenant}|${w.key}`;
+            if ((expected.get(id)?.at ?? -1) <= w.at) expected.set(id, { at: w.at, bytes: w.bytes, version: i });
+          }
+          for (const [id, want] of expected) {
+            const [tenant, key] = id.split('|') as [string, string];
+            const got = await store.getDetectorState(plugin, tenant, key);
+            expect(got).toEqual({ version: want.version, updatedAt: T0 + want.at, state: expect.anything() });
+            expect([...got!.state]).toEqual([...want.bytes]);
+          }
+          expect(await store.getDetectorState(plugin, 'c', 'a/s')).toBeUndefined();
+          expect(await store.getDetectorState(`${plugin}-other`, 'a', 'a/s')).toBeUndefined();
+        }), { numRuns: 15 });
+    });
+
     it('stores a redelivered event once', async () => {
       const e = event({ message: 'hello' });
       expect(await store.insertEvents([e])).toBe(1);

@@ -1,3 +1,4 @@
+import type { DetectorStateStore } from './detector-state.js';
 import type { MaintenanceResult } from './maintenance.js';
 import type { EventSearchPage, EventSearchQuery, EventTailQuery, StoredEvent } from './event-search.js';
 import type { ServiceOverview } from './service-overview.js';
@@ -122,7 +123,7 @@ export interface DeadLetter {
   error: string;
 }
 
-export interface Store extends StoreReader {
+export interface Store extends StoreReader, DetectorStateStore {
   readonly dialect: 'pglite' | 'postgres';
   /**
    * Stored events oldest first (by time, then id), in pages: what `helios train` replays through the

@@ -55,7 +55,7 @@ export const train: CommandModule = {
     const live = liveCounter(process.stderr);
     const logger = createLogger({ level: 'warn' });
     const detectors = await loadPlugins(config.plugins.detectors, 'detector', {
-      baseDir, logger, metrics: createMetricsRegistry(), store, dataDir: config.dataDir, timeoutMs: config.plugins.timeoutMs,
+      baseDir, logger, metrics: createMetricsRegistry(), store, detectorState: store, dataDir: config.dataDir, timeoutMs: config.plugins.timeoutMs,
     }).catch(async (err: unknown) => {
       await store.close();
       throw err;

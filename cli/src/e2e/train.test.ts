@@ -42,5 +42,12 @@ describe('helios train', () => {
     const verdict = await (detector.hooks as DetectorHooks).detect({ ...first, end: Date.now(), start: Date.now() - 300_000 });
     expect(verdict).toBeDefined();
     await detector.shutdown();
+
+    // The store has them too: a detect worker on another machine (an empty disk) judges at once as well.
+    const reopened = await openStore(config);
+    const elsewhere = await loadPlugin<'detector'>({ use: '@helios/detector-isolation-forest' }, 'detector', 0, testHost({ baseDir: root, dataDir: mkdtempSync(join(tmpdir(), 'helios-train-empty-')), detectorState: reopened }));
+    expect(await (elsewhere.hooks as DetectorHooks).detect({ ...first, end: Date.now(), start: Date.now() - 300_000 })).toBeDefined();
+    await elsewhere.shutdown();
+    await reopened.close();
   }, 120_000);
 });

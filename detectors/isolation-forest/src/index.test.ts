@@ -2,12 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPlugins } from '@helios/plugins';
+import { createMemoryDetectorState, loadPlugins } from '@helios/plugins';
+import type { DetectorStateStore } from '@helios/store';
 import { anomalousWindow, testHost, windowSeries } from '@helios/plugins/testing';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
-const load = (dataDir: string, options: Record<string, unknown> = {}) =>
-  loadPlugins([{ use: '@helios/detector-isolation-forest', options }], 'detector', testHost({ baseDir: root, dataDir })).then(([d]) => d!);
+const load = (dataDir: string, options: Record<string, unknown> = {}, detectorState?: DetectorStateStore) =>
+  loadPlugins([{ use: '@helios/detector-isolation-forest', options }], 'detector', testHost({ baseDir: root, dataDir, ...(detectorState === undefined ? {} : { detectorState }) })).then(([d]) => d!);
 const newDataDir = () => mkdtempSync(join(tmpdir(), 'helios-if-'));
 
 describe('isolation forest persistence', () => {
@@ -53,5 +54,48 @@ describe('isolation forest persistence', () => {
     expect(verdict.explanation.map((e) => e.feature).sort()).toEqual(['avg_latency', 'error_rate', 'latency_stddev', 'p95_latency', 'p99_latency', 'total_events', 'unique_endpoints']);
     expect(verdict.explanation.reduce((a, e) => a + e.contribution, 0)).toBeCloseTo(1, 9);
     await detector.shutdown();
+  });
+
+  it('resumes from the store on an empty disk (another worker, a fresh container) with the same verdicts', async () => {
+    const shared = createMemoryDetectorState();
+    const series = windowSeries(150);
+    const first = await load(newDataDir(), {}, shared);
+    for (const w of series.slice(0, 120)) await first.hooks.detect(w);
+    await first.shutdown();
+    const uninterrupted = await load(newDataDir(), { persist: false });
+    for (const w of series.slice(0, 120)) await uninterrupted.hooks.detect(w);
+
+    const successor = await load(newDataDir(), {}, shared);
+    for (const w of series.slice(120)) {
+      const resumed = await successor.hooks.detect(w);
+      expect(resumed).toBeDefined();
+      expect(resumed!.score).toBeCloseTo((await uninterrupted.hooks.detect(w))!.score, 9);
+    }
+    await successor.shutdown();
+    await uninterrupted.shutdown();
+  });
+
+  it('warms a series without saved state from its history, and judges its first live window', async () => {
+    const series = windowSeries(100);
+    const detector = await load(newDataDir(), {}, createMemoryDetectorState());
+    let asked = 0;
+    await detector.hooks.warm!({ tenant: series[0]!.tenant, service: series[0]!.service }, async () => (asked++, series.slice(0, 99)));
+    expect(asked).toBe(1);
+    expect(await detector.hooks.detect(series[99]!)).toBeDefined();
+    await detector.shutdown();
+  });
+
+  it('does not ask for history when the store has the series\u2019 state', async () => {
+    const shared = createMemoryDetectorState();
+    const series = windowSeries(100);
+    const first = await load(newDataDir(), {}, shared);
+    for (const w of series.slice(0, 99)) await first.hooks.detect(w);
+    await first.shutdown();
+    const successor = await load(newDataDir(), {}, shared);
+    let asked = 0;
+    await successor.hooks.warm!({ tenant: series[0]!.tenant, service: series[0]!.service }, async () => (asked++, []));
+    expect(asked).toBe(0);
+    expect(await successor.hooks.detect(series[99]!)).toBeDefined();
+    await successor.shutdown();
   });
 });

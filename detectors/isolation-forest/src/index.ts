@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, METRIC_FEATURE_NAMES, seriesKey, featureSeriesKey, type Detection } from '@helios/core';
+import { FEATURE_NAMES, featureSeriesKey, seriesKey, type Detection } from '@helios/core';
 import { Type, definePlugin, type Static } from '@helios/plugins';
 import { CalibratedMetricSeries, calibrationConfig, calibrationOf } from '@helios/plugins/stats';
 import { SeriesModel, type SavedSeriesModel } from './series-model.js';
@@ -20,7 +20,7 @@ export const configSchema = Type.Object(
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Level spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.2, description: 'The forest\u2019s threshold is the (1 - contamination) quantile of its out-of-sample training scores. The forest is the first filter (is the window isolated at all?) and minDeviation the second (did a feature move materially?), so this is well above the true share of anomalies: 0.2 was best on the development seed (0.005: precision 0.97 but recall 0.65; the forest alone misses single-feature incidents).' }),
     holdoutShare: Type.Number({ minimum: 0, maximum: 0.5, default: 0.25, description: 'Share of the newest training windows scored by a forest grown without them to set the threshold out of sample. 0: in-sample quantile only.' }),
-    persist: Type.Boolean({ default: true, description: 'Keep each request series\u2019 model in the plugin state folder (written at most once a minute and at shutdown; `helios train` writes the same file), so a restart resumes judging at once instead of starting cold.' }),
+    persist: Type.Boolean({ default: true, description: 'Keep each request series\u2019 model in the store (`ctx.state`, shared by every detect worker) and a disk cache in the plugin state folder (written at most once a minute and at shutdown; `helios train` writes both), so a restart or a rebalance resumes judging at once instead of starting cold.' }),
     ...calibrationConfig,
   },
   { additionalProperties: false },
@@ -95,6 +95,16 @@ export function readModels(stateDir: string, options: IsolationForestOptions): M
 
 export { SeriesModel };
 
+/** The models file keys request series `tenant/service` (its format since version 1); the store keys them by seriesKey. */
+function fileKeyToSeriesKey(key: string): string {
+  const slash = key.indexOf('/');
+  return seriesKey({ tenant: key.slice(0, slash), service: key.slice(slash + 1) });
+}
+
+function seriesKeyToFileKey(key: string): string {
+  return key.replace('\u0000', '/');
+}
+
 /**
  * Isolation Forest per tenant+service on the seven window features, each as its level and its change
  * against the series' own recent normal windows (see series-model.ts). Metric series are judged by the
@@ -106,39 +116,96 @@ export default definePlugin({
   kind: 'detector',
   name: '@helios/detector-isolation-forest',
   version: '0.4.0',
-  apiVersion: '^1.2.0',
+  apiVersion: '^1.4.0',
   description: 'Isolation Forest (Liu, Ting & Zhou) on the seven window features (level and change against a trailing baseline, and the newest minute\u2019s event count and error rate), and on the features of metric series (detectMetric), one model per series, with per-feature attribution.',
   configSchema,
   setup(ctx) {
     const o = ctx.options;
+    // Request series per seriesKey(window). The store (ctx.state) is the source of truth across workers;
+    // the state folder's file is this process's cache, read when the store has nothing for a series.
     let series = new Map<string, SeriesModel>();
     const calibration = calibrationOf(o);
-    /** Tenant and service of each request series key (keys are `tenant/service`, the state file's format). */
+    /** Tenant and service of each request series key. */
     const names = new Map<string, { tenant: string; service: string }>();
     const metricSeries = new Map<string, CalibratedMetricSeries>();
+    let fileModels = new Map<string, SeriesModel>();
+    /** Series that learnt since their last save. */
+    const dirty = new Set<string>();
+    /** Series this worker has looked up in the store (found or not): looked up once per worker life. */
+    const restored = new Set<string>();
     let lastSaved = ctx.now();
+    let saving: Promise<void> = Promise.resolve();
     if (o.persist) {
       try {
-        series = readModels(ctx.stateDir, o);
-        if (series.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: series.size }, 'models restored');
+        fileModels = new Map([...readModels(ctx.stateDir, o)].map(([key, m]) => [fileKeyToSeriesKey(key), m]));
+        if (fileModels.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: fileModels.size }, 'models cached on disk');
       } catch (err) {
-        ctx.logger.warn({ err }, 'saved models unreadable; starting cold');
+        ctx.logger.warn({ err }, 'models cached on disk unreadable; series start from the store or cold');
       }
     }
 
-    function save(): void {
-      if (series.size > 0) writeModels(ctx.stateDir, series);
+    /** The series' model: this worker's, else the store's, else the disk cache's, else undefined (cold). */
+    async function requestModel(tenant: string, service: string, key = seriesKey({ tenant, service })): Promise<SeriesModel | undefined> {
+      const known = series.get(key);
+      if (known !== undefined || restored.has(key)) return known;
+      restored.add(key);
+      names.set(key, { tenant, service });
+      if (!o.persist) return undefined;
+      let model: SeriesModel | undefined;
+      try {
+        const saved = await ctx.state.get<SavedSeriesModel>(tenant, key);
+        if (saved !== undefined && saved.version === MODELS_VERSION) model = SeriesModel.fromJSON(saved.value, o);
+        else if (saved !== undefined) ctx.logger.warn({ series: key, version: saved.version }, 'saved model of another format; the series starts over');
+      } catch (err) {
+        ctx.logger.warn({ err, series: key }, 'saved model unreadable from the store; trying the disk cache');
+      }
+      model ??= fileModels.get(key);
+      if (model !== undefined) series.set(key, model);
+      return model;
+    }
+
+    /** Dirty series to the store (and every series to the disk cache); one save at a time. */
+    function save(): Promise<void> {
       lastSaved = ctx.now();
+      saving = saving.then(async () => {
+        const keys = [...dirty].filter((key) => series.has(key));
+        dirty.clear();
+        try {
+          if (keys.length > 0) await ctx.state.put(keys.map((key) => ({ tenant: names.get(key)!.tenant, seriesKey: key, version: MODELS_VERSION, value: series.get(key)!.toJSON() })));
+        } catch (err) {
+          for (const key of keys) dirty.add(key);
+          ctx.logger.warn({ err, series: keys.length }, 'could not save models to the store; will retry');
+        }
+        try {
+          if (series.size > 0) writeModels(ctx.stateDir, new Map([...series].map(([key, m]) => [seriesKeyToFileKey(key), m])));
+        } catch (err) {
+          ctx.logger.warn({ err, dir: ctx.stateDir }, 'could not write the disk cache of models');
+        }
+      });
+      return saving;
     }
 
     return {
-      detect(window): Detection | undefined {
+      async warm({ tenant, service }, history) {
+        const key = seriesKey({ tenant, service });
+        if (series.has(key) || restored.has(key)) return;
+        if ((await requestModel(tenant, service)) !== undefined) return;
+        const windows = await history();
+        if (windows.length === 0) return;
+        const model = new SeriesModel(o);
+        for (const w of windows) model.observe(w);
+        series.set(key, model);
+        dirty.add(key);
+        ctx.logger.info({ tenant, service, windows: windows.length, trained: model.trained }, 'series warmed from stored rollups');
+      },
+      async detect(window): Promise<Detection | undefined> {
+        // Request series keep seriesKey; a dependency or log stream of the service has a key of its own.
         const key = featureSeriesKey(window);
-        let model = series.get(key);
+        let model = await requestModel(window.tenant, window.service, key);
         if (model === undefined) series.set(key, (model = new SeriesModel(o)));
-        if (!names.has(key)) names.set(key, { tenant: window.tenant, service: window.service });
         const verdict = model.observe(window);
-        if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
+        dirty.add(key);
+        if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) void save();
         return verdict?.detection;
       },
       detectMetric(window): Detection | undefined {
@@ -150,7 +217,7 @@ export default definePlugin({
       *seriesStates() {
         for (const [key, model] of series) {
           const named = names.get(key);
-          if (named !== undefined) yield { key: seriesKey(named), ...named, state: model.trained ? 'active' as const : 'learning' as const, windowsSeen: model.windowsSeen, threshold: model.threshold };
+          if (named !== undefined) yield { key, ...named, state: model.trained ? 'active' as const : 'learning' as const, windowsSeen: model.windowsSeen, threshold: model.threshold };
         }
         for (const [key, model] of metricSeries) {
           const s = model.state();
@@ -162,25 +229,34 @@ export default definePlugin({
         const trainedSeries = new Map<string, SeriesModel>();
         for await (const page of windows) {
           for (const w of page) {
-            const key = featureSeriesKey(w);
+            // Request series only: dependency and log streams learn live (detect saves them like the rest).
+            if (w.stream !== undefined) continue;
+            const key = `${w.tenant}/${w.service}`;
             let model = trainedSeries.get(key);
             if (model === undefined) trainedSeries.set(key, (model = new SeriesModel(o)));
             model.observe(w);
           }
         }
         const trained = [...trainedSeries].filter(([, m]) => m.trained);
-        // Replaces the request-series file (metric models stay); `setup` reads it at the next start. This
-        // instance holds the trained models from now on, so its shutdown saves them, not what it restored.
-        series = new Map(trained);
-        const saved = writeModels(ctx.stateDir, series);
+        // Replaces the request-series file; `setup` reads it at the next start. This instance holds the
+        // trained models from now on, so its shutdown saves them, not what it restored.
+        series = new Map(trained.map(([key, m]) => [fileKeyToSeriesKey(key), m]));
+        const saved = writeModels(ctx.stateDir, new Map(trained));
+        // The store is what detect workers read first: the trained models go there too.
+        for (const key of series.keys()) {
+          const slash = key.indexOf('\u0000');
+          names.set(key, { tenant: key.slice(0, slash), service: key.slice(slash + 1) });
+          dirty.add(key);
+        }
+        await save();
         return {
           series: Object.fromEntries([...trainedSeries].map(([key, m]) => [key, { trained: m.trained, trainingWindows: m.trainingWindows, modelVersion: m.modelVersion }])),
           saved,
           notes: [...trainedSeries].filter(([, m]) => !m.trained).map(([key]) => `${key}: cold (fewer than ${o.minTrainingWindows} windows)`),
         };
       },
-      shutdown() {
-        if (o.persist && series.size > 0) save();
+      async shutdown() {
+        if (o.persist) await save();
         series.clear();
         metricSeries.clear();
       },

@@ -2,12 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPlugins } from '@helios/plugins';
+import { createMemoryDetectorState, loadPlugins } from '@helios/plugins';
+import type { DetectorStateStore } from '@helios/store';
 import { anomalousWindow, testHost, windowSeries } from '@helios/plugins/testing';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
-const load = (dataDir: string, options: Record<string, unknown> = {}) =>
-  loadPlugins([{ use: '@helios/detector-robust-zscore', options }], 'detector', testHost({ baseDir: root, dataDir })).then(([d]) => d!);
+const load = (dataDir: string, options: Record<string, unknown> = {}, detectorState?: DetectorStateStore) =>
+  loadPlugins([{ use: '@helios/detector-robust-zscore', options }], 'detector', testHost({ baseDir: root, dataDir, ...(detectorState === undefined ? {} : { detectorState }) })).then(([d]) => d!);
+const newDataDir = () => mkdtempSync(join(tmpdir(), 'helios-rz-'));
 
 describe('robust z-score persistence', () => {
   it('resumes after a restart with the same verdicts instead of a cold start', async () => {
@@ -40,5 +42,34 @@ describe('robust z-score persistence', () => {
     const second = await load(dataDir, { persist: false });
     expect(await second.hooks.detect(windowSeries(81)[80]!)).toBeUndefined();
     await second.shutdown();
+  });
+
+  it('resumes from the store on an empty disk (another worker, a fresh container) with the same verdicts', async () => {
+    const shared = createMemoryDetectorState();
+    const series = windowSeries(120);
+    const first = await load(newDataDir(), {}, shared);
+    for (const w of series.slice(0, 100)) await first.hooks.detect(w);
+    await first.shutdown();
+    const uninterrupted = await load(newDataDir(), { persist: false });
+    for (const w of series.slice(0, 100)) await uninterrupted.hooks.detect(w);
+    const successor = await load(newDataDir(), {}, shared);
+    let asked = 0;
+    await successor.hooks.warm!({ tenant: series[0]!.tenant, service: series[0]!.service }, async () => (asked++, []));
+    expect(asked).toBe(0); // state found: no history needed
+    for (const w of series.slice(100)) {
+      const resumed = await successor.hooks.detect(w);
+      expect(resumed).toBeDefined();
+      expect(resumed!.score).toBeCloseTo((await uninterrupted.hooks.detect(w))!.score, 9);
+    }
+    await successor.shutdown();
+    await uninterrupted.shutdown();
+  });
+
+  it('warms a series without saved state from its history and judges its first live window', async () => {
+    const series = windowSeries(100);
+    const detector = await load(newDataDir(), {}, createMemoryDetectorState());
+    await detector.hooks.warm!({ tenant: series[0]!.tenant, service: series[0]!.service }, async () => series.slice(0, 99));
+    expect(await detector.hooks.detect(series[99]!)).toBeDefined();
+    await detector.shutdown();
   });
 });

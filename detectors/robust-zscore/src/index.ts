@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, seriesKey, featureSeriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
+import { FEATURE_NAMES, featureSeriesKey, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
 import { CalibratedMetricSeries, calibrationConfig, calibrationOf, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 
@@ -12,7 +12,7 @@ export const configSchema = Type.Object(
     refreshEvery: Type.Integer({ minimum: 1, default: 10, description: 'Recompute the baseline after this many new normal windows.' }),
     threshold: Type.Number({ minimum: 0, default: 6, description: 'Least robust z-score (|x - median| / (MAD x 1.4826), counts and latencies on a log scale) of a feature that counts as anomalous.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.005, description: 'Per feature, the threshold is raised to the (1 - contamination) quantile of the history\u2019s own z-scores when that is higher, so a naturally jumpy feature (tail latency of a small service) is judged on its own scale.' }),
-    persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 history in the plugin state folder (written at most once a minute and at shutdown), so a restart resumes judging at once instead of starting cold.' }),
+    persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 history in the store (`ctx.state`, shared by every detect worker) and a disk cache in the plugin state folder (written at most once a minute and at shutdown), so a restart or a rebalance resumes judging at once instead of starting cold.' }),
     minTailEvents: Type.Integer({ minimum: 0, default: 5, description: 'A tail statistic counts toward the verdict only when at least this many events of the window lie beyond it (p99 and the 1%-trimmed stddev need 500 events, p95 100): below that it rests on a handful of requests, and a few benign slow requests (GC pauses, cold caches) move it for all the overlapping windows that hold them. It still appears in the explanation, with no share of the score. 0: always counts.' }),
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
     ...calibrationConfig,
@@ -42,7 +42,7 @@ export default definePlugin({
   kind: 'detector',
   name: '@helios/detector-robust-zscore',
   version: '0.2.0',
-  apiVersion: '^1.1.0',
+  apiVersion: '^1.4.0',
   description: 'Robust z-score (median / MAD) of the seven window features, and of the features of metric series (detectMetric), against a trailing per-series baseline.',
   configSchema,
   setup(ctx) {
@@ -53,57 +53,112 @@ export default definePlugin({
     const metricSeries = new Map<string, CalibratedMetricSeries>();
     const stateFile = join(ctx.stateDir, STATE_FILE);
     let lastSaved = ctx.now();
-    if (o.persist) restore();
+    // Per seriesKey(window). The store (ctx.state) is the source of truth across workers; the state
+    // folder's file is this process's cache, read when the store has nothing for a series.
+    let fileCache = new Map<string, SavedSeries>();
+    /** Series that learnt since their last save. */
+    const dirty = new Set<string>();
+    /** Series this worker has looked up in the store (found or not). */
+    const restored = new Set<string>();
+    let saving: Promise<void> = Promise.resolve();
+    if (o.persist) fileCache = readCache();
 
     function newState(): SeriesState {
       return { history: [], baseline: undefined, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), recentZ: new Float64Array(o.thresholdWindows * FEATURE_NAMES.length), recentCount: 0, sinceRefresh: 0, generation: 0 };
     }
 
-    /** Series state from the state folder; a missing, unreadable or other-version file means a cold start. */
-    function restore(): void {
+    /** The state folder's file; a missing, unreadable or other-version file is an empty cache. */
+    function readCache(): Map<string, SavedSeries> {
       let saved: SavedState;
       try {
         saved = JSON.parse(readFileSync(stateFile, 'utf8')) as SavedState;
       } catch {
-        return;
+        return new Map();
       }
       if (saved.version !== STATE_VERSION || saved.features.join() !== FEATURE_NAMES.join()) {
-        ctx.logger.warn({ file: stateFile, version: saved.version }, 'saved baselines are of another format; starting cold');
-        return;
+        ctx.logger.warn({ file: stateFile, version: saved.version }, 'cached baselines are of another format; ignored');
+        return new Map();
       }
-      for (const [key, s] of Object.entries(saved.series)) {
-        const state = newState();
-        state.history = s.history.slice(-Math.max(o.historyWindows, o.minTrainingWindows)).map((row) => Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, row[i]!])) as Features);
-        const recent = s.recentZ.slice(-o.thresholdWindows);
-        recent.forEach((row, r) => state.recentZ.set(row, r * FEATURE_NAMES.length));
-        state.recentCount = recent.length;
-        state.generation = s.generation;
-        if (state.history.length >= o.minTrainingWindows) refresh(state);
-        series.set(key, state);
-      }
-      ctx.logger.info({ file: stateFile, series: series.size }, 'baselines restored');
+      return new Map(Object.entries(saved.series).map(([key, v]) => {
+        const slash = key.indexOf('/');
+        return [seriesKey({ tenant: key.slice(0, slash), service: key.slice(slash + 1) }), v];
+      }));
     }
 
-    /** Written to a temporary file and renamed, so a crash mid-write leaves the previous file whole. */
-    function save(): void {
-      const out: SavedState = { version: STATE_VERSION, features: [...FEATURE_NAMES], series: {} };
-      for (const [key, state] of series) {
-        const recent = Math.min(state.recentCount, o.thresholdWindows);
-        const first = state.recentCount - recent;
-        out.series[key] = {
-          history: state.history.map((f) => FEATURE_NAMES.map((name) => f[name])),
-          // Oldest first, so a restore can lay them out from the start of its ring.
-          recentZ: Array.from({ length: recent }, (_, r) => {
-            const at = ((first + r) % o.thresholdWindows) * FEATURE_NAMES.length;
-            return Array.from(state.recentZ.subarray(at, at + FEATURE_NAMES.length));
-          }),
-          generation: state.generation,
-        };
+    function fromSaved(s: SavedSeries): SeriesState {
+      const state = newState();
+      state.history = s.history.slice(-Math.max(o.historyWindows, o.minTrainingWindows)).map((row) => Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, row[i]!])) as Features);
+      const recent = s.recentZ.slice(-o.thresholdWindows);
+      recent.forEach((row, r) => state.recentZ.set(row, r * FEATURE_NAMES.length));
+      state.recentCount = recent.length;
+      state.generation = s.generation;
+      if (state.history.length >= o.minTrainingWindows) refresh(state);
+      return state;
+    }
+
+    function toSaved(state: SeriesState): SavedSeries {
+      const recent = Math.min(state.recentCount, o.thresholdWindows);
+      const first = state.recentCount - recent;
+      return {
+        history: state.history.map((f) => FEATURE_NAMES.map((name) => f[name])),
+        // Oldest first, so a restore can lay them out from the start of its ring.
+        recentZ: Array.from({ length: recent }, (_, r) => {
+          const at = ((first + r) % o.thresholdWindows) * FEATURE_NAMES.length;
+          return Array.from(state.recentZ.subarray(at, at + FEATURE_NAMES.length));
+        }),
+        generation: state.generation,
+      };
+    }
+
+    /** The series' state: this worker's, else the store's, else the disk cache's, else a cold one. */
+    async function stateOf(tenant: string, service: string, key = seriesKey({ tenant, service })): Promise<{ state: SeriesState; cold: boolean }> {
+      const known = series.get(key);
+      if (known !== undefined) return { state: known, cold: false };
+      let saved: SavedSeries | undefined;
+      if (o.persist && !restored.has(key)) {
+        restored.add(key);
+        try {
+          const stored = await ctx.state.get<SavedSeries>(tenant, key);
+          if (stored !== undefined && stored.version === STATE_VERSION) saved = stored.value;
+        } catch (err) {
+          ctx.logger.warn({ err, series: key }, 'saved baselines unreadable from the store; trying the disk cache');
+        }
+        saved ??= fileCache.get(key);
       }
-      mkdirSync(ctx.stateDir, { recursive: true });
-      writeFileSync(`${stateFile}.tmp`, JSON.stringify(out));
-      renameSync(`${stateFile}.tmp`, stateFile);
+      const state = saved === undefined ? newState() : fromSaved(saved);
+      series.set(key, state);
+      return { state, cold: saved === undefined };
+    }
+
+    /** Dirty series to the store, every series to the disk cache; one save at a time. */
+    function save(): Promise<void> {
       lastSaved = ctx.now();
+      saving = saving.then(async () => {
+        const keys = [...dirty].filter((key) => series.has(key));
+        dirty.clear();
+        try {
+          if (keys.length > 0) await ctx.state.put(keys.map((key) => ({ tenant: key.slice(0, key.indexOf('\u0000')), seriesKey: key, version: STATE_VERSION, value: toSaved(series.get(key)!) })));
+        } catch (err) {
+          for (const key of keys) dirty.add(key);
+          ctx.logger.warn({ err, series: keys.length }, 'could not save baselines to the store; will retry');
+        }
+        try {
+          const out: SavedState = { version: STATE_VERSION, features: [...FEATURE_NAMES], series: {} };
+          for (const [key, state] of series) out.series[key.replace('\u0000', '/')] = toSaved(state);
+          mkdirSync(ctx.stateDir, { recursive: true });
+          writeFileSync(`${stateFile}.tmp`, JSON.stringify(out));
+          renameSync(`${stateFile}.tmp`, stateFile);
+        } catch (err) {
+          ctx.logger.warn({ err, file: stateFile }, 'could not write the disk cache of baselines');
+        }
+      });
+      return saving;
+    }
+
+    /** Learn one window of a series whose baseline is not ready yet. */
+    function learnCold(state: SeriesState, judged: Features): void {
+      state.history.push(judged);
+      if (state.history.length >= o.minTrainingWindows) refresh(state);
     }
 
     function refresh(state: SeriesState): void {
@@ -123,14 +178,29 @@ export default definePlugin({
     }
 
     return {
-      detect(window: FeatureWindow): Detection | undefined {
+      async warm({ tenant, service }, history) {
+        const { state, cold } = await stateOf(tenant, service);
+        if (!cold || state.history.length > 0) return;
+        // Calm history only would be ideal; the baseline is a median, so a past incident in it weighs little.
+        for (const w of await history()) {
+          const judged = judgedVector(w.features);
+          if (state.baseline === undefined) learnCold(state, judged);
+          else {
+            state.history.push(judged);
+            if (state.history.length > o.historyWindows) state.history.splice(0, state.history.length - o.historyWindows);
+            if (++state.sinceRefresh >= o.refreshEvery) refresh(state);
+          }
+        }
+        dirty.add(seriesKey({ tenant, service }));
+      },
+      async detect(window: FeatureWindow): Promise<Detection | undefined> {
+        // Request series keep seriesKey; a dependency or log stream of the service has a key of its own.
         const key = featureSeriesKey(window);
-        let state = series.get(key);
-        if (state === undefined) series.set(key, (state = newState()));
+        const { state } = await stateOf(window.tenant, window.service, key);
         const judged = judgedVector(window.features);
+        dirty.add(key);
         if (state.baseline === undefined) {
-          state.history.push(judged);
-          if (state.history.length >= o.minTrainingWindows) refresh(state);
+          learnCold(state, judged);
           return undefined;
         }
         const z = robustZScores(judged, state.baseline);
@@ -152,7 +222,7 @@ export default definePlugin({
           if (state.history.length > o.historyWindows) state.history.splice(0, state.history.length - o.historyWindows);
           if (++state.sinceRefresh >= o.refreshEvery) {
             refresh(state);
-            if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) save();
+            if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) void save();
           }
         }
         return { score, threshold: 1, anomalous, explanation, modelVersion: `robust-zscore-${state.generation}` };
@@ -169,8 +239,8 @@ export default definePlugin({
           yield { key, tenant: state.tenant, service: state.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold };
         }
       },
-      shutdown() {
-        if (o.persist && series.size > 0) save();
+      async shutdown() {
+        if (o.persist) await save();
         series.clear();
         metricSeries.clear();
       },
@@ -186,7 +256,14 @@ const SAVE_EVERY_MS = 60_000;
 interface SavedState {
   version: number;
   features: string[];
-  series: Record<string, { history: number[][]; recentZ: number[][]; generation: number }>;
+  series: Record<string, SavedSeries>;
+}
+
+/** One series: the normal windows on the judged scale and recent z-scores, rows in FEATURE_NAMES order (also its `ctx.state` value). */
+interface SavedSeries {
+  history: number[][];
+  recentZ: number[][];
+  generation: number;
 }
 
 function maxOf(values: ArrayLike<number>): number {

@@ -102,7 +102,8 @@ export interface TestHost {
 
 /**
  * A host context that behaves like the one `helios up` gives plugins: a real logger (recording), a fresh
- * Prometheus registry, the real store seeded from the fixtures, and a temporary data folder.
+ * Prometheus registry, the real store seeded from the fixtures (also behind `ctx.state`), and a temporary
+ * data folder.
  */
 export async function createTestHost(overrides: Partial<PluginHostOptions> & SeededStoreOptions = {}): Promise<TestHost> {
   const { events, incidents, ...hostOverrides } = overrides;
@@ -110,7 +111,7 @@ export async function createTestHost(overrides: Partial<PluginHostOptions> & See
   const metrics = createMetricsRegistry({ defaultMetrics: false });
   const store = await createSeededStore({ events, incidents });
   const host: PluginHostOptions = {
-    baseDir: process.cwd(), logger, metrics, store, timeoutMs: 5000,
+    baseDir: process.cwd(), logger, metrics, store, detectorState: store, timeoutMs: 5000,
     dataDir: mkdtempSync(join(tmpdir(), 'helios-plugin-test-')),
     ...hostOverrides,
   };
