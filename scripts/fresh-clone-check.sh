@@ -53,8 +53,12 @@ for _ in $(seq 1 120); do
 done
 [[ -n "$port" ]] || { cat "$log" >&2; echo "helios up did not say ready within 120 s" >&2; exit 1; }
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null
+# The web console's files were built by npm ci (prepare = tsc -b) and are served: the page and its script.
+console_script="$(curl -fsS "http://127.0.0.1:$port/" | grep -o '/console/[0-9a-f]*/main.js')"
+[[ -n "$console_script" ]] || { echo "GET / did not serve the console page" >&2; exit 1; }
+curl -fsS "http://127.0.0.1:$port$console_script" >/dev/null || { echo "the console's $console_script is not served" >&2; exit 1; }
 kill -TERM "$up_pid"
 wait "$up_pid" || { cat "$log" >&2; echo "helios up did not stop cleanly" >&2; exit 1; }
 up_pid=""
 grep -q '"msg":"stopped"' "$log"
-step "ok (helios up was ready on port $port and stopped cleanly)"
+step "ok (helios up was ready on port $port, served the console, and stopped cleanly)"

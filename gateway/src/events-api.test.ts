@@ -114,7 +114,7 @@ describe('events, traces and services API with auth on', () => {
   });
 
   it('answers 401 to every read without a key', async () => {
-    for (const path of ['/api/v1/events', '/api/v1/events/tail', `/api/v1/traces/${traceId(1)}`, '/api/v1/services', '/api/v1/services/checkout/series']) {
+    for (const path of ['/api/v1/events', '/api/v1/events/tail', `/api/v1/traces/${traceId(1)}`, '/api/v1/services', '/api/v1/services/checkout/series', '/api/v1/services/checkout/context']) {
       expect((await get(path, undefined)).status, path).toBe(401);
     }
     expect((await get('/api/v1/openapi.json', undefined)).status).toBe(200);
@@ -148,6 +148,24 @@ describe('events, traces and services API with auth on', () => {
       expect(series.tenant).toBe(TENANTS[who]);
       expect(series.items.reduce((n, m) => n + m.events, 0)).toBe(events[who].filter((e) => e.service === 'checkout').length);
     }
+  });
+
+  it('gives a span\u2019s evidence of the key\u2019s tenant only: totals, top errors, endpoints, example traces', async () => {
+    const from = T0 + 10_000, to = T0 + 50_000;
+    for (const who of ['A', 'B'] as const) {
+      const res = await get(`/api/v1/services/checkout/context?from=${from}&to=${to}`, who);
+      expect(res.status).toBe(200);
+      const c = (await res.json()) as { window: { events: number; errors: number }; topErrors: Array<{ message: string; events: number }>; slowestEndpoints: Array<{ endpoint: string }>; tenants: Array<{ tenant: string }>; exampleTraceIds: string[] };
+      const mine = events[who].filter((e) => e.service === 'checkout' && e.timestamp >= from && e.timestamp < to);
+      expect(c.window.events).toBe(mine.length);
+      expect(c.window.errors).toBe(mine.filter((e) => e.level === 'ERROR').length);
+      expect(c.topErrors.reduce((n, e) => n + e.events, 0)).toBe(mine.filter((e) => e.level === 'ERROR').length);
+      expect(c.slowestEndpoints.map((e) => e.endpoint).sort()).toEqual([...new Set(mine.map((e) => e.endpoint))].sort());
+      expect(c.tenants.map((x) => x.tenant)).toEqual([TENANTS[who]]);
+      for (const id of c.exampleTraceIds) expect(mine.some((e) => e.trace_id === id)).toBe(true);
+    }
+    expect((await get(`/api/v1/services/checkout/context?tenant=${TENANTS.B}`, 'A')).status).toBe(400);
+    expect((await get('/api/v1/services/checkout/context?from=2h&to=3h', 'A')).status).toBe(400);
   });
 
   /** Reads server-sent events until `until` says stop, or the stream ends. */

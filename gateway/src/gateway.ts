@@ -9,6 +9,7 @@ import { createGatewayLifecycle } from './lifecycle.js';
 import { OTLP_PATHS } from './otlp-http.js';
 import { OTLP_GRPC_ROUTES } from './otlp-grpc/index.js';
 import { createErrorResponder } from './responses.js';
+import { createConsoleRoutes } from './routes/console.js';
 import { createHealthRoutes } from './routes/health.js';
 import type { IngestContext } from './routes/ingest-context.js';
 import { createJsonIngest, HELIOS_JSON_PATH } from './routes/ingest-json.js';
@@ -44,6 +45,8 @@ export interface GatewayOptions {
    * every gateway thread's merged with the pipeline thread's.
    */
   scrapeMetrics?: () => Promise<string>;
+  /** The web console's package folder (default: @helios/console found next to the gateway; null: serve none). */
+  console?: { root?: string | null };
 }
 
 export interface Gateway {
@@ -88,6 +91,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const requests = lifecycle.requests;
   const isStopping = (): boolean => requests.stopping;
+  const consoleRoutes = createConsoleRoutes(options.console);
   const health = createHealthRoutes({ bus, registry: options.metrics, retryAfterSeconds: config.retryAfterSeconds, isStopping, isReady: options.isReady, authenticateMetrics, scrapeMetrics: options.scrapeMetrics });
   const ingest: IngestContext = { config, bus, now, authenticate, metrics, errors, isStopping, withDecodedBody: createBodyDecoder(bodyBudget, config.maxInflatedBytes) };
   const ingestHeliosJson = createJsonIngest(ingest);
@@ -109,6 +113,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         case '/metrics':
           return ['metrics', await health.metrics(request)];
       }
+      const consoleFile = consoleRoutes.serve(path);
+      if (consoleFile !== undefined) return ['console', consoleFile];
     }
     const served = await readApi.serve(request);
     if (served !== undefined) return served;

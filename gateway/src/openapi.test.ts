@@ -73,7 +73,7 @@ describe('OpenAPI document at /api/v1/openapi.json', () => {
 
   it('the gateway serves nothing undocumented (generated paths and methods)', async () => {
     const templates = Object.keys(doc.paths);
-    // `.` and `..` are dot segments: the client's URL normalization removes them before the request is sent.
+    // Not '.' or '..': the client normalizes those away (`/a/../b` is sent as `/b`), so the path asked is not the path sent.
     const segment = fc.stringMatching(/^[a-z0-9.]{1,10}$/).filter((s) => s !== '.' && s !== '..');
     const path = fc.oneof(
       fc.tuple(fc.constantFrom(...templates), segment).map(([t, s]) => t.replace(/\{[^}]+\}/g, s)),

@@ -83,3 +83,25 @@ export const ERROR_RESPONSES: Readonly<Record<string, ResponseDoc>> = {
   404: errorResponse('Not found (or another tenant\'s), or this process serves no store API'),
   503: errorResponse('The store failed, or the server is at a limit; retry after Retry-After'),
 };
+
+const WINDOW_TOTALS = {
+  type: 'object', required: ['from', 'to', 'events', 'errors', 'avgLatencyMs', 'p95LatencyMs'],
+  properties: { from: { type: 'integer' }, to: { type: 'integer' }, events: { type: 'number' }, errors: { type: 'number' }, avgLatencyMs: { type: ['number', 'null'] }, p95LatencyMs: { type: ['number', 'null'] } },
+};
+
+/** IncidentContext (core/src/incident.ts): the evidence a report is written from. */
+export const SERVICE_CONTEXT = {
+  type: 'object', required: ['window', 'baseline', 'topErrors', 'slowestEndpoints', 'tenants', 'exampleTraceIds'],
+  properties: {
+    window: WINDOW_TOTALS,
+    baseline: { ...WINDOW_TOTALS, description: 'The same service over the windows of the same length just before `from`, summed.' },
+    topErrors: {
+      type: 'array', items: { type: 'object', properties: { errorCode: { type: ['string', 'null'] }, message: { type: 'string' }, events: { type: 'number' }, lastSeen: { type: 'integer' } } },
+    },
+    slowestEndpoints: {
+      type: 'array', items: { type: 'object', properties: { endpoint: { type: 'string' }, events: { type: 'number' }, errors: { type: 'number' }, avgLatencyMs: { type: ['number', 'null'] }, p95LatencyMs: { type: ['number', 'null'] } } },
+    },
+    tenants: { type: 'array', items: { type: 'object', properties: { tenant: { type: 'string' }, events: { type: 'number' }, errors: { type: 'number' } } } },
+    exampleTraceIds: { type: 'array', items: { type: 'string' } },
+  },
+};

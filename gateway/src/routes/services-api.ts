@@ -1,7 +1,7 @@
 import type { ApiRoute } from './api-route.js';
 import { json, storeOf, timeRange, type ReadApiContext } from './events-api.js';
 import { parseQueryParams, type ParamSpecs } from './query-params.js';
-import { ERROR_RESPONSES, SERVICE_LIST, SERVICE_SERIES } from './schemas.js';
+import { ERROR_RESPONSES, SERVICE_CONTEXT, SERVICE_LIST, SERVICE_SERIES } from './schemas.js';
 
 const HOUR = 3_600_000;
 const TENANT_PARAM = { kind: 'string', description: 'With auth off: only this tenant (list: default every tenant; series: default `default`). With auth on: the key\'s tenant, or 400.' } as const;
@@ -46,5 +46,24 @@ export function createServicesApi(ctx: ReadApiContext): { routes: ApiRoute[] } {
       return json(200, { tenant, service, from, to, items });
     },
   };
-  return { routes: [list, series] };
+  const contextParams: ParamSpecs = {
+    from: seriesParams['from']!,
+    to: seriesParams['to']!,
+    tenant: TENANT_PARAM,
+  };
+  const context: ApiRoute = {
+    path: '/api/v1/services/{service}/context', name: 'service_context', tag: 'services', query: contextParams,
+    pathParams: { service: 'The service name (percent-encoded).' },
+    summary: 'Evidence of a span: totals against the span before it, top errors, endpoints, example traces',
+    description: 'What an incident report is written from, for any span (the console shows it for an incident\'s anomalous window): the same store query the report runtime runs, of one tenant\'s events only.',
+    responses: { 200: { description: 'The span\'s evidence', content: { 'application/json': { schema: SERVICE_CONTEXT } } }, ...ERROR_RESPONSES },
+    async handle(request, path) {
+      const p = parseQueryParams(request.query, contextParams, ctx.now());
+      const store = storeOf(ctx);
+      const tenant = ctx.tenantOf(request, p['tenant'] as string | undefined) ?? 'default';
+      const { from, to } = timeRange(ctx, p);
+      return json(200, await store.incidentContext({ tenant, service: path['service']!, from, to }));
+    },
+  };
+  return { routes: [list, series, context] };
 }
