@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Topics, createMetricsRegistry, loadConfig, normalizeEventInput, type Anomaly, type HeliosConfig, type HeliosEvent } from '@helios/core';
+import { Topics, createMetricsRegistry, isIncidentResolution, type AnomalyTopicRecord, type IncidentResolution, loadConfig, normalizeEventInput, type Anomaly, type HeliosConfig, type HeliosEvent } from '@helios/core';
 import { createMemoryBus } from '@helios/bus';
 import { loadPlugins } from '@helios/plugins';
 import { createRecordingLogger, testHost } from '@helios/plugins/testing';
@@ -42,8 +42,12 @@ async function worker(store: Store, detection: Partial<HeliosConfig['detection']
   writeFileSync(join(dir, 'error-share.mjs'), ERROR_PLUGIN);
   const detectors = await loadPlugins(plugins, 'detector', testHost({ baseDir: plugins[0]!.use.startsWith('.') ? dir : root, dataDir: dir, detectorState: store }));
   const bus = createMemoryBus({ capacity: 100_000 });
+  // Openings and resolutions share the anomalies topic: kept apart here.
   const anomalies: Anomaly[] = [];
-  bus.subscribe<Anomaly>(Topics.anomalies, 'test', async (records) => void anomalies.push(...records.map((r) => r.value)));
+  const resolutions: IncidentResolution[] = [];
+  bus.subscribe<AnomalyTopicRecord>(Topics.anomalies, 'test', async (records) => {
+    for (const { value } of records) isIncidentResolution(value) ? resolutions.push(value) : anomalies.push(value);
+  });
   const { logger, records: logs } = createRecordingLogger('info');
   const config = loadConfig({ env: {}, cwd: dir }).config;
   const metrics = createMetricsRegistry({ defaultMetrics: false });
@@ -57,7 +61,7 @@ async function worker(store: Store, detection: Partial<HeliosConfig['detection']
     await bus.publish(Topics.events, events.map((value) => ({ key: 't/pay', value })));
     await bus.drain();
   };
-  return { runtime, bus, anomalies, logs, feed, detectors, metrics };
+  return { runtime, bus, anomalies, resolutions, logs, feed, detectors, metrics };
 }
 
 describe('stateless detect workers (series state in the store)', { timeout: 90_000 }, () => {
@@ -80,6 +84,7 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     expect(second.anomalies).toEqual([]); // the incident is not opened a second time
     const resolved = second.logs.filter((l) => l.msg === 'incident resolved: windows back to normal');
     expect(resolved.map((l) => l['incident'])).toEqual([incidentId]);
+    expect(second.resolutions.map((r) => r.incidentId)).toEqual([incidentId]); // resolved once, with the id the first worker opened it under
     expect(second.logs.some((l) => l.msg === 'series taken over with an open incident' && l['incident'] === incidentId)).toBe(true);
   });
 
@@ -99,6 +104,7 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     await second.runtime.close();
     expect(second.anomalies).toEqual([]);
     expect(second.logs.filter((l) => l.msg === 'incident resolved: windows back to normal').map((l) => l['incident'])).toEqual([first.anomalies[0]!.id]);
+    expect(second.resolutions.map((r) => r.incidentId)).toEqual([first.anomalies[0]!.id]);
   });
 
   it('without the store a successor starts blind: it opens the same incident again (what the store prevents)', async () => {

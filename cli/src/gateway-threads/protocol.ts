@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { HeliosError, type ErrorCode, type HeliosConfig } from '@helios/core';
-import type { StoreReader } from '@helios/store';
+import type { IncidentWriter, StoreReader } from '@helios/store';
 
 /**
  * Messages between the pipeline thread (main: bus, store, detection, reporting) and a gateway thread
@@ -21,8 +21,11 @@ export interface GatewayThreadData {
 /** The store reads the read API makes, answered by the pipeline thread's store. */
 export const STORE_READER_METHODS = [
   'incidentContext', 'listAnomalies', 'listReports', 'getReport', 'countEvents', 'latestEventTime', 'rollups', 'searchEvents', 'eventsAfter', 'traceEvents', 'serviceOverview',
+  'getIncident', 'listIncidents', 'listSilences', 'unresolvedIncidents',
 ] as const satisfies ReadonlyArray<keyof StoreReader>;
-export type StoreReaderMethod = (typeof STORE_READER_METHODS)[number];
+/** The writes of the incident and silence API (acknowledge, resolve, rate, silence), done by the pipeline thread's store. */
+export const INCIDENT_API_WRITE_METHODS = ['acknowledgeIncident', 'resolveIncident', 'setIncidentFeedback', 'createSilence', 'deleteSilence'] as const satisfies ReadonlyArray<keyof IncidentWriter>;
+export type StoreReaderMethod = (typeof STORE_READER_METHODS)[number] | (typeof INCIDENT_API_WRITE_METHODS)[number];
 
 export interface ThreadError {
   code?: string;

@@ -1,11 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Topics, createLogger, createMetricsRegistry, type Logger } from '@helios/core';
 import { createThreadPublisher } from '@helios/bus';
-import type { StoreReader } from '@helios/store';
+import type { IncidentWriter, StoreReader } from '@helios/store';
 import { createGapPublisher } from '@helios/detection';
 import { createGateway } from '@helios/gateway';
 import { warnWhenOpenWithoutAuth } from '../open-listener.js';
-import { STORE_READER_METHODS, fromThreadError, threadError, type FromGatewayThread, type GatewayThreadData, type ToGatewayThread } from './protocol.js';
+import { INCIDENT_API_WRITE_METHODS, STORE_READER_METHODS, fromThreadError, threadError, type FromGatewayThread, type GatewayThreadData, type ToGatewayThread } from './protocol.js';
 
 /**
  * A gateway thread: HTTP only. Requests are parsed and validated here and handed to the pipeline thread
@@ -32,7 +32,8 @@ const logger: Logger = createLogger({ level: data.config.log.level, format: 'jso
 const metrics = createMetricsRegistry({ defaultMetrics: false });
 const { config } = data;
 const bus = createThreadPublisher(data.busPort, { capacity: config.bus.capacity, topic: Topics.events, publishers: data.threads });
-const store = data.hasStore ? (Object.fromEntries(STORE_READER_METHODS.map((method) => [method, (...args: unknown[]) => call({ t: 'store', method, args })])) as unknown as StoreReader) : undefined;
+// The incident API's writes go to the pipeline thread's store too (the one store of the process).
+const store = data.hasStore ? (Object.fromEntries([...STORE_READER_METHODS, ...INCIDENT_API_WRITE_METHODS].map((method) => [method, (...args: unknown[]) => call({ t: 'store', method, args })])) as unknown as StoreReader & Pick<IncidentWriter, (typeof INCIDENT_API_WRITE_METHODS)[number]>) : undefined;
 const hop = config.detection.hopMs;
 const gaps = createGapPublisher({ bus, marginMs: hop, logger });
 if (data.index === 0) warnWhenOpenWithoutAuth(config.gateway, logger);

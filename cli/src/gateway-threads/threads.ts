@@ -4,7 +4,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { HeliosError, Topics, mergedMetricsText, type HeliosConfig, type Logger, type Registry } from '@helios/core';
 import { serveThreadPublisher, type MemoryBus, type ThreadPipeline } from '@helios/bus';
 import type { Store } from '@helios/store';
-import { STORE_READER_METHODS, fromThreadError, threadError, type FromGatewayThread, type GatewayThreadData, type ToGatewayThread } from './protocol.js';
+import { INCIDENT_API_WRITE_METHODS, STORE_READER_METHODS, fromThreadError, threadError, type FromGatewayThread, type GatewayThreadData, type ToGatewayThread } from './protocol.js';
 
 /**
  * The gateway on worker threads (`gateway.threads`), the pipeline (in-process bus, store, detection,
@@ -236,7 +236,7 @@ function relayLog(logger: Logger, line: string): void {
 
 async function answerStore(store: Store | undefined, message: Extract<FromGatewayThread, { t: 'store' }>): Promise<ToGatewayThread> {
   try {
-    if (store === undefined || !(STORE_READER_METHODS as readonly string[]).includes(message.method)) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API');
+    if (store === undefined || ![...STORE_READER_METHODS, ...INCIDENT_API_WRITE_METHODS].includes(message.method)) throw new HeliosError('HLS_ERR_NOT_FOUND', 'this process serves no store API');
     const read = store[message.method] as (...args: unknown[]) => Promise<unknown>;
     return { t: 'reply', id: message.id, ok: true, value: await read.apply(store, message.args) };
   } catch (err) {
