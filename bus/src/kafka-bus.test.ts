@@ -355,7 +355,7 @@ describe.runIf(brokers.length > 0)('kafka bus against a real broker', () => {
         });
 
         await broker('start');
-        await waitFor(() => [...got.values()].reduce((n, seqs) => n + seqs.length, 0) >= 1000, 'the 1,000 spooled records to be consumed', 120_000);
+        await waitFor(() => [...got.values()].reduce((n, seqs) => n + seqs.length, 0) >= 1000, `the 1,000 spooled records to be consumed (got ${[...got.values()].reduce((n, s) => n + s.length, 0)}, ready ${kafka.isReady()}, spool ${JSON.stringify(spooled.spoolStats())})`, 120_000);
         expect(kafka.isReady()).toBe(true);
         for (const [key, seqs] of got) {
           const expected = sent.flat().filter((r) => r.key === key).map((r) => r.value.seq);

@@ -84,8 +84,11 @@ async function createDayPartition(client: SqlClient, dayStart: number): Promise<
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MAINTENANCE_LOCK_KEY]);
     const { rows } = await tx.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
     if (rows[0]?.present === true) return false;
-    // Writers wait here for a moment, so no row for this day can reach the default partition between the check and the create.
-    await tx.exec('LOCK TABLE helios_events_default IN EXCLUSIVE MODE');
+    // Writers wait here for a moment, so no row for this day can reach the default partition between the
+    // check and the create. The parent first, in the mode CREATE ... PARTITION OF needs anyway (LOCK TABLE
+    // takes its partitions along): locking the default partition first deadlocked with a writer that held
+    // the parent and waited for the default partition (40P01, seen as a redelivered batch on Kafka).
+    await tx.exec('LOCK TABLE helios_events IN ACCESS EXCLUSIVE MODE');
     const stray = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM helios_events_default WHERE ts >= $1 AND ts < $2) AS any`, [from, to]);
     if (stray.rows[0]?.any !== true) {
       await tx.exec(`CREATE TABLE ${name} PARTITION OF helios_events FOR VALUES FROM ('${from}') TO ('${to}')`);

@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, silentLogger, type EventInput, type IncidentReport } from '@helios/core';
+import { withChartImages } from '@helios/plugins';
 import { startHelios, type HeliosApp } from '../app.js';
 import { DEMO_SERVICES, minuteOfTraffic, seededRandom } from '../traffic.js';
 
@@ -72,7 +73,11 @@ describe('pipeline end to end', () => {
     const byReporter = Object.fromEntries(fromApi.deliveries.map((d) => [d.reporter, d]));
     expect(byReporter['@helios/reporter-file']).toMatchObject({ status: 'delivered' });
     expect(byReporter['hanging-reporter']).toMatchObject({ status: 'failed', error: expect.stringMatching(/did not finish within 500 ms/) });
-    expect(readFileSync(byReporter['@helios/reporter-file']!.location!, 'utf8')).toBe(report!.markdown);
+    // The file is the report's Markdown with each chart linked as an image, the SVG written beside it.
+    const location = byReporter['@helios/reporter-file']!.location!;
+    const images = (report!.charts ?? []).map((c) => ({ title: c.title, file: `${basename(location, '.md')}.${c.feature.replace(/[^a-zA-Z0-9_-]+/g, '_')}.svg` }));
+    expect(readFileSync(location, 'utf8')).toBe(withChartImages(report!.markdown, images));
+    for (const image of images) expect(readFileSync(join(dirname(location), image.file), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
     const anomalies = (await (await fetch(`http://127.0.0.1:${app.port}/api/v1/anomalies?limit=10`)).json()) as { items: Array<{ id: string }> };
     expect(anomalies.items.map((a) => a.id)).toContain(report!.anomalyId);
 
@@ -89,7 +94,7 @@ describe('helios CLI as a process', () => {
   it('`helios up` logs one ready line, accepts traffic, and exits 0 on SIGTERM after draining', async () => {
     const { spawn } = await import('node:child_process');
     const dataDir = mkdtempSync(join(tmpdir(), 'helios-up-'));
-    const child = spawn(process.execPath, [join(root, 'cli', 'dist', 'bin', 'helios.js'), 'up', '--port', '0', '--data-dir', dataDir], {
+    const child = spawn(process.execPath, [join(root, 'cli', 'dist', 'bin', 'helios.js'), 'up', '--port', '0', '--otlp-port=-1', '--otlp-grpc-port=-1', '--data-dir', dataDir], {
       env: { ...process.env, HELIOS_PORT: '', HELIOS_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir,
     });
     let stderr = '';
