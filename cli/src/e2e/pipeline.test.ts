@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { resolveConfig, silentLogger, type EventInput, type IncidentReport } from '@helios/core';
 import { withChartImages } from '@helios/plugins';
 import { startHelios, type HeliosApp } from '../app.js';
@@ -96,6 +96,10 @@ describe('helios CLI as a process', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'helios-up-'));
     const child = spawn(process.execPath, [join(root, 'cli', 'dist', 'bin', 'helios.js'), 'up', '--port', '0', '--otlp-port=-1', '--otlp-grpc-port=-1', '--data-dir', dataDir], {
       env: { ...process.env, HELIOS_PORT: '', HELIOS_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir,
+    });
+    // A failed or timed-out run must not leave the process serving after the suite.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     let stderr = '';
     const ready = new Promise<{ port: number }>((resolveReady, reject) => {
