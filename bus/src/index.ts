@@ -9,4 +9,4 @@ export {
 } from './kafka-options.js';
 export { decodeEventBatchRecord, eventBatchRecords, VALUE_FORMAT_HEADER, type EventBatchRecord } from './kafka-event-batch.js';
 export { createSpooledBus, type SpooledBus, type SpooledBusOptions, type SpoolStats } from './spooled-bus.js';
-export { openBus, kafkaBusOptions, type OpenBusOptions } from './open-bus.js';
+export { openBus, kafkaBusOptions, gatewaySpoolDir, strandedSpoolDirs, replayStrandedSpools, type OpenBusOptions } from './open-bus.js';

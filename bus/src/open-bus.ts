@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SASLOptions } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { HeliosError, type HeliosConfig, type Logger, type Bus } from '@helios/core';
+import { HeliosError, sleep, type HeliosConfig, type Logger, type Bus } from '@helios/core';
 import { createKafkaBus } from './kafka.js';
 import type { KafkaBusOptions } from './kafka-options.js';
 import { createMemoryBus } from './memory-bus.js';
-import { createSpooledBus } from './spooled-bus.js';
+import { createSpooledBus, type SpooledBus } from './spooled-bus.js';
 
 export interface OpenBusOptions {
   logger: Logger;
@@ -17,6 +17,43 @@ export interface OpenBusOptions {
    * just retry their batches (their input stays in Kafka).
    */
   spool?: boolean;
+  /**
+   * The gateway thread this bus is for (cli/src/gateway-threads/): each thread produces on its own and
+   * spools into a folder of its own (`gatewaySpoolDir`). Default 0: the main thread's folder.
+   */
+  thread?: number;
+  /** Start while the brokers are unreachable (retrying in the background) even without a spool; default: only behind one. */
+  startWhileUnreachable?: boolean;
+}
+
+/**
+ * The spool folder of gateway thread `thread` (0: the main thread, or the only gateway): `bus.spool.dir`,
+ * default `<dataDir>/spool`, and `thread-<n>` inside it for the others (the spool's pid lock cannot tell
+ * threads of one process apart, so they must not share a folder). Undefined: no spool folder (:memory:).
+ */
+export function gatewaySpoolDir(config: Pick<HeliosConfig, 'bus' | 'dataDir'>, thread = 0): string | undefined {
+  const spool = config.bus.spool;
+  const dir = spool.dir !== '' ? spool.dir : config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'spool');
+  return dir === undefined || thread === 0 ? dir : join(dir, `thread-${thread}`);
+}
+
+/**
+ * Spool folders of gateway threads beyond the first `threads` (an earlier run had more of them): what they
+ * hold was acknowledged and must still be replayed (a running gateway thread replays each).
+ */
+export function strandedSpoolDirs(config: Pick<HeliosConfig, 'bus' | 'dataDir'>, threads: number): Array<{ thread: number; dir: string }> {
+  const root = gatewaySpoolDir(config);
+  if (root === undefined) return [];
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => /^thread-(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= threads)
+    .map((m) => ({ thread: Number(m[1]), dir: join(root, m[0]) }));
 }
 
 /** kafkajs connection options from the `bus.kafka` config: brokers, client id, TLS files, SASL. */
@@ -62,12 +99,12 @@ export async function openBus(config: Pick<HeliosConfig, 'bus' | 'dataDir'>, opt
   if (config.bus.kind === 'memory') return createMemoryBus({ capacity: config.bus.capacity, logger });
   const spool = config.bus.spool;
   const spooled = options.spool === true && spool.enabled;
-  const dir = spool.dir !== '' ? spool.dir : config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'spool');
+  const dir = gatewaySpoolDir(config, options.thread);
   if (spooled && dir === undefined) logger.warn('bus.spool is enabled but dataDir is :memory: and bus.spool.dir is empty; running without a spool (503 while Kafka is down)');
   // Behind the spool the gateway starts while Kafka is down (the spool takes the publishes meanwhile);
   // without it, a start against unreachable brokers fails rather than answering 503 to everything.
   const kafka = await createKafkaBus({
-    ...kafkaBusOptions(config), logger, startWhileUnreachable: spooled && dir !== undefined,
+    ...kafkaBusOptions(config), logger, startWhileUnreachable: options.startWhileUnreachable === true || (spooled && dir !== undefined),
     ...(metrics === undefined ? {} : { metrics }),
   });
   if (!spooled || dir === undefined) return kafka;
@@ -80,4 +117,34 @@ export async function openBus(config: Pick<HeliosConfig, 'bus' | 'dataDir'>, opt
     await kafka.close(1000).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Replay, in the background, the stranded spool folders (`strandedSpoolDirs`) that fall to gateway thread
+ * `thread` of `threads` (folder n goes to thread n mod threads): each through a spooled Kafka bus of its
+ * own, removed once empty. `close` stops; what is not replayed yet stays on disk for the next start.
+ */
+export function replayStrandedSpools(config: Pick<HeliosConfig, 'bus' | 'dataDir'>, options: { threads: number; thread: number; logger: Logger }): { close(): Promise<void> } {
+  const { threads, thread, logger } = options;
+  if (config.bus.kind !== 'kafka' || !config.bus.spool.enabled) return { close: async () => undefined };
+  const mine = strandedSpoolDirs(config, threads).filter((s) => s.thread % threads === thread);
+  let closed = false;
+  let current: Bus | undefined;
+  const done = (async () => {
+    for (const { dir } of mine) {
+      if (closed) return;
+      logger.warn({ dir }, 'replaying the spool of a gateway thread an earlier run had and this one has not');
+      const bus = (current = await openBus({ ...config, bus: { ...config.bus, spool: { ...config.bus.spool, dir } } }, { logger, spool: true })) as SpooledBus;
+      while (!closed && bus.spoolStats().bytes > 0) await sleep(200);
+      await bus.close();
+      if (!closed) rmSync(dir, { recursive: true, force: true });
+    }
+  })().catch((err: unknown) => logger.error({ err }, 'could not replay a stranded gateway spool; it stays on disk for the next start'));
+  return {
+    async close() {
+      closed = true;
+      await current?.close();
+      await done;
+    },
+  };
 }

@@ -102,12 +102,16 @@ export function createThreadPublisher(port: MessagePort, options: ThreadPublishe
   function flush(): void {
     scheduled = false;
     if (items.length === 0) return;
-    // The filled part, as a buffer of its own that moves to the pipeline thread (transferred, not copied).
-    const out = used === bytes.length ? bytes.buffer : bytes.buffer.slice(0, used);
+    // The filled part moves to the pipeline thread (transferred, not copied again). A full buffer goes
+    // itself and a new one takes its place; otherwise the filled part goes as a copy of exactly its size
+    // and the buffer stays for the next turn (single-event requests fill a few hundred bytes per turn: a
+    // fresh 64 KiB buffer each turn cost more than the copy).
+    const whole = used === bytes.length;
+    const out = whole ? bytes.buffer : bytes.buffer.slice(0, used);
     port.postMessage({ t: 'batch', items, bytes: out, events: queuedEvents } satisfies ToPipeline, [out as ArrayBuffer]);
     items = [];
     queuedEvents = 0;
-    bytes = new Uint8Array(Math.max(64 * 1024, used));
+    if (whole) bytes = new Uint8Array(Math.max(64 * 1024, used));
     used = 0;
   }
 

@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createMetricsRegistry, HeliosError, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
-import { openBus, type MemoryBus } from '@helios/bus';
+import { openBus, replayStrandedSpools, type MemoryBus } from '@helios/bus';
 import { openStore, startStorageConsumer, type Store } from '@helios/store';
 import { loadPlugins, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
 import { startReportRuntime } from '@helios/reporting';
 import { createGapPublisher, startDetectRuntime } from '@helios/detection';
 import { createGateway, createMetricsAuthenticator, loadUws } from '@helios/gateway';
-import { startGatewayThreads, type GatewayThreads } from './gateway-threads/threads.js';
+import { gatewayThreadCount, startGatewayThreads, type GatewayThreads } from './gateway-threads/threads.js';
 import { warnWhenOpenWithoutAuth } from './open-listener.js';
 
 /**
@@ -130,8 +130,8 @@ async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detect
  * it touches unjudged; `localGap` also tells a detect role in this process at once.
  */
 async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: number) => void): Promise<RunningRole & { port: number; otlpPort: number | undefined; otlpGrpcPort: number | undefined; transport: 'uws' | 'node'; threads?: GatewayThreads }> {
-  if (onGatewayThreads(ctx)) {
-    const threads = await startGatewayThreads({ config: ctx.config, bus: ctx.bus as MemoryBus, store: ctx.store, logger: ctx.logger, metrics: ctx.metrics, ...(localGap === undefined ? {} : { localGap }) });
+  if (onGatewayThreads(ctx.config, ctx.options)) {
+    const threads = await startGatewayThreads({ config: ctx.config, bus: ctx.config.bus.kind === 'memory' ? ctx.bus as MemoryBus : undefined, store: ctx.store, logger: ctx.logger, metrics: ctx.metrics, ...(localGap === undefined ? {} : { localGap }) });
     return { ...threads, threads };
   }
   warnWhenOpenWithoutAuth(ctx.config.gateway, ctx.logger);
@@ -145,23 +145,27 @@ async function startGatewayRole(ctx: RoleContext, localGap?: (from: number, to: 
     },
   });
   const { port, otlpPort, otlpGrpcPort } = await gateway.start();
+  // Spools of gateway threads an earlier run had (Kafka): this gateway is the only one now.
+  const stranded = replayStrandedSpools(ctx.config, { threads: 1, thread: 0, logger: ctx.logger });
   return {
     port, otlpPort, otlpGrpcPort, transport: gateway.transport,
     async stop() {
       await gateway.stop();
       await gaps.close();
+      await stranded.close();
     },
   };
 }
 
 /**
- * The gateway runs on worker threads (gateway-threads/) when the bus is the in-process one (its consumers
- * are on this thread), uWS loads (node:http cannot share a port between threads), and no custom clock is
- * given (a function cannot cross to another thread).
+ * The gateway runs on worker threads (gateway-threads/) when uWS loads (node:http cannot share a port
+ * between threads) and no custom clock is given (a function cannot cross to another thread): on the
+ * in-process bus always (its consumers keep this thread), on Kafka when there are several threads (each
+ * produces on its own; one would gain nothing over this thread).
  */
-function onGatewayThreads(ctx: RoleContext): boolean {
-  const { config, options } = ctx;
-  if (config.bus.kind !== 'memory' || options.now !== undefined || config.gateway.transport === 'node') return false;
+function onGatewayThreads(config: HeliosConfig, options: Pick<HeliosAppOptions, 'now'>): boolean {
+  if (options.now !== undefined || config.gateway.transport === 'node') return false;
+  if (config.bus.kind === 'kafka' && gatewayThreadCount(config) < 2) return false;
   return !('error' in loadUws());
 }
 
@@ -229,7 +233,10 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
   let bus: Bus;
   try {
     phase(`opening the ${config.bus.kind === 'kafka' ? 'Kafka' : 'in-process'} bus`);
-    bus = await openBus(config, { logger, metrics, spool: has('gateway') });
+    // On Kafka, gateway threads produce on buses (and spools) of their own: this one serves the consumers,
+    // and like the threads' it starts while Kafka is down (the spools take the requests meanwhile).
+    const kafkaThreads = has('gateway') && config.bus.kind === 'kafka' && onGatewayThreads(config, options);
+    bus = await openBus(config, { logger, metrics, spool: has('gateway') && !kafkaThreads, startWhileUnreachable: kafkaThreads && config.bus.spool.enabled });
   } catch (err) {
     await closeStore();
     throw err;
@@ -263,7 +270,7 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
       },
       async settle(timeoutMs) {
         // Requests the gateway threads accepted are on the bus before it is drained.
-        await gateway?.threads?.sync();
+        if ((await gateway?.threads?.sync(timeoutMs)) === false) return false;
         return bus.drain(timeoutMs);
       },
       async flushDetection() {

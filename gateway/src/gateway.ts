@@ -26,8 +26,8 @@ export interface GatewayOptions {
   metrics: Registry;
   /** /metrics access and service-label cardinality (the `metrics` config section); defaults when absent. */
   metricsConfig?: HeliosConfig['metrics'];
-  /** Extra readiness condition (e.g. the store is reachable). */
-  isReady?: () => boolean;
+  /** Extra readiness condition: why the gateway is not ready besides its own bus (e.g. another gateway thread's bus), or undefined. */
+  notReadyReason?: () => string | undefined;
   now?: () => number;
   /**
    * Called when events are refused for capacity (bus full or unavailable, body budget spent): telemetry
@@ -92,7 +92,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const requests = lifecycle.requests;
   const isStopping = (): boolean => requests.stopping;
   const consoleRoutes = createConsoleRoutes(options.console);
-  const health = createHealthRoutes({ bus, registry: options.metrics, retryAfterSeconds: config.retryAfterSeconds, isStopping, isReady: options.isReady, authenticateMetrics, scrapeMetrics: options.scrapeMetrics });
+  const health = createHealthRoutes({ bus, registry: options.metrics, retryAfterSeconds: config.retryAfterSeconds, isStopping, notReadyReason: options.notReadyReason, authenticateMetrics, scrapeMetrics: options.scrapeMetrics });
   const ingest: IngestContext = { config, bus, now, authenticate, metrics, errors, isStopping, withDecodedBody: createBodyDecoder(bodyBudget, config.maxInflatedBytes) };
   const ingestHeliosJson = createJsonIngest(ingest);
   const ingestOtlp = createOtlpIngest(ingest);

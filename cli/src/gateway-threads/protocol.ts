@@ -3,8 +3,9 @@ import { HeliosError, type ErrorCode, type HeliosConfig } from '@helios/core';
 import type { IncidentWriter, StoreReader } from '@helios/store';
 
 /**
- * Messages between the pipeline thread (main: bus, store, detection, reporting) and a gateway thread
- * (worker: HTTP only). The events themselves travel on a port of their own (bus/src/thread-bus.ts).
+ * Messages between the pipeline thread (main: bus consumers, store, detection, reporting) and a gateway
+ * thread (worker: HTTP only). On the in-process bus the events travel on a port of their own
+ * (bus/src/thread-bus.ts); on Kafka each gateway thread produces them itself.
  */
 
 export interface GatewayThreadData {
@@ -13,7 +14,8 @@ export interface GatewayThreadData {
   index: number;
   /** Gateway threads in the process (they share the bus capacity). */
   threads: number;
-  busPort: MessagePort;
+  /** The in-process bus: the port the events go to the pipeline thread on. Absent on Kafka: the thread opens its own bus. */
+  busPort: MessagePort | undefined;
   /** The process has a store: serve the read API through the pipeline thread. */
   hasStore: boolean;
 }
@@ -42,14 +44,21 @@ export type FromGatewayThread =
   | { t: 'gap'; from: number; to: number }
   | { t: 'store'; id: number; method: StoreReaderMethod; args: unknown[] }
   | { t: 'scrape'; id: number }
-  | { t: 'metrics-json'; id: number; json: unknown };
+  | { t: 'metrics-json'; id: number; json: unknown }
+  /** The thread's own bus became ready (undefined) or not (why): /readyz on every thread reports it. */
+  | { t: 'readiness'; reason: string | undefined }
+  | { t: 'drained'; id: number; drained: boolean };
 
 /** Main -> worker. */
 export type ToGatewayThread =
   | { t: 'stop' }
   | { t: 'reply'; id: number; ok: true; value: unknown }
   | { t: 'reply'; id: number; ok: false; error: ThreadError }
-  | { t: 'metrics-json'; id: number };
+  | { t: 'metrics-json'; id: number }
+  /** Another thread's bus readiness, relayed. */
+  | { t: 'readiness'; index: number; reason: string | undefined }
+  /** Wait until the thread's own bus holds nothing unsent (Kafka: acknowledged; its spool replayed). */
+  | { t: 'drain'; id: number; timeoutMs: number };
 
 export function threadError(err: unknown): ThreadError {
   if (err instanceof HeliosError) return { code: err.code, message: err.message, details: err.details };

@@ -9,12 +9,14 @@ import { INCIDENT_API_WRITE_METHODS, STORE_READER_METHODS, fromThreadError, thre
 /**
  * The gateway on worker threads (`gateway.threads`), the pipeline (in-process bus, store, detection,
  * reporting) on this one: HTTP parsing and validation no longer wait behind PGlite, and several threads
- * take connections on one port.
+ * take connections on one port. On Kafka each thread produces on its own Kafka bus and spool; this thread
+ * keeps the consumers (storage, detect, report) of the roles the process runs.
  */
 
 export interface GatewayThreadsOptions {
   config: HeliosConfig;
-  bus: MemoryBus;
+  /** The in-process bus the threads hand their events to; on Kafka (`bus.kind`) unused: each thread opens its own. */
+  bus: MemoryBus | undefined;
   store: Store | undefined;
   logger: Logger;
   /** This thread's registry: /metrics serves it merged with every gateway thread's. */
@@ -29,8 +31,8 @@ export interface GatewayThreads {
   otlpGrpcPort: number | undefined;
   transport: 'uws' | 'node';
   threads: number;
-  /** Resolves once everything the threads accepted before now is on the bus. */
-  sync(): Promise<void>;
+  /** Resolves once everything the threads accepted before now is on the bus (Kafka: acknowledged, spools replayed); false when that took longer than timeoutMs. */
+  sync(timeoutMs?: number): Promise<boolean>;
   /** Stop listening, finish requests in flight and hand everything accepted to the bus. */
   stop(): Promise<void>;
 }
@@ -91,7 +93,8 @@ async function claimPort(host: string, port: number): Promise<{ port: number; lo
 
 interface RunningThread {
   worker: Worker;
-  pipeline: ThreadPipeline;
+  /** The in-process bus's handoff; undefined on Kafka. */
+  pipeline: ThreadPipeline | undefined;
   stopped: Promise<void>;
 }
 
@@ -123,8 +126,10 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
 
   const running: RunningThread[] = [];
   const started: Array<Promise<Extract<FromGatewayThread, { t: 'started' }>>> = [];
+  const onKafka = config.bus.kind === 'kafka';
+  if (!onKafka && bus === undefined) throw new HeliosError('HLS_ERR_CONFIG_INVALID', 'gateway threads on the in-process bus need that bus');
   for (let index = 0; index < threads; index++) {
-    const channel = new MessageChannel();
+    const channel = onKafka ? undefined : new MessageChannel();
     const threadConfig: HeliosConfig = {
       ...config,
       gateway: {
@@ -133,9 +138,9 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
         otlpGrpcPort: index === 0 ? gateway.otlpGrpcPort : -1,
       },
     };
-    const data: GatewayThreadData = { config: threadConfig, index, threads, busPort: channel.port2, hasStore: store !== undefined };
-    const worker = new Worker(threadModule(), { workerData: data, transferList: [channel.port2] });
-    const pipeline = serveThreadPublisher(channel.port1, { bus, topic: Topics.events, onError: (err) => logger.error({ err }, 'gateway thread handoff: could not publish what a gateway thread accepted') });
+    const data: GatewayThreadData = { config: threadConfig, index, threads, busPort: channel?.port2, hasStore: store !== undefined };
+    const worker = new Worker(threadModule(), { workerData: data, transferList: channel === undefined ? [] : [channel.port2] });
+    const pipeline = channel === undefined ? undefined : serveThreadPublisher(channel.port1, { bus: bus!, topic: Topics.events, onError: (err) => logger.error({ err }, 'gateway thread handoff: could not publish what a gateway thread accepted') });
     let onStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (onStopped = resolve));
     running.push({ worker, pipeline, stopped });
@@ -149,7 +154,7 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
       worker.on('exit', () => {
         reject(new HeliosError('HLS_ERR_INTERNAL', `gateway thread ${index} exited before it started`));
         // A thread that is gone hands nothing over any more: nobody waits for it (settle, stop).
-        pipeline.close();
+        pipeline?.close();
         onStopped();
       });
       worker.on('message', (message: FromGatewayThread) => {
@@ -176,17 +181,25 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
           case 'metrics-json':
             metricsWaiters.get(message.id)?.(message.json);
             metricsWaiters.delete(message.id);
+            return;
+          case 'readiness':
+            for (const [other, { worker: peer }] of running.entries()) if (other !== index) peer.postMessage({ t: 'readiness', index, reason: message.reason } satisfies ToGatewayThread);
+            return;
+          case 'drained':
+            drainWaiters.get(message.id)?.(message.drained);
+            drainWaiters.delete(message.id);
         }
       });
     }));
   }
 
-  let nextMetricsId = 0;
+  let nextRequestId = 0;
   const metricsWaiters = new Map<number, (json: unknown) => void>();
+  const drainWaiters = new Map<number, (drained: boolean) => void>();
   /** Every thread's metrics and this one's, merged. */
   async function scrape(): Promise<string> {
     const parts = await Promise.all(running.map(({ worker }) => new Promise<unknown>((resolve) => {
-      const id = nextMetricsId++;
+      const id = nextRequestId++;
       metricsWaiters.set(id, resolve);
       worker.postMessage({ t: 'metrics-json', id } satisfies ToGatewayThread);
     })));
@@ -197,9 +210,9 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
     for (const { worker } of running) worker.postMessage({ t: 'stop' } satisfies ToGatewayThread);
     await Promise.all(running.map((r) => r.stopped));
     // Everything a thread accepted was taken before it said stopped; what came while the bus was full waits in a backlog.
-    for (const { pipeline } of running) while (pipeline.backlog() > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    for (const { pipeline } of running) while (pipeline !== undefined && pipeline.backlog() > 0) await new Promise((resolve) => setTimeout(resolve, 2));
     for (const { worker, pipeline } of running) {
-      pipeline.close();
+      pipeline?.close();
       await worker.terminate();
     }
     await release();
@@ -214,8 +227,17 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
   }
   return {
     port: first.port, otlpPort: first.otlpPort, otlpGrpcPort: first.otlpGrpcPort, transport: first.transport, threads,
-    sync: async () => {
-      await Promise.all(running.map((r) => r.pipeline.sync()));
+    sync: async (timeoutMs = 30_000) => {
+      const drained = await Promise.all(running.map(({ worker, pipeline, stopped }) => {
+        if (pipeline !== undefined) return pipeline.sync().then(() => true);
+        // A thread that is gone answers no more; it had nothing left to hand over (it stopped) or failed.
+        return Promise.race([stopped.then(() => false), new Promise<boolean>((resolve) => {
+          const id = nextRequestId++;
+          drainWaiters.set(id, resolve);
+          worker.postMessage({ t: 'drain', id, timeoutMs } satisfies ToGatewayThread);
+        })]);
+      }));
+      return drained.every(Boolean);
     },
     stop,
   };

@@ -6,7 +6,7 @@ import { json } from '../responses.js';
 export interface HealthRoutes {
   /** Liveness: the process answers. */
   healthz(): GatewayResponse;
-  /** Readiness: 503 with the reason while stopping, while the bus refuses, or while the store (isReady) is not available. */
+  /** Readiness: 503 with the reason while stopping, while the bus refuses, or while the extra condition (notReadyReason) fails. */
   readyz(): GatewayResponse;
   /** Prometheus exposition, behind the metrics key when configured (throws HLS_ERR_UNAUTHORIZED). */
   metrics(request: GatewayRequest): Promise<GatewayResponse>;
@@ -19,8 +19,8 @@ export function createHealthRoutes(options: {
   scrapeMetrics?: (() => Promise<string>) | undefined;
   retryAfterSeconds: number;
   isStopping(): boolean;
-  /** Extra readiness condition (e.g. the store is reachable). */
-  isReady?: () => boolean;
+  /** Extra readiness condition with its reason (e.g. another gateway thread's bus), undefined when met. */
+  notReadyReason?: () => string | undefined;
   /** Undefined: /metrics is open. */
   authenticateMetrics: ((headers: Pick<RequestHeaders, 'authorization'>) => void) | undefined;
 }): HealthRoutes {
@@ -31,8 +31,7 @@ export function createHealthRoutes(options: {
   function notReadyReason(): string | undefined {
     if (options.isStopping()) return 'shutting down';
     if (!bus.isReady()) return `bus: ${bus.notReadyReason?.() ?? 'not ready'}`;
-    if (options.isReady !== undefined && !options.isReady()) return 'store not ready';
-    return undefined;
+    return options.notReadyReason?.();
   }
 
   return {
