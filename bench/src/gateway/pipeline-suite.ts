@@ -24,11 +24,15 @@ const SECONDS = Number(process.env['HELIOS_BENCH_SECONDS'] ?? 5);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `helios up` in a child process on a fresh data directory, ready once /readyz says so. */
-async function startHeliosUp(threads: number): Promise<RunningServer & { storedEvents(): Promise<number> }> {
+/**
+ * `helios up` in a child process on a fresh data directory, ready once /readyz says so; `config` adds to
+ * the config file (e.g. a Kafka bus), `roles` limits the roles (`--role`).
+ */
+export async function startHeliosUp(threads: number, options: { config?: Record<string, unknown>; roles?: readonly string[] } = {}): Promise<RunningServer & { storedEvents(): Promise<number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'helios-bench-up-'));
-  writeFileSync(join(dir, 'helios.config.json'), JSON.stringify({ dataDir: join(dir, 'data'), log: { level: 'info', format: 'json' }, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, threads } }));
-  const child: ChildProcess = spawn(process.execPath, [HELIOS_BIN, 'up', '--config', join(dir, 'helios.config.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(join(dir, 'helios.config.json'), JSON.stringify({ dataDir: join(dir, 'data'), log: { level: 'info', format: 'json' }, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, threads }, ...options.config }));
+  const roleArgs = options.roles === undefined ? [] : ['--role', options.roles.join(',')];
+  const child: ChildProcess = spawn(process.execPath, [HELIOS_BIN, 'up', ...roleArgs, '--config', join(dir, 'helios.config.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const read = (chunk: Buffer) => {
@@ -62,32 +66,41 @@ async function startHeliosUp(threads: number): Promise<RunningServer & { storedE
   };
 }
 
-const load = (url: string, format: LoadFormat, batchSize: number, connections: number, seconds: number, rate = 0) =>
+export const load = (url: string, format: LoadFormat, batchSize: number, connections: number, seconds: number, rate = 0) =>
   runLoad({ url, format, rate, durationMs: seconds * 1000, connections, batchSize, services: 8, errorRate: 0.01 });
 
 export async function runPipelineBench(options: { json: boolean }): Promise<BenchResult[]> {
   const log = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
   const results: BenchResult[] = [];
 
-  // Single-event POSTs, bare uWS vs `helios up`, rounds alternating.
+  // Single-event POSTs, bare uWS vs `helios up`, rounds alternating. HELIOS_BENCH_PIPELINE_THREADS adds
+  // `helios up` with other gateway.threads values (e.g. `0,1`; 0, the default, is one per core).
+  const threadCounts = (process.env['HELIOS_BENCH_PIPELINE_THREADS'] ?? '0').split(',').map(Number);
   const bare = await startServer('bare-uws');
-  const up = await startHeliosUp(0);
+  const ups = [];
+  for (const threads of threadCounts) ups.push(await startHeliosUp(threads));
+  const up = ups[0]!;
   const bareRates: number[] = [];
-  const upRates: number[] = [];
+  const upRates: number[][] = ups.map(() => []);
   try {
     for (let round = 0; round < ROUNDS; round++) {
       bareRates.push((await load(bare.url, 'helios', 1, 64, SECONDS)).requestsPerSecond);
-      const r = await load(up.url, 'helios', 1, 64, SECONDS);
-      upRates.push(r.requestsPerSecond * (r.acceptedEventsPerSecond / Math.max(1, r.eventsPerSecond)));
-      log(`round ${round + 1}: bare ${Math.round(bareRates.at(-1)!)} req/s, helios up ${Math.round(upRates.at(-1)!)} accepted req/s`);
+      for (const [i, server] of ups.entries()) {
+        const r = await load(server.url, 'helios', 1, 64, SECONDS);
+        upRates[i]!.push(r.requestsPerSecond * (r.acceptedEventsPerSecond / Math.max(1, r.eventsPerSecond)));
+      }
+      log(`round ${round + 1}: bare ${Math.round(bareRates.at(-1)!)} req/s, ${threadCounts.map((t, i) => `helios up (gateway.threads ${t}) ${Math.round(upRates[i]!.at(-1)!)}`).join(', ')} accepted req/s`);
     }
   } finally {
     await bare.stop();
+    for (const server of ups.slice(1)) await server.stop();
   }
   const bareRate = median(bareRates);
-  const upRate = median(upRates);
   results.push({ name: 'bare uWS 202, single-event POST', value: bareRate, unit: 'req/s' });
-  results.push({ name: 'helios up (defaults), single-event POST', value: upRate, unit: 'req/s', baseline: 'bare uWS 202, single-event POST', baselineValue: bareRate, ratio: upRate / bareRate });
+  for (const [i, threads] of threadCounts.entries()) {
+    const upRate = median(upRates[i]!);
+    results.push({ name: `helios up (defaults${threads === 0 ? '' : `, gateway.threads ${threads}`}), single-event POST`, value: upRate, unit: 'req/s', baseline: 'bare uWS 202, single-event POST', baselineValue: bareRate, ratio: upRate / bareRate });
+  }
 
   // Batched: accepted during the load, stored by the time the store caught up.
   try {

@@ -19,6 +19,8 @@ import type { HeliosEvent } from '@helios/core';
 import type { BenchResult } from '../result.js';
 import { intFromEnv } from '../env.js';
 import { nullSinkBus } from '../null-sink-bus.js';
+import { median } from '../result.js';
+import { load, startHeliosUp } from '../gateway/pipeline-suite.js';
 import { upperQuantileOfSorted } from '@helios/plugins/stats';
 
 
@@ -285,6 +287,7 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
       }
     }
   }
+  if (process.env['HELIOS_BENCH_KAFKA_THREADS'] !== '0') results.push(...await gatewayThreadsOnKafka(brokers, `${namespace}threads.`, batch, concurrency, seconds));
   if (process.env['HELIOS_BENCH_KAFKA_E2E'] !== '0') {
     const rates = (process.env['HELIOS_BENCH_KAFKA_E2E_RATES'] ?? '20,200').split(',').map(Number);
     const e2eBatch = intFromEnv('HELIOS_BENCH_KAFKA_E2E_BATCH', 100);
@@ -298,4 +301,39 @@ export async function runKafkaBench(_options: { json: boolean }): Promise<BenchR
     }
   }
   return results;
+}
+
+/**
+ * `helios up --role gateway` on Kafka over HTTP (autocannon, `concurrency` connections, `batch` events per
+ * request), gateway.threads 1 (the main thread) vs 2 (each thread its own Kafka producer and spool), rounds
+ * alternating (HELIOS_BENCH_ROUNDS, default 3), medians. A 202 is Kafka's acknowledgement (acks=all).
+ */
+async function gatewayThreadsOnKafka(brokers: string[], namespace: string, batch: number, concurrency: number, seconds: number): Promise<BenchResult[]> {
+  const rounds = intFromEnv('HELIOS_BENCH_ROUNDS', 3);
+  const start = (threads: number) => startHeliosUp(threads, {
+    roles: ['gateway'],
+    config: { bus: { kind: 'kafka', kafka: { brokers, namespace: `${namespace}t${threads}.` } }, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, threads, maxEventsPerRequest: Math.max(batch, 1000) } },
+  });
+  const one = await start(1);
+  const two = await start(2);
+  const rates: [number[], number[]] = [[], []];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, server] of [one, two].entries()) {
+        const r = await load(server.url, 'helios', batch, concurrency, seconds);
+        if (r.acceptedEventsPerSecond < r.eventsPerSecond * 0.99) throw new Error(`gateway.threads ${i + 1} on Kafka refused requests: ${JSON.stringify(r.statuses)}`);
+        rates[i]!.push(r.acceptedEventsPerSecond);
+      }
+      process.stderr.write(`round ${round + 1}: helios gateway -> kafka, 1 thread ${Math.round(rates[0].at(-1)!)} events/s, 2 threads ${Math.round(rates[1].at(-1)!)} events/s\n`);
+    }
+  } finally {
+    await one.stop();
+    await two.stop();
+  }
+  const label = (threads: number) => `helios up --role gateway -> kafka over HTTP, gateway.threads ${threads} (${batch} events/request, ${concurrency} conn, lz4, acks=all)`;
+  const [oneRate, twoRate] = [median(rates[0]), median(rates[1])];
+  return [
+    { name: label(1), value: oneRate, unit: 'events/s' },
+    { name: label(2), value: twoRate, unit: 'events/s', baseline: label(1), baselineValue: oneRate, ratio: twoRate / oneRate },
+  ];
 }
