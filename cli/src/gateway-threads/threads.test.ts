@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +96,46 @@ describe('gateway threads', () => {
       expect(await codeOf(start(configOf({ port })))).toBe('HLS_ERR_PORT_IN_USE');
     } finally {
       loaded.uws.us_listen_socket_close(socket as never);
+    }
+  }, 180_000);
+
+  it('on Kafka each spool on their own, and /readyz on every thread answers for every thread\'s bus', async () => {
+    // Brokers that never answer: every thread starts behind its spool (bus.spool), which takes the requests.
+    const kafkaDir = mkdtempSync(join(tmpdir(), 'helios-threads-kafka-'));
+    const config = resolveConfig({
+      dataDir: kafkaDir, gateway: { host: '127.0.0.1', port: 0, otlpPort: -1, otlpGrpcPort: -1, threads: 2 }, plugins: { detectors: [], reporters: [] },
+      bus: { kind: 'kafka', kafka: { brokers: ['127.0.0.1:1'] }, spool: { enabled: true, maxBytes: 8192, handoffTimeoutMs: 100 } },
+    });
+    const app = await startHelios({ config, baseDir: kafkaDir, roles: ['gateway'], logger: silentLogger() });
+    /** A request on its own connection (`agent`: one kept open, so every request reaches the same thread). */
+    const send = (path: string, agent: Agent | false, body?: unknown) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: app.port, path, method: body === undefined ? 'GET' : 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+    const one = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // Fill one thread's spool: 202s (fsync'd there) until it refuses.
+      const statuses: number[] = [];
+      while (statuses.at(-1) !== 429 && statuses.length < 200) statuses.push((await send('/api/v1/events', one, Array.from({ length: 20 }, (_, k) => ({ service: 'spooled', message: `m${k}` })))).status);
+      expect(statuses.at(-1)).toBe(429);
+      expect(statuses.slice(0, -1).every((s) => s === 202) && statuses.length > 1).toBe(true);
+      // Fresh connections land on both threads: each is not ready, the other thread for the full thread's spool.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const answers = await Promise.all(Array.from({ length: 16 }, () => send('/readyz', false)));
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 503));
+      const reasons = new Set(answers.map((a) => (JSON.parse(a.body) as { reason: string }).reason.replace(/\(.*$/, '')));
+      expect([...reasons].sort()).toEqual([expect.stringMatching(/^bus: the spool is full $/), expect.stringMatching(/^gateway thread [01]'s bus: the spool is full $/)].sort());
+      // The other thread's own spool still takes requests.
+      const others = await Promise.all(Array.from({ length: 16 }, () => send('/api/v1/events', false, [{ service: 'spooled', message: 'other' }])));
+      expect(others.some((a) => a.status === 202)).toBe(true);
+    } finally {
+      one.destroy();
+      await app.stop();
     }
   }, 180_000);
 });
