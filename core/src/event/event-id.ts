@@ -63,17 +63,18 @@ const TWO_48 = 2 ** 48;
  */
 export class EventIdSequence {
   readonly first: string;
-  /** The first id's characters before its last 12 hex digits, as bytes. */
-  private readonly head: Buffer;
   private readonly low: number;
-  private readonly out = Buffer.alloc(36);
+  /**
+   * The id being written: the first id's characters, its last 12 hex digits rewritten per id. Made at the
+   * first id after the first: a single-event request (the most common one) never needs it, and a Buffer
+   * per request cost more than the rest of this class.
+   */
+  private out: Buffer | undefined;
 
   constructor(first: string) {
     this.first = first;
-    this.head = Buffer.from(first.slice(0, 24), 'latin1');
     this.low = parseInt(first.slice(24), 16);
     if (first.length !== 36 || !Number.isSafeInteger(this.low)) throw new RangeError(`not a UUID: ${JSON.stringify(first)}`);
-    this.head.copy(this.out);
   }
 
   /** Id number `index` (0: the first id). */
@@ -83,7 +84,7 @@ export class EventIdSequence {
     // 48 bits as 12 hex digits: the top 16 bits and the low 32, each with 32-bit operations.
     let lo = v % TWO_32;
     let hi = (v - lo) / TWO_32;
-    const out = this.out;
+    const out = (this.out ??= Buffer.from(this.first, 'latin1'));
     for (let i = 35; i >= 28; i--, lo >>>= 4) out[i] = HEX[lo & 15]!;
     for (let i = 27; i >= 24; i--, hi >>>= 4) out[i] = HEX[hi & 15]!;
     return out.toString('latin1', 0, 36);
