@@ -82,14 +82,17 @@ export async function runPipelineBench(options: { json: boolean }): Promise<Benc
   const up = ups[0]!;
   const bareRates: number[] = [];
   const upRates: number[][] = ups.map(() => []);
+  /** Answers other than 202 per `helios up`: 429s say the pipeline (PGlite) bounded the accepted rate, not the gateway. */
+  const refusals: string[] = ups.map(() => '');
   try {
     for (let round = 0; round < ROUNDS; round++) {
       bareRates.push((await load(bare.url, 'helios', 1, 64, SECONDS)).requestsPerSecond);
       for (const [i, server] of ups.entries()) {
         const r = await load(server.url, 'helios', 1, 64, SECONDS);
         upRates[i]!.push(r.requestsPerSecond * (r.acceptedEventsPerSecond / Math.max(1, r.eventsPerSecond)));
+        refusals[i] = JSON.stringify(r.statuses);
       }
-      log(`round ${round + 1}: bare ${Math.round(bareRates.at(-1)!)} req/s, ${threadCounts.map((t, i) => `helios up (gateway.threads ${t}) ${Math.round(upRates[i]!.at(-1)!)}`).join(', ')} accepted req/s`);
+      log(`round ${round + 1}: bare ${Math.round(bareRates.at(-1)!)} req/s, ${threadCounts.map((t, i) => `helios up (gateway.threads ${t}) ${Math.round(upRates[i]!.at(-1)!)} accepted req/s ${refusals[i]}`).join(', ')}`);
     }
   } finally {
     await bare.stop();
