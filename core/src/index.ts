@@ -35,3 +35,4 @@ export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,
 } from './redaction.js';
+export { SERIES_STATUS_PLUGIN, SERIES_STATUS_VERSION, seriesOfKey, type SeriesKind, type DetectorSeriesStatus, type ServiceDetectionStatus } from './series-status.js';

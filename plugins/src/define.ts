@@ -8,7 +8,7 @@ import type { PluginStateStore } from './series-state.js';
  * a semver range such as `^1.0.0`); the host refuses a plugin whose range excludes this version.
  * Bump the major for any breaking change to the types in this file.
  */
-export const PLUGIN_API_VERSION = '1.5.0';
+export const PLUGIN_API_VERSION = '1.6.0';
 
 /** What `setup()` receives from the host. */
 export interface PluginContext<Options> {
@@ -84,6 +84,8 @@ export interface DetectorSeriesState {
   windowsSeen: number;
   /** The detector's current threshold in its own units (null while learning). */
   threshold: number | null;
+  /** Estimated time until the series' first verdict: 0 when active; omitted when the detector cannot tell (API 1.6). */
+  firstVerdictInMs?: number;
 }
 
 /** The stored history `train` learns from. */

@@ -9,6 +9,7 @@ import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
 import { eventsAfter, rowToEvent, searchEvents, traceEvents } from './event-search.js';
 import { serviceOverview } from './service-overview.js';
+import { detectorSeriesStates } from './series-status.js';
 import { ERROR_PREDICATE, eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentile } from './weighted-sql.js';
 import { incidentTimeline } from './incident-timeline.js';
 import type { SqlClient } from './sql-client.js';
@@ -375,6 +376,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     eventsAfter: (q) => eventsAfter(client, q),
     traceEvents: (q) => traceEvents(client, q),
     serviceOverview: (q) => serviceOverview(client, q),
+    detectorSeriesStates: (q) => detectorSeriesStates(client, q),
     incidentTimeline: (q) => incidentTimeline(client, q),
 
     maintain: (opts = {}) => maintain(client, { ...maintenance, ...opts }),

@@ -2,7 +2,8 @@ import type { DetectorStateStore } from './detector-state.js';
 import type { MaintenanceResult } from './maintenance.js';
 import type { EventSearchPage, EventSearchQuery, EventTailQuery, StoredEvent } from './event-search.js';
 import type { ServiceOverview } from './service-overview.js';
-import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, IncidentTimeline, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
+import type { SeriesStatusQuery } from './series-status.js';
+import type { Anomaly, ServiceDetectionStatus, HeliosEvent, IncidentContext, IncidentReport, IncidentTimeline, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
 import type { IncidentReader, IncidentWriter } from './incident-store.js';
 import type { Page } from './page.js';
 
@@ -86,6 +87,8 @@ export interface StoreReader extends IncidentReader {
   traceEvents(query: { traceId: string; tenant?: string; limit: number }): Promise<{ items: HeliosEvent[]; truncated: boolean }>;
   /** Services with rollups in [from, to), with their per-minute series and recent anomalies (service-overview.ts). */
   serviceOverview(query: { tenant?: string; from: number; to: number }): Promise<ServiceOverview[]>;
+  /** Each service's detection state as the detect worker owning it last saved it (series-status.ts). */
+  detectorSeriesStates(query: SeriesStatusQuery): Promise<ServiceDetectionStatus[]>;
   /** The incident around an anomalous window: the service's minutes and the tenant's anomalous windows nearby (incident-timeline.ts). */
   incidentTimeline(query: TimelineQuery): Promise<IncidentTimeline>;
 }

@@ -217,11 +217,11 @@ export default definePlugin({
       *seriesStates() {
         for (const [key, model] of series) {
           const named = names.get(key);
-          if (named !== undefined) yield { key, ...named, state: model.trained ? 'active' as const : 'learning' as const, windowsSeen: model.windowsSeen, threshold: model.threshold };
+          if (named !== undefined) yield { key, ...named, state: model.trained ? 'active' as const : 'learning' as const, windowsSeen: model.windowsSeen, threshold: model.threshold, firstVerdictInMs: model.firstVerdictInMs };
         }
         for (const [key, model] of metricSeries) {
           const s = model.state();
-          yield { key, tenant: model.tenant, service: model.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold };
+          yield { key, tenant: model.tenant, service: model.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold, firstVerdictInMs: s.firstVerdictInMs };
         }
       },
       async train({ windows }) {

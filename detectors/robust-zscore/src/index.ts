@@ -236,7 +236,7 @@ export default definePlugin({
       *seriesStates() {
         for (const [key, state] of metricSeries) {
           const s = state.state();
-          yield { key, tenant: state.tenant, service: state.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold };
+          yield { key, tenant: state.tenant, service: state.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold, firstVerdictInMs: s.firstVerdictInMs };
         }
       },
       async shutdown() {
