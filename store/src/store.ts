@@ -3,7 +3,7 @@ import type { MaintenanceResult } from './maintenance.js';
 import type { EventSearchPage, EventSearchQuery, EventTailQuery, StoredEvent } from './event-search.js';
 import type { ServiceOverview } from './service-overview.js';
 import type { SeriesStatusQuery } from './series-status.js';
-import type { Anomaly, ServiceDetectionStatus, HeliosEvent, IncidentContext, IncidentReport, IncidentTimeline, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
+import type { Anomaly, ServiceDetectionStatus, ServiceMinute, HeliosEvent, IncidentContext, IncidentReport, IncidentTimeline, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
 import type { IncidentReader, IncidentWriter } from './incident-store.js';
 import type { Page } from './page.js';
 
@@ -47,24 +47,7 @@ export interface RollupQuery {
   to: number;
 }
 
-/** One tenant's service during one minute; what detectors can train on instead of raw events. */
-export interface ServiceMinute {
-  /** Start of the minute, epoch ms. */
-  minute: number;
-  tenant: string;
-  service: string;
-  events: number;
-  /** Events by level. */
-  levels: { TRACE: number; DEBUG: number; INFO: number; WARN: number; ERROR: number; CRITICAL: number };
-  /** ERROR or CRITICAL, or status code >= 500. */
-  errors: number;
-  latencyAvgMs: number | null;
-  latencyP50Ms: number | null;
-  latencyP95Ms: number | null;
-  latencyP99Ms: number | null;
-  latencyMaxMs: number | null;
-  uniqueEndpoints: number;
-}
+export type { ServiceMinute } from '@helios/core';
 
 /** Read access, as plugins see it through their context. */
 export interface StoreReader extends IncidentReader {
