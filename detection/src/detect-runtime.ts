@@ -7,7 +7,7 @@ import {
 } from '@helios/core';
 import type { DetectorHooks, DetectorSeriesState, LoadedPlugin } from '@helios/plugins';
 import type { ClosedMetricWindow } from './metric-windows.js';
-import type { DetectorStateStore, Store } from '@helios/store';
+import type { DetectorStateStore, IncidentReader, Store } from '@helios/store';
 import { createIncidentStateKeeper, type TrackedSeries } from './incident-state.js';
 import { rollupWindows } from './rollup-windows.js';
 import { ServiceIncidents } from './service-incidents.js';
@@ -36,9 +36,10 @@ export interface DetectRuntimeOptions {
    * Where series state lives across workers: each series' incident state is saved there and read when the
    * series is first seen; a series new to this worker has its first window filled from the stored events
    * (so it is judged within a hop, not a window length) and its detectors warmed from the stored rollups.
-   * Without it state lives and dies with the process.
+   * Without it state lives and dies with the process. Its incident table says whether an incident is still
+   * open (incident-state.ts: one source of truth per fact).
    */
-  store?: Pick<Store, 'scanEvents' | 'rollups'> & DetectorStateStore;
+  store?: Pick<Store, 'scanEvents' | 'rollups'> & DetectorStateStore & Pick<IncidentReader, 'getIncident' | 'unresolvedIncidents'>;
 }
 
 export interface DetectRuntime extends Subscription {
@@ -188,7 +189,10 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const serviceIncidents = new ServiceIncidents();
   /** Series key -> the id of its open incident (its opening anomaly), for the resolution record; saved with the tracker's state. */
   const openIncidents = new Map<string, string>();
-  const incidentState = createIncidentStateKeeper({ store: options.store, tracker, openIncidents, logger, intervalMs: detection.stateSaveIntervalMs });
+  const incidentState = createIncidentStateKeeper({
+    store: options.store, incidents: options.store, tracker, openIncidents, logger, intervalMs: detection.stateSaveIntervalMs,
+    onClosedElsewhere: (key) => serviceIncidents.forget(key),
+  });
   /** Request series (tenant + service) this worker has taken on: filled from the store and warmed once. */
   const adopted = new Set<string>();
   /** Series waiting for their detectors' `warm`, oldest first: warming takes about half a second a series. */

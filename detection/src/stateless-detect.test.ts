@@ -8,6 +8,7 @@ import { loadPlugins } from '@helios/plugins';
 import { createRecordingLogger, testHost } from '@helios/plugins/testing';
 import { createPgliteClient, createSqlStore, type Store } from '@helios/store';
 import { startDetectRuntime } from './detect-runtime.js';
+import { RUNTIME_STATE_PLUGIN } from './incident-state.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -86,6 +87,79 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     expect(resolved.map((l) => l['incident'])).toEqual([incidentId]);
     expect(second.resolutions.map((r) => r.incidentId)).toEqual([incidentId]); // resolved once, with the id the first worker opened it under
     expect(second.logs.some((l) => l.msg === 'series taken over with an open incident' && l['incident'] === incidentId)).toBe(true);
+  });
+
+  describe('the incident table (helios_incidents) has the last word on an incident\'s status', () => {
+    /** A first worker opens the incident of minutes 9.. and dies; the report runtime has recorded it. */
+    const openedThenDied = async () => {
+      const store = await sharedStore();
+      const first = await worker(store, {});
+      for (let m = 0; m < 13; m++) await first.feed(minuteOf(m, m >= 9));
+      expect(first.anomalies).toHaveLength(1);
+      const incident = await store.openIncident(first.anomalies[0]!);
+      return { store, first, incident };
+    };
+    /** A successor judges minutes 13..29: failing until `failingUntil`, then normal. */
+    const successorRuns = async (store: Store, failingUntil: number, detection: Partial<HeliosConfig['detection']> = {}) => {
+      const second = await worker(store, detection);
+      for (let m = 13; m < 30; m++) await second.feed(minuteOf(m, m < failingUntil));
+      await second.runtime.close();
+      return second;
+    };
+
+    it('an incident resolved through the API is not continued by the successor: the lasting anomaly opens a new one, resolved once', async () => {
+      const { store, incident } = await openedThenDied();
+      expect((await store.resolveIncident(incident.id, { by: 'api:alice', at: T0 + 13 * MIN }))?.status).toBe('resolved');
+      const second = await successorRuns(store, 17);
+      expect(second.anomalies).toHaveLength(1);
+      expect(second.anomalies[0]!.id).not.toBe(incident.id);
+      expect(second.resolutions.map((r) => r.incidentId)).toEqual([second.anomalies[0]!.id]);
+      expect(second.logs.some((l) => l.msg === 'incident resolved outside the detector: not continued; a lasting anomaly opens a new one' && l['incident'] === incident.id)).toBe(true);
+    });
+
+    it('an acknowledged incident is continued: no second opening, the detector resolves it once', async () => {
+      const { store, incident } = await openedThenDied();
+      expect((await store.acknowledgeIncident(incident.id, { by: 'api:bob', at: T0 + 13 * MIN }))?.status).toBe('acknowledged');
+      const second = await successorRuns(store, 17);
+      expect(second.anomalies).toEqual([]);
+      expect(second.resolutions.map((r) => r.incidentId)).toEqual([incident.id]);
+    });
+
+    it('an incident open in the table whose series has no saved state (lost, or an older format) is continued, not duplicated', async () => {
+      const { store, incident } = await openedThenDied();
+      // The saved state becomes one of a format this version does not read.
+      const key = 't\u0000pay';
+      expect(await store.putDetectorStates(RUNTIME_STATE_PLUGIN, [{ tenant: 't', seriesKey: key, version: 0, updatedAt: Date.now() + 60_000, state: Buffer.from('{}') }])).toBe(1);
+      const second = await successorRuns(store, 17);
+      expect(second.anomalies).toEqual([]);
+      expect(second.resolutions.map((r) => r.incidentId)).toEqual([incident.id]);
+      expect(second.logs.some((l) => l.msg === 'series without saved state continues its unresolved incident' && l['incident'] === incident.id)).toBe(true);
+    });
+
+    it('a series whose saved state closed its incident does not reopen it from the table while the resolution is on its way', async () => {
+      const { store, first, incident } = await openedThenDied();
+      for (let m = 13; m < 20; m++) await first.feed(minuteOf(m, false));
+      expect(first.resolutions.map((r) => r.incidentId)).toEqual([incident.id]); // published; the report runtime has not applied it yet
+      await first.runtime.close();
+      const second = await worker(store, {});
+      for (let m = 20; m < 33; m++) await second.feed(minuteOf(m, m >= 22 && m < 25));
+      await second.runtime.close();
+      expect(second.anomalies).toHaveLength(1); // the new episode is an incident of its own
+      expect(second.resolutions.map((r) => r.incidentId)).toEqual([second.anomalies[0]!.id]);
+    });
+
+    it('the worker holding an incident open learns within stateSaveIntervalMs that the API resolved it', async () => {
+      const store = await sharedStore();
+      const w = await worker(store, { stateSaveIntervalMs: 200 });
+      for (let m = 0; m < 13; m++) await w.feed(minuteOf(m, m >= 9));
+      const incident = await store.openIncident(w.anomalies[0]!);
+      await store.resolveIncident(incident.id, { by: 'api:alice', at: T0 + 13 * MIN });
+      for (let i = 0; i < 50 && !w.logs.some((l) => l.msg === 'incident resolved outside the detector: not continued; a lasting anomaly opens a new one'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let m = 13; m < 30; m++) await w.feed(minuteOf(m, m < 17));
+      await w.runtime.close();
+      expect(w.anomalies).toHaveLength(2);
+      expect(w.resolutions.map((r) => r.incidentId)).toEqual([w.anomalies[1]!.id]); // the one the API closed is not resolved again
+    });
   });
 
   it('windows the previous owner judged are not judged again when their events come again (an uncommitted offset)', async () => {
