@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Topics, createMetricsRegistry, isIncidentResolution, type AnomalyTopicRecord, type IncidentResolution, loadConfig, normalizeEventInput, type Anomaly, type HeliosConfig, type HeliosEvent } from '@helios/core';
+import { Topics, createMetricsRegistry, newEventId, isIncidentResolution, type AnomalyTopicRecord, type IncidentResolution, loadConfig, normalizeEventInput, type Anomaly, type HeliosConfig, type HeliosEvent } from '@helios/core';
 import { createMemoryBus } from '@helios/bus';
 import { loadPlugins } from '@helios/plugins';
 import { createRecordingLogger, testHost } from '@helios/plugins/testing';
@@ -160,6 +160,50 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
       expect(w.anomalies).toHaveLength(2);
       expect(w.resolutions.map((r) => r.incidentId)).toEqual([w.anomalies[1]!.id]); // the one the API closed is not resolved again
     });
+  });
+
+  it('a metric series keeps its calibrated judge and its open incident across a worker restart: judged at once, no second opening, resolved once', async () => {
+    /** A gauge every 10 s around 100; `shifted` minutes at 150. */
+    const metricMinute = (m: number, shifted: boolean): HeliosEvent[] => Array.from({ length: 6 }, (_, i) => ({
+      id: newEventId(), timestamp: T0 + m * MIN + i * 10_000, service: 'pay', level: 'INFO', message: 'queue.depth', kind: 'metric', endpoint: null, latency_ms: null, status_code: null, error_code: null,
+      trace_id: null, span_id: null, sample_rate: 1, tenant: 't', resource: {},
+      attributes: { 'metric.name': 'queue.depth', 'metric.type': 'gauge', 'metric.value': (shifted ? 150 : 100) + 2 * Math.sin(m * 6 + i) },
+    }));
+    const zscore = (persist: boolean) => [{ use: '@helios/detector-robust-zscore', options: { persist } }];
+    const store = await sharedStore();
+    const first = await worker(store, {}, zscore(true));
+    for (let m = 0; m < 63; m++) await first.feed(metricMinute(m, m >= 60));
+    expect(first.anomalies).toHaveLength(1);
+    expect(first.anomalies[0]!.metric?.name).toBe('queue.depth');
+    const [before] = first.runtime.seriesStates('t', 'pay');
+    expect(before).toMatchObject({ state: 'active' });
+    // A restart: the runtime and the detectors shut down cleanly (SIGTERM), the disk goes with the task.
+    await first.runtime.close();
+    for (const d of first.detectors) await d.shutdown();
+
+    /** Minute `m` on a fresh worker: its first metric window [m - 4, m + 1) closes with minute m + 1's first point. */
+    const takeOver = async (persist: boolean, m: number, shifted: boolean) => {
+      const w = await worker(store, {}, zscore(persist));
+      await w.feed(metricMinute(m, shifted));
+      await w.feed(metricMinute(m + 1, shifted).slice(0, 1));
+      expect(w.runtime.metricWindowsEvaluated).toBe(1); // filled from the stored points, not five minutes of its own
+      return w;
+    };
+    const second = await takeOver(true, 63, true);
+    const [after] = second.runtime.seriesStates('t', 'pay');
+    // The judge the first worker had, one window on: active, not relearning.
+    expect(after).toMatchObject({ state: 'active', windowsSeen: before!.windowsSeen + 1 });
+    expect(after!.threshold).toBeCloseTo(before!.threshold!, 6);
+    for (let m = 64; m < 75; m++) await second.feed(metricMinute(m, m < 66).slice(m === 64 ? 1 : 0));
+    await second.runtime.close();
+    for (const d of second.detectors) await d.shutdown();
+    expect(second.anomalies).toEqual([]);
+    expect(second.resolutions.map((r) => r.incidentId)).toEqual([first.anomalies[0]!.id]);
+
+    // What the saved judge spares: without it a successor's first window finds the series learning.
+    const cold = await takeOver(false, 75, false);
+    expect(cold.runtime.seriesStates('t', 'pay')).toMatchObject([{ state: 'learning', windowsSeen: 1 }]);
+    await cold.runtime.close();
   });
 
   it('windows the previous owner judged are not judged again when their events come again (an uncommitted offset)', async () => {
