@@ -87,4 +87,16 @@ describe('a calibrated metric judge saved and restored (calibrated-series-state.
     expect(await third.detect(windowOf((now = T0 + 32 * MIN), 11))).toBeUndefined();
     expect([...third.seriesStates()]).toMatchObject([{ state: 'learning', windowsSeen: 1 }]);
   });
+
+  it('a judge is saved at its first verdict: a successor of a worker killed before any scheduled save does not start over', async () => {
+    const backend = createMemoryDetectorState();
+    let now = T0;
+    const judges = () => createMetricJudges({ calibration: DEFAULT_CALIBRATION, modelVersion: 'v', state: createPluginStateStore(backend, 'p', () => now), logger: createRecordingLogger().logger, now: () => now, saveEveryMs: 24 * 60 * MIN });
+    const killed = judges();
+    let verdicts = 0;
+    for (let i = 1; verdicts === 0; i++) if ((await killed.detect(windowOf((now = T0 + i * MIN), 10 + (i % 3)))) !== undefined) verdicts++;
+    await new Promise((r) => setTimeout(r, 10)); // the save it started (no shutdown follows)
+    const successor = judges();
+    expect(await successor.detect(windowOf((now += MIN), 11))).toBeDefined();
+  });
 });

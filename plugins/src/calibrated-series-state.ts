@@ -80,8 +80,9 @@ export interface MetricJudges {
  * detector's request series, under the metric series' `seriesKey`): a worker that takes a series over (a
  * rebalance, a restart on an empty disk) judges its first window with the calibrated thresholds, cadence,
  * daily profile and quarantine the previous owner had, not after `firstVerdictAfter` new observations.
- * Saved every `saveEveryMs` (5 minutes; by the judging, so an idle worker writes nothing) and at shutdown; what was
- * learnt since the last save is lost with a killed worker (a few observations of a series that had hundreds).
+ * Saved at a judge's first verdict, every `saveEveryMs` (5 minutes; by the judging, so an idle worker writes
+ * nothing) and at shutdown; what was learnt since the last save is lost with a killed worker (a few minutes of
+ * observations of a series that had hundreds).
  * Open metric incidents are the detect runtime's state, not this (detection/src/incident-state.ts).
  */
 export function createMetricJudges(options: {
@@ -100,6 +101,8 @@ export function createMetricJudges(options: {
   /** Series this worker looked up in the store (found or not): looked up once. */
   const looked = new Set<string>();
   const dirty = new Set<string>();
+  /** Series whose judge is in the store (saved, or restored from it). */
+  const stored = new Set<string>();
   let lastSaved = options.now();
   let saving: Promise<void> = Promise.resolve();
 
@@ -111,7 +114,10 @@ export function createMetricJudges(options: {
       looked.add(key);
       try {
         const saved = await state.get<Uint8Array>(window.tenant, key);
-        if (saved !== undefined && saved.version === METRIC_JUDGE_STATE_VERSION && saved.value instanceof Uint8Array) judge.restore(decodeMetricJudge(saved.value));
+        if (saved !== undefined && saved.version === METRIC_JUDGE_STATE_VERSION && saved.value instanceof Uint8Array) {
+          judge.restore(decodeMetricJudge(saved.value));
+          stored.add(key);
+        }
       } catch (err) {
         logger.warn({ err, tenant: window.tenant, service: window.service }, 'saved metric judge unreadable; the series starts over');
       }
@@ -131,12 +137,16 @@ export function createMetricJudges(options: {
       dirty.clear();
       if (keys.length === 0) return;
       try {
+        for (const key of keys) stored.add(key);
         await state.put(keys.map((key) => {
           const judge = judges.get(key)!;
           return { tenant: judge.tenant, seriesKey: key, version: METRIC_JUDGE_STATE_VERSION, value: encodeMetricJudge(judge.snapshot()) };
         }));
       } catch (err) {
-        for (const key of keys) dirty.add(key);
+        for (const key of keys) {
+          dirty.add(key);
+          stored.delete(key);
+        }
         logger.warn({ err, series: keys.length }, 'could not save metric judges to the store; will retry');
       }
     });
@@ -149,7 +159,9 @@ export function createMetricJudges(options: {
       const judge = await judgeOf(window, key);
       const verdict = judge.observe(window);
       dirty.add(key);
-      if (state !== undefined && options.now() - lastSaved >= saveEveryMs) void save();
+      // A judge's first verdict saves it at once: a worker killed before the next scheduled save then costs
+      // its successor the learning since, not the whole learning period.
+      if (state !== undefined && (options.now() - lastSaved >= saveEveryMs || (verdict !== undefined && !stored.has(key)))) void save();
       return verdict;
     },
     *seriesStates() {
