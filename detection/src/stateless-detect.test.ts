@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Topics, createMetricsRegistry, newEventId, isIncidentResolution, type AnomalyTopicRecord, type IncidentResolution, loadConfig, normalizeEventInput, type Anomaly, type HeliosConfig, type HeliosEvent } from '@helios/core';
 import { createMemoryBus } from '@helios/bus';
 import { loadPlugins } from '@helios/plugins';
-import { createRecordingLogger, testHost } from '@helios/plugins/testing';
-import { createPgliteClient, createSqlStore, type Store } from '@helios/store';
+import { createRecordingLogger, testHost, testStores, type TestStore } from '@helios/plugins/testing';
+import type { Store } from '@helios/store';
 import { startDetectRuntime } from './detect-runtime.js';
 import { RUNTIME_STATE_PLUGIN } from './incident-state.js';
 
@@ -25,16 +25,17 @@ function minuteOf(m: number, failing: boolean): HeliosEvent[] {
     { tenant: 't', now: T0 }));
 }
 
-const stores: Store[] = [];
+const stores: TestStore[] = [];
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
 });
+/** The store backends; the tests of state kept with the incident table and of metric judges run on each. */
+const backends = testStores();
 
-async function sharedStore(): Promise<Store> {
-  const store = createSqlStore(await createPgliteClient());
-  await store.migrate();
-  stores.push(store);
-  return store;
+async function sharedStore(open: () => Promise<TestStore> = backends[0]![1]): Promise<Store> {
+  const opened = await open();
+  stores.push(opened);
+  return opened.store;
 }
 
 /** One detect worker on its own bus (as if it had the partition), sharing the store with the others. */
@@ -89,10 +90,10 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     expect(second.logs.some((l) => l.msg === 'series taken over with an open incident' && l['incident'] === incidentId)).toBe(true);
   });
 
-  describe('the incident table (helios_incidents) has the last word on an incident\'s status', () => {
+  describe.each(backends)('the incident table (helios_incidents) has the last word on an incident\'s status (%s)', (_backend, open) => {
     /** A first worker opens the incident of minutes 9.. and dies; the report runtime has recorded it. */
     const openedThenDied = async () => {
-      const store = await sharedStore();
+      const store = await sharedStore(open);
       const first = await worker(store, {});
       for (let m = 0; m < 13; m++) await first.feed(minuteOf(m, m >= 9));
       expect(first.anomalies).toHaveLength(1);
@@ -149,7 +150,7 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     });
 
     it('the worker holding an incident open learns within stateSaveIntervalMs that the API resolved it', async () => {
-      const store = await sharedStore();
+      const store = await sharedStore(open);
       const w = await worker(store, { stateSaveIntervalMs: 200 });
       for (let m = 0; m < 13; m++) await w.feed(minuteOf(m, m >= 9));
       const incident = await store.openIncident(w.anomalies[0]!);
@@ -162,7 +163,7 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     });
   });
 
-  it('a metric series keeps its calibrated judge and its open incident across a worker restart: judged at once, no second opening, resolved once', async () => {
+  it.each(backends)('a metric series keeps its calibrated judge and its open incident across a worker restart: judged at once, no second opening, resolved once (%s)', async (_backend, open) => {
     /** A gauge every 10 s around 100; `shifted` minutes at 150. */
     const metricMinute = (m: number, shifted: boolean): HeliosEvent[] => Array.from({ length: 6 }, (_, i) => ({
       id: newEventId(), timestamp: T0 + m * MIN + i * 10_000, service: 'pay', level: 'INFO', message: 'queue.depth', kind: 'metric', endpoint: null, latency_ms: null, status_code: null, error_code: null,
@@ -170,7 +171,7 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
       attributes: { 'metric.name': 'queue.depth', 'metric.type': 'gauge', 'metric.value': (shifted ? 150 : 100) + 2 * Math.sin(m * 6 + i) },
     }));
     const zscore = (persist: boolean) => [{ use: '@helios/detector-robust-zscore', options: { persist } }];
-    const store = await sharedStore();
+    const store = await sharedStore(open);
     const first = await worker(store, {}, zscore(true));
     for (let m = 0; m < 63; m++) await first.feed(metricMinute(m, m >= 60));
     expect(first.anomalies).toHaveLength(1);
