@@ -4,3 +4,4 @@ export { createTestHost, createSeededStore, createRecordingLogger, fixtureEvents
 export { configRows, configTableMarkdown, markedSection, readmeOptionsSection, type ConfigRow } from './config-table.js';
 export { setupReporter } from './setup-reporter.js';
 export { sampleReport, startRecordingServer, closeAfterEach, type RecordedRequest, type RecordingServer, type ScriptedReply } from './reporter-fixtures.js';
+export { testStores, type TestStore } from './test-stores.js';
