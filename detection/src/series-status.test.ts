@@ -67,3 +67,27 @@ describe('series status of the detect runtime', () => {
     }
   });
 });
+
+describe('time to the first verdict', () => {
+  it('counts down while a metric series learns, one cadence per missing observation, and is 0 once it is judged', async () => {
+    const { CalibratedMetricSeries, DEFAULT_CALIBRATION } = await import('@helios/plugins/stats');
+    const { metricWindowSeries } = await import('@helios/plugins/testing');
+    const windows = metricWindowSeries(40);
+    const judge = new CalibratedMetricSeries(DEFAULT_CALIBRATION, 'test', windows[0]!);
+    const seen: Array<{ state: string; firstVerdictInMs: number }> = [];
+    for (const w of windows) {
+      judge.observe(w);
+      seen.push(judge.state());
+    }
+    const learning = seen.filter((s) => s.state === 'learning');
+    expect(learning.length).toBeGreaterThan(0);
+    // Minute windows: each learning step is a whole number of minutes, never increasing, never 0.
+    for (const [i, s] of learning.entries()) {
+      expect(s.firstVerdictInMs % 60_000).toBe(0);
+      expect(s.firstVerdictInMs).toBeGreaterThan(0);
+      if (i > 0) expect(s.firstVerdictInMs).toBeLessThanOrEqual(learning[i - 1]!.firstVerdictInMs);
+    }
+    expect(learning[0]!.firstVerdictInMs).toBeLessThanOrEqual(DEFAULT_CALIBRATION.minObservations * 60_000);
+    expect(seen.at(-1)).toMatchObject({ state: 'active', firstVerdictInMs: 0 });
+  });
+});
