@@ -1,6 +1,6 @@
 // Robust statistics for detector authors: @helios/plugins/stats. The detection engine uses the same helpers.
 export {
-  robustBaseline, robustZScores, judgedValue, judgedVector, unjudgedValue, tailSupported, samplingNoise,
+  robustBaseline, robustZScores, judgedValue, judgedVector, unjudgedValue, tailSupported, samplingNoise, pooledErrorRate, errorCountZ, upperNormalQuantile, logGamma,
   TAIL_SHARE, type RobustBaseline,
 } from './robust-stats.js';
 export { median, medianOfSorted, quantileOf, quantileOfSorted, rocAuc, upperQuantileOfSorted } from './quantiles.js';
