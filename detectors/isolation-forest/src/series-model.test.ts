@@ -6,7 +6,7 @@ import { SeriesModel, corroboratedDeviation, type SeriesModelOptions, type Serie
 const MIN = 60_000;
 const options: SeriesModelOptions = {
   trees: 100, sampleSize: 256, seed: 42, minTrainingWindows: 60, maxTrainingWindows: 2016, retrainEvery: 30, baselineWindows: 240,
-  refreshEvery: 10, minDeviation: 8, minTailEvents: 5, minRelativeSpread: 0.05, contamination: 0.2, holdoutShare: 0.25,
+  refreshEvery: 10, minDeviation: 8, minTailEvents: 5, minRelativeSpread: 0.05, contamination: 0.2, holdoutShare: 0.25, falseAlertsPerWeek: 1,
 };
 
 /** Deterministic minute counts around 100 (about Poisson spread), one error in a hundred. */
