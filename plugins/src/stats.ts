@@ -5,5 +5,5 @@ export {
 } from './robust-stats.js';
 export { median, medianOfSorted, quantileOf, quantileOfSorted, rocAuc, upperQuantileOfSorted } from './quantiles.js';
 export { metricVector, metricUnjudged, metricBaseline, metricZScores, metricExplanation } from './metric-stats.js';
-export { CalibratedSeries, TailThreshold, calibrationConfig, calibrationOf, tailQuantile, DEFAULT_CALIBRATION, type CalibrationOptions, type CalibratedSeriesState, type CalibratedJudgement } from './calibrated-series.js';
+export { CalibratedSeries, TailThreshold, calibrationConfig, calibrationOf, tailQuantile, exceedanceProbability, DEFAULT_CALIBRATION, type CalibrationOptions, type CalibratedSeriesState, type CalibratedJudgement } from './calibrated-series.js';
 export { CalibratedMetricSeries } from './calibrated-metric.js';

@@ -1,4 +1,4 @@
-import { quantileOfSorted, tailQuantile, upperQuantileOfSorted } from '@helios/plugins/stats';
+import { exceedanceProbability, quantileOfSorted, tailQuantile, upperQuantileOfSorted } from '@helios/plugins/stats';
 import { loadIsolationForest, trainIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
 
 /** What a gated forest needs of the plugin's options (see the config schema in index.ts). */
@@ -14,8 +14,6 @@ export interface GatedForestOptions {
   /** The design rate: expected false incidents per series per week on normal data (calibration.ts). */
   falseAlertsPerWeek: number;
 }
-
-const WEEK_MS = 7 * 24 * 60 * 60_000;
 
 /** What a gated forest saves: flat among its owner's fields in the state file (the file format predates this class). */
 export interface SavedGatedForest {
@@ -89,8 +87,7 @@ export class GatedForest {
       for (let c = 0; c < this.columns; c++) most = Math.max(most, Math.abs(rows[r]![c]!) / gates[c]!);
       deviations[r] = most;
     }
-    const alpha = Math.min(0.5, o.falseAlertsPerWeek / (WEEK_MS / Math.max(this.hopMs, 1000)));
-    this.deviationScale = Math.max(1, tailQuantile(deviations, alpha));
+    this.deviationScale = Math.max(1, tailQuantile(deviations, exceedanceProbability(o.falseAlertsPerWeek, this.hopMs)));
     this.forest = forest;
     this.threshold = threshold;
     this.gates = gates;

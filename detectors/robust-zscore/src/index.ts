@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
-import { CalibratedMetricSeries, calibrationConfig, calibrationOf, tailQuantile, judgedVector, pooledErrorRate, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
+import { CalibratedMetricSeries, calibrationConfig, calibrationOf, exceedanceProbability, tailQuantile, judgedVector, pooledErrorRate, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 
 export const configSchema = Type.Object(
   {
@@ -190,8 +190,7 @@ export default definePlugin({
         column.sort();
         state.thresholds[i] = Math.max(o.threshold, column[Math.min(column.length - 1, Math.floor((1 - o.contamination) * column.length))] ?? 0);
       });
-      const alpha = Math.min(0.5, o.falseAlertsPerWeek / (WEEK_MS / Math.max(state.hopMs, 1000)));
-      state.scoreScale = recent === 0 ? 1 : Math.max(1, tailQuantile(state.recentScores.slice(0, recent), alpha));
+      state.scoreScale = recent === 0 ? 1 : Math.max(1, tailQuantile(state.recentScores.slice(0, recent), exceedanceProbability(o.falseAlertsPerWeek, state.hopMs)));
       state.sinceRefresh = 0;
       state.generation++;
     }
@@ -277,7 +276,6 @@ const STATE_VERSION = 1;
 /** 2: the file keyed by `seriesKey` (dependency and log streams too); 1 keyed request series `tenant/service`. */
 const FILE_VERSION = 2;
 const SAVE_EVERY_MS = 60_000;
-const WEEK_MS = 7 * 24 * 60 * 60_000;
 
 /** The state file: per series, the normal windows on the judged scale and recent z-scores, as rows in FEATURE_NAMES order. */
 interface SavedState {
