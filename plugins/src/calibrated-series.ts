@@ -37,7 +37,7 @@ export const DEFAULT_CALIBRATION: CalibrationOptions = { falseAlertsPerWeek: 1, 
 
 /** Config keys of a detector that judges metric series by calibration; one schema, so both detectors document them alike. */
 export const calibrationConfig = {
-  falseAlertsPerWeek: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: DEFAULT_CALIBRATION.falseAlertsPerWeek, description: 'Expected false incidents per series per week on normal data. Metric series: thresholds are calibrated on each series’ own recent scores (tail fit) to this rate at the series’ cadence. Request, dependency and log series: a ceiling on top of the detector’s own thresholds, which are raised (tail fit of the series’ own recent normal windows, at this rate per week of hops) only for a series whose normal windows pass them more often. Lower: fewer false alerts, lower recall of mild anomalies; higher: the reverse. Delay is unaffected for strong anomalies (they cross the threshold at once).' }),
+  falseAlertsPerWeek: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: DEFAULT_CALIBRATION.falseAlertsPerWeek, description: 'Metric series: expected false incidents per series per week on normal data. Thresholds are calibrated on each series’ own recent scores (tail fit) to this rate at the series’ cadence. Lower: fewer false alerts, lower recall of mild anomalies; higher: the reverse. Delay is unaffected for strong anomalies (they cross the threshold at once).' }),
   firstVerdictAfter: Type.Integer({ minimum: 4, maximum: 10_000, default: DEFAULT_CALIBRATION.minObservations, description: 'Metric series: fresh observations (windows with new points) before the first verdict; bounds start wide and tighten as scores accumulate. At one-minute cadence the first verdict comes after about this many minutes.' }),
   adoptAfterMinutes: Type.Number({ minimum: 1, default: DEFAULT_CALIBRATION.adoptAfterMs / 60_000, description: 'Metric series: a change that lasts this long becomes the new normal (the incident resolves). Shorter: lasting shifts stop alerting sooner, but a long outage closes early.' }),
   minDeviationSigma: Type.Number({ minimum: 0, default: DEFAULT_CALIBRATION.minDeviation, description: 'Metric series: floor of the calibrated threshold, in robust standard deviations of one step. Higher: precision on very regular series, later detection of small shifts.' }),
@@ -85,7 +85,7 @@ const SLOTS = WEEK_MS / SLOT_MS;
 
 /**
  * Per-observation exceedance probability of a design rate: `falseAlertsPerWeek` spread over a week of
- * observations `cadenceMs` apart (at most 0.5). Request series use it per window hop.
+ * observations `cadenceMs` apart (at most 0.5).
  */
 export function exceedanceProbability(falseAlertsPerWeek: number, cadenceMs: number): number {
   return Math.min(0.5, falseAlertsPerWeek / (WEEK_MS / Math.max(cadenceMs, 1000)));

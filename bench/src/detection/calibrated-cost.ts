@@ -3,17 +3,12 @@
  * with an Isolation Forest of the default size (100 trees, 14 columns: what the forest cost per metric
  * window before) in the same run. Steady state: a one-minute series with a day of history behind it, so
  * the seasonal model, the tail fits and the spread refreshes are all in the measured loop.
- * Request series: one window through the Isolation Forest's series model (default options, retraining every
- * 30 windows included) with the calibrated deviation scale at the default design rate against the same
- * model with the rate so high that the scale never binds (what the calibration adds per window).
  * `node bench/dist/detection/calibrated-cost.js [--json]` (after `npx tsc -b bench`).
  */
 import { parseArgs } from 'node:util';
 import { seededRandom, type MetricWindow } from '@helios/core';
 import { CalibratedMetricSeries, DEFAULT_CALIBRATION } from '@helios/plugins/stats';
 import { trainIsolationForest } from '@helios/detector-isolation-forest/forest';
-import { SeriesModel, type SeriesModelOptions } from '@helios/detector-isolation-forest/series-model';
-import { normalFeatures } from '@helios/plugins/testing';
 import { median, type BenchResult } from '../result.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
@@ -52,28 +47,11 @@ function forestMicros(): number {
   return Number(process.hrtime.bigint() - t0) / 1000 / MEASURED;
 }
 
-const requestWindows = Array.from({ length: 2016 + 3000 }, (_, i) => {
-  const end = T0 + (i + 5) * MIN;
-  const w = 1 + 0.05 * gaussian();
-  return { tenant: 't', service: 's', start: end - 5 * MIN, end, features: normalFeatures({ total_events: 600 * w, avg_latency: 45 / w, p95_latency: 80 * (1 + 0.05 * gaussian()), error_rate: 0.01 * w }) };
-});
-const MODEL: SeriesModelOptions = { trees: 100, sampleSize: 256, seed: 42, minTrainingWindows: 60, maxTrainingWindows: 2016, retrainEvery: 30, baselineWindows: 240, refreshEvery: 10, minDeviation: 8, minTailEvents: 5, minRelativeSpread: 0.05, contamination: 0.2, holdoutShare: 0.25, falseAlertsPerWeek: 1 };
-function requestMicros(falseAlertsPerWeek: number): number {
-  const model = new SeriesModel({ ...MODEL, falseAlertsPerWeek });
-  for (let i = 0; i < 2016; i++) model.observe(requestWindows[i]!);
-  const t0 = process.hrtime.bigint();
-  for (let i = 2016; i < requestWindows.length; i++) model.observe(requestWindows[i]!);
-  return Number(process.hrtime.bigint() - t0) / 1000 / (requestWindows.length - 2016);
-}
-const calibratedRequest = median(Array.from({ length: 3 }, () => requestMicros(1)));
-const uncalibratedRequest = median(Array.from({ length: 3 }, () => requestMicros(1e9)));
-
 const judged = median(Array.from({ length: 5 }, perWindowMicros));
 const scored = median(Array.from({ length: 5 }, forestMicros));
 const results: BenchResult[] = [
   { name: 'calibrated judge, one metric window (steady state)', value: judged, unit: 'us/window', baseline: 'isolation forest score, one row', baselineValue: scored, ratio: judged / scored },
   { name: 'isolation forest score, one row (100 trees, 14 columns)', value: scored, unit: 'us/row' },
-  { name: 'request window, forest series model with the calibrated deviation scale (retrains included)', value: calibratedRequest, unit: 'us/window', baseline: 'same model, scale never binding', baselineValue: uncalibratedRequest, ratio: calibratedRequest / uncalibratedRequest },
 ];
 if (values.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
 else for (const r of results) process.stdout.write(`${r.name}: ${r.value.toFixed(2)} ${r.unit}${r.ratio === undefined ? '' : ` (${r.ratio.toFixed(2)}x ${r.baseline})`}\n`);

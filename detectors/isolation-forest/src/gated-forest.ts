@@ -1,4 +1,4 @@
-import { exceedanceProbability, quantileOfSorted, tailQuantile, upperQuantileOfSorted } from '@helios/plugins/stats';
+import { quantileOfSorted, upperQuantileOfSorted } from '@helios/plugins/stats';
 import { loadIsolationForest, trainIsolationForest, type IsolationForest, type SerializedIsolationForest } from './forest.js';
 
 /** What a gated forest needs of the plugin's options (see the config schema in index.ts). */
@@ -11,8 +11,6 @@ export interface GatedForestOptions {
   minDeviation: number;
   contamination: number;
   holdoutShare: number;
-  /** The design rate: expected false incidents per series per week on normal data (calibration.ts). */
-  falseAlertsPerWeek: number;
 }
 
 /** What a gated forest saves: flat among its owner's fields in the state file (the file format predates this class). */
@@ -20,8 +18,6 @@ export interface SavedGatedForest {
   forest: SerializedIsolationForest | null;
   forestThreshold: number;
   gates: number[];
-  /** See `GatedForest.deviationScale`; absent in models saved before it (1). */
-  deviationScale?: number;
   generation: number;
   sinceTrain: number;
   sinceRefresh: number;
@@ -38,15 +34,6 @@ export class GatedForest {
   threshold = 1;
   /** Per column: the |z| beyond which it counts as a deviation. */
   gates: Float64Array;
-  /**
-   * How far past its gates a window must be, at least 1: the (1 - alpha) quantile of the training rows' own
-   * deviations (largest |column| / gate), by the tail fit of calibrated-series.ts, at the exceedance
-   * probability per window that gives `falseAlertsPerWeek` at the series' hop. Above 1 only for a series
-   * whose normal windows reach their gates often enough that it would alert more than the design rate.
-   */
-  deviationScale = 1;
-  /** The series' hop (ms between windows), set by the owner: what a week of windows is. */
-  hopMs = 60_000;
   /** Forests trained so far (the model version, and the seed of the next one). */
   generation = 0;
   private sinceTrain = 0;
@@ -81,13 +68,6 @@ export class GatedForest {
       column.sort();
       gates[c] = Math.max(o.minDeviation, upperQuantileOfSorted(column, 1 - o.contamination));
     }
-    const deviations = new Float64Array(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      let most = 0;
-      for (let c = 0; c < this.columns; c++) most = Math.max(most, Math.abs(rows[r]![c]!) / gates[c]!);
-      deviations[r] = most;
-    }
-    this.deviationScale = Math.max(1, tailQuantile(deviations, exceedanceProbability(o.falseAlertsPerWeek, this.hopMs)));
     this.forest = forest;
     this.threshold = threshold;
     this.gates = gates;
@@ -109,7 +89,7 @@ export class GatedForest {
 
   toJSON(): SavedGatedForest {
     return {
-      forest: this.forest === undefined ? null : this.forest.toJSON(), forestThreshold: this.threshold, gates: Array.from(this.gates), deviationScale: this.deviationScale,
+      forest: this.forest === undefined ? null : this.forest.toJSON(), forestThreshold: this.threshold, gates: Array.from(this.gates),
       generation: this.generation, sinceTrain: this.sinceTrain, sinceRefresh: this.sinceRefresh,
     };
   }
@@ -126,7 +106,6 @@ export class GatedForest {
       if (g.forest.features !== columns) throw new Error(`saved forest has ${g.forest.features} columns, expected ${columns}`);
       g.threshold = saved.forestThreshold;
       g.gates = Float64Array.from(saved.gates);
-      g.deviationScale = saved.deviationScale ?? 1;
     }
     return g;
   }

@@ -123,7 +123,6 @@ export class SeriesModel {
     const latest = window.latest === undefined ? undefined : judgedVector(window.latest);
     if (this.previousEnd !== undefined && window.end > this.previousEnd && window.end - window.start > 0) {
       this.changeNoiseShare = Math.sqrt(Math.min(1, (window.end - this.previousEnd) / (window.end - window.start)));
-      this.gated.hopMs = window.end - this.previousEnd;
     }
     this.previous = level;
     this.previousEnd = window.end;
@@ -152,12 +151,11 @@ export class SeriesModel {
     return { detection, forestScore, forestThreshold: this.gated.threshold, views };
   }
 
-  /** Per view, the largest |column| / gate, over the series' calibrated `deviationScale` (gated-forest.ts). */
   private viewDeviations(derived: Float64Array): ViewDeviations {
     const view = (from: number, to: number): number => {
       let most = 0;
       for (let c = from; c < to; c++) most = Math.max(most, Math.abs(derived[c]!) / this.gated.gates[c]!);
-      return most / this.gated.deviationScale;
+      return most;
     };
     return { level: view(0, FEATURES), change: view(FEATURES, 2 * FEATURES), latest: view(2 * FEATURES, DERIVED_COLUMNS) };
   }

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
-import { CalibratedMetricSeries, calibrationConfig, calibrationOf, exceedanceProbability, tailQuantile, judgedVector, pooledErrorRate, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
+import { CalibratedMetricSeries, calibrationConfig, calibrationOf, judgedVector, pooledErrorRate, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 
 export const configSchema = Type.Object(
   {
@@ -31,17 +31,6 @@ interface SeriesState {
   /** z-scores of recent normal windows, flat ring of `thresholdWindows` x features. */
   recentZ: Float64Array;
   recentCount: number;
-  /** Scores (largest feature z / its threshold) of the same recent normal windows, a ring like `recentZ`. */
-  recentScores: Float64Array;
-  /**
-   * How far past 1 a score must be, at least 1: the (1 - alpha) quantile of `recentScores` by the tail fit of
-   * calibrated-series.ts, at the exceedance probability per window that gives `falseAlertsPerWeek` at the
-   * series' hop. Above 1 only for a series whose normal windows reach their thresholds often.
-   */
-  scoreScale: number;
-  /** End of the previous window: the hop a week of windows is counted in. */
-  previousEnd: number | undefined;
-  hopMs: number;
   sinceRefresh: number;
   generation: number;
 }
@@ -77,7 +66,7 @@ export default definePlugin({
     if (o.persist) fileCache = readCache();
 
     function newState(): SeriesState {
-      return { history: [], baseline: undefined, errorRate: 0, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), recentZ: new Float64Array(o.thresholdWindows * FEATURE_NAMES.length), recentCount: 0, recentScores: new Float64Array(o.thresholdWindows), scoreScale: 1, previousEnd: undefined, hopMs: 60_000, sinceRefresh: 0, generation: 0 };
+      return { history: [], baseline: undefined, errorRate: 0, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), recentZ: new Float64Array(o.thresholdWindows * FEATURE_NAMES.length), recentCount: 0, sinceRefresh: 0, generation: 0 };
     }
 
     /** The state folder's file; a missing, unreadable or other-version file is an empty cache. */
@@ -101,10 +90,6 @@ export default definePlugin({
       const recent = s.recentZ.slice(-o.thresholdWindows);
       recent.forEach((row, r) => state.recentZ.set(row, r * FEATURE_NAMES.length));
       state.recentCount = recent.length;
-      // Saved before scores were kept: none (scale 1 until they accumulate).
-      const scores = (s.recentScores ?? []).slice(-o.thresholdWindows);
-      if (scores.length === recent.length) state.recentScores.set(scores);
-      state.hopMs = s.hopMs ?? state.hopMs;
       state.generation = s.generation;
       if (state.history.length >= o.minTrainingWindows) refresh(state);
       return state;
@@ -120,8 +105,6 @@ export default definePlugin({
           const at = ((first + r) % o.thresholdWindows) * FEATURE_NAMES.length;
           return Array.from(state.recentZ.subarray(at, at + FEATURE_NAMES.length));
         }),
-        recentScores: Array.from({ length: recent }, (_, r) => state.recentScores[(first + r) % o.thresholdWindows]!),
-        hopMs: state.hopMs,
         generation: state.generation,
       };
     }
@@ -190,7 +173,6 @@ export default definePlugin({
         column.sort();
         state.thresholds[i] = Math.max(o.threshold, column[Math.min(column.length - 1, Math.floor((1 - o.contamination) * column.length))] ?? 0);
       });
-      state.scoreScale = recent === 0 ? 1 : Math.max(1, tailQuantile(state.recentScores.slice(0, recent), exceedanceProbability(o.falseAlertsPerWeek, state.hopMs)));
       state.sinceRefresh = 0;
       state.generation++;
     }
@@ -224,10 +206,7 @@ export default definePlugin({
         const z = robustZScores(judged, state.baseline, state.errorRate);
         // Each feature against its own threshold; the score is the largest ratio, so the threshold is 1.
         const relative = z.map((v, i) => (tailSupported(FEATURE_NAMES[i]!, window.features.total_events, o.minTailEvents) ? v / state!.thresholds[i]! : 0));
-        if (state.previousEnd !== undefined && window.end > state.previousEnd) state.hopMs = window.end - state.previousEnd;
-        state.previousEnd = window.end;
-        const unscaled = maxOf(relative);
-        const score = unscaled / state.scoreScale;
+        const score = maxOf(relative);
         const anomalous = score > 1;
         const total = relative.reduce((a, b) => a + b, 0);
         const explanation: FeatureExplanation[] = FEATURE_NAMES.map((feature, i) => {
@@ -238,7 +217,6 @@ export default definePlugin({
           return { feature, value, baseline: base, contribution: total > 0 ? relative[i]! / total : 1 / FEATURE_NAMES.length, direction: !moved ? 'flat' as const : value > base ? 'up' as const : 'down' as const };
         }).sort((a, b) => b.contribution - a.contribution);
         if (!anomalous) {
-          state.recentScores[state.recentCount % o.thresholdWindows] = unscaled;
           state.recentZ.set(z, (state.recentCount++ % o.thresholdWindows) * FEATURE_NAMES.length);
           state.history.push(judged);
           if (state.history.length > o.historyWindows) state.history.splice(0, state.history.length - o.historyWindows);
@@ -288,9 +266,6 @@ interface SavedState {
 interface SavedSeries {
   history: number[][];
   recentZ: number[][];
-  /** Scores of the same windows (absent in states saved before them). */
-  recentScores?: number[];
-  hopMs?: number;
   generation: number;
 }
 
