@@ -75,7 +75,7 @@ describe('real OTLP/gRPC clients against helios up', () => {
   }
 
   it.runIf(pythonGrpcExporter() || CI)('stores spans and logs from the Python SDK gRPC exporters once, a retried batch included', async () => {
-    const output = await run('python3', [join(root, 'gateway/src/python/otel_export_grpc.py'), `127.0.0.1:${grpcPort}`, '-']);
+    const output = await run('python3', [join(root, 'gateway/src/python/otel_export.py'), 'grpc', `127.0.0.1:${grpcPort}`, '-', 'py-grpc']);
     expect(JSON.parse(output.trim().split('\n').pop()!)).toMatchObject({ traces_ok: true });
     expect(await settledCount('py-grpc', 3)).toBe(3); // 2 spans (exported twice) + 1 log
     const spans = published.filter((e) => e.service === 'py-grpc' && e.kind === 'span');
