@@ -8,8 +8,8 @@ import { grpcCodeOfHttpStatus, GrpcStatus, isRetryableGrpcCode, OTLP_GRPC_METHOD
 /**
  * OTLP/gRPC receiver: unary gRPC written directly on node:http2 (gRPC over HTTP/2 as
  * https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md describes it), for the three Export
- * methods only. It measured 2.4-2.9x the calls/s of @grpc/grpc-js's server on the same load (bench/RESULTS.md),
- * and it lets the message go through the gateway's own body path:
+ * methods only. It replaced @grpc/grpc-js's server (the two compared: bench/RESULTS.md, OTLP/gRPC), and
+ * it lets the message go through the gateway's own body path:
  * - the raw frames are reserved in the body budget (gateway.maxInFlightBodyBytes) as they arrive, and
  *   the message's grpc-encoding (gzip, deflate, zstd, snappy) is undone by the gateway's bounded
  *   decoders, inside the same budget and gateway.maxInflatedBytes: a compression bomb gets an error;
@@ -185,7 +185,7 @@ export function createOtlpGrpcTransport(options: OtlpGrpcTransportOptions): Otlp
       return refuse(stream, err as HeliosError);
     }
     if (stopping) return sendError(stream, GrpcStatus.UNAVAILABLE, 'HLS_ERR_SHUTTING_DOWN: the gateway is shutting down');
-    if (deadline !== undefined) timer = setTimeout(() => sendError(stream, 4 /* DEADLINE_EXCEEDED */, `grpc-timeout of ${deadline} ms passed before the records were taken`), deadline).unref();
+    if (deadline !== undefined) timer = setTimeout(() => sendError(stream, GrpcStatus.DEADLINE_EXCEEDED, `grpc-timeout of ${deadline} ms passed before the records were taken`), deadline).unref();
 
     const chunks: Buffer[] = [];
     let size = 0;
