@@ -8,8 +8,9 @@ import { grpcCodeOfHttpStatus, GrpcStatus, isRetryableGrpcCode, OTLP_GRPC_METHOD
 /**
  * OTLP/gRPC receiver: unary gRPC written directly on node:http2 (gRPC over HTTP/2 as
  * https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md describes it), for the three Export
- * methods only. It replaced @grpc/grpc-js's server (the two compared: bench/RESULTS.md, OTLP/gRPC), and
- * it lets the message go through the gateway's own body path:
+ * methods only. It replaced @grpc/grpc-js's server, which measured the same within noise (bench/RESULTS.md,
+ * OTLP/gRPC) but answers zstd and snappy UNIMPLEMENTED and inflates outside the gateway's memory budget.
+ * Here the message goes through the gateway's own body path:
  * - the raw frames are reserved in the body budget (gateway.maxInFlightBodyBytes) as they arrive, and
  *   the message's grpc-encoding (gzip, deflate, zstd, snappy) is undone by the gateway's bounded
  *   decoders, inside the same budget and gateway.maxInflatedBytes: a compression bomb gets an error;
