@@ -186,7 +186,7 @@ export function createOtlpGrpcTransport(options: OtlpGrpcTransportOptions): Otlp
       return refuse(stream, err as HeliosError);
     }
     if (stopping) return sendError(stream, GrpcStatus.UNAVAILABLE, 'HLS_ERR_SHUTTING_DOWN: the gateway is shutting down');
-    if (deadline !== undefined) timer = setTimeout(() => sendError(stream, GrpcStatus.DEADLINE_EXCEEDED, `grpc-timeout of ${deadline} ms passed before the records were taken`), deadline).unref();
+    if (deadline !== undefined) timer = setTimeout(() => sendError(stream, GrpcStatus.DEADLINE_EXCEEDED, `HLS_ERR_DEADLINE_EXCEEDED: grpc-timeout of ${deadline} ms passed before the records were taken`), deadline).unref();
 
     const chunks: Buffer[] = [];
     let size = 0;

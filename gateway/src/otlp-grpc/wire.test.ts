@@ -175,7 +175,7 @@ describe('OTLP/gRPC deadlines', () => {
     const session = connect(`http://127.0.0.1:${h.otlpGrpcPort!}`);
     try {
       const answer = await rawCall(session, { headers: { 'grpc-timeout': '200m' }, chunks: [frame(traceRequest('late'))] });
-      expect(answer).toMatchObject({ grpcStatus: GrpcStatus.DEADLINE_EXCEEDED, grpcMessage: expect.stringContaining('grpc-timeout of 200 ms passed') });
+      expect(answer).toMatchObject({ grpcStatus: GrpcStatus.DEADLINE_EXCEEDED, grpcMessage: expect.stringContaining('HLS_ERR_DEADLINE_EXCEEDED: grpc-timeout of 200 ms passed') });
     } finally {
       release();
       session.close();
