@@ -10,5 +10,5 @@ export { reportUrl } from './report-url.js';
 export { deliverWithRetry, deliveryRetryOptions, postJson, requestJson, retryAfterMs, type AttemptOutcome, type DeliveryRetryPolicy, type JsonPostOptions } from './delivery-retry.js';
 export { renderReportMarkdown, reportFileName, withChartImages } from './report-markdown.js';
 export { Type, type Static } from '@sinclair/typebox';
-export { renderIncidentChart } from './report-chart.js';
-export { CHARTABLE_FEATURES, byDeviation, formatDuration, incidentSpan, robustDeviation, type ChartableFeature, type IncidentSpan } from './report-timeline.js';
+export { renderIncidentCharts } from './report-chart.js';
+export { CHARTABLE_FEATURES, byDeviation, drivingFeatures, formatDuration, incidentSpan, robustDeviation, type ChartableFeature, type FeatureSeries, type IncidentSpan } from './report-timeline.js';
