@@ -27,6 +27,8 @@ export async function createPgliteClient(dataDir?: string): Promise<SqlClient> {
           exec: async (text: string) => {
             await tx.exec(text);
           },
+          // PGlite has no COPY stream from the client; it reads a Blob handed with the query as the file /dev/blob.
+          copyFrom: async (target: string, data: string) => (await tx.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([data]) })).affectedRows ?? 0,
         }),
       ),
     close: async () => {

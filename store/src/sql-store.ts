@@ -100,7 +100,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
   const batchSize = options.batchSize ?? 5000;
   const writeConcurrency = Math.max(1, options.writeConcurrency ?? (client.dialect === 'postgres' ? 2 : 1));
 
-  const writeMethod = options.writeMethod ?? (client.dialect === 'postgres' ? 'copy' : 'recordset');
+  const writeMethod = options.writeMethod ?? 'copy';
   const maintenance = { retentionDays: options.retentionDays ?? 7, partitionsAhead: options.partitionsAhead ?? 3 };
 
   // One statement: insert the new events and mark the minutes they touched for the rollup job.
@@ -131,9 +131,8 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
    */
   async function insertByCopy(batch: readonly HeliosEvent[]): Promise<number> {
     return client.transaction(async (tx) => {
-      if (tx.copyFrom === undefined) throw new HeliosError('HLS_ERR_STORE', `writeMethod 'copy' needs a PostgreSQL client with COPY; this is ${client.dialect}`);
       await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS helios_events_staging (LIKE helios_events) ON COMMIT DELETE ROWS`);
-      await tx.copyFrom(`COPY helios_events_staging (${EVENT_COPY_COLUMNS}) FROM STDIN`, eventsToCopyText(batch));
+      await tx.copyFrom(`helios_events_staging (${EVENT_COPY_COLUMNS})`, eventsToCopyText(batch));
       const { rows } = await tx.query<{ n: string | number }>(stagingInsert);
       return Number(rows[0]?.n ?? 0);
     });
