@@ -35,3 +35,4 @@ export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,
 } from './redaction.js';
+export { workerModuleUrl } from './worker-module.js';
