@@ -7,7 +7,7 @@ import {
 } from '@helios/core';
 import type { DetectorHooks, DetectorSeriesState, LoadedPlugin } from '@helios/plugins';
 import type { ClosedMetricWindow } from './metric-windows.js';
-import type { DetectorStateStore, Store } from '@helios/store';
+import type { DetectorStateStore, IncidentReader, Store } from '@helios/store';
 import { createIncidentStateKeeper, type TrackedSeries } from './incident-state.js';
 import { rollupWindows } from './rollup-windows.js';
 import { ServiceIncidents } from './service-incidents.js';
@@ -36,9 +36,10 @@ export interface DetectRuntimeOptions {
    * Where series state lives across workers: each series' incident state is saved there and read when the
    * series is first seen; a series new to this worker has its first window filled from the stored events
    * (so it is judged within a hop, not a window length) and its detectors warmed from the stored rollups.
-   * Without it state lives and dies with the process.
+   * Without it state lives and dies with the process. Its incident table says whether an incident is still
+   * open (incident-state.ts: one source of truth per fact).
    */
-  store?: Pick<Store, 'scanEvents' | 'rollups'> & DetectorStateStore;
+  store?: Pick<Store, 'scanEvents' | 'rollups'> & DetectorStateStore & Pick<IncidentReader, 'getIncident' | 'unresolvedIncidents'>;
 }
 
 export interface DetectRuntime extends Subscription {
@@ -188,7 +189,10 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
   const serviceIncidents = new ServiceIncidents();
   /** Series key -> the id of its open incident (its opening anomaly), for the resolution record; saved with the tracker's state. */
   const openIncidents = new Map<string, string>();
-  const incidentState = createIncidentStateKeeper({ store: options.store, tracker, openIncidents, logger, intervalMs: detection.stateSaveIntervalMs });
+  const incidentState = createIncidentStateKeeper({
+    store: options.store, incidents: options.store, tracker, openIncidents, logger, intervalMs: detection.stateSaveIntervalMs,
+    onClosedElsewhere: (key) => serviceIncidents.forget(key),
+  });
   /** Request series (tenant + service) this worker has taken on: filled from the store and warmed once. */
   const adopted = new Set<string>();
   /** Series waiting for their detectors' `warm`, oldest first: warming takes about half a second a series. */
@@ -351,25 +355,26 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
     return closed.length + metricWindows.length;
   }
   /**
-   * Request series this worker sees for the first time (it was given their partition, or it restarted):
-   * the part of their first window before their first live event comes from the stored events (so the
-   * series is judged at the next hop, not after a whole window), and detectors with `warm` restore the
-   * series' state or learn from its stored rollups. Stored events of this batch are skipped: they are
-   * added live. Needs `options.store`; without it series start as they always did.
+   * Services this worker sees for the first time (it was given their partition, or it restarted): the part
+   * of their first windows before their first live event comes from the stored events, request and metric
+   * series alike (so each is judged at the next hop, not after a whole window, and a metric series has its
+   * cadence and its counters' references at once), and detectors with `warm` restore the request series'
+   * state or learn from its stored rollups. Stored events of this batch are skipped: they are added live.
+   * Needs `options.store`; without it series start as they always did.
    */
   async function adoptNewSeries(events: readonly HeliosEvent[], wall: number): Promise<void> {
     const store = options.store;
     if (store === undefined) return;
-    const fresh = new Map<string, { tenant: string; service: string; first: number; ids: Set<string> }>();
+    const fresh = new Map<string, { tenant: string; service: string; first: number; ids: Set<string>; requests: boolean }>();
     for (const e of events) {
-      if (e.kind === 'metric') continue;
       const key = seriesKey(e);
       if (adopted.has(key)) continue;
       const entry = fresh.get(key);
-      if (entry === undefined) fresh.set(key, { tenant: e.tenant, service: e.service, first: e.timestamp, ids: new Set([e.id]) });
+      if (entry === undefined) fresh.set(key, { tenant: e.tenant, service: e.service, first: e.timestamp, ids: new Set([e.id]), requests: e.kind !== 'metric' });
       else {
         entry.first = Math.min(entry.first, e.timestamp);
         entry.ids.add(e.id);
+        if (e.kind !== 'metric') entry.requests = true;
       }
     }
     const { windowMs, hopMs } = detection;
@@ -380,7 +385,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
         const from = Math.floor(s.first / hopMs) * hopMs - windowMs + hopMs;
         for await (const page of store.scanEvents({ tenant: s.tenant, service: s.service, from, to: s.first })) {
           for (const e of page) {
-            if (s.ids.has(e.id) || e.kind === 'metric') continue;
+            if (s.ids.has(e.id)) continue;
             windows.add(e, wall);
             oldest = Math.min(oldest, e.timestamp);
           }
@@ -388,6 +393,8 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       } catch (err) {
         logger.warn({ err, tenant: s.tenant, service: s.service }, 'could not read the stored events of a series new to this worker; its first window waits for live events');
       }
+      // Rollups are of requests: a service that only sends metrics has nothing to warm from.
+      if (!s.requests) continue;
       // History ends where the series' first live window begins to slide: one hop before its end.
       warmQueue.set(key, { tenant: s.tenant, service: s.service, historyTo: Math.floor(oldest / hopMs) * hopMs + windowMs - hopMs });
     }

@@ -1,5 +1,5 @@
-import { seriesKey, type Logger, type SeriesWindow } from '@helios/core';
-import type { DetectorStateStore } from '@helios/store';
+import { metricSeriesName, seriesKey, type Logger, type SeriesWindow } from '@helios/core';
+import type { DetectorStateStore, IncidentReader } from '@helios/store';
 
 /** The rows of the detect runtime's own state in helios_detector_state. */
 export const RUNTIME_STATE_PLUGIN = '@helios/detect-runtime';
@@ -45,6 +45,19 @@ export interface IncidentStateKeeper {
  * one resolution. An opening or resolution is saved before its record is published; streaks are saved
  * every `intervalMs` and at close. A failed save is logged and retried with the next one: judging never
  * waits for the store to come back.
+ *
+ * One source of truth per fact:
+ * - helios_detector_state (this keeper's rows) holds the detector's evidence: streaks, the newest judged
+ *   window, and which incident the series' current episode belongs to (its id).
+ * - helios_incidents (the incident lifecycle, written by the report runtime and the incidents API) holds
+ *   an incident's status. An incident resolved there (POST /api/v1/incidents/:id/resolve, or superseded) is
+ *   over for the detector too: checked when a worker takes the series over and every `intervalMs` for the
+ *   series this worker holds open; the series then starts afresh, so a lasting anomaly opens a new incident.
+ *   Acknowledged is still unresolved: the detector goes on with it and resolves it when the windows are normal.
+ * - A series with no saved state (lost, or of an older format) that has an unresolved incident there
+ *   continues that incident instead of opening a duplicate (the newest one; older orphans are resolved as
+ *   superseded by the lifecycle). Dependency and log series are not matched this way: their incidents are
+ *   stored under the service (no series name), which the service's request series continues.
  */
 export function createIncidentStateKeeper(options: {
   store: DetectorStateStore | undefined;
@@ -53,8 +66,12 @@ export function createIncidentStateKeeper(options: {
   openIncidents: Map<string, string>;
   logger: Logger;
   intervalMs: number;
+  /** The incident lifecycle table: the status of an incident (see above). Without it the saved state alone decides. */
+  incidents?: Pick<IncidentReader, 'getIncident' | 'unresolvedIncidents'> | undefined;
+  /** The series (by key) no longer has an open incident because it was resolved outside the detector. */
+  onClosedElsewhere?: (key: string) => void;
 }): IncidentStateKeeper {
-  const { store, tracker, openIncidents, logger } = options;
+  const { store, tracker, openIncidents, logger, incidents } = options;
   const loaded = new Set<string>();
   /** Series key -> end of its newest judged window (this worker's, or its saved state's). */
   const judgedUntil = new Map<string, number>();
@@ -84,7 +101,59 @@ export function createIncidentStateKeeper(options: {
     return saving;
   }
 
-  const timer = store === undefined ? undefined : setInterval(() => void save(dirty), options.intervalMs);
+  /** The series starts afresh: its incident was resolved in the lifecycle table (by the API, or superseded). */
+  function closeResolvedElsewhere(key: string, tenant: string, by: string | undefined, incidentId: string): void {
+    tracker.restore(key, { open: false, normalStreak: 0, anomalousStreak: 0 });
+    openIncidents.delete(key);
+    dirty.set(key, tenant);
+    options.onClosedElsewhere?.(key);
+    logger.info({ tenant, series: key.split('\u0000').slice(1).join('/'), incident: incidentId, by }, 'incident resolved outside the detector: not continued; a lasting anomaly opens a new one');
+  }
+
+  /** Whether the incident is resolved in the lifecycle table (undefined: unknown there yet, e.g. its anomaly is still on the bus). */
+  async function resolvedElsewhere(tenant: string, incidentId: string): Promise<{ by: string | undefined } | undefined> {
+    const record = await incidents!.getIncident(incidentId, { tenant });
+    return record?.status === 'resolved' ? { by: record.resolvedBy } : undefined;
+  }
+
+  /** After a series' saved state (if any) is restored: square it with the lifecycle table. */
+  async function reconcileTakenOver(window: SeriesWindow, key: string, saved: SavedIncidentState | undefined): Promise<void> {
+    if (incidents === undefined) return;
+    const openId = openIncidents.get(key);
+    if (openId !== undefined) {
+      const resolved = await resolvedElsewhere(window.tenant, openId);
+      if (resolved !== undefined) closeResolvedElsewhere(key, window.tenant, resolved.by, openId);
+      return;
+    }
+    // Saved state that knows its episode is trusted: an incident it closed may still read open in the table
+    // while its resolution is on the bus, and continuing it would swallow the next anomaly.
+    if ((saved !== undefined && !(saved.open && saved.incidentId === undefined)) || window.stream !== undefined) return;
+    const unresolved = await incidents.unresolvedIncidents({ tenant: window.tenant, service: window.service, series: window.metric === undefined ? undefined : metricSeriesName(window.metric) });
+    const newest = unresolved[unresolved.length - 1];
+    if (newest === undefined) return;
+    tracker.restore(key, { open: true, normalStreak: 0, anomalousStreak: 0 });
+    openIncidents.set(key, newest.id);
+    dirty.set(key, window.tenant);
+    logger.info({ tenant: window.tenant, service: window.service, incident: newest.id, status: newest.status }, 'series without saved state continues its unresolved incident');
+  }
+
+  /** The series this worker holds open whose incident was resolved in the table meanwhile (the API). */
+  async function reconcileOpen(): Promise<void> {
+    if (incidents === undefined) return;
+    for (const [key, id] of [...openIncidents]) {
+      const tenant = key.slice(0, key.indexOf('\u0000'));
+      try {
+        const resolved = await resolvedElsewhere(tenant, id);
+        // Still the same episode after the read: the series may have resolved and reopened meanwhile.
+        if (resolved !== undefined && openIncidents.get(key) === id) closeResolvedElsewhere(key, tenant, resolved.by, id);
+      } catch (err) {
+        logger.warn({ err, incident: id }, 'could not read an open incident\'s status; will retry');
+        return;
+      }
+    }
+  }
+
+  const timer = store === undefined ? undefined : setInterval(() => void reconcileOpen().then(() => save(dirty)), options.intervalMs);
   timer?.unref();
 
   return {
@@ -92,16 +161,23 @@ export function createIncidentStateKeeper(options: {
       const key = seriesKey(window);
       if (store === undefined || loaded.has(key)) return;
       loaded.add(key);
+      let value: SavedIncidentState | undefined;
       try {
         const saved = await store.getDetectorState(RUNTIME_STATE_PLUGIN, window.tenant, key);
-        if (saved === undefined || saved.version !== INCIDENT_STATE_VERSION) return;
-        const value = JSON.parse(Buffer.from(saved.state).toString('utf8')) as SavedIncidentState;
+        if (saved !== undefined && saved.version === INCIDENT_STATE_VERSION) value = JSON.parse(Buffer.from(saved.state).toString('utf8')) as SavedIncidentState;
+      } catch (err) {
+        logger.warn({ err, tenant: window.tenant, service: window.service }, 'saved incident state unreadable; the series starts with none');
+      }
+      if (value !== undefined) {
         tracker.restore(key, { open: value.open, normalStreak: value.normalStreak, anomalousStreak: value.anomalousStreak });
         if (value.open && value.incidentId !== undefined) openIncidents.set(key, value.incidentId);
         judgedUntil.set(key, value.judgedUntil);
         if (value.open) logger.info({ tenant: window.tenant, service: window.service, incident: value.incidentId }, 'series taken over with an open incident');
+      }
+      try {
+        await reconcileTakenOver(window, key, value);
       } catch (err) {
-        logger.warn({ err, tenant: window.tenant, service: window.service }, 'saved incident state unreadable; the series starts with none');
+        logger.warn({ err, tenant: window.tenant, service: window.service }, 'could not read the series\' incidents; its saved state alone decides');
       }
     },
     judgedBefore(window) {

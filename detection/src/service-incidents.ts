@@ -27,4 +27,13 @@ export class ServiceIncidents {
     open.add(key);
     return !alreadyOpen;
   }
+
+  /** The series' incident ended outside its windows (resolved through the API): it no longer speaks for its service. */
+  forget(key: string): void {
+    for (const [serviceKey, open] of this.open) {
+      if (!open.delete(key)) continue;
+      if (open.size === 0) this.open.delete(serviceKey);
+      return;
+    }
+  }
 }

@@ -2,12 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Topics, createMetricsRegistry, isIncidentResolution, type AnomalyTopicRecord, type IncidentResolution, loadConfig, normalizeEventInput, type Anomaly, type HeliosConfig, type HeliosEvent } from '@helios/core';
+import { Topics, createMetricsRegistry, newEventId, isIncidentResolution, type AnomalyTopicRecord, type IncidentResolution, loadConfig, normalizeEventInput, type Anomaly, type HeliosConfig, type HeliosEvent } from '@helios/core';
 import { createMemoryBus } from '@helios/bus';
 import { loadPlugins } from '@helios/plugins';
-import { createRecordingLogger, testHost } from '@helios/plugins/testing';
-import { createPgliteClient, createSqlStore, type Store } from '@helios/store';
+import { createRecordingLogger, testHost, testStores, type TestStore } from '@helios/plugins/testing';
+import type { Store } from '@helios/store';
 import { startDetectRuntime } from './detect-runtime.js';
+import { RUNTIME_STATE_PLUGIN } from './incident-state.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -24,16 +25,17 @@ function minuteOf(m: number, failing: boolean): HeliosEvent[] {
     { tenant: 't', now: T0 }));
 }
 
-const stores: Store[] = [];
+const stores: TestStore[] = [];
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
 });
+/** The store backends; the tests of state kept with the incident table and of metric judges run on each. */
+const backends = testStores();
 
-async function sharedStore(): Promise<Store> {
-  const store = createSqlStore(await createPgliteClient());
-  await store.migrate();
-  stores.push(store);
-  return store;
+async function sharedStore(open: () => Promise<TestStore> = backends[0]![1]): Promise<Store> {
+  const opened = await open();
+  stores.push(opened);
+  return opened.store;
 }
 
 /** One detect worker on its own bus (as if it had the partition), sharing the store with the others. */
@@ -86,6 +88,123 @@ describe('stateless detect workers (series state in the store)', { timeout: 90_0
     expect(resolved.map((l) => l['incident'])).toEqual([incidentId]);
     expect(second.resolutions.map((r) => r.incidentId)).toEqual([incidentId]); // resolved once, with the id the first worker opened it under
     expect(second.logs.some((l) => l.msg === 'series taken over with an open incident' && l['incident'] === incidentId)).toBe(true);
+  });
+
+  describe.each(backends)('the incident table (helios_incidents) has the last word on an incident\'s status (%s)', (_backend, open) => {
+    /** A first worker opens the incident of minutes 9.. and dies; the report runtime has recorded it. */
+    const openedThenDied = async () => {
+      const store = await sharedStore(open);
+      const first = await worker(store, {});
+      for (let m = 0; m < 13; m++) await first.feed(minuteOf(m, m >= 9));
+      expect(first.anomalies).toHaveLength(1);
+      const incident = await store.openIncident(first.anomalies[0]!);
+      return { store, first, incident };
+    };
+    /** A successor judges minutes 13..29: failing until `failingUntil`, then normal. */
+    const successorRuns = async (store: Store, failingUntil: number, detection: Partial<HeliosConfig['detection']> = {}) => {
+      const second = await worker(store, detection);
+      for (let m = 13; m < 30; m++) await second.feed(minuteOf(m, m < failingUntil));
+      await second.runtime.close();
+      return second;
+    };
+
+    it('an incident resolved through the API is not continued by the successor: the lasting anomaly opens a new one, resolved once', async () => {
+      const { store, incident } = await openedThenDied();
+      expect((await store.resolveIncident(incident.id, { by: 'api:alice', at: T0 + 13 * MIN }))?.status).toBe('resolved');
+      const second = await successorRuns(store, 17);
+      expect(second.anomalies).toHaveLength(1);
+      expect(second.anomalies[0]!.id).not.toBe(incident.id);
+      expect(second.resolutions.map((r) => r.incidentId)).toEqual([second.anomalies[0]!.id]);
+      expect(second.logs.some((l) => l.msg === 'incident resolved outside the detector: not continued; a lasting anomaly opens a new one' && l['incident'] === incident.id)).toBe(true);
+    });
+
+    it('an acknowledged incident is continued: no second opening, the detector resolves it once', async () => {
+      const { store, incident } = await openedThenDied();
+      expect((await store.acknowledgeIncident(incident.id, { by: 'api:bob', at: T0 + 13 * MIN }))?.status).toBe('acknowledged');
+      const second = await successorRuns(store, 17);
+      expect(second.anomalies).toEqual([]);
+      expect(second.resolutions.map((r) => r.incidentId)).toEqual([incident.id]);
+    });
+
+    it('an incident open in the table whose series has no saved state (lost, or an older format) is continued, not duplicated', async () => {
+      const { store, incident } = await openedThenDied();
+      // The saved state becomes one of a format this version does not read.
+      const key = 't\u0000pay';
+      expect(await store.putDetectorStates(RUNTIME_STATE_PLUGIN, [{ tenant: 't', seriesKey: key, version: 0, updatedAt: Date.now() + 60_000, state: Buffer.from('{}') }])).toBe(1);
+      const second = await successorRuns(store, 17);
+      expect(second.anomalies).toEqual([]);
+      expect(second.resolutions.map((r) => r.incidentId)).toEqual([incident.id]);
+      expect(second.logs.some((l) => l.msg === 'series without saved state continues its unresolved incident' && l['incident'] === incident.id)).toBe(true);
+    });
+
+    it('a series whose saved state closed its incident does not reopen it from the table while the resolution is on its way', async () => {
+      const { store, first, incident } = await openedThenDied();
+      for (let m = 13; m < 20; m++) await first.feed(minuteOf(m, false));
+      expect(first.resolutions.map((r) => r.incidentId)).toEqual([incident.id]); // published; the report runtime has not applied it yet
+      await first.runtime.close();
+      const second = await worker(store, {});
+      for (let m = 20; m < 33; m++) await second.feed(minuteOf(m, m >= 22 && m < 25));
+      await second.runtime.close();
+      expect(second.anomalies).toHaveLength(1); // the new episode is an incident of its own
+      expect(second.resolutions.map((r) => r.incidentId)).toEqual([second.anomalies[0]!.id]);
+    });
+
+    it('the worker holding an incident open learns within stateSaveIntervalMs that the API resolved it', async () => {
+      const store = await sharedStore(open);
+      const w = await worker(store, { stateSaveIntervalMs: 200 });
+      for (let m = 0; m < 13; m++) await w.feed(minuteOf(m, m >= 9));
+      const incident = await store.openIncident(w.anomalies[0]!);
+      await store.resolveIncident(incident.id, { by: 'api:alice', at: T0 + 13 * MIN });
+      for (let i = 0; i < 50 && !w.logs.some((l) => l.msg === 'incident resolved outside the detector: not continued; a lasting anomaly opens a new one'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let m = 13; m < 30; m++) await w.feed(minuteOf(m, m < 17));
+      await w.runtime.close();
+      expect(w.anomalies).toHaveLength(2);
+      expect(w.resolutions.map((r) => r.incidentId)).toEqual([w.anomalies[1]!.id]); // the one the API closed is not resolved again
+    });
+  });
+
+  it.each(backends)('a metric series keeps its calibrated judge and its open incident across a worker restart: judged at once, no second opening, resolved once (%s)', async (_backend, open) => {
+    /** A gauge every 10 s around 100; `shifted` minutes at 150. */
+    const metricMinute = (m: number, shifted: boolean): HeliosEvent[] => Array.from({ length: 6 }, (_, i) => ({
+      id: newEventId(), timestamp: T0 + m * MIN + i * 10_000, service: 'pay', level: 'INFO', message: 'queue.depth', kind: 'metric', endpoint: null, latency_ms: null, status_code: null, error_code: null,
+      trace_id: null, span_id: null, sample_rate: 1, tenant: 't', resource: {},
+      attributes: { 'metric.name': 'queue.depth', 'metric.type': 'gauge', 'metric.value': (shifted ? 150 : 100) + 2 * Math.sin(m * 6 + i) },
+    }));
+    const zscore = (persist: boolean) => [{ use: '@helios/detector-robust-zscore', options: { persist } }];
+    const store = await sharedStore(open);
+    const first = await worker(store, {}, zscore(true));
+    for (let m = 0; m < 63; m++) await first.feed(metricMinute(m, m >= 60));
+    expect(first.anomalies).toHaveLength(1);
+    expect(first.anomalies[0]!.metric?.name).toBe('queue.depth');
+    const [before] = first.runtime.seriesStates('t', 'pay');
+    expect(before).toMatchObject({ state: 'active' });
+    // A restart: the runtime and the detectors shut down cleanly (SIGTERM), the disk goes with the task.
+    await first.runtime.close();
+    for (const d of first.detectors) await d.shutdown();
+
+    /** Minute `m` on a fresh worker: its first metric window [m - 4, m + 1) closes with minute m + 1's first point. */
+    const takeOver = async (persist: boolean, m: number, shifted: boolean) => {
+      const w = await worker(store, {}, zscore(persist));
+      await w.feed(metricMinute(m, shifted));
+      await w.feed(metricMinute(m + 1, shifted).slice(0, 1));
+      expect(w.runtime.metricWindowsEvaluated).toBe(1); // filled from the stored points, not five minutes of its own
+      return w;
+    };
+    const second = await takeOver(true, 63, true);
+    const [after] = second.runtime.seriesStates('t', 'pay');
+    // The judge the first worker had, one window on: active, not relearning.
+    expect(after).toMatchObject({ state: 'active', windowsSeen: before!.windowsSeen + 1 });
+    expect(after!.threshold).toBeCloseTo(before!.threshold!, 6);
+    for (let m = 64; m < 75; m++) await second.feed(metricMinute(m, m < 66).slice(m === 64 ? 1 : 0));
+    await second.runtime.close();
+    for (const d of second.detectors) await d.shutdown();
+    expect(second.anomalies).toEqual([]);
+    expect(second.resolutions.map((r) => r.incidentId)).toEqual([first.anomalies[0]!.id]);
+
+    // What the saved judge spares: without it a successor's first window finds the series learning.
+    const cold = await takeOver(false, 75, false);
+    expect(cold.runtime.seriesStates('t', 'pay')).toMatchObject([{ state: 'learning', windowsSeen: 1 }]);
+    await cold.runtime.close();
   });
 
   it('windows the previous owner judged are not judged again when their events come again (an uncommitted offset)', async () => {

@@ -1,5 +1,14 @@
 import { METRIC_FEATURE_NAMES, type Detection, type FeatureExplanation, type MetricWindow } from '@helios/core';
-import { CalibratedSeries, type CalibratedSeriesState, type CalibrationOptions } from './calibrated-series.js';
+import { CalibratedSeries, type CalibratedSeriesSnapshot, type CalibratedSeriesState, type CalibrationOptions } from './calibrated-series.js';
+
+/** A `CalibratedMetricSeries` as numbers, for `restore` (calibrated-series-state.ts stores it). */
+export interface CalibratedMetricSnapshot {
+  series: CalibratedSeriesSnapshot;
+  /** End of the last window seen (NaN: none), the hop between windows, windows seen. */
+  lastEnd: number;
+  hop: number;
+  windowsSeen: number;
+}
 
 /**
  * A metric series judged on its fresh evidence with a calibrated false-alarm rate (calibrated-series.ts):
@@ -19,6 +28,17 @@ export class CalibratedMetricSeries {
     this.series = new CalibratedSeries(o);
     this.tenant = first.tenant;
     this.service = first.service;
+  }
+
+  snapshot(): CalibratedMetricSnapshot {
+    return { series: this.series.snapshot(), lastEnd: this.lastEnd ?? NaN, hop: this.hop, windowsSeen: this.windowsSeen };
+  }
+
+  restore(s: CalibratedMetricSnapshot): void {
+    this.series.restore(s.series);
+    this.lastEnd = Number.isNaN(s.lastEnd) ? undefined : s.lastEnd;
+    this.hop = s.hop;
+    this.windowsSeen = s.windowsSeen;
   }
 
   state(): CalibratedSeriesState & { windowsSeen: number } {

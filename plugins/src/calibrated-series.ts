@@ -60,6 +60,21 @@ export interface CalibratedSeriesState {
   model: 'local' | 'seasonal';
 }
 
+/** A `CalibratedSeries` as numbers (non-finite ones included), for `restore`. */
+export interface CalibratedSeriesSnapshot {
+  times: Float64Array;
+  values: Float64Array;
+  offsets: Float64Array;
+  local: Float64Array;
+  seasonal: Float64Array;
+  /** The daily profile's used slots: slot index, sum, count and absolute slot. */
+  profile: { index: Float64Array; sum: Float64Array; n: Float64Array; slot: Float64Array } | undefined;
+  /** (at, value, offset) triples. */
+  quarantine: Float64Array;
+  /** observations, cadence, spread, quantum, sinceSpread, integers, firstAt, normalStreak, lastValue, run, repeats, steps, then the local and seasonal `TailThreshold.fit()`. */
+  scalars: number[];
+}
+
 export interface CalibratedJudgement {
   /** Strongest channel's score over its threshold: above 1 is anomalous. */
   ratio: number;
@@ -115,6 +130,26 @@ export class TailThreshold {
       this.since = 0;
     }
     return Math.max(this.cached, floor) * (1 + 4 / Math.sqrt(this.size));
+  }
+
+  /** The scores kept, oldest first (a snapshot: calibrated-series-state.ts). */
+  scores(): Float64Array {
+    const size = this.size;
+    const out = new Float64Array(size);
+    for (let i = 0; i < size; i++) out[i] = this.ring[(this.count - size + i) % SCORES]!;
+    return out;
+  }
+
+  /** When the tail was last fitted and to what: [scores since, fitted quantile, its alpha]. */
+  fit(): [number, number, number] {
+    return [this.since, this.cached, this.cachedAlpha];
+  }
+
+  /** Replace the scores (oldest first) and the fit by a snapshot's: the thresholds go on exactly as they were. */
+  restore(scores: ArrayLike<number>, fit: readonly number[]): void {
+    this.count = 0;
+    for (let i = Math.max(0, scores.length - SCORES); i < scores.length; i++) this.ring[this.count++] = scores[i]!;
+    [this.since, this.cached, this.cachedAlpha] = fit as [number, number, number];
   }
 }
 
@@ -182,6 +217,46 @@ export class CalibratedSeries {
     const model = this.useSeasonal() ? 'seasonal' : 'local';
     const calibrator = model === 'seasonal' ? this.seasonal : this.local;
     return { state: active ? 'active' : 'learning', observations: this.observations, threshold: active ? calibrator.threshold(this.alpha(), this.o.minDeviation) : null, cadenceMs: this.cadence, model };
+  }
+
+  /**
+   * Everything the judge learnt, for another process to go on with (calibrated-series-state.ts encodes it):
+   * history, calibrated scores, cadence, daily profile, quarantine and the stuck-run counts.
+   */
+  snapshot(): CalibratedSeriesSnapshot {
+    const p = this.profile;
+    const used: number[] = [];
+    if (p !== undefined) for (let i = 0; i < SLOTS; i++) if (p.slot[i]! >= 0) used.push(i);
+    return {
+      times: Float64Array.from(this.times), values: Float64Array.from(this.values), offsets: Float64Array.from(this.offsets),
+      local: this.local.scores(), seasonal: this.seasonal.scores(),
+      profile: p === undefined ? undefined : { index: Float64Array.from(used), sum: Float64Array.from(used, (i) => p.sum[i]!), n: Float64Array.from(used, (i) => p.n[i]!), slot: Float64Array.from(used, (i) => p.slot[i]!) },
+      quarantine: Float64Array.from(this.quarantine.flatMap((q) => [q.at, q.value, q.offset])),
+      scalars: [this.observations, this.cadence, this.spread, this.quantum, this.sinceSpread, this.integers ? 1 : 0, this.firstAt, this.normalStreak, this.lastValue, this.run, this.repeats, this.steps, ...this.local.fit(), ...this.seasonal.fit()],
+    };
+  }
+
+  /** Go on from a snapshot (same options assumed: the calibration is the detector's config). */
+  restore(s: CalibratedSeriesSnapshot): void {
+    this.times.splice(0, Infinity, ...s.times);
+    this.values.splice(0, Infinity, ...s.values);
+    this.offsets.splice(0, Infinity, ...s.offsets);
+    this.local.restore(s.local, s.scalars.slice(12, 15));
+    this.seasonal.restore(s.seasonal, s.scalars.slice(15, 18));
+    this.profile = undefined;
+    if (s.profile !== undefined) {
+      const p = (this.profile = { sum: new Float64Array(SLOTS), n: new Uint16Array(SLOTS), slot: new Float64Array(SLOTS).fill(-1) });
+      s.profile.index.forEach((i, k) => {
+        p.sum[i] = s.profile!.sum[k]!;
+        p.n[i] = s.profile!.n[k]!;
+        p.slot[i] = s.profile!.slot[k]!;
+      });
+    }
+    this.quarantine = [];
+    for (let i = 0; i + 2 < s.quarantine.length; i += 3) this.quarantine.push({ at: s.quarantine[i]!, value: s.quarantine[i + 1]!, offset: s.quarantine[i + 2]! });
+    [this.observations, this.cadence, this.spread, this.quantum, this.sinceSpread] = s.scalars as [number, number, number, number, number];
+    this.integers = s.scalars[5] === 1;
+    [this.firstAt, this.normalStreak, this.lastValue, this.run, this.repeats, this.steps] = s.scalars.slice(6) as [number, number, number, number, number, number];
   }
 
   /** Per-observation exceedance probability: the weekly design rate spread over the week's observations. */

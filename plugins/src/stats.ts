@@ -5,5 +5,6 @@ export {
 } from './robust-stats.js';
 export { median, medianOfSorted, quantileOf, quantileOfSorted, rocAuc, upperQuantileOfSorted } from './quantiles.js';
 export { metricVector, metricUnjudged, metricBaseline, metricZScores, metricExplanation } from './metric-stats.js';
-export { CalibratedSeries, TailThreshold, calibrationConfig, calibrationOf, tailQuantile, DEFAULT_CALIBRATION, type CalibrationOptions, type CalibratedSeriesState, type CalibratedJudgement } from './calibrated-series.js';
-export { CalibratedMetricSeries } from './calibrated-metric.js';
+export { CalibratedSeries, TailThreshold, calibrationConfig, calibrationOf, tailQuantile, DEFAULT_CALIBRATION, type CalibrationOptions, type CalibratedSeriesState, type CalibratedSeriesSnapshot, type CalibratedJudgement } from './calibrated-series.js';
+export { CalibratedMetricSeries, type CalibratedMetricSnapshot } from './calibrated-metric.js';
+export { createMetricJudges, encodeMetricJudge, decodeMetricJudge, METRIC_JUDGE_STATE_VERSION, type MetricJudges } from './calibrated-series-state.js';

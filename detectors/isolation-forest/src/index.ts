@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, seriesKey, type Detection } from '@helios/core';
+import { FEATURE_NAMES, seriesKey, type Detection, type MetricWindow } from '@helios/core';
 import { Type, definePlugin, type Static } from '@helios/plugins';
-import { CalibratedMetricSeries, calibrationConfig, calibrationOf } from '@helios/plugins/stats';
+import { calibrationConfig, calibrationOf, createMetricJudges } from '@helios/plugins/stats';
 import { SeriesModel, type SavedSeriesModel } from './series-model.js';
 
 export const configSchema = Type.Object(
@@ -20,7 +20,7 @@ export const configSchema = Type.Object(
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Level spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.2, description: 'The forest\u2019s threshold is the (1 - contamination) quantile of its out-of-sample training scores. The forest is the first filter (is the window isolated at all?) and minDeviation the second (did a feature move materially?), so this is well above the true share of anomalies: 0.2 was best on the development seed (0.005: precision 0.97 but recall 0.65; the forest alone misses single-feature incidents).' }),
     holdoutShare: Type.Number({ minimum: 0, maximum: 0.5, default: 0.25, description: 'Share of the newest training windows scored by a forest grown without them to set the threshold out of sample. 0: in-sample quantile only.' }),
-    persist: Type.Boolean({ default: true, description: 'Keep each request series\u2019 model in the store (`ctx.state`, shared by every detect worker) and a disk cache in the plugin state folder (written at most once a minute and at shutdown; `helios train` writes both), so a restart or a rebalance resumes judging at once instead of starting cold.' }),
+    persist: Type.Boolean({ default: true, description: 'Keep each request series\u2019 model in the store (`ctx.state`, shared by every detect worker) and a disk cache in the plugin state folder (written at most once a minute and at shutdown; `helios train` writes both), so a restart or a rebalance resumes judging at once instead of starting cold. Metric series\u2019 calibrated judges (thresholds, cadence, daily profile) go to the store as well, every 5 minutes and at shutdown.' }),
     ...calibrationConfig,
   },
   { additionalProperties: false },
@@ -127,7 +127,8 @@ export default definePlugin({
     const calibration = calibrationOf(o);
     /** Tenant and service of each request series key. */
     const names = new Map<string, { tenant: string; service: string }>();
-    const metricSeries = new Map<string, CalibratedMetricSeries>();
+    // Metric series: calibrated judges, kept in the store too (calibrated-series-state.ts).
+    const metricJudges = createMetricJudges({ calibration, modelVersion: 'iforest-metric-calibrated', state: o.persist ? ctx.state : undefined, logger: ctx.logger, now: () => ctx.now() });
     let fileModels = new Map<string, SeriesModel>();
     /** Series that learnt since their last save. */
     const dirty = new Set<string>();
@@ -208,21 +209,13 @@ export default definePlugin({
         if (o.persist && ctx.now() - lastSaved >= SAVE_EVERY_MS) void save();
         return verdict?.detection;
       },
-      detectMetric(window): Detection | undefined {
-        const key = seriesKey(window);
-        let model = metricSeries.get(key);
-        if (model === undefined) metricSeries.set(key, (model = new CalibratedMetricSeries(calibration, 'iforest-metric-calibrated', window)));
-        return model.observe(window);
-      },
+      detectMetric: (window: MetricWindow) => metricJudges.detect(window),
       *seriesStates() {
         for (const [key, model] of series) {
           const named = names.get(key);
           if (named !== undefined) yield { key, ...named, state: model.trained ? 'active' as const : 'learning' as const, windowsSeen: model.windowsSeen, threshold: model.threshold };
         }
-        for (const [key, model] of metricSeries) {
-          const s = model.state();
-          yield { key, tenant: model.tenant, service: model.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold };
-        }
+        yield* metricJudges.seriesStates();
       },
       async train({ windows }) {
         // The detector's own path: each window judged, and learnt from only when normal, in order per series.
@@ -258,7 +251,7 @@ export default definePlugin({
       async shutdown() {
         if (o.persist) await save();
         series.clear();
-        metricSeries.clear();
+        await metricJudges.shutdown();
       },
     };
   },

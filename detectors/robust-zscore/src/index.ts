@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
-import { CalibratedMetricSeries, calibrationConfig, calibrationOf, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
+import { calibrationConfig, calibrationOf, createMetricJudges, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 
 export const configSchema = Type.Object(
   {
@@ -12,7 +12,7 @@ export const configSchema = Type.Object(
     refreshEvery: Type.Integer({ minimum: 1, default: 10, description: 'Recompute the baseline after this many new normal windows.' }),
     threshold: Type.Number({ minimum: 0, default: 6, description: 'Least robust z-score (|x - median| / (MAD x 1.4826), counts and latencies on a log scale) of a feature that counts as anomalous.' }),
     contamination: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.005, description: 'Per feature, the threshold is raised to the (1 - contamination) quantile of the history\u2019s own z-scores when that is higher, so a naturally jumpy feature (tail latency of a small service) is judged on its own scale.' }),
-    persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 history in the store (`ctx.state`, shared by every detect worker) and a disk cache in the plugin state folder (written at most once a minute and at shutdown), so a restart or a rebalance resumes judging at once instead of starting cold.' }),
+    persist: Type.Boolean({ default: true, description: 'Keep each series\u2019 history in the store (`ctx.state`, shared by every detect worker) and a disk cache in the plugin state folder (written at most once a minute and at shutdown), so a restart or a rebalance resumes judging at once instead of starting cold. Metric series\u2019 calibrated judges (thresholds, cadence, daily profile) go to the store as well, every 5 minutes and at shutdown.' }),
     minTailEvents: Type.Integer({ minimum: 0, default: 5, description: 'A tail statistic counts toward the verdict only when at least this many events of the window lie beyond it (p99 and the 1%-trimmed stddev need 500 events, p95 100): below that it rests on a handful of requests, and a few benign slow requests (GC pauses, cold caches) move it for all the overlapping windows that hold them. It still appears in the explanation, with no share of the score. 0: always counts.' }),
     minRelativeSpread: Type.Number({ minimum: 0, default: 0.05, description: 'Spread floor as a relative move (0.05 = 5%), so a near-constant feature does not alert on a tiny move.' }),
     ...calibrationConfig,
@@ -49,8 +49,8 @@ export default definePlugin({
     const o = ctx.options;
     const calibration = calibrationOf(o);
     const series = new Map<string, SeriesState>();
-    /** Metric series by `seriesKey` (metric-series.ts); same options and rules as the request series. */
-    const metricSeries = new Map<string, CalibratedMetricSeries>();
+    /** Metric series: calibrated judges, kept in the store too (calibrated-series-state.ts). */
+    const metricJudges = createMetricJudges({ calibration, modelVersion: 'robust-zscore-metric', state: o.persist ? ctx.state : undefined, logger: ctx.logger, now: () => ctx.now() });
     const stateFile = join(ctx.stateDir, STATE_FILE);
     let lastSaved = ctx.now();
     // Per seriesKey(window). The store (ctx.state) is the source of truth across workers; the state
@@ -227,22 +227,14 @@ export default definePlugin({
         }
         return { score, threshold: 1, anomalous, explanation, modelVersion: `robust-zscore-${state.generation}` };
       },
-      detectMetric(window: MetricWindow): Detection | undefined {
-        const key = seriesKey(window);
-        let state = metricSeries.get(key);
-        if (state === undefined) metricSeries.set(key, (state = new CalibratedMetricSeries(calibration, 'robust-zscore-metric', window)));
-        return state.observe(window);
-      },
+      detectMetric: (window: MetricWindow) => metricJudges.detect(window),
       *seriesStates() {
-        for (const [key, state] of metricSeries) {
-          const s = state.state();
-          yield { key, tenant: state.tenant, service: state.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold };
-        }
+        yield* metricJudges.seriesStates();
       },
       async shutdown() {
         if (o.persist) await save();
         series.clear();
-        metricSeries.clear();
+        await metricJudges.shutdown();
       },
     };
   },

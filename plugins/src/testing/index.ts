@@ -3,3 +3,4 @@ export { FIXTURE_T0, normalFeatures, windowSeries, metricWindowSeries, anomalous
 export { createTestHost, createSeededStore, createRecordingLogger, fixtureEvents, type TestHost, type SeededStoreOptions, type RecordingLogger, type LogRecord } from './host.js';
 export { configRows, configTableMarkdown, markedSection, type ConfigRow } from './config-table.js';
 export { setupReporter } from './setup-reporter.js';
+export { testStores, type TestStore } from './test-stores.js';
