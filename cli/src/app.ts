@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createMetricsRegistry, HeliosError, type Bus, type HeliosConfig, type IncidentReport, type Logger, type Registry } from '@helios/core';
 import { openBus, type MemoryBus } from '@helios/bus';
-import { openStore, startStorageConsumer, type Store } from '@helios/store';
+import { openStore, startStorageConsumer, type SeriesStatusQuery, type Store } from '@helios/store';
 import { loadPlugins, type DetectorHooks, type LoadedPlugin, type ReporterHooks } from '@helios/plugins';
 import { startReportRuntime } from '@helios/reporting';
-import { createGapPublisher, startDetectRuntime } from '@helios/detection';
+import { createGapPublisher, startDetectRuntime, type DetectRuntime } from '@helios/detection';
 import { createGateway, createMetricsAuthenticator, loadUws } from '@helios/gateway';
 import { startGatewayThreads, type GatewayThreads } from './gateway-threads/threads.js';
 import { warnWhenOpenWithoutAuth } from './open-listener.js';
@@ -109,13 +109,14 @@ async function startReportRole(ctx: RoleContext): Promise<RunningRole & { report
 }
 
 /** Detect role: group helios-detect windows events, runs the detector plugins, publishes anomalies. */
-async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void>; markGap(from: number, to: number): void }> {
+async function startDetectRole(ctx: RoleContext): Promise<RunningRole & { detectors: ReadonlyArray<LoadedPlugin<DetectorHooks>>; flush(): Promise<void>; markGap(from: number, to: number): void; serviceStates: DetectRuntime['serviceStates'] }> {
   const detectors = await loadPlugins(ctx.config.plugins.detectors, 'detector', pluginHost(ctx, 'detect'));
   const detection = startDetectRuntime({ bus: ctx.bus, detectors, detection: ctx.config.detection, logger: ctx.logger, metrics: ctx.metrics, metricsConfig: ctx.config.metrics, now: ctx.options.now, store: requireStore(ctx, 'detect') });
   return {
     detectors,
     flush: () => detection.flush(),
     markGap: (from: number, to: number) => detection.markGap(from, to),
+    serviceStates: (q) => detection.serviceStates(q),
     async stop() {
       await detection.close();
       await Promise.all(detectors.map((d) => d.shutdown()));
@@ -248,7 +249,9 @@ export async function startHelios(options: HeliosAppOptions): Promise<HeliosApp>
     // telemetry, so they are not judged (a full queue must not look like a traffic drop). Over the bus for
     // detect workers anywhere, and directly to a detect role in this process.
     phase(`listening on ${config.gateway.host}:${config.gateway.port}`);
-    const gateway = has('gateway') ? await startGatewayRole(ctx, detection === undefined ? undefined : (from, to) => detection.markGap(from, to)) : undefined;
+    // With the detect role in this process the API shows its series states live, not as last saved.
+    const gatewayCtx = detection === undefined || store === undefined ? ctx : { ...ctx, store: { ...store, detectorSeriesStates: async (q: SeriesStatusQuery) => detection.serviceStates(q) } };
+    const gateway = has('gateway') ? await startGatewayRole(gatewayCtx, detection === undefined ? undefined : (from, to) => detection.markGap(from, to)) : undefined;
     const front: RunningRole & { port: number } = gateway ?? (await startWorkerHttp(ctx));
     running.push(front);
 

@@ -99,7 +99,7 @@ export interface Bus {
 
 export const Topics = {
   events: 'helios.events',
-  /** Incident openings (`Anomaly`) and resolutions (`IncidentResolution`, after their anomaly, same key): `isIncidentResolution` tells them apart. */
+  /** Incident openings (`Anomaly`), acknowledgements and resolutions (`IncidentAcknowledgement`, `IncidentResolution`, after their anomaly, same key): `isAnomalyRecord`, `isIncidentAcknowledgement` and `isIncidentResolution` tell them apart. */
   anomalies: 'helios.anomalies',
   reports: 'helios.reports',
   /** Control records (`TelemetryGapRecord`): spans in which a gateway lost telemetry, for every detect worker. */

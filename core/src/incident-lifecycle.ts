@@ -60,11 +60,35 @@ export interface IncidentResolution {
   by: string;
 }
 
-/** What travels on `Topics.anomalies`: an incident's opening anomaly, or its resolution. */
-export type AnomalyTopicRecord = Anomaly | IncidentResolution;
+/**
+ * "Someone acknowledged this incident" (through the API): published on `Topics.anomalies` with the
+ * opening anomaly's bus key, so the report runtime tells the paging reporters (PagerDuty acknowledge,
+ * an Alertmanager silence) after the opening.
+ */
+export interface IncidentAcknowledgement {
+  kind: 'incident-acknowledged';
+  incidentId: string;
+  tenant: string;
+  service: string;
+  acknowledgedAt: number;
+  /** The name of the API key that acknowledged it. */
+  by: string;
+}
+
+/** What travels on `Topics.anomalies`: an incident's opening anomaly, its acknowledgement or its resolution. */
+export type AnomalyTopicRecord = Anomaly | IncidentResolution | IncidentAcknowledgement;
 
 export function isIncidentResolution(value: AnomalyTopicRecord): value is IncidentResolution {
   return (value as { kind?: unknown }).kind === 'incident-resolved';
+}
+
+export function isIncidentAcknowledgement(value: AnomalyTopicRecord): value is IncidentAcknowledgement {
+  return (value as { kind?: unknown }).kind === 'incident-acknowledged';
+}
+
+/** An opening anomaly (not a lifecycle record: those carry a `kind`). */
+export function isAnomalyRecord(value: AnomalyTopicRecord): value is Anomaly {
+  return (value as { kind?: unknown }).kind === undefined;
 }
 
 /** A silence (maintenance window): pages of one tenant's service are held back in [startsAt, endsAt). */

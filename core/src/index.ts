@@ -28,11 +28,13 @@ export { eventRole, peerOf, SPAN_KIND_ATTRIBUTE, PARENT_SPAN_ATTRIBUTE, PEER_ATT
 export { createRandom, seededRandom, type SeededRandom } from './seeded-random.js';
 export { attemptOf, backoffDelayMs, retry, sleep, type AttemptOutcome, type BackoffPolicy, type RetryOptions } from './retry.js';
 export {
-  INCIDENT_STATUSES, isIncidentResolution,
-  type IncidentStatus, type IncidentFeedback, type IncidentRecord, type IncidentResolution, type AnomalyTopicRecord, type Silence, type StoredAnomaly,
+  INCIDENT_STATUSES, isIncidentResolution, isIncidentAcknowledgement, isAnomalyRecord,
+  type IncidentStatus, type IncidentFeedback, type IncidentRecord, type IncidentResolution, type IncidentAcknowledgement, type AnomalyTopicRecord, type Silence, type StoredAnomaly,
 } from './incident-lifecycle.js';
 export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,
 } from './redaction.js';
 export { workerModuleUrl } from './worker-module.js';
+export { SERIES_STATUS_PLUGIN, SERIES_STATUS_VERSION, seriesOfKey, type SeriesKind, type DetectorSeriesStatus, type ServiceDetectionStatus } from './series-status.js';
+export type { ServiceMinute, ServicePoint, ServiceOverview, ServiceSummary } from './services.js';

@@ -182,7 +182,12 @@ describe('metric series through the detect runtime', () => {
     // Series states from both detectors: the metric series are active (judged), with their windows counted.
     const states = runtime.seriesStates('t', 'svc').filter((s) => s.key.includes('queue.depth'));
     expect(states).toHaveLength(4);
-    expect(states.every((s) => s.state === 'active' && s.windowsSeen > 140 && s.threshold !== null)).toBe(true);
+    expect(states.every((s) => s.state === 'active' && s.windowsSeen > 140 && s.threshold !== null && s.firstVerdictInMs === 0)).toBe(true);
+    // The same per service, as the services API shows it: the request series and both metric series, named.
+    const [service] = runtime.serviceStates({ tenant: 't', service: 'svc' });
+    expect(service?.state).toBe('active');
+    expect(new Set(service!.series.map((x) => `${x.kind} ${x.series}`))).toEqual(new Set(['requests requests', 'metric queue.depth{queue="orders"}', 'metric queue.depth{queue="refunds"}']));
+    expect(await metrics.getSingleMetricAsString('helios_detector_first_verdict_seconds')).toMatch(/detector="@helios\/detector-robust-zscore"} 0/);
     expect(await metrics.getSingleMetricAsString('helios_detector_series_state')).toMatch(/detector="@helios\/detector-robust-zscore",state="active"} 2/);
     await runtime.close();
     for (const d of detectors) await d.shutdown();

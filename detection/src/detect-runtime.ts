@@ -3,12 +3,13 @@ import { Counter, Gauge } from 'prom-client';
 import {
   FEATURE_NAMES, Topics, busKey, defaultConfig, serviceLabelGuard, metricSeriesName, newEventId, seriesKey,
   type Anomaly, type Bus, type Detection, type FeatureName, type FeatureWindow, type HeliosConfig, type HeliosEvent, type Logger, type MetricSeries, type MetricWindow,
-  type Registry, type SeriesWindow, type Severity, type Subscription, type TelemetryGapRecord, type IncidentResolution, type AnomalyTopicRecord, type BusRecord, streamName,
+  type Registry, type SeriesWindow, type ServiceDetectionStatus, type Severity, type Subscription, type TelemetryGapRecord, type IncidentResolution, type AnomalyTopicRecord, type BusRecord, streamName,
 } from '@helios/core';
 import type { DetectorHooks, DetectorSeriesState, LoadedPlugin } from '@helios/plugins';
 import type { ClosedMetricWindow } from './metric-windows.js';
 import type { DetectorStateStore, IncidentReader, Store } from '@helios/store';
 import { createIncidentStateKeeper, type TrackedSeries } from './incident-state.js';
+import { createSeriesStatusSaver, serviceStatuses } from './series-status.js';
 import { rollupWindows } from './rollup-windows.js';
 import { ServiceIncidents } from './service-incidents.js';
 import { WindowAggregator, type ClosedWindow } from './windows.js';
@@ -56,6 +57,8 @@ export interface DetectRuntime extends Subscription {
   readonly metricWindowsEvaluated: number;
   /** Each detector's series states (learning / active, windows seen, threshold), optionally of one service. */
   seriesStates(tenant?: string, service?: string): Array<DetectorSeriesState & { detector: string }>;
+  /** The same per service (what GET /api/v1/services shows), as saved to the store every `stateSaveIntervalMs`. */
+  serviceStates(query?: { tenant?: string; service?: string }): ServiceDetectionStatus[];
 }
 
 /** Severity from the error rate and how far the score passed the threshold. */
@@ -244,6 +247,16 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       for (const s of seriesStates()) this.inc({ detector: s.detector }, s.windowsSeen);
     },
   });
+  new Gauge({
+    name: 'helios_detector_first_verdict_seconds', help: 'Longest estimated time until a learning series gets its first verdict, per detector (0 when every series is active)', labelNames: ['detector'], registers: [options.metrics],
+    collect() {
+      this.reset();
+      const longest = new Map<string, number>();
+      for (const s of seriesStates()) longest.set(s.detector, Math.max(longest.get(s.detector) ?? 0, s.state === 'active' ? 0 : (s.firstVerdictInMs ?? 0) / 1000));
+      for (const [detector, seconds] of longest) this.set({ detector }, seconds);
+    },
+  });
+  const seriesStatusSaver = createSeriesStatusSaver({ store: options.store, states: () => seriesStates(), now, logger, intervalMs: detection.stateSaveIntervalMs });
   const gapsReceived = new Counter({ name: 'helios_detection_gaps_received_total', help: 'Telemetry gap records from other processes applied to the windows', labelNames: ['source'], registers: [options.metrics] });
 
   async function verdictsOn(window: ClosedWindow | ClosedMetricWindow): Promise<Verdict[]> {
@@ -470,6 +483,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
       return metricWindowsEvaluated;
     },
     seriesStates,
+    serviceStates: (q = {}) => serviceStatuses(seriesStates(q.tenant, q.service), now()),
     markGap(from, to, tenant) {
       windows.markGap(tenant === undefined ? { from, to } : { from, to, tenant });
     },
@@ -484,6 +498,7 @@ export function startDetectRuntime(options: DetectRuntimeOptions): DetectRuntime
         await gapsSubscription.close();
         await processing;
         await incidentState.close();
+        await seriesStatusSaver.close();
       })();
       return closing;
     },

@@ -113,7 +113,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         case '/metrics':
           return ['metrics', await health.metrics(request)];
       }
-      const consoleFile = consoleRoutes.serve(path);
+      const consoleFile = consoleRoutes.serve(path, request.headers['accept-encoding'] ?? '');
       if (consoleFile !== undefined) return ['console', consoleFile];
     }
     const served = await readApi.serve(request);

@@ -3,22 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeliosError, newEventId, Topics, type Anomaly, type AnomalyTopicRecord, type IncidentRecord, type Silence } from '@helios/core';
 import { createPgliteClient, createSqlStore, type Store } from '@helios/store';
 import { startHarness, type Harness } from './harness.fixture.js';
+import { KEYS, TENANTS, anomalyOf, type Who } from './two-tenants.fixture.js';
 import { parseQueryParams } from './routes/query-params.js';
-
-const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-const TENANTS = { A: 'tenant-alpha', B: 'tenant-bravo' } as const;
-// Alpha's key is named; bravo's is not (it is named by its fingerprint).
-const KEYS = { A: 'key-of-alpha-0001', B: 'key-of-bravo-0001' } as const;
-type Who = keyof typeof TENANTS;
-
-function anomalyOf(who: Who, service: string, i: number): Anomaly {
-  return {
-    id: newEventId(), tenant: TENANTS[who], service, windowStart: T0 + i * 60_000 - 300_000, windowEnd: T0 + i * 60_000, detectedAt: T0 + i * 60_000,
-    detector: 'test', severity: 'high', score: 0.9, threshold: 0.6,
-    features: { total_events: 1, error_rate: 0.5, avg_latency: 1, p95_latency: 1, p99_latency: 1, latency_stddev: 0, unique_endpoints: 1 },
-    explanation: [], modelVersion: 'v1',
-  };
-}
 
 const SPECS = { limit: { kind: 'integer', min: 1, max: 500, description: 'l' }, service: { kind: 'string', description: 's' } } as const;
 
@@ -60,6 +46,7 @@ describe.each(['node', 'uws'] as const)('incidents and silences API over %s, aut
       }
     }
     await store.insertAnomalies([...anomalies.A, ...anomalies.B]);
+    // Alpha's key is named; bravo's is not (it is named by its fingerprint).
     h = await startHarness(transport, { auth: { enabled: true, keys: [{ key: KEYS.A, tenant: TENANTS.A, name: 'alpha-oncall' }, { key: KEYS.B, tenant: TENANTS.B }] } }, { store });
     h.bus.subscribe<AnomalyTopicRecord>(Topics.anomalies, 'test', async (records) => void published.push(...records.map((r) => r.value)));
   });
@@ -117,12 +104,16 @@ describe.each(['node', 'uws'] as const)('incidents and silences API over %s, aut
     expect((await call('GET', `/api/v1/incidents/${anomalies.A[0]!.id}`, undefined)).status).toBe(401);
   });
 
-  it('acknowledges by the key\u2019s name; another tenant cannot, and the incident stays as it was', async () => {
+  it('acknowledges by the key\u2019s name and publishes it for the reporters; another tenant cannot, and the incident stays as it was', async () => {
     const id = anomalies.A[1]!.id;
     expect(await call('POST', `/api/v1/incidents/${id}/ack`, 'B')).toMatchObject({ status: 404 });
     expect((await store.getIncident(id))?.status).toBe('open');
     const acked = await call('POST', `/api/v1/incidents/${id}/ack`, 'A');
     expect(acked).toMatchObject({ status: 200, body: { status: 'acknowledged', acknowledgedBy: 'alpha-oncall' } });
+    // Published for the paging reporters once: acknowledging again changes nothing and publishes nothing.
+    expect(await call('POST', `/api/v1/incidents/${id}/ack`, 'A')).toMatchObject({ status: 200, body: { acknowledgedAt: acked.body.acknowledgedAt } });
+    await h.bus.drain(5000);
+    expect(published.splice(0)).toEqual([{ kind: 'incident-acknowledged', incidentId: id, tenant: TENANTS.A, service: anomalies.A[1]!.service, acknowledgedAt: acked.body.acknowledgedAt, by: 'alpha-oncall' }]);
     expect(await call('POST', `/api/v1/incidents/${id}/ack`, 'A', { note: 'x' })).toMatchObject({ status: 400, body: { error: { code: 'HLS_ERR_REQUEST_INVALID', message: expect.stringMatching(/^note: unknown field/) } } });
     expect((await call('GET', `/api/v1/incidents/${id}/ack`, 'A')).status).toBe(405);
   });
@@ -211,7 +202,7 @@ describe('incidents and silences API, auth off', () => {
       await h.gateway.stop();
       await store.close();
     }
-  });
+  }, 90_000); // an embedded PostgreSQL migrated inside the test: slow on a loaded machine
 });
 
 describe('anomalies and reports API: query parameters', () => {

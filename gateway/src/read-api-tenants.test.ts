@@ -3,20 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEventId, type Anomaly, type IncidentReport } from '@helios/core';
 import { createPgliteClient, createSqlStore, type Store } from '@helios/store';
 import { startHarness, type Harness } from './harness.fixture.js';
-
-const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-const TENANTS = { A: 'tenant-alpha', B: 'tenant-bravo' } as const;
-const KEYS = { A: 'key-of-alpha-0001', B: 'key-of-bravo-0001' } as const;
-type Who = keyof typeof TENANTS;
-
-function anomalyOf(who: Who, service: string, i: number): Anomaly {
-  return {
-    id: newEventId(), tenant: TENANTS[who], service, windowStart: T0 + i * 60_000 - 300_000, windowEnd: T0 + i * 60_000, detectedAt: T0 + i * 60_000,
-    detector: 'test', severity: 'high', score: 0.9, threshold: 0.6,
-    features: { total_events: 1, error_rate: 0.5, avg_latency: 1, p95_latency: 1, p99_latency: 1, latency_stddev: 0, unique_endpoints: 1 },
-    explanation: [], modelVersion: 'v1',
-  };
-}
+import { KEYS, TENANTS, anomalyOf, type Who } from './two-tenants.fixture.js';
 
 function reportOf(anomaly: Anomaly, who: Who): IncidentReport {
   return {

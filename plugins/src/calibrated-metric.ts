@@ -41,8 +41,10 @@ export class CalibratedMetricSeries {
     this.windowsSeen = s.windowsSeen;
   }
 
-  state(): CalibratedSeriesState & { windowsSeen: number } {
-    return { ...this.series.state(), windowsSeen: this.windowsSeen };
+  state(): CalibratedSeriesState & { windowsSeen: number; firstVerdictInMs: number } {
+    const s = this.series.state();
+    // One observation per window with fresh points: at the series' cadence, or each hop when it is finer.
+    return { ...s, windowsSeen: this.windowsSeen, firstVerdictInMs: s.state === 'active' ? 0 : s.observationsToFirstVerdict * Math.max(s.cadenceMs, this.hop) };
   }
 
   /** Undefined: no opinion (no fresh points, or still learning). */

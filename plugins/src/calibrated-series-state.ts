@@ -166,8 +166,8 @@ export function createMetricJudges(options: {
     },
     *seriesStates() {
       for (const [key, judge] of judges) {
-        const s: CalibratedSeriesState & { windowsSeen: number } = judge.state();
-        yield { key, tenant: judge.tenant, service: judge.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold };
+        const s: CalibratedSeriesState & { windowsSeen: number; firstVerdictInMs: number } = judge.state();
+        yield { key, tenant: judge.tenant, service: judge.service, state: s.state, windowsSeen: s.windowsSeen, threshold: s.threshold, firstVerdictInMs: s.firstVerdictInMs };
       }
     },
     save,

@@ -53,6 +53,8 @@ export interface CalibratedSeriesState {
   state: 'learning' | 'active';
   /** Observations (fresh evidence) seen so far. */
   observations: number;
+  /** Observations still needed before the first verdict (0 when active). */
+  observationsToFirstVerdict: number;
   /** Current threshold of the point channel in robust standard deviations (null while learning). */
   threshold: number | null;
   /** Sampling interval the rate is calibrated for (ms). */
@@ -216,7 +218,7 @@ export class CalibratedSeries {
     const active = this.observations >= this.o.minObservations && this.local.size > 0;
     const model = this.useSeasonal() ? 'seasonal' : 'local';
     const calibrator = model === 'seasonal' ? this.seasonal : this.local;
-    return { state: active ? 'active' : 'learning', observations: this.observations, threshold: active ? calibrator.threshold(this.alpha(), this.o.minDeviation) : null, cadenceMs: this.cadence, model };
+    return { state: active ? 'active' : 'learning', observations: this.observations, observationsToFirstVerdict: active ? 0 : Math.max(1, this.o.minObservations - this.observations), threshold: active ? calibrator.threshold(this.alpha(), this.o.minDeviation) : null, cadenceMs: this.cadence, model };
   }
 
   /**

@@ -8,7 +8,7 @@ import type { PluginStateStore } from './series-state.js';
  * a semver range such as `^1.0.0`); the host refuses a plugin whose range excludes this version.
  * Bump the major for any breaking change to the types in this file.
  */
-export const PLUGIN_API_VERSION = '1.5.0';
+export const PLUGIN_API_VERSION = '1.6.0';
 
 /** What `setup()` receives from the host. */
 export interface PluginContext<Options> {
@@ -84,6 +84,8 @@ export interface DetectorSeriesState {
   windowsSeen: number;
   /** The detector's current threshold in its own units (null while learning). */
   threshold: number | null;
+  /** Estimated time until the series' first verdict: 0 when active; omitted when the detector cannot tell (API 1.6). */
+  firstVerdictInMs?: number;
 }
 
 /** The stored history `train` learns from. */
@@ -118,7 +120,12 @@ export interface DeliveryReceipt {
   location?: string;
 }
 
-/** What a reporter's `resolve` receives: the incident as stored, resolved, and its report when one was written. */
+/**
+ * What a reporter's `resolve` and `acknowledge` receive: the incident as stored (resolved, or acknowledged),
+ * and its report when one was written. Both passed through the redaction stage like reports are.
+ */
+export type IncidentAcknowledgementNotice = IncidentResolutionNotice;
+
 export interface IncidentResolutionNotice {
   incident: IncidentRecord;
   report?: IncidentReport;
@@ -136,6 +143,13 @@ export interface ReporterHooks {
    * per process; the resolution record is at-least-once, so it must be idempotent (use the incident id).
    */
   resolve?(notice: IncidentResolutionNotice): DeliveryReceipt | void | Promise<DeliveryReceipt | void>;
+  /**
+   * Tell the channel someone acknowledged an incident delivered earlier (through the API or the console)
+   * (API 1.6): PagerDuty's `acknowledge`, an Alertmanager silence. Optional. Called once per acknowledgement
+   * per process while the incident is still acknowledged (not if it was resolved meanwhile); the record is
+   * at-least-once, so it must be idempotent (use the incident id).
+   */
+  acknowledge?(notice: IncidentAcknowledgementNotice): DeliveryReceipt | void | Promise<DeliveryReceipt | void>;
   /**
    * True when this reporter pages people (a webhook, PagerDuty, Alertmanager, Slack) (API 1.5): while a
    * silence covers the service its deliveries and resolutions are held back (recorded as `silenced`);

@@ -58,10 +58,16 @@ export interface JsonPostOptions {
  * 5xx, timeouts and network errors are retryable (with the response's Retry-After); other statuses are
  * not (the request itself is wrong, sending it again cannot help). `body` is sent exactly as given.
  */
-export async function postJson(url: string, body: string, options: JsonPostOptions): Promise<AttemptOutcome<{ status: number; text: string }>> {
+export function postJson(url: string, body: string, options: JsonPostOptions): Promise<AttemptOutcome<{ status: number; text: string }>> {
+  return requestJson('POST', url, body, options);
+}
+
+/** `postJson` for any method; a request without a body (DELETE) sends no content type. */
+export async function requestJson(method: 'POST' | 'PUT' | 'DELETE', url: string, body: string | undefined, options: JsonPostOptions): Promise<AttemptOutcome<{ status: number; text: string }>> {
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...options.headers }, body, signal: AbortSignal.timeout(options.timeoutMs) });
+    const headers = body === undefined ? { ...options.headers } : { 'content-type': 'application/json', ...options.headers };
+    response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(options.timeoutMs) });
   } catch (err) {
     return { status: 'retryable', error: `${url}: ${(err as Error).message}` };
   }

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { metricSeriesName, type Anomaly, type IncidentRecord, type IncidentResolution, type Logger, type Registry, type Silence } from '@helios/core';
+import { metricSeriesName, type Anomaly, type IncidentAcknowledgement, type IncidentRecord, type IncidentResolution, type Logger, type Redactor, type Registry, type Silence } from '@helios/core';
 import type { Store } from '@helios/store';
 import type { LoadedPlugin, ReporterHooks } from '@helios/plugins';
 
@@ -9,6 +9,8 @@ export interface IncidentLifecycleOptions {
   logger: Logger;
   metrics: Registry;
   now: () => number;
+  /** The report runtime's redaction stage: what reporters are told passes it, like the reports they deliver. */
+  redactor: Redactor;
 }
 
 /** What the report runtime learns when an anomaly opens its incident. */
@@ -22,18 +24,41 @@ export interface OpenedIncident {
  * The incident lifecycle as the report runtime keeps it: an anomaly opens an incident in the store (with
  * the silence covering its service, if any), its report is linked to it, and its resolution (from the
  * detector or the API, on the anomalies topic after the anomaly) is handed to every reporter with a
- * `resolve` hook, once: the store records that it was, so a redelivered resolution is not sent again.
+ * `resolve` hook, once: the store records that it was, so a redelivered resolution is not sent again. An
+ * acknowledgement through the API goes to the reporters' `acknowledge` hook the same way.
  */
 export function createIncidentLifecycle(options: IncidentLifecycleOptions) {
-  const { store, logger, now } = options;
-  const resolvers = options.reporters.filter((r) => typeof r.hooks.resolve === 'function');
-  const resolutions = new Counter({
-    name: 'helios_incident_resolutions_delivered_total', help: 'Incident resolutions handed to reporters, by reporter and outcome (delivered, failed, silenced)',
+  const { store, logger, now, redactor } = options;
+  const delivered = (what: string) => new Counter({
+    name: `helios_incident_${what}_delivered_total`, help: `Incident ${what} handed to reporters, by reporter and outcome (delivered, failed, silenced)`,
     labelNames: ['reporter', 'status'], registers: [options.metrics],
   });
+  const counters = { resolve: delivered('resolutions'), acknowledge: delivered('acknowledgements') };
 
   /** Paging reporters stay quiet for an incident opened under a silence: neither its opening nor its resolution pages. */
   const holdsBack = (reporter: LoadedPlugin<ReporterHooks>, incident: IncidentRecord): boolean => reporter.hooks.pages === true && incident.silencedBy !== undefined;
+
+  /**
+   * Hand a lifecycle change to every reporter with the hook, the incident and its report passed through the
+   * redaction stage (a feedback comment, a key name or a metric label may hold a secret); outcomes as
+   * `reporter:status`.
+   */
+  async function tell(hook: 'resolve' | 'acknowledge', incident: IncidentRecord): Promise<string[]> {
+    const hooked = options.reporters.filter((r) => typeof r.hooks[hook] === 'function');
+    if (hooked.length === 0) return [];
+    const report = incident.reportId === undefined ? undefined : await store.getReport(incident.reportId, { tenant: incident.tenant });
+    const notice = redactor.value({ incident, ...(report === undefined ? {} : { report }) });
+    return Promise.all(hooked.map(async (r) => {
+      if (holdsBack(r, incident)) {
+        counters[hook].inc({ reporter: r.name, status: 'silenced' });
+        return `${r.name}:silenced`;
+      }
+      const result = await r.guard.call(hook, () => r.hooks[hook]!(notice));
+      counters[hook].inc({ reporter: r.name, status: result.ok ? 'delivered' : 'failed' });
+      if (!result.ok) logger.error({ err: result.error, reporter: r.name, incident: incident.id }, `could not deliver an incident ${hook === 'resolve' ? 'resolution' : 'acknowledgement'}`);
+      return `${r.name}:${result.ok ? 'delivered' : 'failed'}`;
+    }));
+  }
 
   async function resolved(resolution: IncidentResolution): Promise<void> {
     const incident = await store.resolveIncident(resolution.incidentId, { by: resolution.by, at: resolution.resolvedAt, tenant: resolution.tenant });
@@ -42,19 +67,25 @@ export function createIncidentLifecycle(options: IncidentLifecycleOptions) {
       return;
     }
     if (incident.resolutionDeliveredAt !== undefined) return; // redelivered: already handed to the reporters
-    const report = incident.reportId === undefined ? undefined : await store.getReport(incident.reportId, { tenant: incident.tenant });
-    const outcomes = await Promise.all(resolvers.map(async (r) => {
-      if (holdsBack(r, incident)) {
-        resolutions.inc({ reporter: r.name, status: 'silenced' });
-        return `${r.name}:silenced`;
-      }
-      const result = await r.guard.call('resolve', () => r.hooks.resolve!({ incident, ...(report === undefined ? {} : { report }) }));
-      resolutions.inc({ reporter: r.name, status: result.ok ? 'delivered' : 'failed' });
-      if (!result.ok) logger.error({ err: result.error, reporter: r.name, incident: incident.id }, 'could not deliver an incident resolution');
-      return `${r.name}:${result.ok ? 'delivered' : 'failed'}`;
-    }));
+    const outcomes = await tell('resolve', incident);
     await store.markResolutionDelivered(incident.id, now());
     logger.info({ tenant: incident.tenant, service: incident.service, incident: incident.id, by: incident.resolvedBy, deliveries: outcomes }, 'incident resolved');
+  }
+
+  /**
+   * The API stored the acknowledgement before publishing it; reporters hear of it while the incident is
+   * still acknowledged (a resolution that came first wins: it was delivered already, an ack after it would
+   * reopen nothing). Not recorded as delivered: a redelivered record acknowledges again, which PagerDuty and
+   * an Alertmanager silence take as the same thing.
+   */
+  async function acknowledged(ack: IncidentAcknowledgement): Promise<void> {
+    const incident = await store.getIncident(ack.incidentId, { tenant: ack.tenant });
+    if (incident === undefined || incident.status !== 'acknowledged') {
+      logger.info({ incident: ack.incidentId, tenant: ack.tenant, status: incident?.status }, 'acknowledgement of an incident not acknowledged (any more); nothing to deliver');
+      return;
+    }
+    const outcomes = await tell('acknowledge', incident);
+    logger.info({ tenant: incident.tenant, service: incident.service, incident: incident.id, by: incident.acknowledgedBy, deliveries: outcomes }, 'incident acknowledged');
   }
 
   /**
@@ -74,6 +105,7 @@ export function createIncidentLifecycle(options: IncidentLifecycleOptions) {
   return {
     holdsBack,
     resolved,
+    acknowledged,
 
     async opened(anomaly: Anomaly): Promise<OpenedIncident> {
       await resolveSuperseded(anomaly);

@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { HeliosError, backoffDelayMs, ReportDraftSchema, createRedactor, describeRedactions, type RedactionCounts, type RedactionOptions, Topics, busKey, compileValidator, isIncidentResolution, newEventId, type Anomaly, type AnomalyTopicRecord, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
+import { HeliosError, backoffDelayMs, ReportDraftSchema, createRedactor, describeRedactions, type RedactionCounts, type RedactionOptions, Topics, busKey, compileValidator, isIncidentResolution, isIncidentAcknowledgement, newEventId, type Anomaly, type AnomalyTopicRecord, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
 import { renderIncidentChart, renderReportMarkdown, type ReportDraft, type ReporterHooks, type LoadedPlugin } from '@helios/plugins';
 import { createIncidentLifecycle } from './incident-lifecycle.js';
@@ -86,7 +86,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
 
   const draftValidator = compileValidator<ReportDraft>(ReportDraftSchema);
   const redactor = createRedactor(options.redaction);
-  const lifecycle = createIncidentLifecycle({ store, reporters, logger, metrics: options.metrics, now });
+  const lifecycle = createIncidentLifecycle({ store, reporters, logger, metrics: options.metrics, now, redactor });
 
   async function report(anomaly: Anomaly): Promise<void> {
     if (reported.has(anomaly.id)) {
@@ -181,7 +181,7 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     // A paging reporter is not called while a silence covers the service; the report records that it was held back.
     const holdBack = async (d: (typeof deliverers)[number]): Promise<void> => {
       deliveries.inc({ reporter: d.name, status: 'silenced' });
-      statuses.set(d.name, { reporter: d.name, status: 'silenced', at: now(), error: `held back by silence ${opened.incident.silencedBy}${opened.silence === undefined ? '' : ` (${opened.silence.comment || 'no comment'}, until ${new Date(opened.silence.endsAt).toISOString()})`}` });
+      statuses.set(d.name, { reporter: d.name, status: 'silenced', at: now(), error: redactor.text(`held back by silence ${opened.incident.silencedBy}${opened.silence === undefined ? '' : ` (${opened.silence.comment || 'no comment'}, until ${new Date(opened.silence.endsAt).toISOString()})`}`) });
       await storeStatuses();
     };
     await Promise.all(deliverers.map((d) => (lifecycle.holdsBack(d, opened.incident) ? holdBack(d) : attempt(d, 1))));
@@ -193,9 +193,9 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     options.onReport?.({ ...report });
   }
 
-  // Anomalies open incidents; resolutions (same topic and key, so after their anomaly) close them.
+  // Anomalies open incidents; acknowledgements and resolutions (same topic and key, so after their anomaly) follow.
   const subscription = bus.subscribe<AnomalyTopicRecord>(Topics.anomalies, 'helios-report', async (records) => {
-    for (const r of records) await (isIncidentResolution(r.value) ? lifecycle.resolved(r.value) : report(r.value));
+    for (const r of records) await (isIncidentResolution(r.value) ? lifecycle.resolved(r.value) : isIncidentAcknowledgement(r.value) ? lifecycle.acknowledged(r.value) : report(r.value));
   }, { maxBatch: 10 });
 
   async function idle(): Promise<void> {

@@ -36,7 +36,7 @@ export interface DetectorStateStore {
   putDetectorStates(plugin: string, states: readonly DetectorStateWrite[]): Promise<number>;
 }
 
-function bytesOf(value: unknown): Uint8Array {
+export function bytesOf(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   // node-postgres returns Buffer (a Uint8Array); anything else is a hex string '\x...'.
   const text = String(value);
@@ -47,7 +47,7 @@ function bytesOf(value: unknown): Uint8Array {
  * Series keys join tenant, service and metric with NUL (core's seriesKey), which a text column cannot
  * hold: backslash and NUL are escaped, one to one, so distinct keys stay distinct.
  */
-function storedKey(seriesKey: string): string {
+export function storedKey(seriesKey: string): string {
   return seriesKey.replace(/\\/g, '\\\\').replace(/\u0000/g, '\\0');
 }
 

@@ -3,6 +3,7 @@ export type { Store, StoreReader, DeadLetter, EventScan, Page, ListOptions, Cont
 export type { SqlClient, SqlQueryable, SqlTransaction } from './sql-client.js';
 export { SEARCH_TEXT_EXPRESSION, containsPattern, cursorAtTime, decodeEventCursor, encodeEventCursor, type EventFilter, type EventSearchQuery, type EventSearchPage, type EventTailQuery, type StoredEvent } from './event-search.js';
 export type { ServiceOverview, ServicePoint } from './service-overview.js';
+export type { SeriesStatusQuery } from './series-status.js';
 export { createDetectorStateStore, type DetectorStateStore, type DetectorStateWrite, type SavedDetectorState } from './detector-state.js';
 export { createSqlStore, type SqlStoreOptions } from './sql-store.js';
 export { createPgliteClient } from './pglite.js';

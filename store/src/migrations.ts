@@ -371,6 +371,11 @@ export const MIGRATIONS: readonly Migration[] = [
       $helios$;
     `,
   },
+  {
+    version: 12,
+    name: 'helios_reports.charts: the report\'s SVG charts stored with it (API, console and file reporter show the same chart)',
+    sql: 'ALTER TABLE helios_reports ADD COLUMN IF NOT EXISTS charts jsonb;',
+  },
 ];
 
 // Any constant works; it only has to be the same in every Helios process sharing a database.

@@ -1,31 +1,7 @@
+import type { ServiceOverview } from '@helios/core';
 import type { SqlQueryable } from './sql-client.js';
 
-/** One minute of a service's sparkline. */
-export interface ServicePoint {
-  /** Start of the minute, epoch ms. */
-  minute: number;
-  events: number;
-  errors: number;
-  latencyP95Ms: number | null;
-}
-
-/** A tenant's service as the rollups and the anomalies table know it over [from, to). */
-export interface ServiceOverview {
-  tenant: string;
-  service: string;
-  /** The latest rolled-up minute's events per second (the series shows the trend). */
-  eventsPerSecond: number;
-  /** The latest rolled-up minute's errors / events. */
-  errorRate: number;
-  /** The latest rolled-up minute's p95 latency (null when it had no latencies). */
-  latencyP95Ms: number | null;
-  /** Start of the latest minute with a rollup. */
-  lastMinute: number;
-  /** Per-minute points, oldest first: only minutes with events (a missing minute had none, or is not rolled up yet). */
-  series: ServicePoint[];
-  /** Anomalies detected in [from, to), and the newest one's time (null when none). */
-  anomalies: { count: number; lastDetectedAt: number | null };
-}
+export type { ServiceOverview, ServicePoint } from '@helios/core';
 
 function millis(value: unknown): number {
   return value instanceof Date ? value.getTime() : new Date(String(value)).getTime();

@@ -9,6 +9,7 @@ import { maintain } from './maintenance.js';
 import { migrate } from './migrations.js';
 import { eventsAfter, rowToEvent, searchEvents, traceEvents } from './event-search.js';
 import { serviceOverview } from './service-overview.js';
+import { detectorSeriesStates } from './series-status.js';
 import { ERROR_PREDICATE, eventCount, WEIGHTED_AVG_LATENCY, weightedLatencyPercentile } from './weighted-sql.js';
 import { incidentTimeline } from './incident-timeline.js';
 import type { SqlClient } from './sql-client.js';
@@ -67,6 +68,8 @@ function rowToReport(r: Record<string, any>): IncidentReport {
     id: r.id, anomalyId: r.anomaly_id, tenant: r.tenant, service: r.service, createdAt: millis(r.created_at),
     title: r.title, severity: r.severity, composer: r.composer, notes: r.notes, sections: r.sections,
     markdown: r.markdown, deliveries: r.deliveries,
+    // Reports stored before migration 12, or without a timeline to chart, have none.
+    ...(Array.isArray(r.charts) && r.charts.length > 0 ? { charts: r.charts } : {}),
   };
 }
 
@@ -223,13 +226,13 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
 
     async saveReport(report: IncidentReport): Promise<string> {
       const { rows } = await client.query<{ id: string }>(
-        `INSERT INTO helios_reports (id, anomaly_id, tenant, service, created_at, title, severity, composer, notes, sections, markdown, deliveries)
-         VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12::jsonb)
+        `INSERT INTO helios_reports (id, anomaly_id, tenant, service, created_at, title, severity, composer, notes, sections, markdown, deliveries, charts)
+         VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12::jsonb, $13::jsonb)
          ON CONFLICT (anomaly_id) DO UPDATE SET title = EXCLUDED.title, severity = EXCLUDED.severity, composer = EXCLUDED.composer,
-           notes = EXCLUDED.notes, sections = EXCLUDED.sections, markdown = EXCLUDED.markdown, deliveries = EXCLUDED.deliveries
+           notes = EXCLUDED.notes, sections = EXCLUDED.sections, markdown = EXCLUDED.markdown, deliveries = EXCLUDED.deliveries, charts = EXCLUDED.charts
          RETURNING id`,
         [report.id, report.anomalyId, report.tenant, report.service, report.createdAt, report.title, report.severity, report.composer,
-          JSON.stringify(report.notes), JSON.stringify(report.sections), report.markdown, JSON.stringify(report.deliveries)],
+          JSON.stringify(report.notes), JSON.stringify(report.sections), report.markdown, JSON.stringify(report.deliveries), report.charts === undefined ? null : JSON.stringify(report.charts)],
       );
       return rows[0]!.id;
     },
@@ -357,6 +360,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     eventsAfter: (q) => eventsAfter(client, q),
     traceEvents: (q) => traceEvents(client, q),
     serviceOverview: (q) => serviceOverview(client, q),
+    detectorSeriesStates: (q) => detectorSeriesStates(client, q),
     incidentTimeline: (q) => incidentTimeline(client, q),
 
     maintain: (opts = {}) => maintain(client, { ...maintenance, ...opts }),

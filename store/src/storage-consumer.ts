@@ -1,4 +1,4 @@
-import { busKey, Topics, isIncidentResolution, type AnomalyTopicRecord, type Registry, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
+import { busKey, Topics, isAnomalyRecord, type AnomalyTopicRecord, type Registry, type Anomaly, type Bus, type HeliosEvent, type Logger, type Subscription } from '@helios/core';
 import { createEventWriter } from './event-writer.js';
 import type { Store } from './store.js';
 
@@ -62,7 +62,7 @@ export function startStorageConsumer(options: StorageConsumerOptions): StorageCo
   });
   // The topic also carries incident resolutions (the report runtime records those); only anomalies are stored here.
   const anomalies = bus.subscribe<AnomalyTopicRecord>(Topics.anomalies, 'helios-storage', async (records) => {
-    await store.insertAnomalies(records.map((r) => r.value).filter((v): v is Anomaly => !isIncidentResolution(v)));
+    await store.insertAnomalies(records.map((r) => r.value).filter(isAnomalyRecord));
   });
 
   const maintenanceIntervalMs = options.maintenanceIntervalMs ?? 60_000;

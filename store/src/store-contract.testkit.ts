@@ -158,6 +158,12 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.saveReport({ ...base, id: newEventId(), title: 't2' })).toBe(base.id);
       const got = await store.getReport(base.id);
       expect(got?.title).toBe('t2');
+      expect(got?.charts).toBeUndefined();
+      // The report's charts are stored with it, byte for byte (the console and the API show the same SVG).
+      const charts = [{ feature: 'error_rate', title: 'checkout: error rate, 11:00–12:10 UTC', svg: '<svg xmlns="http://www.w3.org/2000/svg"><title>a &amp; b “q”</title></svg>' }];
+      await store.saveReport({ ...base, charts });
+      expect((await store.getReport(base.id))?.charts).toEqual(charts);
+      expect((await store.listReports({ limit: 5 })).items.find((r) => r.id === base.id)?.charts).toEqual(charts);
       await store.setDeliveries(base.id, [{ reporter: 'file', status: 'delivered', location: '/tmp/x.md', at: T0 }]);
       expect((await store.getReport(base.id))?.deliveries[0]?.location).toBe('/tmp/x.md');
       expect(await store.getReport('not-a-uuid')).toBeUndefined();

@@ -2,7 +2,8 @@ import type { DetectorStateStore } from './detector-state.js';
 import type { MaintenanceResult } from './maintenance.js';
 import type { EventSearchPage, EventSearchQuery, EventTailQuery, StoredEvent } from './event-search.js';
 import type { ServiceOverview } from './service-overview.js';
-import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, IncidentTimeline, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
+import type { SeriesStatusQuery } from './series-status.js';
+import type { Anomaly, ServiceDetectionStatus, ServiceMinute, HeliosEvent, IncidentContext, IncidentReport, IncidentTimeline, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
 import type { IncidentReader, IncidentWriter } from './incident-store.js';
 import type { Page } from './page.js';
 
@@ -46,24 +47,7 @@ export interface RollupQuery {
   to: number;
 }
 
-/** One tenant's service during one minute; what detectors can train on instead of raw events. */
-export interface ServiceMinute {
-  /** Start of the minute, epoch ms. */
-  minute: number;
-  tenant: string;
-  service: string;
-  events: number;
-  /** Events by level. */
-  levels: { TRACE: number; DEBUG: number; INFO: number; WARN: number; ERROR: number; CRITICAL: number };
-  /** ERROR or CRITICAL, or status code >= 500. */
-  errors: number;
-  latencyAvgMs: number | null;
-  latencyP50Ms: number | null;
-  latencyP95Ms: number | null;
-  latencyP99Ms: number | null;
-  latencyMaxMs: number | null;
-  uniqueEndpoints: number;
-}
+export type { ServiceMinute } from '@helios/core';
 
 /** Read access, as plugins see it through their context. */
 export interface StoreReader extends IncidentReader {
@@ -86,6 +70,8 @@ export interface StoreReader extends IncidentReader {
   traceEvents(query: { traceId: string; tenant?: string; limit: number }): Promise<{ items: HeliosEvent[]; truncated: boolean }>;
   /** Services with rollups in [from, to), with their per-minute series and recent anomalies (service-overview.ts). */
   serviceOverview(query: { tenant?: string; from: number; to: number }): Promise<ServiceOverview[]>;
+  /** Each service's detection state as the detect worker owning it last saved it (series-status.ts). */
+  detectorSeriesStates(query: SeriesStatusQuery): Promise<ServiceDetectionStatus[]>;
   /** The incident around an anomalous window: the service's minutes and the tenant's anomalous windows nearby (incident-timeline.ts). */
   incidentTimeline(query: TimelineQuery): Promise<IncidentTimeline>;
 }

@@ -77,6 +77,30 @@ function requireId(command: string, ctx: CommandContext): string {
   return encodeURIComponent(id);
 }
 
+type Action = (ctx: CommandContext, target: ApiTarget) => Promise<void>;
+
+/** A command whose first positional names the action (default `list`); an unknown one is refused listing the known. */
+function byAction(command: string, actions: Readonly<Record<string, Action>>): (ctx: CommandContext) => Promise<void> {
+  return async (ctx) => {
+    const action = ctx.positionals[0] ?? 'list';
+    const run = Object.hasOwn(actions, action) ? actions[action] : undefined;
+    if (run === undefined) throw new HeliosError('HLS_ERR_USAGE', `helios ${command}: unknown action ${JSON.stringify(action)}; expected ${Object.keys(actions).join(', ')}`);
+    return run(ctx, targetOf(ctx));
+  };
+}
+
+/** GET a list with the query, printed one line per item. */
+async function printList<T>(ctx: CommandContext, target: ApiTarget, path: string, query: URLSearchParams, line: (item: T) => string): Promise<void> {
+  const page = (await api<{ items: T[] }>(target, 'GET', `${path}${query.size > 0 ? `?${query}` : ''}`))!;
+  print(ctx, page, page.items.map(line));
+}
+
+/** One incident read or changed (show, ack, resolve, feedback), printed as its line. */
+async function printIncident(ctx: CommandContext, target: ApiTarget, method: 'GET' | 'POST', suffix: string, body?: unknown): Promise<void> {
+  const incident = (await api<IncidentRecord>(target, method, `/api/v1/incidents/${requireId('incidents', ctx)}${suffix}`, body))!;
+  print(ctx, incident, [incidentLine(incident)]);
+}
+
 export const incidents: CommandModule = {
   usage: [
     '  helios incidents [list] [--service <name>] [--status open|acknowledged|resolved] [--limit 50]',
@@ -94,26 +118,18 @@ export const incidents: CommandModule = {
     comment: { type: 'string', value: '<text>', description: 'feedback: why' },
     ...API_OPTIONS,
   },
-  async run(ctx) {
-    const target = targetOf(ctx);
-    const action = ctx.positionals[0] ?? 'list';
-    if (action === 'list') {
-      const query = queryOf(ctx, ['service', 'status', 'limit']);
-      const page = (await api<{ items: IncidentRecord[] }>(target, 'GET', `/api/v1/incidents${query.size > 0 ? `?${query}` : ''}`))!;
-      return print(ctx, page, page.items.map(incidentLine));
-    }
-    const id = requireId('incidents', ctx);
-    let incident: IncidentRecord | undefined;
-    if (action === 'show') incident = await api<IncidentRecord>(target, 'GET', `/api/v1/incidents/${id}`);
-    else if (action === 'ack' || action === 'resolve') incident = await api<IncidentRecord>(target, 'POST', `/api/v1/incidents/${id}/${action}`);
-    else if (action === 'feedback') {
+  run: byAction('incidents', {
+    list: (ctx, target) => printList(ctx, target, '/api/v1/incidents', queryOf(ctx, ['service', 'status', 'limit']), incidentLine),
+    show: (ctx, target) => printIncident(ctx, target, 'GET', ''),
+    ack: (ctx, target) => printIncident(ctx, target, 'POST', '/ack'),
+    resolve: (ctx, target) => printIncident(ctx, target, 'POST', '/resolve'),
+    feedback(ctx, target) {
       const rating = ctx.positionals[2];
       if (rating !== 'up' && rating !== 'down') throw new HeliosError('HLS_ERR_USAGE', `helios incidents feedback: give up or down after the id, got ${JSON.stringify(rating ?? '')}`);
       const comment = stringOption(ctx.values, 'comment');
-      incident = await api<IncidentRecord>(target, 'POST', `/api/v1/incidents/${id}/feedback`, { rating, ...(comment === undefined ? {} : { comment }) });
-    } else throw new HeliosError('HLS_ERR_USAGE', `helios incidents: unknown action ${JSON.stringify(action)}; expected list, show, ack, resolve or feedback`);
-    print(ctx, incident, [incidentLine(incident!)]);
-  },
+      return printIncident(ctx, target, 'POST', '/feedback', { rating, ...(comment === undefined ? {} : { comment }) });
+    },
+  }),
 };
 
 export const silences: CommandModule = {
@@ -133,16 +149,13 @@ export const silences: CommandModule = {
     comment: { type: 'string', value: '<text>', description: 'add: why' },
     ...API_OPTIONS,
   },
-  async run(ctx) {
-    const target = targetOf(ctx);
-    const action = ctx.positionals[0] ?? 'list';
-    if (action === 'list') {
+  run: byAction('silences', {
+    list(ctx, target) {
       const query = queryOf(ctx, ['service']);
       if (ctx.values['active'] === true) query.set('active', 'true');
-      const result = (await api<{ items: Silence[] }>(target, 'GET', `/api/v1/silences${query.size > 0 ? `?${query}` : ''}`))!;
-      return print(ctx, result, result.items.map(silenceLine));
-    }
-    if (action === 'add') {
+      return printList(ctx, target, '/api/v1/silences', query, silenceLine);
+    },
+    async add(ctx, target) {
       const service = stringOption(ctx.values, 'service');
       if (service === undefined) throw new HeliosError('HLS_ERR_USAGE', 'helios silences add: --service is required');
       const from = stringOption(ctx.values, 'from');
@@ -155,13 +168,12 @@ export const silences: CommandModule = {
       if (Number.isNaN(endsAt)) throw new HeliosError('HLS_ERR_USAGE', `helios silences add: --until expects an RFC 3339 time, got ${JSON.stringify(until)}`);
       const comment = stringOption(ctx.values, 'comment');
       const silence = await api<Silence>(target, 'POST', '/api/v1/silences', { service, startsAt, endsAt, ...(comment === undefined ? {} : { comment }) });
-      return print(ctx, silence, [silenceLine(silence!)]);
-    }
-    if (action === 'rm') {
+      print(ctx, silence, [silenceLine(silence!)]);
+    },
+    async rm(ctx, target) {
       const id = requireId('silences', ctx);
       await api(target, 'DELETE', `/api/v1/silences/${id}`);
-      return print(ctx, { deleted: decodeURIComponent(id) }, [`deleted ${decodeURIComponent(id)}`]);
-    }
-    throw new HeliosError('HLS_ERR_USAGE', `helios silences: unknown action ${JSON.stringify(action)}; expected list, add or rm`);
-  },
+      print(ctx, { deleted: decodeURIComponent(id) }, [`deleted ${decodeURIComponent(id)}`]);
+    },
+  }),
 };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newEventId, resolveConfig, silentLogger, type Anomaly, type EventInput } from '@helios/core';
+import { newEventId, resolveConfig, silentLogger, type Anomaly, type EventInput, type ServiceSummary } from '@helios/core';
 import { startHelios, type HeliosApp } from '../app.js';
 import { DEMO_SERVICES, minuteOfTraffic, seededRandom } from '../traffic.js';
 
@@ -73,6 +73,10 @@ describe.runIf(run)('web console in Chromium', { timeout: 90_000 }, () => {
       const batch: EventInput[] = [];
       for (let k = m; k < m + 10; k++) {
         for (const profile of DEMO_SERVICES) batch.push(...minuteOfTraffic(profile, start + k * 60_000, random, profile.service === 'checkout' && k >= 160 && k < 172 ? 'error-burst' : undefined));
+        // checkout's calls to its inventory dependency: a dependency series of its own on the Services page.
+        for (let c = 0; c < 4; c++) {
+          batch.push({ timestamp: start + k * 60_000 + c * 15_000, service: 'checkout', kind: 'span', level: 'INFO', message: 'GET inventory', endpoint: 'GET /stock', latency_ms: 8 + c, status_code: 200, attributes: { 'span.kind': 'client', 'peer.name': 'inventory' } });
+        }
       }
       await send(KEY_A, batch);
     }
@@ -122,6 +126,15 @@ describe.runIf(run)('web console in Chromium', { timeout: 90_000 }, () => {
     // Each row has three sparklines drawn from the rollups.
     expect(await table.locator('svg.spark path').count()).toBe(9);
     expect(await page.evaluate(() => sessionStorage.getItem('helios.apiKey'))).toBe(KEY_A);
+    // Each service's detection state, as the API gives it: checkout's requests and its inventory dependency.
+    const api = await apiGet<{ items: ServiceSummary[] }>('/api/v1/services', KEY_A);
+    const checkout = api.items.find((x) => x.service === 'checkout')!.detectorState!;
+    expect(checkout.series.map((x) => x.series)).toEqual(expect.arrayContaining(['requests', 'dependency:inventory']));
+    const row = table.locator('tr', { has: page.locator('.service-name', { hasText: 'checkout' }) });
+    await expect(row.locator('.detection').getAttribute('data-state')).resolves.toBe(checkout.state);
+    const requests = checkout.series.find((x) => x.kind === 'requests')!;
+    expect(await row.locator('.detection .series-line').first().textContent()).toMatch(new RegExp(`requests: ${requests.state} · \\d+ windows · ${requests.state === 'active' ? 'threshold' : 'first verdict in'}`));
+    expect(await row.locator('.detection .dependencies li').allTextContents()).toEqual([expect.stringMatching(/^→ inventory: (learning|active) · \d+ windows/)]);
     await shot('services');
   });
 

@@ -14,7 +14,7 @@ const noStore = (): never => {
  * state folder: an evaluation never reads or overwrites models persisted by a running Helios.
  */
 export async function loadEvaluationDetectors(specs: readonly PluginSpec[], baseDir: string): Promise<Array<LoadedPlugin<DetectorHooks>>> {
-  const store: StoreReader = { incidentContext: noStore, listAnomalies: noStore, listReports: noStore, getReport: noStore, countEvents: noStore, latestEventTime: noStore, rollups: noStore, searchEvents: noStore, eventsAfter: noStore, traceEvents: noStore, serviceOverview: noStore, incidentTimeline: noStore, getIncident: noStore, listIncidents: noStore, listSilences: noStore, unresolvedIncidents: noStore };
+  const store: StoreReader = { incidentContext: noStore, listAnomalies: noStore, listReports: noStore, getReport: noStore, countEvents: noStore, latestEventTime: noStore, rollups: noStore, searchEvents: noStore, eventsAfter: noStore, traceEvents: noStore, serviceOverview: noStore, detectorSeriesStates: noStore, incidentTimeline: noStore, getIncident: noStore, listIncidents: noStore, listSilences: noStore, unresolvedIncidents: noStore };
   const dataDir = mkdtempSync(join(tmpdir(), 'helios-eval-'));
   return loadPlugins(specs, 'detector', { baseDir, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), store, dataDir, timeoutMs: 60_000 });
 }

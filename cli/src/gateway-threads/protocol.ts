@@ -20,7 +20,7 @@ export interface GatewayThreadData {
 
 /** The store reads the read API makes, answered by the pipeline thread's store. */
 export const STORE_READER_METHODS = [
-  'incidentContext', 'listAnomalies', 'listReports', 'getReport', 'countEvents', 'latestEventTime', 'rollups', 'searchEvents', 'eventsAfter', 'traceEvents', 'serviceOverview',
+  'incidentContext', 'listAnomalies', 'listReports', 'getReport', 'countEvents', 'latestEventTime', 'rollups', 'searchEvents', 'eventsAfter', 'traceEvents', 'serviceOverview', 'detectorSeriesStates',
   'getIncident', 'listIncidents', 'listSilences', 'unresolvedIncidents',
 ] as const satisfies ReadonlyArray<keyof StoreReader>;
 /** The writes of the incident and silence API (acknowledge, resolve, rate, silence), done by the pipeline thread's store. */

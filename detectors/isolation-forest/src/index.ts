@@ -213,7 +213,7 @@ export default definePlugin({
       *seriesStates() {
         for (const [key, model] of series) {
           const named = names.get(key);
-          if (named !== undefined) yield { key, ...named, state: model.trained ? 'active' as const : 'learning' as const, windowsSeen: model.windowsSeen, threshold: model.threshold };
+          if (named !== undefined) yield { key, ...named, state: model.trained ? 'active' as const : 'learning' as const, windowsSeen: model.windowsSeen, threshold: model.threshold, firstVerdictInMs: model.firstVerdictInMs };
         }
         yield* metricJudges.seriesStates();
       },

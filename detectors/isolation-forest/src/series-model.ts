@@ -105,6 +105,13 @@ export class SeriesModel {
 
   /** Windows judged or learnt from since this model was created or restored. */
   windowsSeen = 0;
+  /** The series' hop (end to end of two windows in a row); one minute until two windows show it. */
+  private hopMs = 60_000;
+
+  /** Estimated time to the first verdict: the cold-start windows still missing, one per hop (0 once trained). */
+  get firstVerdictInMs(): number {
+    return this.trained ? 0 : Math.max(1, this.o.minTrainingWindows - this.levels.length) * this.hopMs;
+  }
 
   /** The forest's alert threshold (score units; null during the cold start). */
   get threshold(): number | null {
@@ -121,6 +128,7 @@ export class SeriesModel {
     const level = judgedVector(window.features);
     const change = this.previous === undefined ? undefined : changeOf(level, this.previous);
     const latest = window.latest === undefined ? undefined : judgedVector(window.latest);
+    if (this.previousEnd !== undefined && window.end > this.previousEnd) this.hopMs = window.end - this.previousEnd;
     if (this.previousEnd !== undefined && window.end > this.previousEnd && window.end - window.start > 0) {
       this.changeNoiseShare = Math.sqrt(Math.min(1, (window.end - this.previousEnd) / (window.end - window.start)));
     }

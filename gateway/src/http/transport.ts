@@ -30,9 +30,11 @@ export interface RequestHeaders {
   'x-api-key': string;
   /** Where a live tail resumes (server-sent events); transports read it on GET only (absent: none). */
   'last-event-id'?: string;
+  /** What the client can decode (the console's static files are served compressed); GET only (absent: identity). */
+  'accept-encoding'?: string;
 }
 
-export const HEADER_NAMES = ['content-type', 'content-encoding', 'authorization', 'x-api-key', 'last-event-id'] as const;
+export const HEADER_NAMES = ['content-type', 'content-encoding', 'authorization', 'x-api-key', 'last-event-id', 'accept-encoding'] as const;
 
 export interface GatewayResponse {
   status: number;

@@ -33,7 +33,7 @@ function methodOf(req: Uws.HttpRequest): string {
  * costs uWS a UTF-8 length pass, a malloc, a copy and a free on every call.
  */
 const STATUS_LINES = new Map(Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), Buffer.from(`${code} ${text}`, 'latin1')]));
-const HEADER_KEYS = { contentType: Buffer.from('content-type'), contentEncoding: Buffer.from('content-encoding'), authorization: Buffer.from('authorization'), apiKey: Buffer.from('x-api-key'), lastEventId: Buffer.from('last-event-id') };
+const HEADER_KEYS = { contentType: Buffer.from('content-type'), contentEncoding: Buffer.from('content-encoding'), authorization: Buffer.from('authorization'), apiKey: Buffer.from('x-api-key'), lastEventId: Buffer.from('last-event-id'), acceptEncoding: Buffer.from('accept-encoding') };
 
 /** Encoded name/value pairs of the frozen header objects responses share (e.g. the JSON content type); built on first use. */
 const encodedHeaders = new WeakMap<object, Buffer[]>();
@@ -212,6 +212,7 @@ export function createUwsTransport(uws: typeof Uws, options: TransportOptions): 
       authorization: readsCredentials ? req.getHeader(HEADER_KEYS.authorization) : '',
       'x-api-key': readsCredentials ? req.getHeader(HEADER_KEYS.apiKey) : '',
       'last-event-id': get ? req.getHeader(HEADER_KEYS.lastEventId) : '',
+      'accept-encoding': get ? req.getHeader(HEADER_KEYS.acceptEncoding) : '',
     };
     // One state object per request; uWS still needs its two callbacks.
     const state: RequestState = { aborted: false, onAbort: undefined, rejected: false, dispatched: false, size: 0, held: 0, first: undefined, rest: undefined, answerAtEnd: undefined };

@@ -1,4 +1,4 @@
-import { HeliosError, INCIDENT_STATUSES, Topics, busKey, newEventId, type AnomalyTopicRecord, type Bus, type IncidentRecord, type IncidentResolution, type IncidentStatus } from '@helios/core';
+import { HeliosError, INCIDENT_STATUSES, Topics, busKey, newEventId, type AnomalyTopicRecord, type Bus, type IncidentAcknowledgement, type IncidentRecord, type IncidentResolution, type IncidentStatus } from '@helios/core';
 import type { IncidentWriter, StoreReader } from '@helios/store';
 import type { KeyIdentity } from '../auth.js';
 import type { GatewayRequest, RequestHeaders } from '../http/transport.js';
@@ -127,8 +127,17 @@ export function createIncidentsApi(ctx: ReadApiContext, options: IncidentsApiOpt
     };
   }
 
-  const ack = incidentAction('ack', 'Acknowledge an open incident, by the key\'s name', NO_FIELDS, async (id, who) =>
-    found(await writeStore().acknowledgeIncident(id, { by: who.keyName, at: now(), ...scoped(who.scope) }), id));
+  const ack = incidentAction('ack', 'Acknowledge an open incident, by the key\'s name; the paging reporters are told (PagerDuty acknowledge, an Alertmanager silence, webhook incident.acknowledged)', NO_FIELDS, async (id, who) => {
+    const at = now();
+    const incident = found(await writeStore().acknowledgeIncident(id, { by: who.keyName, at, ...scoped(who.scope) }), id);
+    // Only an acknowledgement this request made is published (not one of an incident already acknowledged
+    // or resolved); after the store write, like a resolution.
+    if (incident.status === 'acknowledged' && incident.acknowledgedAt === at && incident.acknowledgedBy === who.keyName) {
+      const ackRecord: IncidentAcknowledgement = { kind: 'incident-acknowledged', incidentId: incident.id, tenant: incident.tenant, service: incident.service, acknowledgedAt: at, by: who.keyName };
+      await bus.publish<AnomalyTopicRecord>(Topics.anomalies, [{ key: busKey(ackRecord), value: ackRecord }]);
+    }
+    return incident;
+  });
 
   const resolve = incidentAction('resolve', 'Resolve an incident, by the key\'s name; the reporters are told (PagerDuty resolve, Alertmanager endsAt, webhook incident.resolved)', NO_FIELDS, async (id, who) => {
     const incident = found(await writeStore().resolveIncident(id, { by: who.keyName, at: now(), ...scoped(who.scope) }), id);

@@ -23,6 +23,32 @@ const SERVICE_POINT = {
   properties: { minute: { type: 'integer' }, events: { type: 'number' }, errors: { type: 'number' }, latencyP95Ms: { type: ['number', 'null'] } },
 };
 
+/** A service's detection state (core's ServiceDetectionStatus). */
+export const DETECTION_STATUS = {
+  type: 'object', required: ['tenant', 'service', 'updatedAt', 'state', 'series'],
+  properties: {
+    tenant: { type: 'string' }, service: { type: 'string' },
+    updatedAt: { type: 'integer', description: 'When the detect runtime took this snapshot (epoch ms).' },
+    state: { type: 'string', enum: ['learning', 'active'], description: '`active` when any series of the service is judged.' },
+    series: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['detector', 'kind', 'series', 'state', 'windowsSeen', 'threshold', 'firstVerdictInMs'],
+        properties: {
+          detector: { type: 'string' },
+          kind: { type: 'string', enum: ['requests', 'dependency', 'logs', 'metric'], description: 'The service\'s requests, its calls to one dependency, its logs, or a metric series.' },
+          series: { type: 'string', description: '`requests`, `dependency:<peer>`, `logs`, or the metric series\' name.' },
+          peer: { type: 'string', description: 'The dependency (dependency series only).' },
+          state: { type: 'string', enum: ['learning', 'active'], description: '`learning`: no verdicts yet.' },
+          windowsSeen: { type: 'integer' },
+          threshold: { type: ['number', 'null'], description: 'The detector\'s threshold in its own units (null while learning).' },
+          firstVerdictInMs: { type: ['integer', 'null'], description: 'Estimated time to the first verdict (0 when active; null when the detector cannot tell).' },
+        },
+      },
+    },
+  },
+} as const;
+
 export const SERVICE_LIST = {
   type: 'object', required: ['from', 'to', 'items'],
   properties: {
@@ -39,7 +65,10 @@ export const SERVICE_LIST = {
           lastMinute: { type: 'integer', description: 'Start of the latest rolled-up minute, epoch ms.' },
           series: { type: 'array', items: SERVICE_POINT, description: 'Per minute of the last hour (minutes with events), oldest first: sparklines.' },
           anomalies: { type: 'object', properties: { count: { type: 'integer' }, lastDetectedAt: { type: ['integer', 'null'] } }, description: 'Anomalies detected in the last hour.' },
-          detectorState: { type: 'null', description: 'Reserved for the detect runtime\'s per-series state (learning, active, incident open): the runtime does not expose it to the API yet, so this is always null.' },
+          detectorState: {
+            oneOf: [{ type: 'null' }, DETECTION_STATUS],
+            description: 'The detect runtime\'s state of the service\'s series (requests, dependencies, logs, metric series): live from the detect role in this process, else as the detect worker owning the service last saved it to the store (every detection.stateSaveIntervalMs). Null when no detect worker has judged the service yet.',
+          },
         },
       },
     },

@@ -12,7 +12,7 @@ export function createServicesApi(ctx: ReadApiContext): { routes: ApiRoute[] } {
   const list: ApiRoute = {
     path: '/api/v1/services', name: 'services', tag: 'services', query: listParams,
     summary: 'Services with their last hour: rate, error rate, p95 and a per-minute series',
-    description: 'From the per-minute rollups (as fresh as the last maintenance run) and the anomalies table. `detectorState` is reserved for the detect runtime\'s series state and is null until the runtime exposes it.',
+    description: 'From the per-minute rollups (as fresh as the last maintenance run) and the anomalies table; `detectorState` is each series\' detection state (learning or active, windows seen, threshold, time to the first verdict), requests, dependencies, logs and metric series alike: live when the detect role runs in this process, else as saved by the detect worker owning the service.',
     responses: { 200: { description: 'Services, per tenant', content: { 'application/json': { schema: SERVICE_LIST } } }, ...ERROR_RESPONSES },
     async handle(request) {
       const p = parseQueryParams(request.query, listParams, ctx.now());
@@ -20,8 +20,10 @@ export function createServicesApi(ctx: ReadApiContext): { routes: ApiRoute[] } {
       const tenant = ctx.tenantOf(request, p['tenant'] as string | undefined);
       const to = ctx.now();
       const from = to - HOUR;
-      const services = await store.serviceOverview({ from, to, ...(tenant === undefined ? {} : { tenant }) });
-      return json(200, { from, to, items: services.map((s) => ({ ...s, detectorState: null })) });
+      const scope = tenant === undefined ? {} : { tenant };
+      const [services, states] = await Promise.all([store.serviceOverview({ from, to, ...scope }), store.detectorSeriesStates(scope)]);
+      const stateOf = new Map(states.map((s) => [JSON.stringify([s.tenant, s.service]), s]));
+      return json(200, { from, to, items: services.map((s) => ({ ...s, detectorState: stateOf.get(JSON.stringify([s.tenant, s.service])) ?? null })) });
     },
   };
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
 
 export interface ConfigRow {
@@ -45,4 +46,9 @@ export function markedSection(document: string, marker: string): string | undefi
   const end = document.indexOf(`<!-- ${marker}:end -->`);
   if (start < 0 || end < start) return undefined;
   return document.slice(start + `<!-- ${marker}:start -->`.length, end).trim();
+}
+
+/** The options section of a plugin's README (`<!-- options:start -->` … `<!-- options:end -->`): what its test compares with `configTableMarkdown`. */
+export function readmeOptionsSection(readme: URL): string | undefined {
+  return markedSection(readFileSync(readme, 'utf8'), 'options');
 }

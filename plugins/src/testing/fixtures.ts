@@ -82,6 +82,7 @@ export function fixtureStore(context: IncidentContext = sampleContext()): StoreR
     eventsAfter: async () => [],
     traceEvents: async () => ({ items: [], truncated: false }),
     serviceOverview: async () => [],
+    detectorSeriesStates: async () => [],
     incidentTimeline: async () => structuredClone(context.timeline ?? { minutes: [], anomalies: [], asOf: context.window.to }),
     getIncident: async () => undefined,
     listIncidents: async () => ({ items: [], nextCursor: undefined }),

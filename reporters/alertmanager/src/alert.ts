@@ -47,3 +47,32 @@ export function resolvedAlert(incident: IncidentRecord, report: IncidentReport |
     ...(url === undefined ? {} : { generatorURL: url }),
   };
 }
+
+/** Alertmanager API v2 `postableSilence`: matchers on the alert's labels over [startsAt, endsAt). */
+export interface PostableSilence {
+  matchers: Array<{ name: string; value: string; isRegex: boolean; isEqual: boolean }>;
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+}
+
+/**
+ * Alertmanager has no acknowledgement: an acknowledged incident becomes a silence of its own alert (the
+ * incident id label matches it alone), as Alertmanager UIs such as karma do. Receivers stop being
+ * re-notified (repeat_interval) while the alert stays visible, as silenced, until it resolves.
+ */
+export function acknowledgementSilence(incident: IncidentRecord, options: { now: number; durationMs: number }): PostableSilence {
+  const by = incident.acknowledgedBy ?? 'unknown';
+  const at = incident.acknowledgedAt ?? options.now;
+  return {
+    matchers: [
+      { name: 'alertname', value: 'HeliosIncident', isRegex: false, isEqual: true },
+      { name: 'incident_id', value: incident.id, isRegex: false, isEqual: true },
+    ],
+    startsAt: new Date(options.now).toISOString(),
+    endsAt: new Date(options.now + options.durationMs).toISOString(),
+    createdBy: `helios (${by})`,
+    comment: `Helios incident ${incident.id} of ${incident.service} acknowledged by ${by} at ${new Date(at).toISOString()}; Helios expires this silence when the incident resolves.`,
+  };
+}

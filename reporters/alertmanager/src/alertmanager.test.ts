@@ -1,33 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { metricSeriesName, newEventId, type IncidentRecord, type IncidentReport, type Severity } from '@helios/core';
-import { renderReportMarkdown, type ReporterPlugin } from '@helios/plugins';
-import { sampleIncident, setupReporter } from '@helios/plugins/testing';
+import { metricSeriesName, type IncidentRecord, type Severity } from '@helios/core';
+import type { ReporterPlugin } from '@helios/plugins';
+import { closeAfterEach, configTableMarkdown, readmeOptionsSection, sampleReport as reportWith, setupReporter } from '@helios/plugins/testing';
 import { composeTemplateReport } from '@helios/reporter-template';
-import { start, validatePostableAlerts } from '../conformance-server.mjs';
-import plugin, { firingAlert, resolvedAlert, type PostableAlert } from './index.js';
+import { start, validatePostableAlerts, validatePostableSilence } from '../conformance-server.mjs';
+import plugin, { acknowledgementSilence, firingAlert, resolvedAlert, type PostableAlert } from './index.js';
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((c) => c()));
-});
-
-async function alertmanager(script?: Parameters<typeof start>[0]) {
-  const server = await start(script);
-  closers.push(server.close);
-  return server;
-}
-
-function sampleReport() {
-  const incident = sampleIncident();
-  const draft = composeTemplateReport(incident);
-  const report: IncidentReport = {
-    id: newEventId(), anomalyId: incident.anomaly.id, tenant: incident.anomaly.tenant, service: incident.anomaly.service, createdAt: Date.now(),
-    composer: '@helios/reporter-template', notes: [], deliveries: [], title: draft.title, severity: draft.severity, sections: draft.sections,
-    markdown: renderReportMarkdown(draft, incident, { composer: 'template', createdAt: Date.now() }),
-  };
-  return { report, incident };
-}
+const closing = closeAfterEach(afterEach);
+const alertmanager = (script?: Parameters<typeof start>[0]) => closing(start(script));
+const sampleReport = () => reportWith(composeTemplateReport);
 
 describe('@helios/reporter-alertmanager against an API v2 stand-in', () => {
   it('fires an alert with the incident labels, and resolves it with the same labels and endsAt = now', async () => {
@@ -46,6 +28,45 @@ describe('@helios/reporter-alertmanager against an API v2 stand-in', () => {
     expect(resolved!.labels).toEqual(firing!.labels);
     expect(resolved!.startsAt).toBe(firing!.startsAt);
     expect(Date.parse(resolved!.endsAt!)).toBe(now);
+  });
+
+  it('silences the alert of an acknowledged incident, and expires the silence before resolving, so the resolution is notified', async () => {
+    const server = await alertmanager();
+    const { report, incident } = sampleReport();
+    const now = Date.now();
+    const hooks = await setupReporter(plugin as ReporterPlugin, { ...server.options, ackSilenceMs: 3_600_000 }, { now: () => now });
+    await hooks.deliver!(report, incident);
+    const id = incident.anomaly.id;
+    const acked: IncidentRecord = { id, tenant: incident.anomaly.tenant, service: 'checkout', severity: incident.anomaly.severity, status: 'acknowledged', openedAt: incident.anomaly.detectedAt, updatedAt: now, acknowledgedAt: now, acknowledgedBy: 'oncall' };
+    const receipt = await hooks.acknowledge!({ incident: acked, report });
+    // Redelivered: the same silence, no second one.
+    await expect(hooks.acknowledge!({ incident: acked, report })).resolves.toEqual(receipt);
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v2/silences']);
+    const [silence] = [...server.silences.values()];
+    expect(receipt).toEqual({ location: `alertmanager:${new URL(server.options['url']!).host}/silences/${silence.id}` });
+    expect(silence).toMatchObject({
+      matchers: [{ name: 'alertname', value: 'HeliosIncident', isRegex: false, isEqual: true }, { name: 'incident_id', value: id, isRegex: false, isEqual: true }],
+      createdBy: 'helios (oncall)', status: { state: 'active' },
+    });
+    expect(Date.parse(silence.endsAt) - Date.parse(silence.startsAt)).toBe(3_600_000);
+    // The silence matches this incident's alert and no other's.
+    const [firing] = server.received[0].body as PostableAlert[];
+    const matches = (labels: Record<string, string>) => silence.matchers.every((m: { name: string; value: string }) => labels[m.name] === m.value);
+    expect(matches(firing!.labels)).toBe(true);
+    expect(matches({ ...firing!.labels, incident_id: 'another' })).toBe(false);
+
+    await hooks.resolve!({ incident: { ...acked, status: 'resolved', resolvedAt: now, resolvedBy: 'detector' }, report });
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v2/silences', `DELETE /api/v2/silence/${silence.id}`]);
+    expect(silence.status.state).toBe('expired');
+    expect(server.received.map((r) => Date.parse((r.body as PostableAlert[])[0]!.endsAt!))).toEqual([now + 86_400_000, now]);
+  });
+
+  it('builds silences Alertmanager accepts for any incident and acknowledger', () => {
+    fc.assert(fc.property(fc.uuid(), fc.string({ minLength: 1 }), fc.string(), fc.integer({ min: 60_000, max: 31 * 86_400_000 }), (id, service, by, durationMs) => {
+      const now = Date.now();
+      const record: IncidentRecord = { id, tenant: 't', service, severity: 'high', status: 'acknowledged', openedAt: now - 1, updatedAt: now, acknowledgedAt: now, acknowledgedBy: by };
+      expect(validatePostableSilence(acknowledgementSilence(record, { now, durationMs }), now)).toEqual([]);
+    }), { numRuns: 100 });
   });
 
   it('builds alerts Alertmanager accepts for any service name, severity and metric series', () => {
@@ -79,10 +100,7 @@ describe('@helios/reporter-alertmanager against an API v2 stand-in', () => {
 });
 
 describe('README', () => {
-  it('documents exactly the options the schema validates', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { configTableMarkdown, markedSection } = await import('@helios/plugins/testing');
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(markedSection(readme, 'options')).toBe(configTableMarkdown(plugin.configSchema));
+  it('documents exactly the options the schema validates', () => {
+    expect(readmeOptionsSection(new URL('../README.md', import.meta.url))).toBe(configTableMarkdown(plugin.configSchema));
   });
 });

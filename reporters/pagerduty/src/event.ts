@@ -54,3 +54,8 @@ export function triggerEvent(routingKey: string, report: IncidentReport, inciden
 export function resolveEvent(routingKey: string, incident: IncidentRecord): PagerDutyEvent {
   return { routing_key: routingKey, event_action: 'resolve', dedup_key: incident.id };
 }
+
+/** An acknowledge names the routing key and the dedup key: PagerDuty stops escalating the alert until it resolves (or its ack timeout re-triggers it). */
+export function acknowledgeEvent(routingKey: string, incident: IncidentRecord): PagerDutyEvent {
+  return { routing_key: routingKey, event_action: 'acknowledge', dedup_key: incident.id };
+}

@@ -1,6 +1,6 @@
 import { HeliosError } from '@helios/core';
 import { Type, definePlugin, deliverWithRetry, deliveryRetryOptions, postJson } from '@helios/plugins';
-import { resolveEvent, triggerEvent, type PagerDutyEvent } from './event.js';
+import { acknowledgeEvent, resolveEvent, triggerEvent, type PagerDutyEvent } from './event.js';
 
 const configSchema = Type.Object(
   {
@@ -16,16 +16,16 @@ const configSchema = Type.Object(
 );
 
 /**
- * Triggers a PagerDuty alert per incident and resolves it when the incident resolves, through the Events
- * API v2 with the incident id as dedup_key. 202 is success; 429 and 5xx are retried (bounded, Retry-After
+ * Triggers a PagerDuty alert per incident, acknowledges it when someone acknowledges the incident in Helios,
+ * and resolves it when the incident resolves, through the Events API v2 with the incident id as dedup_key. 202 is success; 429 and 5xx are retried (bounded, Retry-After
  * honoured); 400 (an invalid event) is not.
  */
 export default definePlugin({
   kind: 'reporter',
   name: '@helios/reporter-pagerduty',
   version: '0.1.0',
-  apiVersion: '^1.5.0',
-  description: 'Triggers and resolves PagerDuty alerts (Events API v2, dedup_key = incident id).',
+  apiVersion: '^1.6.0',
+  description: 'Triggers, acknowledges and resolves PagerDuty alerts (Events API v2, dedup_key = incident id).',
   configSchema,
   setup(ctx) {
     const o = ctx.options;
@@ -45,8 +45,9 @@ export default definePlugin({
       pages: true,
       deliver: (report, incident) => send(triggerEvent(routingKey, report, incident, { source: o.source, reportUrlTemplate: o.reportUrlTemplate, clientUrl: o.clientUrl })),
       resolve: ({ incident }) => send(resolveEvent(routingKey, incident)),
+      acknowledge: ({ incident }) => send(acknowledgeEvent(routingKey, incident)),
     };
   },
 });
 
-export { PAGERDUTY_SEVERITY, resolveEvent, triggerEvent, type PagerDutyEvent, type PagerDutySeverity } from './event.js';
+export { PAGERDUTY_SEVERITY, acknowledgeEvent, resolveEvent, triggerEvent, type PagerDutyEvent, type PagerDutySeverity } from './event.js';

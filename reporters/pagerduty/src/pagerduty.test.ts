@@ -1,36 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createMetricsRegistry, newEventId, silentLogger, Topics, type AnomalyTopicRecord, type IncidentRecord, type IncidentReport, type Severity } from '@helios/core';
+import { createMetricsRegistry, silentLogger, Topics, type AnomalyTopicRecord, type IncidentRecord, type Severity } from '@helios/core';
 import { createMemoryBus } from '@helios/bus';
-import { PluginGuard, pluginGuardMetrics, renderReportMarkdown, type ReporterHooks, type ReporterPlugin } from '@helios/plugins';
+import { PluginGuard, pluginGuardMetrics, type ReporterHooks, type ReporterPlugin } from '@helios/plugins';
 import { startReportRuntime } from '@helios/reporting';
-import { sampleIncident, setupReporter } from '@helios/plugins/testing';
+import { closeAfterEach, configTableMarkdown, readmeOptionsSection, sampleIncident, sampleReport as reportWith, setupReporter } from '@helios/plugins/testing';
 import { createPgliteClient, createSqlStore } from '@helios/store';
 import { composeTemplateReport } from '@helios/reporter-template';
 import { start, validatePagerDutyEvent } from '../conformance-server.mjs';
 import plugin, { PAGERDUTY_SEVERITY, type PagerDutyEvent } from './index.js';
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((c) => c()));
-});
-
-async function pagerDuty(script?: Parameters<typeof start>[0]) {
-  const server = await start(script);
-  closers.push(server.close);
-  return server;
-}
-
-function sampleReport(severity?: Severity) {
-  const incident = sampleIncident();
-  const draft = { ...composeTemplateReport(incident), ...(severity === undefined ? {} : { severity }) };
-  const report: IncidentReport = {
-    id: newEventId(), anomalyId: incident.anomaly.id, tenant: incident.anomaly.tenant, service: incident.anomaly.service, createdAt: Date.now(),
-    composer: '@helios/reporter-template', notes: [], deliveries: [], title: draft.title, severity: draft.severity, sections: draft.sections,
-    markdown: renderReportMarkdown(draft, incident, { composer: 'template', createdAt: Date.now() }),
-  };
-  return { report, incident };
-}
+const closing = closeAfterEach(afterEach);
+const pagerDuty = (script?: Parameters<typeof start>[0]) => closing(start(script));
+const sampleReport = (severity?: Severity) => reportWith(composeTemplateReport, severity === undefined ? {} : { severity });
 
 const resolved = (id: string): IncidentRecord => ({ id, tenant: 'acme', service: 'checkout', severity: 'high', status: 'resolved', openedAt: 1, updatedAt: 2, resolvedAt: 2, resolvedBy: 'detector' });
 
@@ -50,6 +32,20 @@ describe('@helios/reporter-pagerduty against an Events API v2 stand-in', () => {
     });
     expect(trigger!.payload!.summary).toContain(report.title);
     expect(resolve).toEqual({ routing_key: server.options['routingKey'], event_action: 'resolve', dedup_key: incident.anomaly.id });
+  });
+
+  it('acknowledges the same dedup_key when the incident is acknowledged in Helios', async () => {
+    const server = await pagerDuty();
+    const { report, incident } = sampleReport();
+    const hooks = await setupReporter(plugin as ReporterPlugin, server.options);
+    await hooks.deliver!(report, incident);
+    const acked: IncidentRecord = { ...resolved(incident.anomaly.id), status: 'acknowledged', resolvedAt: undefined, resolvedBy: undefined, acknowledgedAt: 2, acknowledgedBy: 'oncall' };
+    await expect(hooks.acknowledge!({ incident: acked, report })).resolves.toMatchObject({ location: expect.stringContaining(incident.anomaly.id) });
+    await hooks.resolve!({ incident: resolved(incident.anomaly.id), report });
+    const events = server.received as PagerDutyEvent[];
+    expect(events.map((e) => e.event_action)).toEqual(['trigger', 'acknowledge', 'resolve']);
+    expect(events[1]).toEqual({ routing_key: server.options['routingKey'], event_action: 'acknowledge', dedup_key: incident.anomaly.id });
+    expect(validatePagerDutyEvent(events[1])).toEqual([]);
   });
 
   it('builds a valid trigger for every severity and any title length (summary at most 1,024 characters)', async () => {
@@ -79,7 +75,7 @@ describe('@helios/reporter-pagerduty against an Events API v2 stand-in', () => {
     await expect(setupReporter(plugin as ReporterPlugin, { routingKeyEnv: 'HELIOS_TEST_UNSET_PD_KEY' })).rejects.toMatchObject({ code: 'HLS_ERR_PLUGIN_CONFIG', message: expect.stringContaining('routingKey') });
   });
 
-  it('through the report runtime: an incident is triggered, and its resolution is delivered as a resolve', async () => {
+  it('through the report runtime: an incident is triggered, its acknowledgement delivered as an acknowledge and its resolution as a resolve', async () => {
     const server = await pagerDuty();
     const metrics = createMetricsRegistry({ defaultMetrics: false });
     const store = createSqlStore(await createPgliteClient());
@@ -91,10 +87,12 @@ describe('@helios/reporter-pagerduty against an Events API v2 stand-in', () => {
       loaded('pagerduty', await setupReporter(plugin as ReporterPlugin, server.options)),
     ];
     const runtime = startReportRuntime({ bus, store, reporters, logger: silentLogger(), metrics, freshnessTimeoutMs: 0 });
-    closers.push(async () => {
-      await runtime.close();
-      await bus.close();
-      await store.close();
+    await closing({
+      async close() {
+        await runtime.close();
+        await bus.close();
+        await store.close();
+      },
     });
     const { anomaly } = sampleIncident();
     const publish = async (value: AnomalyTopicRecord) => {
@@ -102,19 +100,22 @@ describe('@helios/reporter-pagerduty against an Events API v2 stand-in', () => {
       await bus.drain(10_000);
     };
     await publish(anomaly);
+    // Acknowledged through the API: the store first, then the record on the anomalies topic.
+    await store.acknowledgeIncident(anomaly.id, { by: 'oncall', at: anomaly.detectedAt + 60_000 });
+    await publish({ kind: 'incident-acknowledged', incidentId: anomaly.id, tenant: anomaly.tenant, service: anomaly.service, acknowledgedAt: anomaly.detectedAt + 60_000, by: 'oncall' });
     await publish({ kind: 'incident-resolved', incidentId: anomaly.id, tenant: anomaly.tenant, service: anomaly.service, resolvedAt: anomaly.detectedAt + 600_000, by: 'detector' });
-    expect((server.received as PagerDutyEvent[]).map((e) => [e.event_action, e.dedup_key])).toEqual([['trigger', anomaly.id], ['resolve', anomaly.id]]);
+    // An acknowledgement arriving after the resolution (a redelivery) is not sent: the incident is resolved.
+    await publish({ kind: 'incident-acknowledged', incidentId: anomaly.id, tenant: anomaly.tenant, service: anomaly.service, acknowledgedAt: anomaly.detectedAt + 60_000, by: 'oncall' });
+    expect((server.received as PagerDutyEvent[]).map((e) => [e.event_action, e.dedup_key])).toEqual([['trigger', anomaly.id], ['acknowledge', anomaly.id], ['resolve', anomaly.id]]);
     const incident = await store.getIncident(anomaly.id);
-    expect(incident).toMatchObject({ status: 'resolved', resolvedBy: 'detector' });
+    expect(incident).toMatchObject({ status: 'resolved', resolvedBy: 'detector', acknowledgedBy: 'oncall' });
     expect((await store.getReport(incident!.reportId!))!.deliveries).toMatchObject([{ reporter: 'pagerduty', status: 'delivered' }]);
-  });
+    expect(await metrics.getSingleMetricAsString('helios_incident_acknowledgements_delivered_total')).toMatch(/reporter="pagerduty",status="delivered"} 1/);
+  }, 90_000); // an embedded PostgreSQL migrated from scratch: slow on a loaded machine
 });
 
 describe('README', () => {
-  it('documents exactly the options the schema validates', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { configTableMarkdown, markedSection } = await import('@helios/plugins/testing');
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(markedSection(readme, 'options')).toBe(configTableMarkdown(plugin.configSchema));
+  it('documents exactly the options the schema validates', () => {
+    expect(readmeOptionsSection(new URL('../README.md', import.meta.url))).toBe(configTableMarkdown(plugin.configSchema));
   });
 });

@@ -1,45 +1,17 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetricsRegistry, HeliosError, newEventId, silentLogger, type IncidentReport } from '@helios/core';
-import { renderReportMarkdown, resolvePluginOptions, type PluginContext, type ReporterHooks } from '@helios/plugins';
-import { checkPluginConformance, fixtureStore, sampleIncident } from '@helios/plugins/testing';
+import { createMetricsRegistry, HeliosError, silentLogger } from '@helios/core';
+import { resolvePluginOptions, type PluginContext, type ReporterHooks } from '@helios/plugins';
+import { checkPluginConformance, closeAfterEach, fixtureStore, sampleReport as reportWith, startRecordingServer, type ScriptedReply } from '@helios/plugins/testing';
 import { composeTemplateReport } from '@helios/reporter-template';
 import plugin from './index.js';
 
-type Reply = { status: number; headers?: Record<string, string>; body?: string };
+const closing = closeAfterEach(afterEach);
+const sampleReport = () => reportWith(composeTemplateReport);
 
-/** A local HTTP server in place of hooks.slack.com: records each POST with its arrival time, answers from a script. */
-async function startFakeWebhook(script: Reply[]) {
-  const received: Array<{ at: number; body: unknown; headers: IncomingMessage['headers'] }> = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ at: performance.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')), headers: req.headers });
-      const reply = script[Math.min(received.length - 1, script.length - 1)]!;
-      res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers }).end(reply.body ?? (reply.status === 200 ? 'ok' : 'error'));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX`;
-  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((c) => c()));
-});
-
-function sampleReport() {
-  const incident = sampleIncident();
-  const draft = composeTemplateReport(incident);
-  const report: IncidentReport = {
-    id: newEventId(), anomalyId: incident.anomaly.id, tenant: incident.anomaly.tenant, service: incident.anomaly.service, createdAt: Date.now(),
-    composer: '@helios/reporter-template', notes: [], deliveries: [], title: draft.title, severity: draft.severity, sections: draft.sections,
-    markdown: renderReportMarkdown(draft, incident, { composer: 'template', createdAt: Date.now() }),
-  };
-  return { report, incident };
+/** A local HTTP server in place of hooks.slack.com: records each POST, answers from a script (its last reply repeats); bodies parsed as JSON. */
+async function startFakeWebhook(script: ScriptedReply[]) {
+  const server = await closing(startRecordingServer({ path: '/services/T000/B000/XXXX', repeatLast: true, script: script.map((r) => ({ ...r, headers: { 'content-type': 'text/plain', ...r.headers }, body: r.body ?? (r.status === 200 ? 'ok' : 'error') })) }));
+  return { url: server.url, get received() { return server.received.map((r) => ({ at: r.at, body: JSON.parse(r.raw) as unknown, headers: r.headers })); } };
 }
 
 async function slack(options: Record<string, unknown>) {
@@ -53,7 +25,6 @@ async function slack(options: Record<string, unknown>) {
 describe('@helios/reporter-slack through the real @slack/webhook client', () => {
   it('posts a concise Block Kit message with severity, service, summary and the report link', async () => {
     const hook = await startFakeWebhook([{ status: 200 }]);
-    closers.push(hook.close);
     const { report, incident } = sampleReport();
     const reporter = await slack({ webhookUrl: hook.url, reportUrlTemplate: 'https://helios.example.com/api/v1/reports/{id}?format=markdown' });
     await expect(reporter.deliver!(report, incident)).resolves.toEqual({ location: `slack:${new URL(hook.url).host}` });
@@ -72,7 +43,6 @@ describe('@helios/reporter-slack through the real @slack/webhook client', () => 
 
   it('waits as long as Retry-After says on a 429, then delivers', async () => {
     const hook = await startFakeWebhook([{ status: 429, headers: { 'retry-after': '1' }, body: 'rate_limited' }, { status: 200 }]);
-    closers.push(hook.close);
     const { report, incident } = sampleReport();
     const reporter = await slack({ webhookUrl: hook.url, initialBackoffMs: 10 });
     await reporter.deliver!(report, incident);
@@ -83,7 +53,6 @@ describe('@helios/reporter-slack through the real @slack/webhook client', () => 
 
   it('caps Retry-After at maxRetryAfterMs and gives up after maxAttempts with the status in the error', async () => {
     const hook = await startFakeWebhook([{ status: 429, headers: { 'retry-after': '3600' }, body: 'rate_limited' }]);
-    closers.push(hook.close);
     const { report, incident } = sampleReport();
     const reporter = await slack({ webhookUrl: hook.url, maxAttempts: 3, maxRetryAfterMs: 20 });
     const err = await reporter.deliver!(report, incident)?.then(() => undefined, (e: unknown) => e);
@@ -95,7 +64,6 @@ describe('@helios/reporter-slack through the real @slack/webhook client', () => 
   it('retries a 5xx with backoff but not a 4xx such as a revoked webhook (404)', async () => {
     const flaky = await startFakeWebhook([{ status: 503 }, { status: 200 }]);
     const gone = await startFakeWebhook([{ status: 404, body: 'no_service' }]);
-    closers.push(flaky.close, gone.close);
     const { report, incident } = sampleReport();
     await (await slack({ webhookUrl: flaky.url, initialBackoffMs: 5 })).deliver!(report, incident);
     expect(flaky.received).toHaveLength(2);
@@ -105,7 +73,6 @@ describe('@helios/reporter-slack through the real @slack/webhook client', () => 
 
   it('posts the resolution of an incident it paged: service, who resolved it, how long it lasted, the report link', async () => {
     const hook = await startFakeWebhook([{ status: 200 }]);
-    closers.push(hook.close);
     const { report, incident } = sampleReport();
     const reporter = await slack({ webhookUrl: hook.url, reportUrlTemplate: 'https://helios.example.com/r/{id}' });
     expect(reporter.pages).toBe(true);
@@ -122,7 +89,6 @@ describe('@helios/reporter-slack through the real @slack/webhook client', () => 
 
   it('passes the plugin conformance check against a local webhook', async () => {
     const hook = await startFakeWebhook([{ status: 200 }]);
-    closers.push(hook.close);
     const result = await checkPluginConformance(new URL('./index.ts', import.meta.url).pathname, 'reporter', { options: { webhookUrl: hook.url }, badOptions: { options: { webhookUrl: hook.url, maxAttempts: 0 }, key: 'maxAttempts' } });
     expect(result.outputs).toEqual([{ location: `slack:${new URL(hook.url).host}` }, { location: `slack:${new URL(hook.url).host}` }]); // the report, then its resolution
   });

@@ -1,6 +1,6 @@
 import { HeliosError, newEventId } from '@helios/core';
 import { Type, definePlugin, deliverWithRetry, deliveryRetryOptions, postJson } from '@helios/plugins';
-import { openedPayload, resolvedPayload, type WebhookPayload } from './payload.js';
+import { acknowledgedPayload, openedPayload, resolvedPayload, type WebhookPayload } from './payload.js';
 import { SIGNATURE_HEADER, signWebhookBody } from './signature.js';
 
 const configSchema = Type.Object(
@@ -16,7 +16,7 @@ const configSchema = Type.Object(
 );
 
 /**
- * POSTs each incident's opening and resolution as signed JSON to one URL. The signature
+ * POSTs each incident's opening, acknowledgement and resolution as signed JSON to one URL. The signature
  * (`x-helios-signature: t=<unix>,v1=<hex>`) is an HMAC-SHA256 over `<t>.<raw body>`; receivers check it
  * with `verifyWebhookSignature`. 429/5xx/network errors are retried with bounded backoff honouring Retry-After.
  */
@@ -24,8 +24,8 @@ export default definePlugin({
   kind: 'reporter',
   name: '@helios/reporter-webhook',
   version: '0.1.0',
-  apiVersion: '^1.5.0',
-  description: 'Delivers incident openings and resolutions as HMAC-signed JSON to a webhook, with bounded retries.',
+  apiVersion: '^1.6.0',
+  description: 'Delivers incident openings, acknowledgements and resolutions as HMAC-signed JSON to a webhook, with bounded retries.',
   configSchema,
   setup(ctx) {
     const o = ctx.options;
@@ -50,6 +50,7 @@ export default definePlugin({
       pages: true,
       deliver: (report, incident) => send(openedPayload(newEventId(), report, incident, o.reportUrlTemplate)),
       resolve: ({ incident, report }) => send(resolvedPayload(newEventId(), incident, report, o.reportUrlTemplate)),
+      acknowledge: ({ incident, report }) => send(acknowledgedPayload(newEventId(), incident, report, o.reportUrlTemplate)),
     };
   },
 });

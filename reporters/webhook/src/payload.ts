@@ -1,7 +1,7 @@
 import type { Incident, IncidentRecord, IncidentReport } from '@helios/core';
 import { reportUrl } from '@helios/plugins';
 
-/** The JSON a webhook receives. `type` says which; `incident.id` is stable across both (use it to pair them and to deduplicate). */
+/** The JSON a webhook receives. `type` says which; `incident.id` is stable across all three (use it to pair them and to deduplicate). */
 export type WebhookPayload =
   | {
     type: 'incident.opened';
@@ -10,6 +10,12 @@ export type WebhookPayload =
     incident: { id: string; tenant: string; service: string; severity: string; status: 'open'; openedAt: string; metric?: string };
     report: { id: string; title: string; severity: string; executiveSummary: string; immediateActions: string[]; url?: string };
     anomaly: { detector: string; score: number; threshold: number; windowStart: string; windowEnd: string; topFeatures: Array<{ feature: string; value: number; baseline: number; direction: string }> };
+  }
+  | {
+    type: 'incident.acknowledged';
+    deliveryId: string;
+    incident: { id: string; tenant: string; service: string; severity: string; status: 'acknowledged'; openedAt: string; acknowledgedAt: string; acknowledgedBy: string; metric?: string };
+    report?: { id: string; title: string; url?: string };
   }
   | {
     type: 'incident.resolved';
@@ -34,14 +40,29 @@ export function openedPayload(deliveryId: string, report: IncidentReport, incide
   };
 }
 
+/** The incident's identity and times as the lifecycle payloads (acknowledged, resolved) carry them. */
+function lifecycleIncident(incident: IncidentRecord) {
+  return { id: incident.id, tenant: incident.tenant, service: incident.service, severity: incident.severity, openedAt: iso(incident.openedAt), ...(incident.series === undefined ? {} : { metric: incident.series }) };
+}
+
+function reportLink(report: IncidentReport | undefined, reportUrlTemplate: string | undefined) {
+  if (report === undefined) return {};
+  const url = reportUrlTemplate === undefined ? undefined : reportUrl(reportUrlTemplate, report);
+  return { report: { id: report.id, title: report.title, ...(url === undefined ? {} : { url }) } };
+}
+
+export function acknowledgedPayload(deliveryId: string, incident: IncidentRecord, report: IncidentReport | undefined, reportUrlTemplate: string | undefined): WebhookPayload {
+  return {
+    type: 'incident.acknowledged', deliveryId,
+    incident: { ...lifecycleIncident(incident), status: 'acknowledged', acknowledgedAt: iso(incident.acknowledgedAt ?? incident.updatedAt), acknowledgedBy: incident.acknowledgedBy ?? 'unknown' },
+    ...reportLink(report, reportUrlTemplate),
+  };
+}
+
 export function resolvedPayload(deliveryId: string, incident: IncidentRecord, report: IncidentReport | undefined, reportUrlTemplate: string | undefined): WebhookPayload {
-  const url = report === undefined || reportUrlTemplate === undefined ? undefined : reportUrl(reportUrlTemplate, report);
   return {
     type: 'incident.resolved', deliveryId,
-    incident: {
-      id: incident.id, tenant: incident.tenant, service: incident.service, severity: incident.severity, status: 'resolved', openedAt: iso(incident.openedAt),
-      resolvedAt: iso(incident.resolvedAt ?? incident.updatedAt), resolvedBy: incident.resolvedBy ?? 'unknown', ...(incident.series === undefined ? {} : { metric: incident.series }),
-    },
-    ...(report === undefined ? {} : { report: { id: report.id, title: report.title, ...(url === undefined ? {} : { url }) } }),
+    incident: { ...lifecycleIncident(incident), status: 'resolved', resolvedAt: iso(incident.resolvedAt ?? incident.updatedAt), resolvedBy: incident.resolvedBy ?? 'unknown' },
+    ...reportLink(report, reportUrlTemplate),
   };
 }

@@ -1,50 +1,18 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { newEventId, type IncidentRecord, type IncidentReport } from '@helios/core';
-import { renderReportMarkdown, type ReporterPlugin } from '@helios/plugins';
-import { sampleIncident, setupReporter } from '@helios/plugins/testing';
+import type { IncidentRecord } from '@helios/core';
+import type { ReporterPlugin } from '@helios/plugins';
+import { closeAfterEach, configTableMarkdown, readmeOptionsSection, sampleReport as reportWith, setupReporter, startRecordingServer, type ScriptedReply } from '@helios/plugins/testing';
 import { composeTemplateReport } from '@helios/reporter-template';
 import plugin, { signWebhookBody, verifyWebhookSignature, type WebhookPayload } from './index.js';
 
 const SECRET = 'receiver-shared-secret-42';
-type Reply = { status: number; headers?: Record<string, string> };
+const closing = closeAfterEach(afterEach);
+const sampleReport = () => reportWith(composeTemplateReport);
+const signatureOf = (r: { raw: string; headers: Record<string, unknown> }) => verifyWebhookSignature(SECRET, r.headers['x-helios-signature'] as string | undefined, r.raw);
 
-/** A receiver that checks the signature over the raw body as a real one must, and answers from a script. */
-async function receiver(script: Reply[] = []) {
-  const received: Array<{ at: number; raw: string; headers: IncomingMessage['headers']; signature: ReturnType<typeof verifyWebhookSignature> }> = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const signature = verifyWebhookSignature(SECRET, req.headers['x-helios-signature'] as string | undefined, raw);
-      received.push({ at: performance.now(), raw, headers: req.headers, signature });
-      const reply = script[received.length - 1] ?? { status: signature.valid ? 204 : 401 };
-      res.writeHead(reply.status, reply.headers).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
-}
-
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((c) => c()));
-});
-
-function sampleReport() {
-  const incident = sampleIncident();
-  const draft = composeTemplateReport(incident);
-  const report: IncidentReport = {
-    id: newEventId(), anomalyId: incident.anomaly.id, tenant: incident.anomaly.tenant, service: incident.anomaly.service, createdAt: Date.now(),
-    composer: '@helios/reporter-template', notes: [], deliveries: [], title: draft.title, severity: draft.severity, sections: draft.sections,
-    markdown: renderReportMarkdown(draft, incident, { composer: 'template', createdAt: Date.now() }),
-  };
-  return { report, incident };
-}
+/** A receiver that checks the signature over the raw body as a real one must (401 when it fails), or answers from a script. */
+const receiver = (script: ScriptedReply[] = []) => closing(startRecordingServer({ path: '/hook', script, respond: (r) => ({ status: signatureOf(r).valid ? 204 : 401 }) }));
 
 describe('webhook signature', () => {
   it('verifies what it signed, and refuses any other body, secret or an old timestamp', () => {
@@ -64,19 +32,22 @@ describe('webhook signature', () => {
 });
 
 describe('@helios/reporter-webhook', () => {
-  it('posts a signed opening, then a signed resolution of the same incident', async () => {
+  it('posts a signed opening, then a signed acknowledgement and a signed resolution of the same incident', async () => {
     const hook = await receiver();
     const { report, incident } = sampleReport();
     const hooks = await setupReporter(plugin as ReporterPlugin, { url: hook.url, secret: SECRET, reportUrlTemplate: 'https://helios.example.com/r/{id}' });
     expect(hooks.pages).toBe(true);
     await expect(hooks.deliver!(report, incident)).resolves.toEqual({ location: `webhook:${new URL(hook.url).host}` });
     const resolvedIncident: IncidentRecord = { id: incident.anomaly.id, tenant: 'acme', service: 'checkout', severity: 'high', status: 'resolved', openedAt: incident.anomaly.detectedAt, updatedAt: incident.anomaly.detectedAt + 60_000, resolvedAt: incident.anomaly.detectedAt + 60_000, resolvedBy: 'oncall' };
+    const ackedIncident: IncidentRecord = { ...resolvedIncident, status: 'acknowledged', resolvedAt: undefined, resolvedBy: undefined, acknowledgedAt: incident.anomaly.detectedAt + 30_000, acknowledgedBy: 'oncall' };
+    await hooks.acknowledge!({ incident: ackedIncident, report });
     await hooks.resolve!({ incident: resolvedIncident, report });
-    expect(hook.received.map((r) => r.signature)).toEqual([{ valid: true }, { valid: true }]);
-    const [opened, resolved] = hook.received.map((r) => JSON.parse(r.raw) as WebhookPayload);
+    expect(hook.received.map(signatureOf)).toEqual([{ valid: true }, { valid: true }, { valid: true }]);
+    const [opened, acknowledged, resolved] = hook.received.map((r) => JSON.parse(r.raw) as WebhookPayload);
+    expect(acknowledged).toMatchObject({ type: 'incident.acknowledged', incident: { id: incident.anomaly.id, status: 'acknowledged', acknowledgedBy: 'oncall', acknowledgedAt: new Date(ackedIncident.acknowledgedAt!).toISOString() }, report: { id: report.id } });
     expect(opened).toMatchObject({ type: 'incident.opened', incident: { id: incident.anomaly.id, status: 'open', service: 'checkout' }, report: { id: report.id, title: report.title, url: `https://helios.example.com/r/${report.id}` } });
     expect(resolved).toMatchObject({ type: 'incident.resolved', incident: { id: incident.anomaly.id, status: 'resolved', resolvedBy: 'oncall', resolvedAt: new Date(resolvedIncident.resolvedAt!).toISOString() }, report: { id: report.id } });
-    expect(hook.received.map((r) => r.headers['x-helios-event'])).toEqual(['incident.opened', 'incident.resolved']);
+    expect(hook.received.map((r) => r.headers['x-helios-event'])).toEqual(['incident.opened', 'incident.acknowledged', 'incident.resolved']);
   });
 
   it('retries 5xx and 429 (waiting Retry-After) with the same body and delivery id, each attempt signed', async () => {
@@ -86,7 +57,7 @@ describe('@helios/reporter-webhook', () => {
     expect(hook.received).toHaveLength(3);
     expect(new Set(hook.received.map((r) => r.raw)).size).toBe(1);
     expect(new Set(hook.received.map((r) => r.headers['x-helios-delivery'])).size).toBe(1);
-    expect(hook.received.every((r) => r.signature.valid)).toBe(true);
+    expect(hook.received.every((r) => signatureOf(r).valid)).toBe(true);
     expect(hook.received[2]!.at - hook.received[1]!.at).toBeGreaterThanOrEqual(950);
   });
 
@@ -107,10 +78,7 @@ describe('@helios/reporter-webhook', () => {
 });
 
 describe('README', () => {
-  it('documents exactly the options the schema validates', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { configTableMarkdown, markedSection } = await import('@helios/plugins/testing');
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(markedSection(readme, 'options')).toBe(configTableMarkdown(plugin.configSchema));
+  it('documents exactly the options the schema validates', () => {
+    expect(readmeOptionsSection(new URL('../README.md', import.meta.url))).toBe(configTableMarkdown(plugin.configSchema));
   });
 });
