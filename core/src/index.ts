@@ -36,5 +36,6 @@ export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,
 } from './redaction.js';
+export { workerModuleUrl } from './worker-module.js';
 export { SERIES_STATUS_PLUGIN, SERIES_STATUS_VERSION, seriesOfKey, type SeriesKind, type DetectorSeriesStatus, type ServiceDetectionStatus } from './series-status.js';
 export type { ServiceMinute, ServicePoint, ServiceOverview, ServiceSummary } from './services.js';
