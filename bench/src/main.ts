@@ -17,7 +17,7 @@ const SUITES: BenchSuite[] = [
   { name: 'validator', summary: 'event validation: TypeBox vs Ajv, normalize cost', run: runValidatorBench },
   { name: 'isolation-forest', summary: 'Isolation Forest scoring/training speed and parity vs scikit-learn', run: runIsolationForestBench },
   { name: 'otlp', summary: 'OTLP protobuf/JSON decoding into Helios events', run: runOtlpBench },
-  { name: 'otlp-grpc', summary: 'OTLP/gRPC vs OTLP/HTTP throughput into the same gateway (null sink), ratio in the same run', run: runOtlpGrpcBench },
+  { name: 'otlp-grpc', summary: 'OTLP/gRPC vs OTLP/HTTP into the same gateway (null sink), Node clients and telemetrygen; the OpenTelemetry Collector on the same telemetrygen gRPC load (HELIOS_TELEMETRYGEN_BIN, HELIOS_OTELCOL_BIN)', run: runOtlpGrpcBench },
   { name: 'store', summary: 'writes into PGlite / PostgreSQL (HELIOS_PG_URL), COPY vs multi-row, context queries', run: runStoreBench },
   { name: 'event-search', summary: 'GET /api/v1/events query shapes (p50/p99) on HELIOS_BENCH_SEARCH_EVENTS events (default 1M) written by the store writer; PostgreSQL (HELIOS_PG_URL) or PGlite', run: runEventSearchBench },
   { name: 'gateway', summary: 'gateway HTTP throughput vs bare uWebSockets.js, batches, p99 at half rate, uWS vs node:http (wrk)', run: runGatewayBench },

@@ -21,6 +21,7 @@ export const ErrorCodes = {
   HLS_ERR_BUS_FULL: { status: 429, summary: 'the event bus is full; retry later' },
   HLS_ERR_BUS_CLOSED: { status: 503, summary: 'the event bus is closed' },
   HLS_ERR_SHUTTING_DOWN: { status: 503, summary: 'the server is shutting down' },
+  HLS_ERR_DEADLINE_EXCEEDED: { status: 504, summary: "the client's deadline passed before the records were taken" },
   HLS_ERR_OVERLOADED: { status: 503, summary: 'the server is at its memory budget for request bodies; retry later' },
   HLS_ERR_PLUGIN_NOT_FOUND: { status: 500, summary: 'plugin could not be resolved' },
   HLS_ERR_PLUGIN_INVALID: { status: 500, summary: 'plugin module does not export a Helios plugin' },

@@ -340,9 +340,10 @@ export interface IncidentReport {
   markdown: string;
   deliveries: ReportDelivery[];
   /**
-   * Charts of the incident as standalone SVG documents (the strongest feature's minutes, the anomalous
-   * window shaded, the baseline band): inline in HTML views; the file reporter writes each beside the
-   * Markdown. Absent on reports written before charts existed or without a timeline.
+   * Charts of the incident as standalone SVG documents, one per driving feature (at most four, strongest
+   * first: its minutes, its baseline band, the anomalous window shaded): the console shows them as images,
+   * the file reporter writes each beside the Markdown, the reports API inlines them in its Markdown.
+   * Absent on reports written before charts existed, without a timeline, or for a metric-series anomaly.
    */
   charts?: ReportChart[];
 }

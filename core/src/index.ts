@@ -24,6 +24,7 @@ export {
   type EndpointStats, type ErrorStats, type WindowTotals, type IncidentContext, type Incident, type ReportSections,
   type ReportDelivery, type IncidentReport, type ReportChart, type MinuteTotals, type AnomalyWindow, type IncidentTimeline,
 } from './incident.js';
+export { chartDataUri, withChartImages } from './report-images.js';
 export { eventRole, peerOf, SPAN_KIND_ATTRIBUTE, PARENT_SPAN_ATTRIBUTE, PEER_ATTRIBUTE, PEER_TYPE_ATTRIBUTE, type EventRole } from './event/role.js';
 export { createRandom, seededRandom, type SeededRandom } from './seeded-random.js';
 export { attemptOf, backoffDelayMs, retry, sleep, type AttemptOutcome, type BackoffPolicy, type RetryOptions } from './retry.js';
@@ -35,5 +36,6 @@ export {
   createRedactor, compileRedactionPatterns, describeRedactions, isCardNumber, isSecretKey, passesLuhn, REDACTION_RULES,
   type Redactor, type RedactionRule, type RedactionPattern, type RedactionOptions, type RedactionCounts,
 } from './redaction.js';
+export { workerModuleUrl } from './worker-module.js';
 export { SERIES_STATUS_PLUGIN, SERIES_STATUS_VERSION, seriesOfKey, type SeriesKind, type DetectorSeriesStatus, type ServiceDetectionStatus } from './series-status.js';
 export type { ServiceMinute, ServicePoint, ServiceOverview, ServiceSummary } from './services.js';

@@ -5,26 +5,8 @@ import { HeliosError } from '@helios/core';
 import { decodeContentEncoding } from './ingest-body.js';
 import { startHarness, type Harness } from './harness.fixture.js';
 import { encodeProto, hexBytes, protoTypes } from './otlp/proto-codec.fixture.js';
+import { MAX_BLOCK, snappyFramed, zstdFrame } from './content-encoding.fixture.js';
 
-/**
- * A zstd frame built by hand from raw and RLE blocks (Node 20 has no zstd encoder, and the format's
- * uncompressed blocks are enough to drive the decoder): magic, a frame header without content size
- * (window 128 KiB), then 3-byte block headers `last | type << 1 | size << 3`.
- */
-function zstdFrame(blocks: ReadonlyArray<{ raw: Uint8Array } | { rle: number; size: number }>): Uint8Array {
-  const parts: number[] = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38];
-  blocks.forEach((block, i) => {
-    const last = i === blocks.length - 1 ? 1 : 0;
-    const [type, size] = 'raw' in block ? [0, block.raw.length] : [1, block.size];
-    const header = last | (type << 1) | (size << 3);
-    parts.push(header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff);
-    if ('raw' in block) parts.push(...block.raw);
-    else parts.push(block.rle);
-  });
-  return Uint8Array.from(parts);
-}
-
-const MAX_BLOCK = 128 * 1024;
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
   const err = await promise.then(() => undefined, (e: unknown) => e);
@@ -59,6 +41,24 @@ describe('zstd and snappy Content-Encoding', () => {
       { numRuns: 200 },
     );
     expect(await refusal(decodeContentEncoding(snappy.compress(Buffer.alloc(2 << 20)), 'snappy', 1 << 20))).toBe('HLS_ERR_BODY_TOO_LARGE');
+  });
+
+  it('decodes snappy framing-format streams (gRPC snappy) of any chunks, and stops a framed bomb at the limit', async () => {
+    const part = fc.record({ data: fc.uint8Array({ maxLength: 3000 }), compressed: fc.boolean(), padding: fc.option(fc.nat({ max: 20 }), { nil: undefined }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(part, { maxLength: 6 }), async (parts) => {
+        const decoded = await decodeContentEncoding(snappyFramed(parts), 'snappy', 1 << 20);
+        expect(Buffer.compare(decoded, Buffer.concat(parts.map((p) => p.data)))).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+    // 640 chunks of 64 KiB of zeros (40 MiB) from ~2 KB each.
+    const bomb = snappyFramed(Array.from({ length: 640 }, () => ({ data: new Uint8Array(65_536), compressed: true })));
+    let reserved = 0;
+    expect(await refusal(decodeContentEncoding(bomb, 'snappy', 1 << 20, (bytes) => ((reserved += bytes), true)))).toBe('HLS_ERR_BODY_TOO_LARGE');
+    expect(reserved).toBeLessThanOrEqual(1 << 20);
+    const cut = snappyFramed([{ data: Buffer.from('hello'), compressed: true }]);
+    expect(await refusal(decodeContentEncoding(cut.subarray(0, cut.length - 2), 'snappy', 1 << 20))).toBe('HLS_ERR_BODY_MALFORMED');
   });
 
   it('answers garbage with HLS_ERR_BODY_MALFORMED', async () => {

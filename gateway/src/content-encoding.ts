@@ -29,19 +29,74 @@ export function decodeZstd(body: Uint8Array, maxInflatedBytes: number, reserve: 
 }
 
 /**
- * Snappy block format (a varint of the decoded length, then the block), what the Collector's
- * confighttp sends as `snappy`. The declared length is checked before anything is allocated.
+ * Snappy, in either of its two formats, told apart by the framing format's stream identifier (a block
+ * cannot plausibly begin with it):
+ * - the block format (a varint of the decoded length, then the block), what the Collector's confighttp
+ *   sends as Content-Encoding `snappy`;
+ * - the framing format (https://github.com/google/snappy/blob/main/framing_format.txt), what gRPC's
+ *   `snappy` message encoding is in grpc-go and grpc-java (the Collector's configgrpc included).
+ * Either way each block's declared length is checked against the limit and the budget before it is
+ * decoded: a small bomb never becomes a large allocation.
  */
-export function decodeSnappyBlock(body: Uint8Array, maxInflatedBytes: number, reserve: (bytes: number) => boolean = () => true): Buffer {
+export function decodeSnappy(body: Uint8Array, maxInflatedBytes: number, reserve: (bytes: number) => boolean = () => true): Buffer {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length);
+  if (bytes.length >= SNAPPY_STREAM_ID.length && bytes.subarray(0, SNAPPY_STREAM_ID.length).equals(SNAPPY_STREAM_ID)) return decodeSnappyFramed(bytes, maxInflatedBytes, reserve);
+  return decodeSnappyBlock(bytes, maxInflatedBytes, reserve);
+}
+
+/** Chunk type 0xff, length 6, "sNaPpY": the first chunk of every snappy stream. */
+const SNAPPY_STREAM_ID = Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]);
+/** A framed chunk holds at most 65536 bytes of data (framing_format.txt, 4.2 and 4.3). */
+const SNAPPY_MAX_CHUNK_DATA = 65_536;
+
+/**
+ * Chunks: a type byte, a 3-byte little-endian length, the data. Compressed (0x00) and uncompressed
+ * (0x01) data carry a masked CRC-32C first, not verified here (Node 20 has no CRC-32C; the protobuf
+ * decoder still refuses bytes that are not a message). Padding and skippable chunks are skipped.
+ */
+function decodeSnappyFramed(body: Buffer, maxInflatedBytes: number, reserve: (bytes: number) => boolean): Buffer {
+  const parts: Buffer[] = [];
+  let total = 0;
+  let i = 0;
+  while (i < body.length) {
+    if (i + 4 > body.length) throw snappyMalformed(`a chunk header is cut at byte ${i}`);
+    const type = body[i]!;
+    const length = body.readUIntLE(i + 1, 3);
+    const start = i + 4;
+    const end = start + length;
+    if (end > body.length) throw snappyMalformed(`a chunk at byte ${i} announces ${length} bytes but ${body.length - start} follow`);
+    i = end;
+    if (type === 0xff || type >= 0x80) continue; // stream identifier (again), padding, skippable
+    if (type > 0x01) throw snappyMalformed(`reserved unskippable chunk type 0x${type.toString(16)}`);
+    if (length < 4) throw snappyMalformed(`a data chunk at byte ${start - 4} is shorter than its checksum`);
+    const data = body.subarray(start + 4, end);
+    const size = type === 0x01 ? data.length : snappyDecodedLength(data);
+    if (size === undefined) throw snappyMalformed(`bad length header in the chunk at byte ${start - 4}`);
+    if (size > SNAPPY_MAX_CHUNK_DATA) throw snappyMalformed(`a chunk at byte ${start - 4} holds ${size} bytes, more than 65536`);
+    if (total + size > maxInflatedBytes) throw tooLarge(maxInflatedBytes);
+    if (type === 0x01 && !reserve(size)) throw overBudget();
+    const decoded = type === 0x01 ? data : decodeSnappyBlock(data, size, reserve);
+    total += decoded.length;
+    parts.push(decoded);
+  }
+  return Buffer.concat(parts, total);
+}
+
+/** One snappy block: its declared length is checked and reserved before it is decoded. */
+function decodeSnappyBlock(body: Buffer, maxInflatedBytes: number, reserve: (bytes: number) => boolean): Buffer {
   const declared = snappyDecodedLength(body);
-  if (declared === undefined) throw new HeliosError('HLS_ERR_BODY_MALFORMED', 'body is not valid snappy: bad length header');
+  if (declared === undefined) throw snappyMalformed('bad length header');
   if (declared > maxInflatedBytes) throw tooLarge(maxInflatedBytes);
   if (!reserve(declared)) throw overBudget();
   try {
-    return snappy.uncompress(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length));
+    return snappy.uncompress(body);
   } catch (err) {
-    throw new HeliosError('HLS_ERR_BODY_MALFORMED', `body is not valid snappy: ${(err as Error).message}`);
+    throw snappyMalformed((err as Error).message);
   }
+}
+
+function snappyMalformed(what: string): HeliosError {
+  return new HeliosError('HLS_ERR_BODY_MALFORMED', `body is not valid snappy: ${what}`);
 }
 
 /** The uncompressed-length varint that opens a snappy block (at most 32 bits), or undefined when malformed. */

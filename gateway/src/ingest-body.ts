@@ -1,7 +1,7 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import { HeliosError, type EventsBodyKind } from '@helios/core';
 import type { BodyBudget } from './body-budget.js';
-import { decodeSnappyBlock, decodeZstd, overBudget } from './content-encoding.js';
+import { decodeSnappy, decodeZstd, overBudget } from './content-encoding.js';
 import type { GatewayRequest } from './http/transport.js';
 
 /** Output chunk of the inflater: each one is reserved in the body budget as it comes. */
@@ -19,7 +19,7 @@ export function decodeContentEncoding(body: Buffer, encoding: string, maxInflate
   // zstd and snappy: what the Collector's exporters offer besides gzip (decoded in JS: Node 20's zlib has no zstd).
   if (e === 'zstd' || e === 'snappy') {
     try {
-      return Promise.resolve(e === 'zstd' ? decodeZstd(body, maxInflatedBytes, reserve) : decodeSnappyBlock(body, maxInflatedBytes, reserve));
+      return Promise.resolve(e === 'zstd' ? decodeZstd(body, maxInflatedBytes, reserve) : decodeSnappy(body, maxInflatedBytes, reserve));
     } catch (err) {
       return Promise.reject(err);
     }

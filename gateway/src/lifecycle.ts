@@ -104,7 +104,10 @@ export function createGatewayLifecycle(options: {
       }
       let otlpGrpcPort: number | undefined;
       if (config.otlpGrpcPort >= 0) {
-        const grpc = createOtlpGrpcTransport({ host: config.host, port: config.otlpGrpcPort, maxMessageBytes: config.maxInflatedBytes, retryAfterSeconds: config.retryAfterSeconds, handler: options.handler });
+        const grpc = createOtlpGrpcTransport({
+          host: config.host, port: config.otlpGrpcPort, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds, bodyBudget, handler: options.handler,
+          refused: (err) => void options.errorResponse(err),
+        });
         try {
           otlpGrpcPort = await grpc.listen();
           transports.push(grpc);

@@ -24,14 +24,16 @@ describe.runIf(run)('OTLP/HTTP with the OpenTelemetry Python SDK exporter', () =
   });
   afterAll(() => h.gateway.stop());
 
-  it('takes gzip protobuf spans and logs from the Python exporters on the OTLP port', async () => {
+  it('takes gzip protobuf spans (sent twice, same ids) and logs from the Python exporters on the OTLP port', async () => {
     const output = await new Promise<string>((resolve, reject) =>
-      execFile('python3', [script, `http://127.0.0.1:${h.otlpPort!}`, 'python-key-1'], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+      execFile('python3', [script, 'http', `http://127.0.0.1:${h.otlpPort!}`, 'python-key-1', 'py-orders'], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
     );
     expect(JSON.parse(output.trim().split('\n').pop()!)).toMatchObject({ traces_ok: true });
     await h.bus.drain(5000);
     const spans = h.received.filter((e) => e.kind === 'span');
-    expect(spans).toHaveLength(2);
+    // The batch was exported twice: both copies carry the same ids (the store keeps one of each).
+    expect(spans).toHaveLength(4);
+    expect(new Set(spans.map((e) => e.id)).size).toBe(2);
     expect(spans.find((e) => e.message === 'SELECT orders')).toMatchObject({ service: 'py-orders', tenant: 'py', level: 'ERROR', error_code: 'DB_TIMEOUT' });
     expect(spans.find((e) => e.message === 'GET /orders/{id}')).toMatchObject({ endpoint: '/orders/{id}', status_code: 200, level: 'INFO' });
     const logs = h.received.filter((e) => e.kind === 'log');

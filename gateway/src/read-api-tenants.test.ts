@@ -108,4 +108,36 @@ describe('read API with auth off', () => {
       await store.close();
     }
   });
+
+  it('serves a report\u2019s charts in its JSON and inlines them as data-URI images in its Markdown, after the facts table', async () => {
+    const store = createSqlStore(await createPgliteClient());
+    await store.migrate();
+    const anomaly = anomalyOf('A', 'checkout', 1);
+    await store.insertAnomalies([anomaly]);
+    const charts = [
+      { feature: 'error_rate', title: 'checkout: error rate, 10:00–12:05 UTC', svg: '<svg xmlns="http://www.w3.org/2000/svg"><title>checkout: error rate – “quoted” (x)</title></svg>' },
+      { feature: 'p95_latency', title: 'checkout: p95 [ms]', svg: '<svg xmlns="http://www.w3.org/2000/svg"><title>p95</title></svg>' },
+    ];
+    const report: IncidentReport = { ...reportOf(anomaly, 'A'), markdown: '# A incident\n\n| | |\n|---|---|\n| Anomaly id | `x` |\n\n## Executive Summary\n', charts };
+    await store.saveReport(report);
+    const h = await startHarness('node', {}, { store });
+    try {
+      const json = (await (await fetch(`${h.url}/api/v1/reports/${report.id}`)).json()) as IncidentReport;
+      expect(json.charts).toEqual(charts);
+      const res = await fetch(`${h.url}/api/v1/reports/${report.id}?format=markdown`);
+      expect(res.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
+      const lines = (await res.text()).split('\n');
+      const images = lines.map((l) => /^!\[([^\]]*)\]\(data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)\)$/.exec(l)).filter((m) => m !== null);
+      expect(images.map((m) => ({ title: m[1], svg: Buffer.from(m[2]!, 'base64').toString('utf8') }))).toEqual([
+        { title: charts[0]!.title, svg: charts[0]!.svg },
+        { title: 'checkout: p95 ms', svg: charts[1]!.svg },
+      ]);
+      const firstImage = lines.findIndex((l) => l.startsWith('!['));
+      expect(firstImage).toBeGreaterThan(lines.findIndex((l) => l.startsWith('| Anomaly id |')));
+      expect(firstImage).toBeLessThan(lines.indexOf('## Executive Summary'));
+    } finally {
+      await h.gateway.stop();
+      await store.close();
+    }
+  });
 });

@@ -101,6 +101,14 @@ const SLOT_MS = 5 * 60_000;
 const SLOTS = WEEK_MS / SLOT_MS;
 
 /**
+ * Per-observation exceedance probability of a design rate: `falseAlertsPerWeek` spread over a week of
+ * observations `cadenceMs` apart (at most 0.5).
+ */
+export function exceedanceProbability(falseAlertsPerWeek: number, cadenceMs: number): number {
+  return Math.min(0.5, falseAlertsPerWeek / (WEEK_MS / Math.max(cadenceMs, 1000)));
+}
+
+/**
  * Threshold for an exceedance probability `alpha` from recent scores: a generalized Pareto tail (moment
  * estimates, shape clamped to [0, 0.5]) fitted to the excesses over the top `TAIL_SHARE` of scores, widened
  * by 1 + 4 / sqrt(n) while scores are few. Recomputed every RECALIBRATE_EVERY scores.
@@ -261,9 +269,8 @@ export class CalibratedSeries {
     [this.firstAt, this.normalStreak, this.lastValue, this.run, this.repeats, this.steps] = s.scalars.slice(6) as [number, number, number, number, number, number];
   }
 
-  /** Per-observation exceedance probability: the weekly design rate spread over the week's observations. */
   private alpha(): number {
-    return Math.min(0.5, this.o.falseAlertsPerWeek / (WEEK_MS / Math.max(this.cadence, 1000)));
+    return exceedanceProbability(this.o.falseAlertsPerWeek, this.cadence);
   }
 
   /** The seasonal model has a day of history behind it and enough scores of its own to be calibrated. */

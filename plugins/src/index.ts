@@ -8,7 +8,9 @@ export { createPluginStateStore, createMemoryDetectorState, type PluginStateStor
 export { PluginGuard, pluginGuardMetrics, type PluginHealth } from './guard.js';
 export { reportUrl } from './report-url.js';
 export { deliverWithRetry, deliveryRetryOptions, postJson, requestJson, retryAfterMs, type AttemptOutcome, type DeliveryRetryPolicy, type JsonPostOptions } from './delivery-retry.js';
-export { renderReportMarkdown, reportFileName, withChartImages } from './report-markdown.js';
+export { renderReportMarkdown, reportFileName } from './report-markdown.js';
+/** Kept here for reporters; one implementation, in core, shared with the reports API. */
+export { withChartImages } from '@helios/core';
 export { Type, type Static } from '@sinclair/typebox';
-export { renderIncidentChart } from './report-chart.js';
-export { CHARTABLE_FEATURES, byDeviation, formatDuration, incidentSpan, robustDeviation, type ChartableFeature, type IncidentSpan } from './report-timeline.js';
+export { renderIncidentCharts } from './report-chart.js';
+export { CHARTABLE_FEATURES, byDeviation, drivingFeatures, formatDuration, incidentSpan, robustDeviation, type ChartableFeature, type FeatureSeries, type IncidentSpan } from './report-timeline.js';

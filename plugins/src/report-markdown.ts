@@ -66,19 +66,6 @@ export function renderReportMarkdown(draft: ReportDraft, incident: Incident, met
   return lines.join('\n');
 }
 
-/**
- * The Markdown with an image line per chart file, after the facts table: the file reporter writes the
- * charts beside the Markdown and links them by relative name.
- */
-export function withChartImages(markdown: string, images: ReadonlyArray<{ title: string; file: string }>): string {
-  if (images.length === 0) return markdown;
-  const lines = markdown.split('\n');
-  const at = lines.findIndex((l) => l.startsWith('| Anomaly id |'));
-  const insert = ['', ...images.map((i) => `![${i.title.replace(/[[\]]/g, '')}](${encodeURI(i.file)})`)];
-  lines.splice(at === -1 ? 1 : at + 1, 0, ...insert);
-  return lines.join('\n');
-}
-
 export function reportFileName(report: Pick<IncidentReport, 'createdAt' | 'service' | 'id'>): string {
   const stamp = new Date(report.createdAt).toISOString().replace(/[:.]/g, '-');
   return `${stamp}_${report.service.replace(/[^a-zA-Z0-9._-]+/g, '_')}_${report.id.slice(0, 8)}`;

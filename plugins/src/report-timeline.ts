@@ -35,7 +35,7 @@ export interface IncidentSpan {
   /** The feature the span is measured on: the strongest chartable one. */
   feature: ChartableFeature;
   /** Per-minute value of the one baseline (the detector's typical value of the feature) and the band of normal minutes around it. */
-  band: { low: number; center: number; high: number };
+  band: FeatureBand;
   /** First minute out of the band in the incident's run of anomalous windows, epoch ms. */
   start: number;
   /** Newest stored event when still going, else the end of the last minute out of the band. */
@@ -47,36 +47,79 @@ export interface IncidentSpan {
   otherServices: Array<{ service: string; severity: Severity; from: number; to: number }>;
 }
 
+export interface FeatureBand { low: number; center: number; high: number }
+
+/** One driving feature read from the timeline's minutes, with its baseline band. */
+export interface FeatureSeries {
+  feature: ChartableFeature;
+  explanation: FeatureExplanation;
+  band: FeatureBand;
+  points: Array<{ minute: number; value: number | null }>;
+}
+
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+/** Charts per report: the strongest few, so the report stays readable. */
+const MAX_DRIVING = 4;
+/** Below this share of the score a moved feature is a passenger, not a driver (the strongest always drives). */
+const MIN_CONTRIBUTION = 0.05;
 
 /**
- * When the incident started, how long it has lasted and whether it is still going, from the timeline in
- * the context: undefined without one, for a metric-series anomaly, or when no moved feature can be read
- * from minutes. A minute is "out" when the feature is outside the baseline band: the detector's typical
- * value (per minute) ± 3 robust deviations of the minutes before the incident's first anomalous window.
+ * The features that drove the anomaly and can be read from minutes: moved (not flat), strongest robust
+ * deviation first, at most four; after the strongest only those with at least 5% of the score. The first
+ * is the feature the report's title and span are measured on.
  */
-export function incidentSpan(incident: Incident): IncidentSpan | undefined {
+export function drivingFeatures(incident: Incident): FeatureSeries[] {
   const { anomaly, context } = incident;
   const timeline = context.timeline;
-  if (timeline === undefined || anomaly.metric !== undefined || timeline.minutes.length === 0) return undefined;
-  const strongest = byDeviation(anomaly.explanation).find((e) => e.direction !== 'flat' && e.feature in CHARTABLE_FEATURES);
-  if (strongest === undefined) return undefined;
-  const feature = strongest.feature as ChartableFeature;
+  if (timeline === undefined || anomaly.metric !== undefined || timeline.minutes.length === 0) return [];
+  const moved = byDeviation(anomaly.explanation).filter((e) => e.direction !== 'flat' && e.feature in CHARTABLE_FEATURES);
+  const driving = moved.filter((e, i) => i === 0 || e.contribution >= MIN_CONTRIBUTION).slice(0, MAX_DRIVING);
+  const runStart = anomalousRunStart(incident);
+  return driving.map((e) => featureSeries(incident, e, runStart));
+}
+
+/** The start of the run of this service's anomalous windows that overlap or touch, back from this one. */
+function anomalousRunStart({ anomaly, context }: Incident): number {
+  let runStart = anomaly.windowStart;
+  const own = (context.timeline?.anomalies ?? []).filter((a) => a.service === anomaly.service).sort((a, b) => b.windowStart - a.windowStart);
+  for (const a of own) if (a.windowStart < runStart && a.windowEnd >= runStart) runStart = a.windowStart;
+  return runStart;
+}
+
+/**
+ * The band of normal minutes: the detector's typical value (per minute) ± 3 robust deviations of the
+ * minutes before the incident's run, at least ±10% of it and the feature's noise floor. Values that are
+ * not finite are no value (a gap), so the band and the chart stay drawable whatever the store held.
+ */
+function featureSeries(incident: Incident, e: FeatureExplanation, runStart: number): FeatureSeries {
+  const { anomaly, context } = incident;
+  const feature = e.feature as ChartableFeature;
   const read = CHARTABLE_FEATURES[feature];
   const windowMinutes = Math.max(1, (anomaly.windowEnd - anomaly.windowStart) / 60_000);
-  const center = feature === 'total_events' ? strongest.baseline / windowMinutes : strongest.baseline;
-
-  // The run of this service's anomalous windows that overlap or touch, back from this one.
-  let runStart = anomaly.windowStart;
-  const own = timeline.anomalies.filter((a) => a.service === anomaly.service).sort((a, b) => b.windowStart - a.windowStart);
-  for (const a of own) if (a.windowStart < runStart && a.windowEnd >= runStart) runStart = a.windowStart;
-
-  const points = timeline.minutes.map((m) => ({ minute: m.minute, value: read(m) }));
+  const baseline = Number.isFinite(e.baseline) ? e.baseline : 0;
+  const center = feature === 'total_events' ? baseline / windowMinutes : baseline;
+  const points = (context.timeline?.minutes ?? []).map((m) => {
+    const value = read(m);
+    return { minute: m.minute, value: value !== null && Number.isFinite(value) ? value : null };
+  });
   const before = points.filter((p) => p.minute + 60_000 <= runStart && p.value !== null).map((p) => p.value!).sort((a, b) => a - b);
   const deviations = before.map((v) => Math.abs(v - medianOfSorted(before))).sort((a, b) => a - b);
   const spread = before.length >= 5 ? 1.4826 * medianOfSorted(deviations) : 0;
   const halfWidth = Math.max(3 * spread, 0.1 * Math.abs(center), DEVIATION_FLOOR[feature] ?? 0);
-  const band = { low: Math.max(0, center - halfWidth), center, high: center + halfWidth };
+  return { feature, explanation: e, band: { low: Math.max(0, center - halfWidth), center, high: center + halfWidth }, points };
+}
+
+/**
+ * When the incident started, how long it has lasted and whether it is still going, from the timeline in
+ * the context: undefined without one, for a metric-series anomaly, or when no moved feature can be read
+ * from minutes. A minute is "out" when the strongest driving feature is outside its baseline band.
+ */
+export function incidentSpan(incident: Incident, strongest: FeatureSeries | undefined = drivingFeatures(incident)[0]): IncidentSpan | undefined {
+  const { anomaly, context } = incident;
+  const timeline = context.timeline;
+  if (timeline === undefined || strongest === undefined) return undefined;
+  const { feature, band, points } = strongest;
+  const runStart = anomalousRunStart(incident);
   const out = (v: number | null) => v !== null && (v < band.low || v > band.high);
 
   const complete = points.filter((p) => p.minute + 60_000 <= timeline.asOf);

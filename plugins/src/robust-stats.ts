@@ -55,11 +55,20 @@ export function robustBaseline(history: readonly Features[], minRelativeSpread: 
   return { median, spread };
 }
 
-/** |x - median| / spread per feature (on the judged scale), in FEATURE_NAMES order. */
-export function robustZScores(judged: Features, baseline: RobustBaseline): Float64Array {
+/**
+ * |x - median| / spread per feature (on the judged scale), in FEATURE_NAMES order. With `errorRate` (the
+ * baseline's `pooledErrorRate`), a rise of the error rate counts only as far as its error count is unlikely
+ * at that rate (`errorCountZ`): the smaller of the two, since either explanation (the series' own spread or
+ * the luck of a few requests) makes the window ordinary.
+ */
+export function robustZScores(judged: Features, baseline: RobustBaseline, errorRate?: number): Float64Array {
   const z = new Float64Array(FEATURE_NAMES.length);
   FEATURE_NAMES.forEach((name, i) => {
     z[i] = Math.abs(judged[name] - baseline.median[i]!) / baseline.spread[i]!;
+    if (name === 'error_rate' && errorRate !== undefined && judged.error_rate > baseline.median[i]!) {
+      const events = Math.expm1(judged.total_events);
+      z[i] = Math.min(z[i]!, errorCountZ(judged.error_rate * events, events, errorRate));
+    }
   });
   return z;
 }
@@ -91,4 +100,79 @@ export function samplingNoise(feature: FeatureName, events: number, baselineErro
   }
   if (feature === 'total_events') return 1 / Math.sqrt(n);
   return 0;
+}
+
+/**
+ * The baseline error rate of a history of windows (judged scale): errors over events, pooled, with one
+ * pseudo-error, so a series that never failed has a small positive rate (a few errors are then unlikely,
+ * not impossible). Pooled, not the median: a rare error (0.3 % of 150 requests) leaves most windows at 0,
+ * so the median is 0 and every single error would look infinitely unlikely.
+ */
+export function pooledErrorRate(history: readonly Features[]): number {
+  let errors = 0;
+  let events = 0;
+  for (const f of history) {
+    const n = Math.expm1(f.total_events);
+    events += n;
+    errors += f.error_rate * n;
+  }
+  return Math.min(1, (errors + 1) / (events + 1));
+}
+
+/**
+ * How unlikely `errors` errors among `events` events are at the baseline `rate`, as a one-sided z-score (the
+ * standard normal quantile of the same upper-tail probability; 0 at or below the expected count). The count
+ * of rare errors is Poisson (binomial with small p; for large p, Poisson is wider, so this errs towards
+ * calm). A ratio against a spread estimated from windows with 0 and 1 errors is not a test: 2 errors in 150
+ * requests against a zero spread is "7 sigma", and it happens in 8 % of windows at 0.3 % errors.
+ */
+export function errorCountZ(errors: number, events: number, rate: number): number {
+  const k = Math.round(errors);
+  const lambda = Math.max(events, 0) * Math.max(rate, 0);
+  if (k <= lambda || k <= 0) return 0;
+  if (lambda === 0) return Infinity;
+  // P(X >= k) = sum over j >= k of the pmf; terms shrink by lambda / (j + 1) < 1 past k > lambda.
+  const logFirst = k * Math.log(lambda) - lambda - logGamma(k + 1);
+  let sum = 1;
+  let term = 1;
+  for (let j = k; term > 1e-17 * sum && j < k + 100_000; j++) {
+    term *= lambda / (j + 1);
+    sum += term;
+  }
+  return Math.max(0, upperNormalQuantile(Math.min(0, logFirst + Math.log(sum))));
+}
+
+const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7: about 15 significant digits). */
+export function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const y = x - 1;
+  let a = LANCZOS[0]!;
+  const t = y + 7.5;
+  for (let i = 1; i < 9; i++) a += LANCZOS[i]! / (y + i);
+  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/**
+ * z with P(Z > z) = exp(logP) (Acklam's rational approximation, relative error about 1e-9), from the log
+ * of the probability so tails far past 1e-300 stay finite.
+ */
+export function upperNormalQuantile(logP: number): number {
+  const pLow = 0.02425;
+  if (logP < Math.log(pLow)) {
+    const q = Math.sqrt(-2 * logP);
+    return -(((((-7.784894002430293e-3 * q - 3.223964580411365e-1) * q - 2.400758277161838) * q - 2.549732539343734) * q + 4.374664141464968) * q + 2.938163982698783)
+      / ((((7.784695709041462e-3 * q + 3.224671290700398e-1) * q + 2.445134137142996) * q + 3.754408661907416) * q + 1);
+  }
+  const p = Math.exp(logP);
+  if (p > 1 - pLow) {
+    const q = Math.sqrt(-2 * Math.log1p(-p));
+    return (((((-7.784894002430293e-3 * q - 3.223964580411365e-1) * q - 2.400758277161838) * q - 2.549732539343734) * q + 4.374664141464968) * q + 2.938163982698783)
+      / ((((7.784695709041462e-3 * q + 3.224671290700398e-1) * q + 2.445134137142996) * q + 3.754408661907416) * q + 1);
+  }
+  const q = 0.5 - p;
+  const r = q * q;
+  return (((((-3.969683028665376e+1 * r + 2.209460984245205e+2) * r - 2.759285104469687e+2) * r + 1.383577518672690e+2) * r - 3.066479806614716e+1) * r + 2.506628277459239) * q
+    / (((((-5.447609879822406e+1 * r + 1.615858368580409e+2) * r - 1.556989798598866e+2) * r + 6.680131188771082e+1) * r - 1.328068155288572e+1) * r + 1);
 }

@@ -1,7 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
 import { HeliosError, backoffDelayMs, ReportDraftSchema, createRedactor, describeRedactions, type RedactionCounts, type RedactionOptions, Topics, busKey, compileValidator, isIncidentResolution, isIncidentAcknowledgement, newEventId, type Anomaly, type AnomalyTopicRecord, type Bus, type Incident, type IncidentReport, type Logger, type Registry, type ReportDelivery, type Subscription } from '@helios/core';
 import type { Store } from '@helios/store';
-import { renderIncidentChart, renderReportMarkdown, type ReportDraft, type ReporterHooks, type LoadedPlugin } from '@helios/plugins';
+import { renderIncidentCharts, renderReportMarkdown, type ReportDraft, type ReporterHooks, type LoadedPlugin } from '@helios/plugins';
 import { createIncidentLifecycle } from './incident-lifecycle.js';
 
 export interface ReportRuntimeOptions {
@@ -133,13 +133,13 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     const notice = draft.notes.slice(0, notes.length).join(' ');
     // Rendering joins redacted parts; the Markdown passes once more so no secret can form across them.
     const markdown = redactor.text(renderReportMarkdown(draft, incident, { composer: composed.by, createdAt, ...(notice !== '' ? { notice } : {}) }), redactions);
-    const chart = renderIncidentChart(incident);
+    const charts = renderIncidentCharts(incident);
     const audit = describeRedactions(redactions);
     if (audit !== '') draft.notes.push(`Redacted before composing, storing and delivering: ${audit}.`);
     const report: IncidentReport = {
       id: newEventId(), anomalyId: anomaly.id, tenant: anomaly.tenant, service: anomaly.service, createdAt,
       title: draft.title, severity: draft.severity, composer: composed.by, notes: draft.notes, sections: draft.sections, markdown, deliveries: [],
-      ...(chart === undefined ? {} : { charts: [chart] }),
+      ...(charts.length === 0 ? {} : { charts }),
     };
     report.id = await store.saveReport(report); // a retried anomaly keeps the id of its first report
     await lifecycle.reported(anomaly.id, report.id);

@@ -12,7 +12,7 @@ function text(value: string): string {
 }
 
 /** JSON text with every \u0000 escape (not an escaped backslash followed by "u0000") turned into \ufffd. */
-export function withoutNulEscapes(json: string): string {
+function withoutNulEscapes(json: string): string {
   return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
 }
 

@@ -45,7 +45,6 @@ describe.runIf(url)('PostgreSQL store', () => {
   });
 
   describeStoreContract('the store contract, COPY writer', async () => createSqlStore(await freshSchemaClient(url!)));
-  describeStoreContract('the store contract, json_to_recordset writer', async () => createSqlStore(await freshSchemaClient(url!), { writeMethod: 'recordset' }));
 
   it('openStore connects to the configured server and migrates', async () => {
     await (await freshSchemaClient(url!)).close();
@@ -99,15 +98,15 @@ describe.runIf(url)('PostgreSQL store', () => {
     }
   });
 
-  it('COPY and json_to_recordset writers agree, and a batch written by one is not stored again by the other', async () => {
+  it('COPY keeps tabs and newlines of a message, and a batch written again (in other chunks) is not stored twice', async () => {
     const client = await freshSchemaClient(url!);
     const copy = createSqlStore(client, { batchSize: 1000 });
-    const recordset = createSqlStore(client, { writeMethod: 'recordset', batchSize: 1000 });
+    const again = createSqlStore(client, { batchSize: 700 });
     try {
       await copy.migrate();
       const events = Array.from({ length: 2500 }, (_, i) => event({ service: 'writers', timestamp: T0 + i, latency_ms: i, message: `m\t${i}\n` }));
       expect(await copy.insertEvents(events)).toBe(2500);
-      expect(await recordset.insertEvents(events)).toBe(0);
+      expect(await again.insertEvents(events)).toBe(0);
       expect(await copy.insertEvents([...events.slice(0, 10), event({ service: 'writers' })])).toBe(1);
       expect(await copy.countEvents({ service: 'writers' })).toBe(2501);
       const { rows } = await client.query<{ message: string }>(`SELECT message FROM helios_events WHERE id = $1`, [events[7]!.id]);

@@ -67,8 +67,8 @@ export function createPostgresClient(config: string | pg.PoolConfig, options: Po
       exec: async (text: string) => {
         await conn.query(text);
       },
-      copyFrom: async (copySql: string, data: string) => {
-        const stream = conn.query(pgCopyStreams.from(copySql));
+      copyFrom: async (target: string, data: string) => {
+        const stream = conn.query(pgCopyStreams.from(`COPY ${target} FROM STDIN`));
         await pipeline(Readable.from([data]), stream);
         return stream.rowCount;
       },

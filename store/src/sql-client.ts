@@ -7,10 +7,10 @@ export interface SqlQueryable {
 /** Statements on one connection inside BEGIN ... COMMIT. */
 export interface SqlTransaction extends SqlQueryable {
   /**
-   * Bulk load with COPY ... FROM STDIN; `data` is the COPY text format. Only node-postgres offers it,
-   * so callers check for it and fall back to multi-row statements.
+   * Bulk load with COPY: `target` is a table and its column list (`t (a, b)`), `data` the COPY text
+   * format. node-postgres streams it FROM STDIN; PGlite reads it FROM '/dev/blob'. Returns the rows copied.
    */
-  copyFrom?(copySql: string, data: string): Promise<number>;
+  copyFrom(target: string, data: string): Promise<number>;
 }
 
 /** The smallest surface both node-postgres and PGlite offer; the store's SQL is the same on both. */

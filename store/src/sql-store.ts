@@ -1,7 +1,7 @@
 import type { Anomaly, HeliosEvent, IncidentContext, IncidentReport, ReportDelivery, StoredAnomaly, WindowTotals } from '@helios/core';
 import { createIncidentStore } from './incident-store.js';
 import { HeliosError } from '@helios/core';
-import { EVENT_COPY_COLUMNS, eventsToCopyText, withoutNulEscapes } from './copy-text.js';
+import { EVENT_COPY_COLUMNS, eventsToCopyText } from './copy-text.js';
 import { dependencyStats } from './dependency-stats.js';
 import { EVENT_ROLE_SQL, REQUEST_PREDICATE } from './event-role-sql.js';
 import { createDetectorStateStore } from './detector-state.js';
@@ -80,14 +80,12 @@ function storableText(text: string): string {
 
 /**
  * The store on any PostgreSQL speaking client (node-postgres or PGlite). Event writes are idempotent
- * by (tenant, id, ts) with ON CONFLICT DO NOTHING, fed either by COPY into a staging table (PostgreSQL) or by
- * one JSON parameter expanded by json_to_recordset (PGlite, which has no COPY FROM STDIN stream).
+ * by (tenant, id, ts) with ON CONFLICT DO NOTHING, fed by COPY into a staging table on both (PGlite reads
+ * the COPY data from a Blob; it replaced one json_to_recordset INSERT there, which measured slower).
  */
 export interface SqlStoreOptions {
   /** Most events in one statement (default 5000). */
   batchSize?: number;
-  /** `copy` (COPY into staging, PostgreSQL only; its default) or `recordset` (one json_to_recordset INSERT; PGlite's default). */
-  writeMethod?: 'copy' | 'recordset';
   /**
    * Batches of one insertEvents call written at once, each on its own connection (default 2 on
    * PostgreSQL: the server's insert work then runs on two cores; 1 on PGlite, which has one connection).
@@ -103,30 +101,16 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
   const batchSize = options.batchSize ?? 5000;
   const writeConcurrency = Math.max(1, options.writeConcurrency ?? (client.dialect === 'postgres' ? 2 : 1));
 
-  const writeMethod = options.writeMethod ?? (client.dialect === 'postgres' ? 'copy' : 'recordset');
   const maintenance = { retentionDays: options.retentionDays ?? 7, partitionsAhead: options.partitionsAhead ?? 3 };
 
   // One statement: insert the new events and mark the minutes they touched for the rollup job.
   // Only rows actually inserted are marked, so a redelivered batch costs no rollup work.
-  const insertFrom = (source: string) => `
+  const stagingInsert = `
     WITH ins AS (
-      INSERT INTO helios_events (${EVENT_COPY_COLUMNS}) ${source}
+      INSERT INTO helios_events (${EVENT_COPY_COLUMNS}) SELECT ${EVENT_COPY_COLUMNS} FROM helios_events_staging
       ON CONFLICT DO NOTHING RETURNING tenant, service, ts),
     marked AS (INSERT INTO helios_rollup_pending (tenant, service, bucket) SELECT DISTINCT tenant, service, date_trunc('minute', ts) FROM ins)
     SELECT count(*) AS n FROM ins`;
-
-  const recordsetInsert = insertFrom(`
-    SELECT id, to_timestamp(timestamp / 1000.0), tenant, service, level, kind, message, endpoint, latency_ms, status_code, error_code, trace_id, span_id, attributes, resource,
-           coalesce(sample_rate, 1)
-      FROM json_to_recordset($1::json) AS r(id uuid, timestamp double precision, tenant text, service text, level text, kind text, message text,
-           endpoint text, latency_ms double precision, status_code integer, error_code text, trace_id text, span_id text, attributes jsonb, resource jsonb,
-           sample_rate double precision)`);
-  const stagingInsert = insertFrom(`SELECT ${EVENT_COPY_COLUMNS} FROM helios_events_staging`);
-
-  async function insertByRecordset(batch: readonly HeliosEvent[]): Promise<number> {
-    const { rows } = await client.query<{ n: string | number }>(recordsetInsert, [withoutNulEscapes(JSON.stringify(batch))]);
-    return Number(rows[0]?.n ?? 0);
-  }
 
   /**
    * COPY into a per-connection temporary staging table (emptied at commit), then one INSERT ... SELECT
@@ -134,9 +118,8 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
    */
   async function insertByCopy(batch: readonly HeliosEvent[]): Promise<number> {
     return client.transaction(async (tx) => {
-      if (tx.copyFrom === undefined) throw new HeliosError('HLS_ERR_STORE', `writeMethod 'copy' needs a PostgreSQL client with COPY; this is ${client.dialect}`);
       await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS helios_events_staging (LIKE helios_events) ON COMMIT DELETE ROWS`);
-      await tx.copyFrom(`COPY helios_events_staging (${EVENT_COPY_COLUMNS}) FROM STDIN`, eventsToCopyText(batch));
+      await tx.copyFrom(`helios_events_staging (${EVENT_COPY_COLUMNS})`, eventsToCopyText(batch));
       const { rows } = await tx.query<{ n: string | number }>(stagingInsert);
       return Number(rows[0]?.n ?? 0);
     });
@@ -186,8 +169,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
     ...createIncidentStore(client),
 
     async insertEvents(events: readonly HeliosEvent[]): Promise<number> {
-      const write = (batch: readonly HeliosEvent[]) => (writeMethod === 'copy' ? insertByCopy(batch) : insertByRecordset(batch));
-      if (events.length <= batchSize) return write(events);
+      if (events.length <= batchSize) return insertByCopy(events);
       // Chunks commit separately (each idempotent); up to writeConcurrency of them at once on their own connections.
       let inserted = 0;
       let next = 0;
@@ -195,7 +177,7 @@ export function createSqlStore(client: SqlClient, options: SqlStoreOptions = {})
         while (next < events.length) {
           const start = next;
           next += batchSize;
-          const n = await write(events.slice(start, start + batchSize)); // not `inserted += await`: that reads `inserted` before the await
+          const n = await insertByCopy(events.slice(start, start + batchSize)); // not `inserted += await`: that reads `inserted` before the await
           inserted += n;
         }
       };

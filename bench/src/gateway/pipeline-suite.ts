@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type { LoadFormat } from '@helios/cli/loadgen';
 import { median, type BenchResult } from '../result.js';
 import { runAutocannonLoad as runLoad } from './autocannon-load.js';
-import { startServer, type RunningServer } from './suite.js';
+import type { RunningServer } from '../otelcol.js';
+import { startServer } from './suite.js';
 
 const HELIOS_BIN = fileURLToPath(new URL('../../../cli/dist/bin/helios.js', import.meta.url));
 const ROUNDS = Number(process.env['HELIOS_BENCH_ROUNDS'] ?? 3);

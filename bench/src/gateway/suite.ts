@@ -15,11 +15,11 @@
  * Rounds alternate between servers and the median is kept: the machine is shared and noisy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, findOtelcol, startOtelcol, type RunningServer } from '../otelcol.js';
 import { median, type BenchResult } from '../result.js';
 import { prepareRequests, type LoadFormat, type LoadOptions } from '@helios/cli/loadgen';
 import { runAutocannonLoad as runLoad } from './autocannon-load.js';
@@ -33,24 +33,6 @@ const CONNECTIONS = 64;
 /** Rounds of the paced (half max rate) run; its p99 is the median of theirs. */
 const PACED_ROUNDS = Number(process.env['HELIOS_BENCH_PACED_ROUNDS'] ?? 5);
 
-export interface RunningServer {
-  url: string;
-  /** The server's process id (its CPU time is read from /proc on Linux). */
-  pid: number | undefined;
-  stop(): Promise<void>;
-}
-
-/** User + system CPU seconds a process has used so far; undefined where /proc is not available. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
-}
 
 export async function startServer(kind: BenchServerKind): Promise<RunningServer> {
   const child: ChildProcess = spawn(process.execPath, [SERVER_SCRIPT, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -133,97 +115,6 @@ async function maxRate(url: string, format: LoadFormat, batchSize: number, useWr
 
 function assertAllAccepted(what: string, m: Measured): void {
   if (m.non2xx > 0) throw new Error(`${what}: ${m.non2xx} answers were not 2xx; the measurement would flatter the server`);
-}
-
-/** The collector binary to compare with, or why there is none. */
-function findOtelcol(): { bin: string; version: string } | { skipped: string } {
-  const candidates: string[] = [];
-  const fromEnv = process.env['HELIOS_OTELCOL_BIN'];
-  if (fromEnv !== undefined && fromEnv !== '') {
-    if (!existsSync(fromEnv)) return { skipped: `HELIOS_OTELCOL_BIN=${fromEnv} does not exist` };
-    candidates.push(fromEnv);
-  } else {
-    candidates.push('otelcol', 'otelcorecol', 'otelcol-contrib', join(homedir(), '.cache/helios/go/bin/otelcol'));
-  }
-  for (const bin of candidates) {
-    const probe = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-    if (probe.error === undefined && probe.status === 0) return { bin, version: probe.stdout.trim() };
-  }
-  return {
-    skipped: `no OpenTelemetry Collector binary (set HELIOS_OTELCOL_BIN, or put otelcol on PATH; build one with \`cd bench/src/gateway/otelcol && go build -o ~/.cache/helios/go/bin/otelcol .\`)`,
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** The collector with an OTLP/HTTP receiver and the nop exporter for logs and traces; ready once it answers an empty export. */
-async function startOtelcol(bin: string): Promise<RunningServer> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'helios-otelcol-'));
-  const configFile = join(dir, 'config.yaml');
-  writeFileSync(configFile, [
-    'receivers:',
-    '  otlp:',
-    '    protocols:',
-    '      http:',
-    `        endpoint: 127.0.0.1:${port}`,
-    'exporters:',
-    '  nop:',
-    'service:',
-    '  telemetry:',
-    '    logs:',
-    '      level: warn',
-    '    metrics:',
-    '      level: none',
-    '  pipelines:',
-    '    logs:',
-    '      receivers: [otlp]',
-    '      exporters: [nop]',
-    '    traces:',
-    '      receivers: [otlp]',
-    '      exporters: [nop]',
-    '',
-  ].join('\n'));
-  const child = spawn(bin, [`--config=file:${configFile}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    if (exited) throw new Error(`the collector exited before it was ready:\n${stderr}`);
-    try {
-      const answer = await fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array(0) });
-      if (answer.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (attempt > 300) throw new Error(`the collector did not answer on ${url} within 30 s:\n${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    pid: child.pid,
-    stop: () =>
-      new Promise((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (exited) return done();
-        child.once('exit', done);
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 interface PeerLoad {

@@ -1,8 +1,9 @@
 /**
  * Store bench on a real PostgreSQL server (HELIOS_PG_URL, e.g. `scripts/postgres.sh url`), or on
  * embedded PGlite when no server is configured:
- * - writer throughput, COPY into staging + INSERT ... ON CONFLICT vs one json_to_recordset INSERT per batch,
- *   same run, same events, each into a fresh schema, on 1 and 2 connections;
+ * - writer throughput (COPY into staging + INSERT ... ON CONFLICT), same events, each into a fresh database:
+ *   PostgreSQL on 2 connections vs 1; PGlite with every index vs without the search indexes or any
+ *   secondary index (what index maintenance costs the embedded writer);
  * - the storage consumer end to end: in-process bus -> batching writer -> COPY;
  * - incident-context latency (p50/p99) on a large events table generated server-side;
  * - PostgreSQL only: rollup refresh (store.maintain() recomputing every queued minute) and the weighted
@@ -17,7 +18,7 @@ import { normalizeEventInput, silentLogger, Topics, type HeliosEvent } from '@he
 import { createMemoryBus } from '@helios/bus';
 import { createPgliteClient, createPostgresClient, createSqlStore, startStorageConsumer, type SqlClient, type Store } from '@helios/store';
 import { fillEvents } from '../fill-events.js';
-import { upperQuantileOfSorted, type BenchResult } from '../result.js';
+import { median, upperQuantileOfSorted, type BenchResult } from '../result.js';
 import { intFromEnv } from '../env.js';
 import { rollupRefreshBench } from './rollup.js';
 
@@ -75,11 +76,12 @@ async function withSchema<T>(url: string, fn: (client: SqlClient) => Promise<T>)
 }
 
 /** Rows/s through store.insertEvents, called with `batchSize x concurrency` events at a time (as the storage consumer does). */
-async function writeRate(fresh: FreshDatabase, method: 'copy' | 'recordset', events: HeliosEvent[], batchSize: number, concurrency: number, now: number): Promise<number> {
+async function writeRate(fresh: FreshDatabase, events: HeliosEvent[], batchSize: number, concurrency: number, now: number, dropIndexes: readonly string[] = []): Promise<number> {
   return fresh(async (client) => {
-    const store = createSqlStore(client, { writeMethod: method, batchSize, writeConcurrency: concurrency });
+    const store = createSqlStore(client, { batchSize, writeConcurrency: concurrency });
     await store.migrate();
     await store.maintain({ now });
+    for (const index of dropIndexes) await client.exec(`DROP INDEX ${index}`);
     const call = batchSize * concurrency;
     await store.insertEvents(events.slice(0, call)); // warm-up: connections, staging tables, plans
     const rest = events.slice(call);
@@ -151,28 +153,41 @@ export async function runStoreBench(options: { json: boolean }): Promise<BenchRe
   log(`store: generating ${writeEvents.toLocaleString('en')} events`);
   const events = syntheticEvents(writeEvents, now);
   if (postgres) {
-    const rates: Record<string, number> = {};
-    for (const [method, concurrency] of [['recordset', 1], ['copy', 1], ['recordset', 2], ['copy', 2]] as const) {
-      log(`store: writing with ${method}, ${concurrency} connection(s)`);
-      rates[`${method}${concurrency}`] = await writeRate(fresh, method, events, batchSize, concurrency, now);
-    }
-    for (const concurrency of [1, 2]) {
-      const recordsetName = `store.postgres.write.recordset (batches of ${batchSize}, ${concurrency} connection${concurrency > 1 ? 's' : ''})`;
-      const recordset = rates[`recordset${concurrency}`]!;
-      const copy = rates[`copy${concurrency}`]!;
-      results.push({ name: recordsetName, value: recordset, unit: 'events/s' });
-      results.push({
-        name: `store.postgres.write.copy (batches of ${batchSize}, ${concurrency} connection${concurrency > 1 ? 's' : ''})`, value: copy, unit: 'events/s',
-        baseline: recordsetName, baselineValue: recordset, ratio: copy / recordset,
-      });
-    }
+    const one = await writeRate(fresh, events, batchSize, 1, now);
+    const two = await writeRate(fresh, events, batchSize, 2, now);
+    const oneName = `store.postgres.write.copy (batches of ${batchSize}, 1 connection)`;
+    results.push({ name: oneName, value: one, unit: 'events/s' });
+    results.push({ name: `store.postgres.write.copy (batches of ${batchSize}, 2 connections)`, value: two, unit: 'events/s', baseline: oneName, baselineValue: one, ratio: two / one });
   } else {
-    log('store: writing with recordset into PGlite');
-    results.push({ name: `store.pglite.write.recordset (batches of ${batchSize})`, value: await writeRate(fresh, 'recordset', events, batchSize, 1, now), unit: 'events/s' });
+    // Same events into a fresh in-memory PGlite each time, variants alternating, median of 3 rounds: the
+    // writer (COPY from /dev/blob) with every index, and without migration 8's search indexes (what they
+    // cost) or any secondary index. (json_to_recordset, measured here before, was slower: bench/RESULTS.md.)
+    const search = ['helios_events_text_trgm', 'helios_events_tenant_service_ts', 'helios_events_tenant_ts', 'helios_events_trace'];
+    const variants = {
+      copy: [],
+      'copy, no trigram index': ['helios_events_text_trgm'],
+      'copy, no search indexes': search,
+      'copy, primary key only': [...search, 'helios_events_service_ts', 'helios_events_errors'],
+    } as const;
+    const rates = new Map<string, number[]>();
+    for (let round = 0; round < 3; round++) {
+      for (const [name, drop] of Object.entries(variants)) {
+        const rate = await writeRate(fresh, events, batchSize, 1, now, drop);
+        rates.set(name, [...(rates.get(name) ?? []), rate]);
+        log(`store: round ${round + 1}, PGlite ${name}: ${Math.round(rate)} events/s`);
+      }
+    }
+    const copy = median(rates.get('copy')!);
+    const copyName = `store.pglite.write.copy (batches of ${batchSize})`;
+    results.push({ name: copyName, value: copy, unit: 'events/s' });
+    for (const name of Object.keys(variants).filter((n) => n !== 'copy')) {
+      const value = median(rates.get(name)!);
+      results.push({ name: `store.pglite.write.${name} (batches of ${batchSize})`, value, unit: 'events/s', baseline: copyName, baselineValue: copy, ratio: value / copy });
+    }
   }
 
   log('store: storage consumer from the in-process bus');
-  results.push({ name: `store.${db}.consumer (memory bus -> ${postgres ? 'COPY' : 'recordset'}, batchSize ${batchSize})`, value: await consumerRate(fresh, events, batchSize, now), unit: 'events/s' });
+  results.push({ name: `store.${db}.consumer (memory bus -> COPY, batchSize ${batchSize})`, value: await consumerRate(fresh, events, batchSize, now), unit: 'events/s' });
 
   await fresh(async (client) => {
     const store = createSqlStore(client);

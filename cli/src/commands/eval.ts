@@ -20,6 +20,7 @@ function table(r: EvaluationResult): string {
     `alerts          ${r.alerts.opened} opened, ${r.alerts.onIncidents} on incidents: precision ${fmt(r.alerts.precision)}`,
     `incident-level  recall ${fmt(r.incidents.recall)} (${r.incidents.detected}/${r.incidents.total})  F1 ${fmt(r.incidents.f1)}`,
     `delay           median ${minutes(r.delayMinutes.median)}  p90 ${minutes(r.delayMinutes.p90)}`,
+    `false alerts    ${r.falseAlerts.perSeriesWeek.toFixed(2)} per series-week on normal stretches (${r.falseAlerts.falseAlerts} in ${r.falseAlerts.normalSeriesWeeks.toFixed(1)} series-weeks): ${Object.entries(r.falseAlerts.byStream).map(([k, v]) => `${k} ${v.perSeriesWeek.toFixed(2)}`).join(', ')}`,
     '',
     'by kind:',
   ];

@@ -10,7 +10,7 @@ import { DEMO_SERVICES, minuteOfTraffic, seededRandom } from '../traffic.js';
 /**
  * The web console in a real browser (Debian's Chromium driven by playwright-core) against a real Helios
  * with auth on and two tenants: the pages load, the services list shows what was sent, a detected
- * incident appears with its feature chart and can be acknowledged and rated, search finds an event by
+ * incident appears with its report's stored charts and can be acknowledged and rated, search finds an event by
  * text and by trace id, the live tail shows new events — and nothing of the other tenant ever shows.
  * Screenshots of the main pages go to docs/console-*.png.
  */
@@ -183,11 +183,20 @@ describe.runIf(run)('web console in Chromium', { timeout: 90_000 }, () => {
     }
 
     await page.goto(`${base}/#/incidents/${incidentId}`);
-    await page.locator('svg.band-chart').first().waitFor();
+    await page.locator('img.report-chart').first().waitFor();
     expect(await page.locator('h1').textContent()).toContain('checkout');
-    expect(await page.locator('svg.band-chart rect.band').count()).toBeGreaterThan(0);
-    expect(await page.locator('svg.band-chart rect.window').count()).toBeGreaterThan(0);
-    expect(await page.locator('svg.band-chart path.series').count()).toBeGreaterThan(0);
+    // The page shows the report's stored charts (one per driving feature, as the API serves them), and each renders as an image.
+    const { reportId } = await apiGet<{ reportId: string }>(`/api/v1/incidents/${incidentId}`, KEY_A);
+    const stored = (await apiGet<{ charts?: Array<{ feature: string; title: string; svg: string }> }>(`/api/v1/reports/${reportId}`, KEY_A)).charts ?? [];
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.length).toBeLessThanOrEqual(4);
+    expect(stored.every((c) => c.svg.includes('class="baseline-band"') && c.svg.includes('class="anomalous-window"'))).toBe(true);
+    const images = page.locator('section:has(#h-features) figure.feature img.report-chart');
+    await poll(() => images.evaluateAll((els) => els.map((e) => { const img = e as HTMLImageElement; return img.complete && img.naturalWidth > 0; }))).toEqual(stored.map(() => true));
+    const shown = await images.evaluateAll((els) => els.map((e) => ({ alt: e.getAttribute('alt'), svg: decodeURIComponent((e.getAttribute('src') ?? '').replace(/^data:image\/svg\+xml;charset=utf-8,/, '')), width: (e as HTMLImageElement).getBoundingClientRect().width })));
+    expect(shown.map((i) => ({ alt: i.alt, svg: i.svg }))).toEqual(stored.map((c) => ({ alt: c.title, svg: c.svg })));
+    expect(shown.every((i) => i.width > 100)).toBe(true);
+    expect(await page.locator('svg.band-chart').count()).toBe(0);
     expect(await page.locator('section.report').textContent()).toContain('Executive summary');
     const evidence = await page.locator('section', { has: page.locator('#h-evidence') }).textContent();
     expect(evidence).toContain('DB_TIMEOUT');
@@ -221,8 +230,10 @@ describe.runIf(run)('web console in Chromium', { timeout: 90_000 }, () => {
     await app.store.insertAnomalies([anomaly]);
     await app.store.openIncident(anomaly, { at });
     await page.goto(`${base}/#/incidents/${anomaly.id}`);
-    await page.locator('svg.band-chart').first().waitFor();
-    expect(await page.locator('figure.feature').count()).toBe(2);
+    // No report yet, so no charts: the page says so instead of drawing its own.
+    await page.locator('#h-features').waitFor();
+    expect(await page.locator('section:has(#h-features)').textContent()).toContain('The charts come with the report, which is not written yet.');
+    expect(await page.locator('img.report-chart').count()).toBe(0);
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await poll(async () => (await apiGet<{ status: string }>(`/api/v1/incidents/${anomaly.id}`, KEY_A)).status).toBe('acknowledged');
     await poll(() => page.getByRole('button', { name: 'Acknowledge' }).isDisabled()).toBe(true);

@@ -75,7 +75,7 @@ describe('real OTLP/gRPC clients against helios up', () => {
   }
 
   it.runIf(pythonGrpcExporter() || CI)('stores spans and logs from the Python SDK gRPC exporters once, a retried batch included', async () => {
-    const output = await run('python3', [join(root, 'gateway/src/python/otel_export_grpc.py'), `127.0.0.1:${grpcPort}`, '-']);
+    const output = await run('python3', [join(root, 'gateway/src/python/otel_export.py'), 'grpc', `127.0.0.1:${grpcPort}`, '-', 'py-grpc']);
     expect(JSON.parse(output.trim().split('\n').pop()!)).toMatchObject({ traces_ok: true });
     expect(await settledCount('py-grpc', 3)).toBe(3); // 2 spans (exported twice) + 1 log
     const spans = published.filter((e) => e.service === 'py-grpc' && e.kind === 'span');
@@ -96,7 +96,7 @@ describe('real OTLP/gRPC clients against helios up', () => {
     expect(spans.every((e) => e.kind === 'span' && /^[0-9a-f]{32}$/.test(e.trace_id ?? '') && e.latency_ms !== null)).toBe(true);
   }, 180_000);
 
-  it.runIf((telemetrygen !== undefined && otelcol !== undefined) || CI)('stores what a Collector forwards with its stock otlp exporter (gzip)', async () => {
+  it.runIf((telemetrygen !== undefined && otelcol !== undefined) || CI)('stores what a Collector forwards with its stock otlp exporter: gzip (its default), zstd and snappy', async () => {
     expect(otelcol, 'the Collector (bash scripts/otelcol.sh)').toBeDefined();
     expect(telemetrygen, 'telemetrygen (bash scripts/telemetrygen.sh)').toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), 'helios-otelcol-front-'));
@@ -112,6 +112,16 @@ exporters:
     endpoint: 127.0.0.1:${grpcPort}
     tls:
       insecure: true
+  otlp/zstd:
+    endpoint: 127.0.0.1:${grpcPort}
+    compression: zstd
+    tls:
+      insecure: true
+  otlp/snappy:
+    endpoint: 127.0.0.1:${grpcPort}
+    compression: snappy
+    tls:
+      insecure: true
 service:
   telemetry:
     metrics:
@@ -122,7 +132,10 @@ service:
       exporters: [otlp]
     logs:
       receivers: [otlp]
-      exporters: [otlp]
+      exporters: [otlp/zstd]
+    metrics:
+      receivers: [otlp]
+      exporters: [otlp/snappy]
 `);
     const collector = execFile(otelcol!, ['--config', `file:${config}`]);
     let collectorLog = '';
@@ -133,9 +146,17 @@ service:
       });
       await run(telemetrygen!, ['traces', '--otlp-insecure', '--traces', '40', '--rate', '0', '--service', 'tg-collector', '--otlp-endpoint', `127.0.0.1:${collectorPort}`]);
       await run(telemetrygen!, ['logs', '--otlp-insecure', '--logs', '25', '--rate', '0', '--service', 'tg-collector-logs', '--otlp-endpoint', `127.0.0.1:${collectorPort}`]);
+      await run(telemetrygen!, ['metrics', '--otlp-insecure', '--metrics', '20', '--rate', '0', '--service', 'tg-collector-metrics', '--otlp-endpoint', `127.0.0.1:${collectorPort}`]);
       expect(await settledCount('tg-collector', 80)).toBe(80);
       expect(await settledCount('tg-collector-logs', 25)).toBe(25);
       expect(published.filter((e) => e.service === 'tg-collector-logs').every((e) => e.kind === 'log')).toBe(true);
+      // A refused export is only logged by the Collector (and dropped): its log says why if the points never come.
+      const metricPoints = () => published.filter((e) => e.service === 'tg-collector-metrics');
+      await until(async () => metricPoints().length >= 20, '20 metric points published').catch((err: Error) => {
+        throw new Error(`${err.message} (got ${metricPoints().length})\n${collectorLog}`);
+      });
+      expect(await settledCount('tg-collector-metrics', 20)).toBe(20);
+      expect(metricPoints().every((e) => e.kind === 'metric')).toBe(true);
     } finally {
       collector.kill('SIGTERM');
     }

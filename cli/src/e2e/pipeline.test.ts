@@ -76,6 +76,8 @@ describe('pipeline end to end', () => {
     // The file is the report's Markdown with each chart linked as an image, the SVG written beside it.
     const location = byReporter['@helios/reporter-file']!.location!;
     const images = (report!.charts ?? []).map((c) => ({ title: c.title, file: `${basename(location, '.md')}.${c.feature.replace(/[^a-zA-Z0-9_-]+/g, '_')}.svg` }));
+    expect(images.length).toBeGreaterThan(0);
+    expect(images.length).toBeLessThanOrEqual(4);
     expect(readFileSync(location, 'utf8')).toBe(withChartImages(report!.markdown, images));
     for (const image of images) expect(readFileSync(join(dirname(location), image.file), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
     const anomalies = (await (await fetch(`http://127.0.0.1:${app.port}/api/v1/anomalies?limit=10`)).json()) as { items: Array<{ id: string }> };

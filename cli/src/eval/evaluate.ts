@@ -42,7 +42,21 @@ export interface EvaluationResult {
   /** Minutes from incident start to the end of the window that opened (or carried) its alert. */
   delayMinutes: DelayStats;
   perKind: Record<string, { total: number; detected: number; recall: number; delayMinutes: DelayStats }>;
+  /**
+   * Alerts opened on windows outside every incident, per series-week of normal time (judged windows outside
+   * incidents, one hop each): overall and per kind of series (the service's requests, its dependency calls,
+   * its logs). What `falseAlertsPerWeek` means for metric series, measured the same way here.
+   */
+  falseAlerts: FalseAlertRate & { byStream: Record<StreamKind, FalseAlertRate> };
   points?: PointScore[];
+}
+
+export type StreamKind = 'requests' | 'dependency' | 'logs';
+
+export interface FalseAlertRate {
+  falseAlerts: number;
+  normalSeriesWeeks: number;
+  perSeriesWeek: number;
 }
 
 export interface EvaluateOptions {
@@ -77,6 +91,7 @@ export async function evaluateDetectors(options: EvaluateOptions): Promise<Evalu
   const labels: number[] = [];
   const points: PointScore[] = [];
   let tp = 0, fp = 0, fn = 0, opened = 0, openedRight = 0;
+  const normal: Record<StreamKind, { falseAlerts: number; windows: number }> = { requests: { falseAlerts: 0, windows: 0 }, dependency: { falseAlerts: 0, windows: 0 }, logs: { falseAlerts: 0, windows: 0 } };
 
   for (const window of dataset.windows) {
     const verdicts: Verdict[] = [];
@@ -94,9 +109,12 @@ export async function evaluateDetectors(options: EvaluateOptions): Promise<Evalu
     if (step.anomalous && window.label === 1) tp++;
     else if (step.anomalous) fp++;
     else if (window.label === 1) fn++;
+    const stream = normal[window.stream === undefined ? 'requests' : window.stream.kind === 'logs' ? 'logs' : 'dependency'];
+    if (window.label === 0) stream.windows++;
     if (serviceIncidents.raise(window, step)) {
       opened++;
       if (window.label === 1) openedRight++;
+      else stream.falseAlerts++;
     }
     if (step.anomalous && window.incidentId !== undefined && !detectedAt.has(window.incidentId) && tracker.isOpen(window.tenant, window.service, undefined, window.stream)) {
       detectedAt.set(window.incidentId, window.end);
@@ -129,8 +147,21 @@ export async function evaluateDetectors(options: EvaluateOptions): Promise<Evalu
     incidents: { total: incidentsById.size, detected: detectedAt.size, recall: incidentRecall, f1: f1Of(alertPrecision, incidentRecall) },
     delayMinutes: stats(delays(dataset.incidents)),
     perKind,
+    falseAlerts: falseAlertRates(normal, dataset.hopMs),
     ...(options.keepPoints === true ? { points } : {}),
   };
+}
+
+const WEEK_MS = 7 * 24 * 60 * 60_000;
+
+function falseAlertRates(normal: Record<StreamKind, { falseAlerts: number; windows: number }>, hopMs: number): EvaluationResult['falseAlerts'] {
+  const rate = (falseAlerts: number, windows: number): FalseAlertRate => {
+    const normalSeriesWeeks = (windows * hopMs) / WEEK_MS;
+    return { falseAlerts, normalSeriesWeeks, perSeriesWeek: ratio(falseAlerts, normalSeriesWeeks) };
+  };
+  const kinds = Object.keys(normal) as StreamKind[];
+  const byStream = Object.fromEntries(kinds.map((k) => [k, rate(normal[k].falseAlerts, normal[k].windows)])) as Record<StreamKind, FalseAlertRate>;
+  return { ...rate(kinds.reduce((a, k) => a + normal[k].falseAlerts, 0), kinds.reduce((a, k) => a + normal[k].windows, 0)), byStream };
 }
 
 /** Per-point scores as CSV: timestamp (ISO 8601), value, anomaly_score first (what external scorers read), then series and label. */

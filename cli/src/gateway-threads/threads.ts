@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { HeliosError, Topics, mergedMetricsText, type HeliosConfig, type Logger, type Registry } from '@helios/core';
+import { HeliosError, Topics, mergedMetricsText, workerModuleUrl, type HeliosConfig, type Logger, type Registry } from '@helios/core';
 import { serveThreadPublisher, type MemoryBus, type ThreadPipeline } from '@helios/bus';
 import type { Store } from '@helios/store';
 import { INCIDENT_API_WRITE_METHODS, STORE_READER_METHODS, fromThreadError, threadError, type FromGatewayThread, type GatewayThreadData, type ToGatewayThread } from './protocol.js';
@@ -40,12 +40,6 @@ export interface GatewayThreads {
 /** gateway.threads, 0 meaning one per core. */
 export function gatewayThreadCount(config: HeliosConfig): number {
   return config.gateway.threads === 0 ? availableParallelism() : config.gateway.threads;
-}
-
-/** The worker's module: compiled JavaScript also when this runs from TypeScript sources (tests). */
-function threadModule(): URL {
-  const here = new URL('.', import.meta.url);
-  return here.pathname.includes('/src/') ? new URL(here.href.replace('/src/', '/dist/') + 'thread.js') : new URL('./thread.js', here);
 }
 
 const listen = (server: Server, options: { host?: string; port?: number; path?: string; exclusive?: boolean }) =>
@@ -139,7 +133,7 @@ export async function startGatewayThreads(options: GatewayThreadsOptions): Promi
       },
     };
     const data: GatewayThreadData = { config: threadConfig, index, threads, busPort: channel?.port2, hasStore: store !== undefined };
-    const worker = new Worker(threadModule(), { workerData: data, transferList: channel === undefined ? [] : [channel.port2] });
+    const worker = new Worker(workerModuleUrl(import.meta.url, 'thread.js'), { workerData: data, transferList: channel === undefined ? [] : [channel.port2] });
     const pipeline = channel === undefined ? undefined : serveThreadPublisher(channel.port1, { bus: bus!, topic: Topics.events, onError: (err) => logger.error({ err }, 'gateway thread handoff: could not publish what a gateway thread accepted') });
     let onStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (onStopped = resolve));

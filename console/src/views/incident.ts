@@ -1,25 +1,11 @@
 import { api, ApiError, query } from '../api.js';
-import { bandChart, baselineBand } from '../charts.js';
 import { h, replace } from '../dom.js';
 import { formatNumber, formatPercent, formatTime } from '../format.js';
-import type { Anomaly, FeatureExplanation, IncidentContext, IncidentRecord, IncidentReport, Page, ServiceMinute } from '../types.js';
+import type { Anomaly, IncidentContext, IncidentRecord, IncidentReport, Page, ReportChart } from '../types.js';
 import { errorBox, guarded, heading, link, severityBadge, statusBadge, table, traceHref, type ViewContext } from './common.js';
 import { incidentDuration } from './incidents.js';
 
 const MINUTE = 60_000;
-/** Rollups before the window that make the baseline band, and after it to show the way back. */
-const BEFORE_MS = 120 * MINUTE;
-const AFTER_MS = 30 * MINUTE;
-
-/** How a request-series feature reads from the per-minute rollups (latency_stddev has no rollup). */
-const FEATURE_SERIES: Record<string, { label: string; unit: string; pick: (m: ServiceMinute) => number | null }> = {
-  total_events: { label: 'Events', unit: 'events/min', pick: (m) => m.events },
-  error_rate: { label: 'Error rate', unit: '', pick: (m) => (m.events === 0 ? null : m.errors / m.events) },
-  avg_latency: { label: 'Average latency', unit: 'ms', pick: (m) => m.latencyAvgMs },
-  p95_latency: { label: 'p95 latency', unit: 'ms', pick: (m) => m.latencyP95Ms },
-  p99_latency: { label: 'p99 latency', unit: 'ms', pick: (m) => m.latencyP99Ms },
-  unique_endpoints: { label: 'Endpoints', unit: 'endpoints', pick: (m) => m.uniqueEndpoints },
-};
 
 /** The incident's opening anomaly (same id), looked up in the service's anomalies, newest first. */
 async function findAnomaly(incident: IncidentRecord, signal: AbortSignal): Promise<Anomaly | undefined> {
@@ -34,31 +20,32 @@ async function findAnomaly(incident: IncidentRecord, signal: AbortSignal): Promi
   return undefined;
 }
 
-/** The features that drove the score: those with at least 5% of it, strongest first, at most four. */
-function drivingFeatures(explanation: readonly FeatureExplanation[]): FeatureExplanation[] {
-  const ranked = [...explanation].sort((a, b) => b.contribution - a.contribution);
-  const strong = ranked.filter((f) => f.contribution >= 0.05).slice(0, 4);
-  return strong.length > 0 ? strong : ranked.slice(0, 2);
+/**
+ * A stored report chart as an image: a data URI, which the console's CSP allows for images (`img-src
+ * 'self' data:`), and an SVG in an `<img>` runs no script whatever it holds.
+ */
+function chartImage(chart: ReportChart): HTMLElement {
+  return h('img', { class: 'report-chart', src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(chart.svg)}`, alt: chart.title, width: 720, height: 240 });
 }
 
-function featureCharts(anomaly: Anomaly, minutes: readonly ServiceMinute[], from: number, to: number): HTMLElement {
-  const figures = drivingFeatures(anomaly.explanation).map((f) => {
-    const fmt = f.feature === 'error_rate' ? formatPercent : (v: number) => formatNumber(v);
-    const caption = `${f.feature}: ${fmt(f.value)} in the window against a baseline of ${fmt(f.baseline)} (${f.direction}, ${formatPercent(f.contribution)} of the score)`;
-    const spec = anomaly.metric === undefined ? FEATURE_SERIES[f.feature] : undefined;
-    if (spec === undefined) return h('figure', { class: 'feature' }, h('figcaption', null, caption, ' — no per-minute series of this feature to chart.'));
-    const points = minutes.flatMap((m) => {
-      const v = spec.pick(m);
-      return v === null ? [] : [{ t: m.minute, v }];
-    });
-    const band = baselineBand(points.filter((p) => p.t < anomaly.windowStart).map((p) => p.v));
-    return h('figure', { class: 'feature' },
-      bandChart({ label: spec.label, unit: spec.unit, format: fmt, from, to, points, band, window: { from: anomaly.windowStart, to: anomaly.windowEnd } }),
-      h('figcaption', null, caption, '. Shaded: the baseline band (5th–95th percentile of the two hours before); marked: the anomalous window.'));
+/**
+ * The report's charts, one per driving feature (drawn once by the report pipeline, the same the file
+ * reporter writes and the API serves), each captioned with the detector's numbers for that feature.
+ */
+function featureCharts(anomaly: Anomaly | undefined, report: IncidentReport | undefined): HTMLElement {
+  const charts = report?.charts ?? [];
+  const figures = charts.map((chart) => {
+    const f = anomaly?.explanation.find((e) => e.feature === chart.feature);
+    const fmt = chart.feature === 'error_rate' ? formatPercent : (v: number) => formatNumber(v);
+    const numbers = f === undefined ? '' : `${f.feature}: ${fmt(f.value)} in the window against a baseline of ${fmt(f.baseline)} (${f.direction}, ${formatPercent(f.contribution)} of the score). `;
+    return h('figure', { class: 'feature' }, chartImage(chart),
+      h('figcaption', null, numbers, 'Green: the baseline and its band of normal minutes; red: the anomalous window.'));
   });
   return h('section', { 'aria-labelledby': 'h-features' }, h('h2', { id: 'h-features' }, 'Driving features'),
-    h('p', null, `Detector ${anomaly.detector}: score ${formatNumber(anomaly.score, 3)} against threshold ${formatNumber(anomaly.threshold, 3)}, window ${formatTime(anomaly.windowStart)} – ${formatTime(anomaly.windowEnd)}.`),
-    figures);
+    anomaly === undefined ? null : h('p', null, `Detector ${anomaly.detector}: score ${formatNumber(anomaly.score, 3)} against threshold ${formatNumber(anomaly.threshold, 3)}, window ${formatTime(anomaly.windowStart)} – ${formatTime(anomaly.windowEnd)}.`),
+    figures.length > 0 ? figures : h('p', { class: 'note' }, report === undefined
+      ? 'The charts come with the report, which is not written yet.'
+      : 'This report has no charts (written before reports had charts, or for a metric series, whose minutes are not stored).'));
 }
 
 /** `**bold**` and `` `code` `` of a report line as nodes (text stays text: no HTML is parsed). */
@@ -167,17 +154,12 @@ export async function incidentView(ctx: ViewContext): Promise<void> {
       h('dt', null, 'Started'), h('dd', null, formatTime(incident.openedAt)),
       h('dt', null, 'Duration'), h('dd', null, incidentDuration(incident, Date.now())),
       incident.feedback === undefined ? null : [h('dt', null, 'Feedback'), h('dd', null, `${incident.feedback.rating === 'up' ? '👍' : '👎'} by ${incident.feedback.by}`)]);
-    const parts: Node[] = [facts, actions(incident, () => incidentView(ctx))];
+    const parts: Node[] = [facts, actions(incident, () => incidentView(ctx)), featureCharts(anomaly, report)];
     if (anomaly !== undefined) {
-      const from = anomaly.windowStart - BEFORE_MS, to = anomaly.windowEnd + AFTER_MS;
-      const [series, context] = await Promise.all([
-        api<{ items: ServiceMinute[] }>(`/api/v1/services/${encodeURIComponent(incident.service)}/series${query({ tenant: incident.tenant, from, to })}`, { signal: ctx.signal }),
-        api<IncidentContext>(`/api/v1/services/${encodeURIComponent(incident.service)}/context${query({ tenant: incident.tenant, from: anomaly.windowStart, to: anomaly.windowEnd })}`, { signal: ctx.signal }).catch((err: unknown) => err),
-      ]);
-      parts.push(featureCharts(anomaly, series.items, from, to));
+      const context = await api<IncidentContext>(`/api/v1/services/${encodeURIComponent(incident.service)}/context${query({ tenant: incident.tenant, from: anomaly.windowStart, to: anomaly.windowEnd })}`, { signal: ctx.signal }).catch((err: unknown) => err);
       parts.push(context instanceof Error ? errorBox(context) : evidenceSection(incident, anomaly, context as IncidentContext));
     } else {
-      parts.push(h('p', { class: 'note' }, 'The anomaly that opened this incident is no longer stored (retention): no feature charts.'));
+      parts.push(h('p', { class: 'note' }, 'The anomaly that opened this incident is no longer stored (retention): no evidence.'));
     }
     parts.push(report === undefined ? h('p', { class: 'note' }, 'No report stored for this incident yet.') : reportSection(report));
     replace(ctx.root, title, ...parts);

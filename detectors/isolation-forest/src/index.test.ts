@@ -36,6 +36,30 @@ describe('isolation forest persistence', () => {
     await uninterrupted.shutdown();
   });
 
+  it('keeps dependency and log streams apart from the requests in its disk cache, and resumes each', async () => {
+    const dataDir = newDataDir();
+    // A tenant with a slash: the old `tenant/service` file keys split it at the wrong place.
+    const requests = windowSeries(130, 'checkout', 'acme/eu');
+    const logs = windowSeries(130, 'checkout', 'acme/eu').map((w) => ({ ...w, stream: { kind: 'logs' as const }, features: { ...w.features, total_events: w.features.total_events / 3 } }));
+    const calls = windowSeries(130, 'checkout', 'acme/eu').map((w) => ({ ...w, stream: { kind: 'dependency' as const, peer: 'inventory' }, features: { ...w.features, avg_latency: w.features.avg_latency / 4 } }));
+    const before = await load(dataDir);
+    for (let i = 0; i < 125; i++) for (const s of [requests, logs, calls]) await before.hooks.detect(s[i]!);
+    await before.shutdown();
+    const uninterrupted = await load(newDataDir(), { persist: false });
+    for (let i = 0; i < 125; i++) for (const s of [requests, logs, calls]) await uninterrupted.hooks.detect(s[i]!);
+    // A fresh store (in memory, empty): only the disk cache knows the series.
+    const restarted = await load(dataDir);
+    for (let i = 125; i < 130; i++) {
+      for (const s of [requests, logs, calls]) {
+        const resumed = await restarted.hooks.detect(s[i]!);
+        expect(resumed, `${s[i]!.stream?.kind ?? 'requests'} resumed`).toBeDefined();
+        expect(resumed!.score).toBeCloseTo((await uninterrupted.hooks.detect(s[i]!))!.score, 9);
+      }
+    }
+    await restarted.shutdown();
+    await uninterrupted.shutdown();
+  });
+
   it('starts cold when persistence is off', async () => {
     const dataDir = newDataDir();
     const first = await load(dataDir, { persist: false });

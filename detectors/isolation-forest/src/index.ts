@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, seriesKey, type Detection, type MetricWindow } from '@helios/core';
+import { FEATURE_NAMES, featureSeriesKey, seriesKey, type Detection, type MetricWindow } from '@helios/core';
 import { Type, definePlugin, type Static } from '@helios/plugins';
 import { calibrationConfig, calibrationOf, createMetricJudges } from '@helios/plugins/stats';
 import { SeriesModel, type SavedSeriesModel } from './series-model.js';
@@ -30,7 +30,10 @@ export type IsolationForestOptions = Static<typeof configSchema>;
 
 /** The state file in the plugin's state folder; `helios train` writes it too. */
 export const MODELS_FILE = 'models.json';
+/** Format of one series' saved model (its `ctx.state` value and its entry in the file). */
 const MODELS_VERSION = 2;
+/** 3: the file keyed by `seriesKey` (dependency and log streams too); 2 keyed request series `tenant/service`. */
+const MODELS_FILE_VERSION = 3;
 const SAVE_EVERY_MS = 60_000;
 
 /** A models file in the plugin's state folder: its format and how one series' model is written and read. */
@@ -77,9 +80,9 @@ function readModelFile<M, S>(stateDir: string, format: ModelFileFormat<M, S>, op
   return new Map(Object.entries(saved.series).map(([key, s]) => [key, format.load(s, options)]));
 }
 
-/** Request series' models, per `tenant/service`. */
+/** Request, dependency and log series' models, per `seriesKey` (core). */
 const REQUEST_MODELS: ModelFileFormat<SeriesModel, SavedSeriesModel> = {
-  name: MODELS_FILE, version: MODELS_VERSION, features: FEATURE_NAMES, holds: 'models',
+  name: MODELS_FILE, version: MODELS_FILE_VERSION, features: FEATURE_NAMES, holds: 'models',
   save: (model) => model.toJSON(), load: (saved, options) => SeriesModel.fromJSON(saved, options),
 };
 
@@ -94,16 +97,6 @@ export function readModels(stateDir: string, options: IsolationForestOptions): M
 }
 
 export { SeriesModel };
-
-/** The models file keys request series `tenant/service` (its format since version 1); the store keys them by seriesKey. */
-function fileKeyToSeriesKey(key: string): string {
-  const slash = key.indexOf('/');
-  return seriesKey({ tenant: key.slice(0, slash), service: key.slice(slash + 1) });
-}
-
-function seriesKeyToFileKey(key: string): string {
-  return key.replace('\u0000', '/');
-}
 
 /**
  * Isolation Forest per tenant+service on the seven window features, each as its level and its change
@@ -138,7 +131,7 @@ export default definePlugin({
     let saving: Promise<void> = Promise.resolve();
     if (o.persist) {
       try {
-        fileModels = new Map([...readModels(ctx.stateDir, o)].map(([key, m]) => [fileKeyToSeriesKey(key), m]));
+        fileModels = readModels(ctx.stateDir, o);
         if (fileModels.size > 0) ctx.logger.info({ dir: ctx.stateDir, series: fileModels.size }, 'models cached on disk');
       } catch (err) {
         ctx.logger.warn({ err }, 'models cached on disk unreadable; series start from the store or cold');
@@ -178,7 +171,7 @@ export default definePlugin({
           ctx.logger.warn({ err, series: keys.length }, 'could not save models to the store; will retry');
         }
         try {
-          if (series.size > 0) writeModels(ctx.stateDir, new Map([...series].map(([key, m]) => [seriesKeyToFileKey(key), m])));
+          if (series.size > 0) writeModels(ctx.stateDir, series);
         } catch (err) {
           ctx.logger.warn({ err, dir: ctx.stateDir }, 'could not write the disk cache of models');
         }
@@ -224,28 +217,26 @@ export default definePlugin({
           for (const w of page) {
             // Request series only: dependency and log streams learn live (detect saves them like the rest).
             if (w.stream !== undefined) continue;
-            const key = `${w.tenant}/${w.service}`;
+            const key = seriesKey(w);
+            names.set(key, { tenant: w.tenant, service: w.service });
             let model = trainedSeries.get(key);
             if (model === undefined) trainedSeries.set(key, (model = new SeriesModel(o)));
             model.observe(w);
           }
         }
         const trained = [...trainedSeries].filter(([, m]) => m.trained);
-        // Replaces the request-series file; `setup` reads it at the next start. This instance holds the
+        // Replaces the models file; `setup` reads it at the next start. This instance holds the
         // trained models from now on, so its shutdown saves them, not what it restored.
-        series = new Map(trained.map(([key, m]) => [fileKeyToSeriesKey(key), m]));
+        series = new Map(trained);
         const saved = writeModels(ctx.stateDir, new Map(trained));
         // The store is what detect workers read first: the trained models go there too.
-        for (const key of series.keys()) {
-          const slash = key.indexOf('\u0000');
-          names.set(key, { tenant: key.slice(0, slash), service: key.slice(slash + 1) });
-          dirty.add(key);
-        }
+        for (const key of series.keys()) dirty.add(key);
+        const shownKey = (key: string): string => featureSeriesKey(names.get(key)!);
         await save();
         return {
-          series: Object.fromEntries([...trainedSeries].map(([key, m]) => [key, { trained: m.trained, trainingWindows: m.trainingWindows, modelVersion: m.modelVersion }])),
+          series: Object.fromEntries([...trainedSeries].map(([key, m]) => [shownKey(key), { trained: m.trained, trainingWindows: m.trainingWindows, modelVersion: m.modelVersion }])),
           saved,
-          notes: [...trainedSeries].filter(([, m]) => !m.trained).map(([key]) => `${key}: cold (fewer than ${o.minTrainingWindows} windows)`),
+          notes: [...trainedSeries].filter(([, m]) => !m.trained).map(([key]) => `${shownKey(key)}: cold (fewer than ${o.minTrainingWindows} windows)`),
         };
       },
       async shutdown() {

@@ -34,6 +34,28 @@ describe('robust z-score persistence', () => {
     await uninterrupted.shutdown();
   });
 
+  it('keeps dependency and log streams apart from the requests in its disk cache, and resumes each', async () => {
+    const dataDir = newDataDir();
+    // A tenant with a slash: the old `tenant/service` file keys split it at the wrong place.
+    const requests = windowSeries(110, 'checkout', 'acme/eu');
+    const logs = windowSeries(110, 'checkout', 'acme/eu').map((w) => ({ ...w, stream: { kind: 'logs' as const }, features: { ...w.features, total_events: w.features.total_events / 3 } }));
+    const before = await load(dataDir);
+    for (let i = 0; i < 100; i++) for (const s of [requests, logs]) await before.hooks.detect(s[i]!);
+    await before.shutdown();
+    const uninterrupted = await load(newDataDir(), { persist: false });
+    for (let i = 0; i < 100; i++) for (const s of [requests, logs]) await uninterrupted.hooks.detect(s[i]!);
+    const restarted = await load(dataDir);
+    for (let i = 100; i < 110; i++) {
+      for (const s of [requests, logs]) {
+        const resumed = await restarted.hooks.detect(s[i]!);
+        expect(resumed, `${s[i]!.stream?.kind ?? 'requests'} resumed`).toBeDefined();
+        expect(resumed!.score).toBeCloseTo((await uninterrupted.hooks.detect(s[i]!))!.score, 9);
+      }
+    }
+    await restarted.shutdown();
+    await uninterrupted.shutdown();
+  });
+
   it('starts cold when persistence is off', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'helios-rz-'));
     const first = await load(dataDir, { persist: false });

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, seriesKey, type Detection, type FeatureExplanation, type FeatureWindow, type Features, type MetricWindow } from '@helios/core';
 import { Type, definePlugin } from '@helios/plugins';
-import { calibrationConfig, calibrationOf, createMetricJudges, judgedVector, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
+import { calibrationConfig, calibrationOf, createMetricJudges, judgedVector, pooledErrorRate, robustBaseline, robustZScores, tailSupported, unjudgedValue, type RobustBaseline } from '@helios/plugins/stats';
 
 export const configSchema = Type.Object(
   {
@@ -24,6 +24,8 @@ interface SeriesState {
   /** Normal windows on the judged scale (see `judgedVector`). */
   history: Features[];
   baseline: RobustBaseline | undefined;
+  /** Pooled error rate of `history` (`pooledErrorRate`): what error counts are judged against. */
+  errorRate: number;
   /** Per feature: the z-score that counts as anomalous. */
   thresholds: Float64Array;
   /** z-scores of recent normal windows, flat ring of `thresholdWindows` x features. */
@@ -64,7 +66,7 @@ export default definePlugin({
     if (o.persist) fileCache = readCache();
 
     function newState(): SeriesState {
-      return { history: [], baseline: undefined, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), recentZ: new Float64Array(o.thresholdWindows * FEATURE_NAMES.length), recentCount: 0, sinceRefresh: 0, generation: 0 };
+      return { history: [], baseline: undefined, errorRate: 0, thresholds: new Float64Array(FEATURE_NAMES.length).fill(o.threshold), recentZ: new Float64Array(o.thresholdWindows * FEATURE_NAMES.length), recentCount: 0, sinceRefresh: 0, generation: 0 };
     }
 
     /** The state folder's file; a missing, unreadable or other-version file is an empty cache. */
@@ -75,14 +77,11 @@ export default definePlugin({
       } catch {
         return new Map();
       }
-      if (saved.version !== STATE_VERSION || saved.features.join() !== FEATURE_NAMES.join()) {
+      if (saved.version !== FILE_VERSION || saved.features.join() !== FEATURE_NAMES.join()) {
         ctx.logger.warn({ file: stateFile, version: saved.version }, 'cached baselines are of another format; ignored');
         return new Map();
       }
-      return new Map(Object.entries(saved.series).map(([key, v]) => {
-        const slash = key.indexOf('/');
-        return [seriesKey({ tenant: key.slice(0, slash), service: key.slice(slash + 1) }), v];
-      }));
+      return new Map(Object.entries(saved.series));
     }
 
     function fromSaved(s: SavedSeries): SeriesState {
@@ -143,8 +142,8 @@ export default definePlugin({
           ctx.logger.warn({ err, series: keys.length }, 'could not save baselines to the store; will retry');
         }
         try {
-          const out: SavedState = { version: STATE_VERSION, features: [...FEATURE_NAMES], series: {} };
-          for (const [key, state] of series) out.series[key.replace('\u0000', '/')] = toSaved(state);
+          const out: SavedState = { version: FILE_VERSION, features: [...FEATURE_NAMES], series: {} };
+          for (const [key, state] of series) out.series[key] = toSaved(state);
           mkdirSync(ctx.stateDir, { recursive: true });
           writeFileSync(`${stateFile}.tmp`, JSON.stringify(out));
           renameSync(`${stateFile}.tmp`, stateFile);
@@ -163,7 +162,8 @@ export default definePlugin({
 
     function refresh(state: SeriesState): void {
       state.baseline = robustBaseline(state.history, o.minRelativeSpread);
-      const z = state.history.map((f) => robustZScores(f, state.baseline!));
+      state.errorRate = pooledErrorRate(state.history);
+      const z = state.history.map((f) => robustZScores(f, state.baseline!, state.errorRate));
       const features = FEATURE_NAMES.length;
       const recent = Math.min(state.recentCount, o.thresholdWindows);
       FEATURE_NAMES.forEach((_, i) => {
@@ -203,7 +203,7 @@ export default definePlugin({
           learnCold(state, judged);
           return undefined;
         }
-        const z = robustZScores(judged, state.baseline);
+        const z = robustZScores(judged, state.baseline, state.errorRate);
         // Each feature against its own threshold; the score is the largest ratio, so the threshold is 1.
         const relative = z.map((v, i) => (tailSupported(FEATURE_NAMES[i]!, window.features.total_events, o.minTailEvents) ? v / state!.thresholds[i]! : 0));
         const score = maxOf(relative);
@@ -241,7 +241,10 @@ export default definePlugin({
 });
 
 const STATE_FILE = 'baselines.json';
+/** Format of one series' saved state (its `ctx.state` value and its entry in the file). */
 const STATE_VERSION = 1;
+/** 2: the file keyed by `seriesKey` (dependency and log streams too); 1 keyed request series `tenant/service`. */
+const FILE_VERSION = 2;
 const SAVE_EVERY_MS = 60_000;
 
 /** The state file: per series, the normal windows on the judged scale and recent z-scores, as rows in FEATURE_NAMES order. */

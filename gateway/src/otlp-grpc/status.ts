@@ -17,6 +17,7 @@ export const OTLP_GRPC_METHODS: ReadonlyMap<string, OtlpSignal> = new Map<string
 export const GrpcStatus = {
   OK: 0,
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,

@@ -1,28 +1,44 @@
-"""Test-only: export spans and logs with the OpenTelemetry Python SDK's OTLP/HTTP (protobuf) exporters.
+"""Test-only: export spans and logs with the OpenTelemetry Python SDK's OTLP exporters, over either protocol.
 
-Usage: python3 otel_export.py <base-url> <api-key>
-Prints one JSON line: the export result of each signal.
+Usage: python3 otel_export.py <http|grpc> <endpoint> <api-key or -> <service-name>
+  http: endpoint is the base URL (http://host:port), the protobuf exporters post to /v1/traces and /v1/logs;
+  grpc: endpoint is host:port (insecure).
+The span batch is exported twice (gzip), as an exporter retrying after a lost response would: the
+receiver must give both copies the same ids. Prints one JSON line: the export result of the spans.
 """
 import json
 import logging
 import sys
 
-from opentelemetry.exporter.otlp.proto.http import Compression
-from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SpanExportResult
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-base, key = sys.argv[1], sys.argv[2]
-headers = {"authorization": f"Bearer {key}"}
-resource = Resource.create({"service.name": "py-orders"})
+protocol, endpoint, key, service = sys.argv[1:5]
+if protocol == "http":
+    from opentelemetry.exporter.otlp.proto.http import Compression
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+    headers = None if key == "-" else {"authorization": f"Bearer {key}"}
+    span_exporter = OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces", headers=headers, compression=Compression.Gzip)
+    log_exporter = OTLPLogExporter(endpoint=f"{endpoint}/v1/logs", headers=headers)
+elif protocol == "grpc":
+    from grpc import Compression
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    headers = None if key == "-" else (("authorization", f"Bearer {key}"),)
+    span_exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True, headers=headers, compression=Compression.Gzip)
+    log_exporter = OTLPLogExporter(endpoint=endpoint, insecure=True, headers=headers)
+else:
+    sys.exit(f"protocol must be http or grpc, not {protocol!r}")
+
+resource = Resource.create({"service.name": service})
 memory = InMemorySpanExporter()
 tracer_provider = TracerProvider(resource=resource)
 tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
@@ -33,11 +49,11 @@ with tracer.start_as_current_span("GET /orders/{id}", kind=SpanKind.SERVER, attr
         child.set_attribute("error.type", "DB_TIMEOUT")
 tracer_provider.shutdown()
 
-span_exporter = OTLPSpanExporter(endpoint=f"{base}/v1/traces", headers=headers, compression=Compression.Gzip)
-traces = span_exporter.export(memory.get_finished_spans())
+spans = memory.get_finished_spans()
+first = span_exporter.export(spans)
+retried = span_exporter.export(spans)
 span_exporter.shutdown()
 
-log_exporter = OTLPLogExporter(endpoint=f"{base}/v1/logs", headers=headers)
 logger_provider = LoggerProvider(resource=resource)
 logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
 log = logging.getLogger("py-test")
@@ -47,4 +63,4 @@ log.setLevel(logging.INFO)
 log.error("payment declined", extra={"http.route": "/pay"})
 logger_provider.shutdown()
 
-print(json.dumps({"traces": traces.name, "traces_ok": traces == SpanExportResult.SUCCESS}))
+print(json.dumps({"traces": first.name, "traces_ok": first == SpanExportResult.SUCCESS and retried == SpanExportResult.SUCCESS}))

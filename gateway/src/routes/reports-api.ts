@@ -1,4 +1,4 @@
-import { HeliosError, type Redactor } from '@helios/core';
+import { HeliosError, chartDataUri, withChartImages, type Redactor } from '@helios/core';
 import type { ApiRoute } from './api-route.js';
 import { json, storeOf, type ReadApiContext } from './events-api.js';
 import { parseQueryParams, type ParamSpecs } from './query-params.js';
@@ -38,7 +38,7 @@ export function createReportsApi(ctx: ReadApiContext, redactor: Redactor): { rou
     },
   });
 
-  const reportParams: ParamSpecs = { format: { kind: 'string', values: ['json', 'markdown'], description: 'json (default) or markdown (the report\'s text/markdown).' } };
+  const reportParams: ParamSpecs = { format: { kind: 'string', values: ['json', 'markdown'], description: 'json (default) or markdown (the report\'s text/markdown, its charts inlined as data: URI images).' } };
   const report: ApiRoute = {
     path: '/api/v1/reports/{id}', name: 'report', tag: 'incidents', query: reportParams,
     pathParams: { id: 'The report id (UUID).' },
@@ -55,8 +55,12 @@ export function createReportsApi(ctx: ReadApiContext, redactor: Redactor): { rou
       const tenant = ctx.tenantOf(request, undefined);
       const found = await store.getReport(id, { tenant });
       if (found === undefined) throw new HeliosError('HLS_ERR_NOT_FOUND', `no report ${id}`);
-      if (p['format'] === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: redactor.text(found.markdown) };
-      return json(200, redactor.value(found));
+      const safe = redactor.value(found);
+      // The Markdown is one self-contained document (a download, a ticket, a wiki page): no files beside it,
+      // and a link back to the API would need the key a Markdown viewer does not send, so the charts are
+      // inlined as data URIs. Redacted before inlining: a secret pattern must never match inside the base64.
+      if (p['format'] === 'markdown') return { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' }, body: withChartImages(safe.markdown, (safe.charts ?? []).map((c) => ({ title: c.title, file: chartDataUri(c) }))) };
+      return json(200, safe);
     },
   };
   return { routes: [list('anomalies', 'Anomaly'), list('reports', 'IncidentReport'), report] };

@@ -1,4 +1,4 @@
-import { FEATURE_NAMES, newEventId, silentLogger, createMetricsRegistry, type Anomaly, type FeatureWindow, type Features, type Incident, type IncidentContext, type MetricWindow } from '@helios/core';
+import { FEATURE_NAMES, newEventId, seededRandom, silentLogger, createMetricsRegistry, type Anomaly, type FeatureWindow, type Features, type Incident, type IncidentContext, type MetricWindow } from '@helios/core';
 import type { StoreReader } from '@helios/store';
 import type { PluginHostOptions } from '../loader.js';
 
@@ -20,6 +20,62 @@ export function windowSeries(n: number, service = 'checkout', tenant = 'default'
 
 export function anomalousWindow(service = 'checkout', tenant = 'default', end = FIXTURE_T0 + 3_600_000): FeatureWindow {
   return { tenant, service, start: end - 300_000, end, features: normalFeatures({ error_rate: 0.35, p95_latency: 1400, p99_latency: 2600, latency_stddev: 600, avg_latency: 420 }) };
+}
+
+/**
+ * Sliding 5-minute windows (1-minute hops, `latest` = the newest minute) of a service with few, rare errors:
+ * about `eventsPerWindow` requests a window, each failing at `errorRate`, but no window holds more errors
+ * than its rate makes likely: more than the count k with P(X >= k) <= `likely` under Poisson(events x rate)
+ * (excess errors are taken from the window's newest minutes). Latencies wobble a little and never jump. The
+ * shape of the neighbour in cli/src/e2e/trace-shapes.test.ts: 2 errors in ~150 requests at 0.3 %.
+ */
+export function errorCountSeries(o: { seed: number; errorRate: number; eventsPerWindow: number; windows: number; likely?: number; service?: string; tenant?: string }): FeatureWindow[] {
+  const random = seededRandom(o.seed);
+  const minutes = o.windows + 4;
+  const perMinute = o.eventsPerWindow / 5;
+  const events: number[] = [];
+  const errors: number[] = [];
+  for (let m = 0; m < minutes; m++) {
+    const n = Math.max(1, Math.round(perMinute * (0.85 + 0.3 * random())));
+    let e = 0;
+    for (let i = 0; i < n; i++) if (random() < o.errorRate) e++;
+    events.push(n);
+    errors.push(e);
+  }
+  const likelyMost = (lambda: number): number => {
+    // Smallest k with P(X > k) <= likely.
+    let k = 0, pmf = Math.exp(-lambda), cdf = pmf;
+    while (1 - cdf > (o.likely ?? 1e-3) && k < 10_000) {
+      pmf *= lambda / ++k;
+      cdf += pmf;
+    }
+    return k;
+  };
+  const out: FeatureWindow[] = [];
+  for (let w = 0; w < o.windows; w++) {
+    const from = w, to = w + 5;
+    let n = 0, e = 0;
+    for (let m = from; m < to; m++) {
+      n += events[m]!;
+      e += errors[m]!;
+    }
+    // Earlier windows are fixed by now: the excess goes from this window's minutes, newest first.
+    for (let m = to - 1, excess = e - likelyMost(n * o.errorRate); excess > 0 && m >= from; m--) {
+      const taken = Math.min(excess, errors[m]!);
+      errors[m]! -= taken;
+      e -= taken;
+      excess -= taken;
+    }
+    const wobble = 1 + 0.05 * Math.sin(w * 1.3);
+    const end = FIXTURE_T0 + w * 60_000;
+    const latencies = { avg_latency: 40 * wobble, p95_latency: 90 * wobble, p99_latency: 120 * wobble, latency_stddev: 20 * wobble, unique_endpoints: 3 };
+    out.push({
+      tenant: o.tenant ?? 'default', service: o.service ?? 'catalog', start: end - 300_000, end,
+      features: { total_events: n, error_rate: e / n, ...latencies },
+      latest: { total_events: events[to - 1]!, error_rate: errors[to - 1]! / events[to - 1]!, ...latencies },
+    });
+  }
+  return out;
 }
 
 /**

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import parser from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { FEATURE_NAMES, type FeatureExplanation, type Incident, type MinuteTotals } from '@helios/core';
-import { renderIncidentChart, robustDeviation } from '@helios/plugins';
+import { renderIncidentCharts, robustDeviation } from '@helios/plugins';
 import { sampleIncident } from '@helios/plugins/testing';
 import { composeTemplateReport } from './compose.js';
 
@@ -96,7 +96,7 @@ describe('template report: title, span, other services, actions', () => {
 describe('incident chart', () => {
   it('is valid XML with the anomalous window marked and the baseline band drawn', () => {
     const incident = withTimeline(sampleIncident(), { recoveredAfter: 5 });
-    const chart = renderIncidentChart(incident)!;
+    const chart = renderIncidentCharts(incident)[0]!;
     expect(chart.feature).toBe('error_rate');
     expect(parser.validate(chart.svg)).toBe(true);
     const doc = parser.parse(chart.svg, { ignoreAttributes: false, attributeNamePrefix: '' }) as { svg: { rect: Array<Record<string, string>>; line: Array<Record<string, string>>; polyline: unknown } };
@@ -116,9 +116,9 @@ describe('incident chart', () => {
   it('escapes what it prints from the data and has no chart without a timeline', () => {
     const incident = withTimeline(sampleIncident(), {});
     incident.anomaly.service = '<script>&"x"';
-    const chart = renderIncidentChart(incident)!;
+    const chart = renderIncidentCharts(incident)[0]!;
     expect(parser.validate(chart.svg)).toBe(true);
     expect(chart.svg).not.toContain('<script>');
-    expect(renderIncidentChart(sampleIncident())).toBeUndefined();
+    expect(renderIncidentCharts(sampleIncident())).toEqual([]);
   });
 });
