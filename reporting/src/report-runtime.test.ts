@@ -21,13 +21,13 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function harness(reporters: (metrics: Registry) => Array<LoadedPlugin<ReporterHooks>>, retry = { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100 }) {
+async function harness(reporters: (metrics: Registry) => Array<LoadedPlugin<ReporterHooks>>, retry = { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100 }, freshnessTimeoutMs = 0) {
   const metrics = createMetricsRegistry({ defaultMetrics: false });
   const store: Store = createSqlStore(await createPgliteClient());
   await store.migrate();
   const bus: Bus = createMemoryBus({ capacity: 1000, retryMs: 10 });
   const reports: IncidentReport[] = [];
-  const runtime: ReportRuntime = startReportRuntime({ bus, store, reporters: reporters(metrics), logger: silentLogger(), metrics, freshnessTimeoutMs: 0, deliveryRetry: retry, onReport: (r) => reports.push(r) });
+  const runtime: ReportRuntime = startReportRuntime({ bus, store, reporters: reporters(metrics), logger: silentLogger(), metrics, freshnessTimeoutMs, deliveryRetry: retry, onReport: (r) => reports.push(r) });
   cleanup.push(async () => {
     await runtime.close();
     await bus.close();
@@ -84,6 +84,24 @@ describe('report runtime', () => {
     const stored = (await h.store.getReport(h.reports[0]!.id))!;
     expect(stored.composer).toBe('@helios/reporter-template');
     expect(stored.notes[0]).toMatch(/^sloppy-composer returned a report that does not fit the report schema \(.*(severity|sections).*\)\.$/);
+  });
+
+  it('waits for a storage writer that lags behind detection while it keeps storing, past the no-progress timeout', async () => {
+    const seen: number[] = [];
+    const h = await harness((m) => [reporter('template', { compose: (incident) => { seen.push(incident.context.window.events); return draft('template'); } }, m)], undefined, 400);
+    const { anomaly } = sampleIncident();
+    const span = anomaly.windowEnd - anomaly.windowStart;
+    // Eight writes 150 ms apart (three times the timeout in all), each one event further into the window.
+    const writer = (async () => {
+      for (let k = 1; k <= 8; k++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const timestamp = anomaly.windowStart + Math.round((k * span) / 9);
+        await h.store.insertEvents([normalizeEventInput({ service: anomaly.service, timestamp, latency_ms: 10 }, { tenant: anomaly.tenant, now: timestamp })]);
+      }
+    })();
+    await h.publish(anomaly);
+    await writer;
+    expect(seen).toEqual([8]);
   });
 
   it('retries a failing deliverer in the background without holding back the others, storing each attempt', async () => {

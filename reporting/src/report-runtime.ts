@@ -14,9 +14,11 @@ export interface ReportRuntimeOptions {
   /** Called after a report is stored and delivered (tests, the demo). */
   onReport?: (report: IncidentReport) => void;
   /**
-   * Longest wait for the storage writer to store events up to the anomalous window's end before the
-   * context is read (it consumes the same events in parallel). A silent service never catches up, so
-   * the wait is bounded. Default 5 s.
+   * Longest wait, without progress, for the storage writer to store events up to the anomalous window's
+   * end before the context is read (it consumes the same events in parallel and may lag behind detection
+   * under load: embedded PGlite writes on a thread of its own). While the service's newest stored event
+   * moves on, the wait goes on, up to twelve times this in all; a silent service never catches up, so it
+   * ends after this long without progress. Default 5 s.
    */
   freshnessTimeoutMs?: number;
   /**
@@ -75,10 +77,16 @@ export function startReportRuntime(options: ReportRuntimeOptions): ReportRuntime
     void p.finally(() => inFlight.delete(p));
   };
   async function waitForStoredWindow(anomaly: Anomaly): Promise<void> {
-    const deadline = performance.now() + freshnessTimeoutMs;
-    while (performance.now() < deadline) {
+    const started = performance.now();
+    let progressed = started;
+    let newest: number | undefined;
+    while (performance.now() - progressed < freshnessTimeoutMs && performance.now() - started < 12 * freshnessTimeoutMs) {
       const latest = await store.latestEventTime(anomaly.tenant, anomaly.service);
       if (latest !== undefined && latest >= anomaly.windowEnd) return;
+      if (latest !== undefined && (newest === undefined || latest > newest)) {
+        newest = latest;
+        progressed = performance.now();
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     logger.debug({ service: anomaly.service, windowEnd: anomaly.windowEnd }, 'store has no events after the window; reporting with what is stored');
