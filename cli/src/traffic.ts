@@ -1,4 +1,4 @@
-import { HeliosError, seededRandom, type EventInput } from '@helios/core';
+import { HeliosError, retry, seededRandom, type EventInput } from '@helios/core';
 
 /** Deterministic PRNG (core's one seeded generator) so the demo and tests generate the same traffic every run. */
 export { seededRandom };
@@ -106,15 +106,31 @@ export function trafficMinute(profiles: readonly ServiceProfile[], minuteStart: 
   return events;
 }
 
-/** POST events as Helios JSON; anything but 202 is an error naming the status and Helios's answer. */
-export async function postEvents(baseUrl: string, events: readonly EventInput[], apiKey?: string): Promise<void> {
+/**
+ * POST events as Helios JSON. Backpressure (429 bus full, 503 at the body budget or not ready) is Helios
+ * asking the sender to wait, not an error: the same body is sent again after the answer's Retry-After, for
+ * up to `maxAttempts` sends (with the gateway's 1 s Retry-After, about two minutes), as the SDK and OTLP
+ * exporters do. Any other status, or backpressure that outlasts that, is an error naming the status and
+ * Helios's answer.
+ */
+export async function postEvents(baseUrl: string, events: readonly EventInput[], apiKey?: string, maxAttempts = 120): Promise<void> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (apiKey !== undefined) headers['authorization'] = `Bearer ${apiKey}`;
-  let res: Response;
-  try {
-    res = await fetch(`${baseUrl.replace(/\/+$/, '')}/api/v1/events`, { method: 'POST', headers, body: JSON.stringify(events) });
-  } catch (err) {
-    throw new HeliosError('HLS_ERR_USAGE', `could not reach Helios at ${baseUrl}: ${(err as Error).message}`, { cause: err });
-  }
-  if (res.status !== 202) throw new HeliosError('HLS_ERR_USAGE', `Helios at ${baseUrl} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
+  const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/events`;
+  const body = JSON.stringify(events);
+  const outcome = await retry<void>(async () => {
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'POST', headers, body });
+    } catch (err) {
+      return { status: 'failure', error: new HeliosError('HLS_ERR_USAGE', `could not reach Helios at ${baseUrl}: ${(err as Error).message}`, { cause: err }) };
+    }
+    if (res.status === 202) return { status: 'success', value: undefined };
+    const error = new HeliosError('HLS_ERR_USAGE', `Helios at ${baseUrl} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
+    if (res.status !== 429 && res.status !== 503) return { status: 'failure', error };
+    const retryAfter = res.headers.get('retry-after');
+    const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
+    return { status: 'retryable', error, ...(Number.isFinite(seconds) && seconds >= 0 ? { retryInMs: seconds * 1000 } : {}) };
+  }, { policy: { initialMs: 250, maxMs: 5_000 }, maxAttempts });
+  if (outcome.status !== 'success') throw outcome.error;
 }
