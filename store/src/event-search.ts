@@ -1,4 +1,4 @@
-import { HeliosError, type HeliosEvent, type Level } from '@helios/core';
+import { ERROR_LEVELS, HeliosError, type HeliosEvent, type Level } from '@helios/core';
 import type { SqlQueryable } from './sql-client.js';
 
 /**
@@ -58,6 +58,14 @@ const EVENT_SELECT = `SELECT id, ts, ts::text AS ts_key, tenant, service, level,
 
 /** The expression migration 8's trigram index is built on: one index serves "message or error code contains". */
 export const SEARCH_TEXT_EXPRESSION = `(coalesce(error_code, '') || ' ' || message)`;
+
+/**
+ * The predicate of migration 13's partial index (tenant, ts DESC) for level-filtered searches. The search
+ * writes its level filter as `level = $n` or `level = ANY($n)`; PostgreSQL plans an unnamed statement with
+ * its parameter values, so a filter of error levels only (ERROR, CRITICAL or both) implies this predicate
+ * and the index answers it, while a filter naming any other level reads (tenant, ts DESC) instead.
+ */
+export const ERROR_LEVEL_PREDICATE = `level IN (${[...ERROR_LEVELS].map((l) => `'${l}'`).join(', ')})`;
 
 function toNumberOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);

@@ -5,6 +5,11 @@
  * p50/p99 per query shape, each run HELIOS_BENCH_SEARCH_QUERIES times (default 200) after a warm-up;
  * then the free-text shapes again without the pg_trgm index, to show what it buys.
  * Size: HELIOS_BENCH_SEARCH_EVENTS (default 1,000,000).
+ * For EXPLAIN ANALYZE and before/after runs without refilling (10 M events take ~25 minutes to write here),
+ * on PostgreSQL: HELIOS_BENCH_SEARCH_KEEP=1 keeps the filled schema (its name is logged; the no-trigram
+ * comparison is then skipped, as it drops the index), HELIOS_BENCH_SEARCH_SCHEMA=<name> searches such a kept
+ * schema instead of filling one (kept too; drop it with DROP SCHEMA <name> CASCADE), and
+ * HELIOS_BENCH_SEARCH_SHAPES=<substring> measures only the shapes whose name contains it.
  */
 import { randomUUID } from 'node:crypto';
 import { normalizeEventInput, type HeliosEvent } from '@helios/core';
@@ -40,17 +45,22 @@ async function timed(times: number, run: (i: number) => Promise<unknown>): Promi
 
 export async function runEventSearchBench(): Promise<BenchResult[]> {
   const url = process.env['HELIOS_PG_URL'];
-  const count = intFromEnv('HELIOS_BENCH_SEARCH_EVENTS', 1_000_000);
+  let count = intFromEnv('HELIOS_BENCH_SEARCH_EVENTS', 1_000_000);
   const queries = intFromEnv('HELIOS_BENCH_SEARCH_QUERIES', 200);
+  const only = process.env['HELIOS_BENCH_SEARCH_SHAPES'] ?? '';
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const schema = `helios_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const reuse = process.env['HELIOS_BENCH_SEARCH_SCHEMA'] ?? '';
+  const keep = reuse !== '' || process.env['HELIOS_BENCH_SEARCH_KEEP'] === '1';
+  const schema = reuse !== '' ? reuse : `helios_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`HELIOS_BENCH_SEARCH_SCHEMA: not a schema name, got ${JSON.stringify(schema)}`);
   let client: SqlClient;
   let admin: SqlClient | undefined;
   if (url !== undefined && url !== '') {
     admin = createPostgresClient(url);
-    await admin.exec(`CREATE SCHEMA ${schema}`);
+    if (reuse === '') await admin.exec(`CREATE SCHEMA ${schema}`);
     client = createPostgresClient({ connectionString: url, options: `-c search_path=${schema}`, max: 4 });
   } else {
+    if (keep) throw new Error('HELIOS_BENCH_SEARCH_KEEP / HELIOS_BENCH_SEARCH_SCHEMA need a PostgreSQL server (HELIOS_PG_URL)');
     client = await createPgliteClient();
   }
   const db = client.dialect;
@@ -58,21 +68,30 @@ export async function runEventSearchBench(): Promise<BenchResult[]> {
   try {
     const store: Store = createSqlStore(client, { batchSize: 10_000, writeConcurrency: 2 });
     await store.migrate();
-    const now = Date.now();
-    // Daily partitions first, as a running Helios has them (maintenance at start): without them every event
-    // lands in the default partition, and a search over a day reads one 7-day heap (the 10 M run of
-    // 2026-12-08 02:06 did; bench/RESULTS.md).
-    await store.maintain({ now });
-    const fillStarted = performance.now();
-    const chunk = 100_000;
-    for (let from = 0; from < count; from += chunk) {
-      const batch: HeliosEvent[] = [];
-      for (let i = from; i < Math.min(count, from + chunk); i++) batch.push(eventAt(i, count, now));
-      await store.insertEvents(batch);
-      if ((from / chunk) % 10 === 9) log(`event-search: ${(from + chunk).toLocaleString('en')} of ${count.toLocaleString('en')} events written`);
+    let now = Date.now();
+    if (reuse !== '') {
+      // The kept events end where that run's clock was: search relative to its newest event.
+      const { rows } = await client.query<{ newest: string; n: string }>('SELECT (extract(epoch FROM max(ts)) * 1000)::bigint::text AS newest, count(*)::text AS n FROM helios_events');
+      now = Number(rows[0]?.newest) + 1;
+      count = Number(rows[0]?.n);
+      log(`event-search: searching kept schema ${schema}, ${count.toLocaleString('en')} events up to ${new Date(now).toISOString()}`);
+    } else {
+      // Daily partitions first, as a running Helios has them (maintenance at start): without them every event
+      // lands in the default partition, and a search over a day reads one 7-day heap (the 10 M run of
+      // 2026-12-08 02:06 did; bench/RESULTS.md).
+      await store.maintain({ now });
+      const fillStarted = performance.now();
+      const chunk = 100_000;
+      for (let from = 0; from < count; from += chunk) {
+        const batch: HeliosEvent[] = [];
+        for (let i = from; i < Math.min(count, from + chunk); i++) batch.push(eventAt(i, count, now));
+        await store.insertEvents(batch);
+        if ((from / chunk) % 10 === 9) log(`event-search: ${(from + chunk).toLocaleString('en')} of ${count.toLocaleString('en')} events written`);
+      }
+      results.push({ name: `search.${db}.write (store writer, ${count} events)`, value: count / ((performance.now() - fillStarted) / 1000), unit: 'events/s' });
+      await client.exec('ANALYZE helios_events');
+      if (keep) log(`event-search: filled schema ${schema} is kept (HELIOS_BENCH_SEARCH_KEEP=1)`);
     }
-    results.push({ name: `search.${db}.write (store writer, ${count} events)`, value: count / ((performance.now() - fillStarted) / 1000), unit: 'events/s' });
-    await client.exec('ANALYZE helios_events');
 
     const tenant = (i: number) => `tenant-${i % TENANTS}`;
     const page = (q: Partial<EventSearchQuery> & { span: number }, i: number): EventSearchQuery => ({ tenant: tenant(i), from: now - q.span, to: now, limit: 100, ...q });
@@ -99,7 +118,7 @@ export async function runEventSearchBench(): Promise<BenchResult[]> {
       ['tail poll (after now-5s)', (i) => store.eventsAfter({ tenant: tenant(i), after: cursorAtTime(now - 5000), until: now, limit: 500 })],
     ];
     const measure = async (label: string) => {
-      for (const [name, run] of shapes.filter(([n]) => label === '' || n.includes('text'))) {
+      for (const [name, run] of shapes.filter(([n]) => (label === '' || n.includes('text')) && n.includes(only))) {
         await timed(10, run);
         const times = await timed(queries, run);
         log(`event-search${label}: ${name}: p50 ${upperQuantileOfSorted(times, 0.5).toFixed(2)} ms, p99 ${upperQuantileOfSorted(times, 0.99).toFixed(2)} ms`);
@@ -108,6 +127,7 @@ export async function runEventSearchBench(): Promise<BenchResult[]> {
       }
     };
     await measure('');
+    if (keep) return results;
     const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'helios_events_text_trgm' AND schemaname = current_schema()`);
     if (Number(rows[0]?.n) > 0) {
       await client.exec('DROP INDEX helios_events_text_trgm');
@@ -118,7 +138,7 @@ export async function runEventSearchBench(): Promise<BenchResult[]> {
   } finally {
     await client.close();
     if (admin !== undefined) {
-      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+      if (!keep) await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
       await admin.close();
     }
   }

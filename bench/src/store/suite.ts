@@ -2,7 +2,7 @@
  * Store bench on a real PostgreSQL server (HELIOS_PG_URL, e.g. `scripts/postgres.sh url`), or on
  * embedded PGlite when no server is configured:
  * - writer throughput (COPY into staging + INSERT ... ON CONFLICT), same events, each into a fresh database:
- *   PostgreSQL on 2 connections vs 1; PGlite with every index vs without the search indexes or any
+ *   PostgreSQL on 2 connections vs 1; PGlite with every index vs without one index or the search indexes or any
  *   secondary index (what index maintenance costs the embedded writer);
  * - the storage consumer end to end: in-process bus -> batching writer -> COPY;
  * - incident-context latency (p50/p99) on a large events table generated server-side;
@@ -160,11 +160,13 @@ export async function runStoreBench(options: { json: boolean }): Promise<BenchRe
     results.push({ name: `store.postgres.write.copy (batches of ${batchSize}, 2 connections)`, value: two, unit: 'events/s', baseline: oneName, baselineValue: one, ratio: two / one });
   } else {
     // Same events into a fresh in-memory PGlite each time, variants alternating, median of 3 rounds: the
-    // writer (COPY from /dev/blob) with every index, and without migration 8's search indexes (what they
-    // cost) or any secondary index. (json_to_recordset, measured here before, was slower: bench/RESULTS.md.)
-    const search = ['helios_events_text_trgm', 'helios_events_tenant_service_ts', 'helios_events_tenant_ts', 'helios_events_trace'];
+    // writer (COPY from /dev/blob) with every index, and without migration 13's error-level index, the
+    // trigram index, the search indexes of migrations 8 and 13 (what they cost) or any secondary index.
+    // (json_to_recordset, measured here before, was slower: bench/RESULTS.md.)
+    const search = ['helios_events_text_trgm', 'helios_events_tenant_service_ts', 'helios_events_tenant_ts', 'helios_events_trace', 'helios_events_tenant_errors_ts'];
     const variants = {
       copy: [],
+      'copy, no error-level index (migration 13)': ['helios_events_tenant_errors_ts'],
       'copy, no trigram index': ['helios_events_text_trgm'],
       'copy, no search indexes': search,
       'copy, primary key only': [...search, 'helios_events_service_ts', 'helios_events_errors'],
