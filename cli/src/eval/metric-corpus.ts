@@ -1,5 +1,6 @@
 import { createRandom, type HeliosEvent } from '@helios/core';
 import { WindowAggregator, type ClosedMetricWindow } from '@helios/detection';
+import { gaussian, poisson, type Uniform } from './random-draws.js';
 
 /**
  * A generated corpus of realistic metric series, streamed as metric points through the production
@@ -75,24 +76,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-type Uniform = () => number;
 
-function gaussian(random: Uniform): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
-function poisson(random: Uniform, mean: number): number {
-  if (mean <= 0) return 0;
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = random();
-  while (p > limit) {
-    k++;
-    p *= random();
-  }
-  return k;
-}
 
 /** A series' normal value at time t (and its state: random walks, steps, counters). */
 interface Generator {
@@ -165,7 +149,7 @@ function generatorOf(shape: SeriesShape, random: Uniform, cadenceMs: number): Ge
       // A cumulative request counter: `next` is the increase since the previous point (the corpus adds it up
       // and restarts the process now and then); the detector sees the increase per point.
       const rate = Math.min(level, 50) * (cadenceMs / MINUTE);
-      const noisyRate = (mean: number) => (mean > 50 ? Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(random))) : poisson(random, mean));
+      const noisyRate = (mean: number) => poisson(random, mean);
       return { next: (t) => noisyRate(rate * (1 + 0.3 * daily(t))), scale: Math.sqrt(rate) + 1, level: rate, counter: true };
     }
   }

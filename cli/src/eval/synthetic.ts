@@ -1,9 +1,9 @@
 import type { FeatureStream, FeatureWindow, HeliosEvent } from '@helios/core';
 import { WindowAggregator } from '@helios/detection';
 import { createRandom } from '@helios/core';
+import { gaussian, poisson, type Uniform } from './random-draws.js';
 
 /** Uniform [0, 1) from the forest's seeded generator (one 32-bit draw: plenty for traffic). */
-type Uniform = () => number;
 
 /**
  * Synthetic incident suite: traffic for many services with daily seasonality and noise, and labelled
@@ -109,24 +109,6 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const NAMES = ['checkout', 'catalog', 'accounts', 'search', 'payments', 'inventory', 'shipping', 'reviews', 'pricing', 'auth', 'notifications', 'recommendations', 'cart', 'orders', 'media', 'gateway-edge'];
 
-function gaussian(random: Uniform): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
-/** Poisson count (Knuth for small means, normal approximation above). */
-function poisson(random: Uniform, mean: number): number {
-  if (mean <= 0) return 0;
-  if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(random)));
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = random();
-  while (p > limit) {
-    k++;
-    p *= random();
-  }
-  return k;
-}
 
 function profiles(random: Uniform, count: number): ServiceProfile[] {
   return Array.from({ length: count }, (_, i) => {
